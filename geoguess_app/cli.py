@@ -1,0 +1,273 @@
+"""The ``geoguess`` command line: predict, and manage the model (download, import, info, synth)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_PHOTO_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="geoguess",
+        description="Guess where on Earth a photo was taken, with LocationNet (PlaNet).",
+    )
+    parser.add_argument("--version", action="version", version=f"geoguess {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    model_dir_help = "model folder (default: $GEOGUESS_MODEL_DIR, else the per-user data folder)"
+
+    p = sub.add_parser("predict", help="the most likely places where photos were taken")
+    p.add_argument("paths", nargs="+", metavar="PHOTO_OR_FOLDER")
+    p.add_argument("--model-dir", help=model_dir_help)
+    p.add_argument("--top-k", type=int, default=5, metavar="K", help="how many places per photo (default 5)")
+    p.add_argument("--device", default="auto", help="auto (default: first GPU if there is one), cpu, gpu or gpu:N")
+    p.add_argument("--json", action="store_true", help="JSON Lines: one object per photo")
+    p.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    m = sub.add_parser("model", help="install, check or synthesize the LocationNet model")
+    msub = m.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    d = msub.add_parser("download", help="download the official model files (about 300 MB), verified")
+    d.add_argument("--model-dir", help=model_dir_help)
+    i = msub.add_parser("import", help="copy and verify a model folder obtained elsewhere")
+    i.add_argument("source", metavar="DIR")
+    i.add_argument("--model-dir", help=model_dir_help)
+    n = msub.add_parser("info", help="what model is installed and whether it verifies")
+    n.add_argument("--model-dir", help=model_dir_help)
+    s = msub.add_parser(
+        "synth",
+        help="make an UNTRAINED stand-in model (random weights) for testing",
+        description="Write a model folder with LocationNet's architecture and seeded random weights. "
+        "Its predictions mean nothing; everything made with it says so.",
+    )
+    s.add_argument("out_dir", metavar="OUT_DIR")
+    s.add_argument("--tiny", action="store_true", help="a few layers and 48 cells, for fast tests")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--source", metavar="DIR",
+                   help="folder with the official RN101-5k500-symbol.json and grids.txt "
+                        "(default: the installed model folder)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .core.errors import GeoGuessError  # noqa: PLC0415 - keep --help fast
+
+    try:
+        if args.command == "predict":
+            return cmd_predict(args)
+        return {"download": cmd_download, "import": cmd_import, "info": cmd_info,
+                "synth": cmd_synth}[args.model_command](args)
+    except GeoGuessError as e:
+        print(f"geoguess: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("geoguess: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_predict(args) -> int:
+    from .core.errors import GeoGuessError  # noqa: PLC0415
+    from .core.imaging import list_photos  # noqa: PLC0415
+    from .core.model import LocationNet, missing_files  # noqa: PLC0415
+    from .core.places import shared_places  # noqa: PLC0415
+    from .core.predict import Predictor  # noqa: PLC0415
+    from .core.store import resolve_model_dir  # noqa: PLC0415
+    from .core.worker import mxnet_worker  # noqa: PLC0415
+
+    if args.top_k < 1:
+        raise GeoGuessError("--top-k must be at least 1")
+    folder = resolve_model_dir(args.model_dir)
+    if not folder.is_dir() or missing_files(folder):
+        raise GeoGuessError(
+            f"no complete model in {folder}. Install it with 'geoguess model download', or "
+            "'geoguess model import FOLDER' if you have the files; or point --model-dir at one."
+        )
+    photos = _expand(args.paths, args.recursive, list_photos)
+    if not photos:
+        raise GeoGuessError("no photos found in " + ", ".join(args.paths))
+    # Load the model on the MXNet thread and the place names in the background while the first
+    # photos are decoded.
+    shared_places().warm_up()
+    model = mxnet_worker().submit(LocationNet.load, folder, args.device)
+    predictor = Predictor(model, top_k=args.top_k)
+    bar = _progress_bar(len(photos), disabled=args.no_progress or len(photos) < 2)
+    failed = 0
+    warned = False
+    for result in predictor.predict_many(photos):
+        if not warned and result.model.untrained and not args.json:
+            print(f"WARNING: {result.model.name}.", file=sys.stderr)
+            warned = True
+        failed += not result.ok
+        text = json.dumps(result.as_dict(), ensure_ascii=False) if args.json else _human(result)
+        if bar is not None:
+            bar.write(text)
+            bar.update(1)
+        else:
+            print(text, flush=True)
+    if bar is not None:
+        bar.close()
+    if failed:
+        print(f"geoguess: {failed} of {len(photos)} photo(s) could not be read", file=sys.stderr)
+    return EXIT_PHOTO_FAILED if failed else EXIT_OK
+
+
+def _expand(paths, recursive, list_photos):
+    photos = []
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            photos.extend(list_photos([p], recursive=recursive))
+        else:
+            photos.append(p)
+    return photos
+
+
+def _progress_bar(total: int, disabled: bool):
+    if disabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm  # noqa: PLC0415
+
+    return tqdm(total=total, unit="photo", file=sys.stderr, dynamic_ncols=True)
+
+
+def _human(result) -> str:
+    lines = [str(result.path)]
+    if result.error:
+        lines[0] += f"\n  error: {result.error}"
+        return lines[0]
+    about = []
+    if result.size:
+        about.append(f"{result.size[0]} x {result.size[1]}")
+    if result.meta and result.meta.camera:
+        about.append(result.meta.camera)
+    if about:
+        lines[0] += "  (" + ", ".join(about) + ")"
+    gps = result.exif_gps
+    if gps:
+        lines.append(f"  EXIF GPS in the photo: {gps.lat:.5f}, {gps.lon:.5f}")
+    if result.model.untrained:
+        lines.append("  UNTRAINED MODEL: these guesses are random and mean nothing")
+    header = f"  {'#':>2}  {'prob':>6}  {'latitude':>9}  {'longitude':>10}  {'cell':>8}  place"
+    if gps:
+        header += "  (distance from EXIF GPS)"
+    lines.append(header)
+    for g in result.predictions:
+        line = (f"  {g.rank:>2}  {g.probability * 100:5.1f}%  {g.lat:9.4f}  {g.lon:10.4f}  "
+                f"{_km(g.cell_size_km):>8}  {g.place}")
+        if g.distance_km is not None:
+            line += f"  ({_km(g.distance_km)})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _km(value: float) -> str:
+    if value >= 10:
+        return f"{value:,.0f} km"
+    if value >= 1:
+        return f"{value:.1f} km"
+    return f"{value * 1000:.0f} m" if value >= 0.001 else "<1 m"
+
+
+def _print_progress():
+    """A progress callback drawing one tqdm bar per file (for downloads and imports)."""
+    from tqdm import tqdm  # noqa: PLC0415
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        bar = bars.get(name)
+        if bar is None:
+            bar = bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024,
+                                    file=sys.stderr, leave=True)
+        bar.total = total
+        bar.update(done - bar.n)
+        if total is not None and done >= total:
+            bar.close()
+
+    return progress
+
+
+def cmd_download(args) -> int:
+    from .core.store import download, resolve_model_dir  # noqa: PLC0415
+
+    folder = resolve_model_dir(args.model_dir)
+    print(f"Downloading LocationNet into {folder}", file=sys.stderr)
+    download(folder, progress=_print_progress())
+    print(f"Installed and verified: {folder}")
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from .core.store import import_model, resolve_model_dir  # noqa: PLC0415
+
+    folder = resolve_model_dir(args.model_dir)
+    report = import_model(args.source, folder, progress=_print_progress())
+    if report.untrained:
+        print(f"Imported an UNTRAINED stand-in model into {folder}: its predictions mean nothing.")
+    else:
+        print(f"Imported and verified against the published md5 sums: {folder}")
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    from .core.errors import GeoGuessError  # noqa: PLC0415
+    from .core.model import LocationNet  # noqa: PLC0415
+    from .core.modelfiles import read_marker  # noqa: PLC0415
+    from .core.store import ENV_MODEL_DIR, inspect_folder, resolve_model_dir  # noqa: PLC0415
+
+    folder = resolve_model_dir(args.model_dir)
+    origin = "--model-dir" if args.model_dir else (f"${ENV_MODEL_DIR}" if _env(ENV_MODEL_DIR) else "default")
+    print(f"Model folder: {folder} ({origin})")
+    report = inspect_folder(folder)
+    for f in report.files:
+        if not f.present:
+            print(f"  {f.name:<26} missing")
+        else:
+            verdict = "matches the published md5" if f.official else "differs from the published file"
+            print(f"  {f.name:<26} {f.size:>13,} bytes  md5 {f.md5}  {verdict}")
+    if not report.complete:
+        print("Status: not installed. Run 'geoguess model download', or 'geoguess model import FOLDER'.")
+        return EXIT_PHOTO_FAILED
+    try:
+        model = LocationNet.load(folder, device="cpu")
+    except GeoGuessError as e:
+        print(f"Status: does not load: {e}")
+        return EXIT_PHOTO_FAILED
+    marker = read_marker(folder)
+    if marker is not None:
+        print(f"Status: {marker.description}. Loads: {model.info.num_classes} classes.")
+        return EXIT_OK
+    if report.verified:
+        print(f"Status: verified, identical to the published LocationNet files. Loads: {model.info.num_classes} classes.")
+        return EXIT_OK
+    print("Status: loads, but is NOT the published LocationNet (md5 mismatch); its answers are unverified.")
+    return EXIT_PHOTO_FAILED
+
+
+def _env(name: str) -> str | None:
+    import os  # noqa: PLC0415
+
+    return os.environ.get(name)
+
+
+def cmd_synth(args) -> int:
+    from .core.store import resolve_model_dir  # noqa: PLC0415
+    from .core.synth import synthesize  # noqa: PLC0415
+
+    source = Path(args.source) if args.source else resolve_model_dir(None)
+    kind = "tiny" if args.tiny else "full-size"
+    print(f"Synthesizing a {kind} UNTRAINED stand-in model (seed {args.seed}) in {args.out_dir} ...", file=sys.stderr)
+    out = synthesize(args.out_dir, source, tiny=args.tiny, seed=args.seed)
+    print(f"Wrote {out}: random weights, predictions mean nothing (marked untrained).")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

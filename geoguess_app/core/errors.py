@@ -1,0 +1,21 @@
+"""Exceptions the engine raises with a message meant for the person using GeoGuess."""
+
+
+class GeoGuessError(Exception):
+    """Base class: the message is complete and can be shown as it is."""
+
+
+class ImageError(GeoGuessError):
+    """A photo cannot be read (missing, corrupt, truncated, not an image, too large)."""
+
+
+class ModelError(GeoGuessError):
+    """The model folder is missing, incomplete, corrupt or does not match itself."""
+
+
+class DeviceError(GeoGuessError):
+    """The requested compute device is not available."""
+
+
+class StoreError(GeoGuessError):
+    """Downloading, importing or verifying a model failed."""

@@ -1,0 +1,121 @@
+"""Reading the EXIF fields GeoGuess shows or uses: orientation, GPS position, camera, time.
+
+Broken EXIF is common (bad offsets, zero denominators, impossible values). Reading never raises:
+a field that cannot be read is simply absent, and an impossible GPS position is no position.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PIL import Image
+
+TAG_ORIENTATION = 0x0112
+TAG_MAKE = 0x010F
+TAG_MODEL = 0x0110
+TAG_DATETIME = 0x0132
+IFD_EXIF = 0x8769
+IFD_GPS = 0x8825
+TAG_DATETIME_ORIGINAL = 0x9003
+
+
+@dataclass(frozen=True)
+class GPSPosition:
+    lat: float
+    lon: float
+
+    def as_dict(self) -> dict:
+        return {"lat": self.lat, "lon": self.lon}
+
+
+@dataclass(frozen=True)
+class PhotoMeta:
+    orientation: int = 1
+    gps: GPSPosition | None = None
+    make: str = ""
+    model: str = ""
+    taken: str = ""  # EXIF DateTimeOriginal (or DateTime) as written, "YYYY:MM:DD HH:MM:SS"
+
+    @property
+    def camera(self) -> str:
+        make, model = self.make.strip(), self.model.strip()
+        if make and model.lower().startswith(make.split()[0].lower()):
+            return model
+        return " ".join(x for x in (make, model) if x)
+
+
+def read_meta(image: Image.Image) -> PhotoMeta:
+    try:
+        exif = image.getexif()
+    except Exception:  # noqa: BLE001 - any damage in EXIF means "no EXIF", never a failed photo
+        return PhotoMeta()
+    orientation = _int(exif.get(TAG_ORIENTATION))
+    if orientation not in range(1, 9):
+        orientation = 1
+    try:
+        exif_ifd = exif.get_ifd(IFD_EXIF)
+    except Exception:  # noqa: BLE001
+        exif_ifd = {}
+    try:
+        gps_ifd = exif.get_ifd(IFD_GPS)
+    except Exception:  # noqa: BLE001
+        gps_ifd = {}
+    taken = _text(exif_ifd.get(TAG_DATETIME_ORIGINAL)) or _text(exif.get(TAG_DATETIME))
+    return PhotoMeta(
+        orientation=orientation,
+        gps=parse_gps(gps_ifd),
+        make=_text(exif.get(TAG_MAKE)),
+        model=_text(exif.get(TAG_MODEL)),
+        taken=taken,
+    )
+
+
+def parse_gps(gps_ifd) -> GPSPosition | None:
+    """GPS IFD (Pillow mapping of tag number to value) to a position, or None if unusable."""
+    try:
+        lat = _dms(gps_ifd.get(2))
+        lon = _dms(gps_ifd.get(4))
+    except Exception:  # noqa: BLE001
+        return None
+    if lat is None or lon is None:
+        return None
+    lat_ref = _text(gps_ifd.get(1)).upper()[:1]
+    lon_ref = _text(gps_ifd.get(3)).upper()[:1]
+    if lat_ref == "S":
+        lat = -abs(lat)
+    if lon_ref == "W":
+        lon = -abs(lon)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return GPSPosition(lat=lat, lon=lon)
+
+
+def _dms(value) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, (tuple, list)):
+        value = (value,)
+    parts = [float(v) for v in value[:3]]
+    if not parts or any(math.isnan(p) or math.isinf(p) for p in parts):
+        return None
+    deg = parts[0]
+    mins = parts[1] if len(parts) > 1 else 0.0
+    secs = parts[2] if len(parts) > 2 else 0.0
+    sign = -1.0 if deg < 0 else 1.0
+    return sign * (abs(deg) + mins / 60.0 + secs / 3600.0)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return str(value).replace("\x00", "").strip()

@@ -1,0 +1,208 @@
+"""Opening photos: every format Pillow and pillow-heif read, with a clear error for bad files.
+
+A decoded photo is kept as Pillow gives it, in its stored orientation; ``pixels()`` returns a
+zero-copy numpy view in display orientation (EXIF orientation applied by flipping and transposing
+strides, never by copying the full-size image).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import ImageError
+from .exif_read import PhotoMeta, read_meta
+
+try:  # HEIC / HEIF (iPhone and many Android phones)
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
+    pillow_heif = None
+
+#: Largest photo GeoGuess decodes (200 megapixels: medium-format cameras reach 150).
+MAX_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Pillow warns between MAX_IMAGE_PIXELS and twice that; open_photo() refuses those itself.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+#: Extensions offered when a folder is scanned. Files named otherwise are still read if given.
+PHOTO_EXTENSIONS = frozenset(
+    ".jpg .jpeg .jpe .jfif .png .tif .tiff .webp .bmp .dib .gif .heic .heif .hif .avif .mpo".split()
+)
+
+_DECODE_ERRORS = (OSError, ValueError, EOFError, SyntaxError, struct.error, zlib.error, IndexError,
+                  TypeError, KeyError, ZeroDivisionError, RuntimeError)
+
+
+@dataclass
+class Photo:
+    """A decoded photo: the Pillow image in stored orientation plus its metadata."""
+
+    path: Path
+    image: Image.Image
+    meta: PhotoMeta
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) as the photo is displayed (after EXIF orientation)."""
+        w, h = self.image.size
+        return (h, w) if self.meta.orientation in (5, 6, 7, 8) else (w, h)
+
+    def pixels(self) -> tuple[np.ndarray, float]:
+        """Display-oriented pixels (H x W x 3 view) and the value of full white (255 or 65535)."""
+        array, white = _rgb_array(self.image)
+        return orient_view(array, self.meta.orientation), white
+
+
+def is_photo_name(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in PHOTO_EXTENSIONS
+
+
+def open_photo(path: str | Path) -> Photo:
+    """Open and fully decode a photo; raise ImageError with a message a person understands."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImageError("file not found") from None
+    except PermissionError:
+        raise ImageError("permission denied") from None
+    except OSError as e:
+        raise ImageError(f"cannot read file: {e.strerror or e}") from None
+    if path.is_dir():
+        raise ImageError("is a folder, not a photo")
+    if size == 0:
+        raise ImageError("empty file (0 bytes)")
+    try:
+        image = Image.open(path)
+    except PermissionError:
+        raise ImageError("permission denied") from None
+    except UnidentifiedImageError:
+        raise ImageError("not an image GeoGuess can read (unknown or damaged format)") from None
+    except Image.DecompressionBombError:
+        raise ImageError(f"image is too large to decode safely (over {MAX_PIXELS // 1_000_000} megapixels)") from None
+    except _DECODE_ERRORS as e:
+        raise ImageError(f"damaged image header: {_describe(e)}") from None
+    try:
+        w, h = image.size
+        if w <= 0 or h <= 0:
+            raise ImageError("image has no pixels")
+        if w * h > MAX_PIXELS:
+            raise ImageError(
+                f"image is too large to decode safely ({w}x{h} = {w * h / 1e6:.0f} megapixels; "
+                f"the limit is {MAX_PIXELS // 1_000_000})"
+            )
+        meta = read_meta(image)
+        try:
+            image.seek(0)  # first frame of GIF / MPO / multi-page TIFF
+            image.load()
+        except MemoryError:
+            raise ImageError("not enough memory to decode this image") from None
+        except _DECODE_ERRORS as e:
+            raise ImageError(_decode_message(e)) from None
+        return Photo(path=path, image=image, meta=meta)
+    except BaseException:
+        image.close()
+        raise
+
+
+def _decode_message(e: BaseException) -> str:
+    text = str(e)
+    if "truncated" in text.lower() or isinstance(e, EOFError):
+        return "file is truncated (the image data ends early)"
+    return f"image data is damaged: {_describe(e)}"
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e).strip()
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return text or type(e).__name__
+
+
+def _rgb_array(image: Image.Image) -> tuple[np.ndarray, float]:
+    """Pixels in stored orientation as an H x W x 3 (or H x W for grey) array, and full white."""
+    mode = image.mode
+    if mode in ("RGB", "L"):
+        return np.asarray(image), 255.0
+    if mode.startswith("I;16"):
+        return np.asarray(image), 65535.0
+    if mode in ("I", "F"):
+        array = np.asarray(image)
+        top = float(array.max()) if array.size else 0.0
+        white = 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        if mode == "F" and top <= 1.0:
+            white = 1.0
+        return np.clip(array, 0, white), white
+    if mode in ("RGBA", "LA", "La", "RGBa", "PA") or (mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB")), 255.0
+    return np.asarray(image.convert("RGB")), 255.0  # P, 1, CMYK, YCbCr, LAB, HSV, ...
+
+
+def orient_view(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1-8) as a numpy view: flips and transposes, no copy."""
+    axes = (1, 0, 2) if array.ndim == 3 else (1, 0)
+    if orientation == 2:
+        return array[:, ::-1]
+    if orientation == 3:
+        return array[::-1, ::-1]
+    if orientation == 4:
+        return array[::-1]
+    if orientation == 5:
+        return array.transpose(axes)
+    if orientation == 6:
+        return array.transpose(axes)[:, ::-1]
+    if orientation == 7:
+        return array.transpose(axes)[::-1, ::-1]
+    if orientation == 8:
+        return array.transpose(axes)[::-1]
+    return array
+
+
+def list_photos(paths: list[str | Path], recursive: bool = True) -> list[Path]:
+    """Expand files and folders into a sorted, duplicate-free list of photo paths.
+
+    Files named explicitly are kept whatever their extension (the reader decides); in folders
+    only files with a photo extension are taken. Hidden files and folders are skipped, and
+    symbolic-link loops are not followed twice.
+    """
+    out: list[Path] = []
+    seen: set[Path] = set()
+    visited_dirs: set[tuple[int, int]] = set()
+
+    def add(p: Path) -> None:
+        key = p.absolute()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p, followlinks=True):
+                try:
+                    st = os.stat(root)
+                except OSError:
+                    dirs[:] = []
+                    continue
+                if (st.st_dev, st.st_ino) in visited_dirs:
+                    dirs[:] = []
+                    continue
+                visited_dirs.add((st.st_dev, st.st_ino))
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+                for name in sorted(files):
+                    if not name.startswith(".") and is_photo_name(name):
+                        add(Path(root) / name)
+        else:
+            add(p)  # missing files are reported by open_photo, not dropped silently
+    return out

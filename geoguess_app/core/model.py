@@ -1,0 +1,241 @@
+"""Loading LocationNet with MXNet as published, checked, on CPU or GPU.
+
+The published 0.9.4 symbol is loaded as it is (MXNet 1.x upgrades it), bound without a label: its
+``SoftmaxOutput`` gives the softmax over the classes in inference. Before binding, every parameter
+the symbol needs must be in the .params file with the shape the symbol wants, and the number of
+classes must equal the number of lines of grids.txt. Everything here runs on the MXNet thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cells import CellGrid
+from .errors import DeviceError, ModelError
+from .modelfiles import GRIDS_FILE, MODEL_FILES, MODEL_NAME, PARAMS_FILE, SYMBOL_FILE, read_marker
+from .mxnet_import import mxnet
+from .preprocess import SIZE
+from .worker import on_mxnet_thread
+
+CUDA_HINT = (
+    "install a CUDA build of MXNet in place of the CPU one, for example "
+    "'pip uninstall -y mxnet && pip install mxnet-cu112==1.9.1' (needs an NVIDIA driver and CUDA 11.2)"
+)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    folder: str
+    untrained: bool
+    variant: str  # "official", "full" or "tiny"
+    num_classes: int
+    device: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "untrained": self.untrained}
+
+
+def parse_device(spec: str) -> tuple[str, int]:
+    """'auto' | 'cpu' | 'gpu' | 'gpu:N' -> (kind, index)."""
+    m = re.fullmatch(r"\s*(auto|cpu|gpu)(?::(\d+))?\s*", spec.lower())
+    if not m or (m.group(2) is not None and m.group(1) != "gpu"):
+        raise DeviceError(f"unknown device {spec!r}: use auto, cpu, gpu or gpu:N")
+    return m.group(1), int(m.group(2) or 0)
+
+
+@on_mxnet_thread
+def cuda_available() -> tuple[bool, int]:
+    """(whether this MXNet build has CUDA, how many GPUs it sees)."""
+    mx = mxnet()
+    from mxnet import runtime  # noqa: PLC0415
+
+    if not runtime.Features().is_enabled("CUDA"):
+        return False, 0
+    try:
+        return True, mx.context.num_gpus()
+    except mx.base.MXNetError:
+        return True, 0
+
+
+@on_mxnet_thread
+def resolve_device(spec: str):
+    """The MXNet context for a device spec; a clear DeviceError when it is not there."""
+    mx = mxnet()
+    kind, index = parse_device(spec)
+    if kind == "cpu":
+        return mx.cpu()
+    has_cuda, count = cuda_available()
+    if kind == "auto":
+        return mx.gpu(0) if has_cuda and count > 0 else mx.cpu()
+    if not has_cuda:
+        raise DeviceError(f"GPU requested, but this MXNet build has no CUDA support: {CUDA_HINT}")
+    if count == 0:
+        raise DeviceError("GPU requested, but no NVIDIA GPU is visible (check the driver with nvidia-smi)")
+    if index >= count:
+        raise DeviceError(f"GPU {index} requested, but only {count} GPU(s) are visible (gpu:0 to gpu:{count - 1})")
+    return mx.gpu(index)
+
+
+def missing_files(folder: Path) -> list[str]:
+    return [name for name in MODEL_FILES if not (folder / name).is_file()]
+
+
+class LocationNet:
+    """A LocationNet model bound on one device, ready to classify 3 x 224 x 224 tensors."""
+
+    def __init__(self, info: ModelInfo, grid: CellGrid, executor, batch_size: int, ctx):
+        self.info = info
+        self.grid = grid
+        self._executor = executor
+        self.batch_size = batch_size
+        self._ctx = ctx
+
+    @classmethod
+    @on_mxnet_thread
+    def load(cls, folder: str | Path, device: str = "auto", batch_size: int | None = None) -> LocationNet:
+        mx = mxnet()
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise ModelError(f"no model folder at {folder}")
+        missing = missing_files(folder)
+        if missing:
+            raise ModelError(f"the model folder {folder} is incomplete: missing {', '.join(missing)}")
+        ctx = resolve_device(device)
+        grid = CellGrid.from_file(folder / GRIDS_FILE)
+        symbol = _load_symbol(folder / SYMBOL_FILE)
+        arg_shapes, aux_shapes, num_classes = _expected_shapes(symbol)
+        if num_classes != len(grid):
+            raise ModelError(
+                f"the model has {num_classes} classes but {GRIDS_FILE} lists {len(grid)} cells: "
+                "the files do not belong together"
+            )
+        args, aux = _load_params(folder / PARAMS_FILE, arg_shapes, aux_shapes, ctx)
+        if batch_size is None:
+            batch_size = 8 if ctx.device_type == "gpu" else 1
+        args["data"] = mx.nd.zeros((batch_size, 3, SIZE, SIZE), ctx=ctx)
+        label = symbol.list_arguments()[-1]
+        if label.endswith("_label"):
+            args[label] = mx.nd.zeros((batch_size,), ctx=ctx)  # bound, unused in inference
+        try:
+            executor = symbol.bind(ctx, args=args, aux_states=aux, grad_req="null")
+        except mx.base.MXNetError as e:
+            raise ModelError(f"MXNet could not set up the model on {ctx}: {_first_line(e)}") from None
+        marker = read_marker(folder)
+        if marker is None:
+            info = ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, str(ctx))
+        else:
+            name = f"{MODEL_NAME} - {marker.description}"
+            info = ModelInfo(name, str(folder), True, marker.variant, num_classes, str(ctx))
+        return cls(info, grid, executor, batch_size, ctx)
+
+    @on_mxnet_thread
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Softmax over the classes for an (N, 3, 224, 224) float32 batch, N <= batch_size."""
+        mx = mxnet()
+        n = batch.shape[0]
+        if n > self.batch_size:
+            return np.concatenate([self.probabilities(batch[i:i + self.batch_size])
+                                   for i in range(0, n, self.batch_size)])
+        if n < self.batch_size:
+            pad = np.zeros((self.batch_size - n, *batch.shape[1:]), np.float32)
+            batch = np.concatenate([batch, pad])
+        self._executor.forward(is_train=False, data=mx.nd.array(batch, ctx=self._ctx))
+        probs = self._executor.outputs[0].asnumpy()[:n]
+        if not np.all(np.isfinite(probs)):
+            raise ModelError("the model produced invalid numbers (NaN or infinity): its weights are damaged")
+        return probs
+
+
+def _first_line(e: BaseException) -> str:
+    lines = [ln for ln in str(e).splitlines() if ln.strip()]
+    for ln in lines:
+        if "Check failed" in ln or "Error" in ln:
+            return ln.strip()[:200]
+    return (lines[-1] if lines else type(e).__name__)[:200]
+
+
+def _load_symbol(path: Path):
+    mx = mxnet()
+    try:
+        text = path.read_text(encoding="utf-8")
+        graph = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise ModelError(f"{path.name} is not an MXNet symbol file (not valid JSON)") from None
+    if not isinstance(graph, dict) or "nodes" not in graph or "heads" not in graph:
+        raise ModelError(f"{path.name} is not an MXNet symbol file (no nodes/heads)")
+    try:
+        with _quiet_native_stderr():  # MXNet logs a notice when it upgrades the 0.9.4 format
+            symbol = mx.sym.load_json(text)
+    except mx.base.MXNetError as e:
+        raise ModelError(f"{path.name} could not be read by MXNet: {_first_line(e)}") from None
+    if len(symbol.list_outputs()) != 1 or "data" not in symbol.list_arguments():
+        raise ModelError(f"{path.name} is not a classifier with one output and a 'data' input")
+    return symbol
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Capture what native code writes to stderr; pass on all but MXNet's upgrade notice."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            for line in capture.read().decode("utf-8", "replace").splitlines(keepends=True):
+                if "legacy_json_util" not in line:
+                    sys.stderr.write(line)
+
+
+def _expected_shapes(symbol):
+    mx = mxnet()
+    try:
+        arg_shapes, out_shapes, aux_shapes = symbol.infer_shape(data=(1, 3, SIZE, SIZE))
+    except mx.base.MXNetError as e:
+        raise ModelError(f"the model does not accept 224 x 224 photos: {_first_line(e)}") from None
+    if arg_shapes is None or len(out_shapes[0]) != 2:
+        raise ModelError("the model's output is not one probability per class")
+    args = {n: tuple(s) for n, s in zip(symbol.list_arguments(), arg_shapes)
+            if n != "data" and not n.endswith("_label")}
+    aux = {n: tuple(s) for n, s in zip(symbol.list_auxiliary_states(), aux_shapes)}
+    return args, aux, int(out_shapes[0][1])
+
+
+def _load_params(path: Path, arg_shapes: dict, aux_shapes: dict, ctx):
+    mx = mxnet()
+    try:
+        loaded = mx.nd.load(str(path))
+    except mx.base.MXNetError as e:
+        raise ModelError(f"{path.name} is truncated or not an MXNet parameter file ({_first_line(e)})") from None
+    if not isinstance(loaded, dict):
+        raise ModelError(f"{path.name} holds unnamed arrays, not LocationNet parameters")
+    args, aux, problems = {}, {}, []
+    for prefix, wanted, out in (("arg:", arg_shapes, args), ("aux:", aux_shapes, aux)):
+        for name, shape in wanted.items():
+            array = loaded.pop(prefix + name, None)
+            if array is None:
+                problems.append(f"{name} is missing")
+            elif tuple(array.shape) != shape:
+                problems.append(f"{name} has shape {tuple(array.shape)}, the model needs {shape}")
+            elif array.dtype != np.float32:
+                problems.append(f"{name} is {np.dtype(array.dtype).name}, the model needs float32")
+            else:
+                out[name] = array if ctx.device_type == "cpu" else array.as_in_context(ctx)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ModelError(f"{path.name} does not match {SYMBOL_FILE}: {shown}")
+    return args, aux

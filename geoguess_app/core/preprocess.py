@@ -1,0 +1,85 @@
+"""LocationNet's published input recipe, reproduced exactly and computed only where needed.
+
+The published code did, with the scikit-image of its day::
+
+    crop = img[yy:yy + s, xx:xx + s]                  # largest centred square
+    resized = transform.resize(crop, (224, 224))      # bilinear, no anti-aliasing,
+                                                      # mode 'constant', cval 0, clip on
+    sample = np.asarray(resized) * 256                # [0, 1] -> [0, 256]
+    sample = CHW(sample) - (123.68, 116.779, 103.939)
+
+Bilinear resizing without anti-aliasing reads only 2 x 2 source pixels per output pixel, so this
+module gathers those 4 x 224 x 224 pixels from the (uint8) photo and interpolates them: it never
+makes a float copy of the full photo, and the result matches scikit-image to float rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIZE = 224
+MEAN_RGB = np.array([123.68, 116.779, 103.939], dtype=np.float64)
+
+
+def _axis_samples(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Source indices and weights along one axis of an n-pixel crop resized to SIZE.
+
+    Output pixel i samples at p = (i + 0.5) * n / SIZE - 0.5 (pixel centres aligned, as
+    scikit-image / scipy ``zoom(grid_mode=True)``). Neighbours outside the crop read as cval = 0,
+    which is expressed by a zero weight.
+    """
+    p = (np.arange(SIZE, dtype=np.float64) + 0.5) * (n / SIZE) - 0.5
+    i0 = np.floor(p).astype(np.int64)
+    f = p - i0
+    i1 = i0 + 1
+    w0 = np.where((i0 >= 0) & (i0 < n), 1.0 - f, 0.0)
+    w1 = np.where((i1 >= 0) & (i1 < n), f, 0.0)
+    return np.clip(i0, 0, n - 1), np.clip(i1, 0, n - 1), w0, w1
+
+
+def resize_crop(pixels: np.ndarray, white: float) -> np.ndarray:
+    """Centre-square crop of ``pixels`` (H x W [x C], any dtype) resized to 224 x 224, in [0, 1].
+
+    Returns float64 H x W x 3 (grey is repeated to three channels).
+    """
+    h, w = pixels.shape[:2]
+    s = min(h, w)
+    yy, xx = (h - s) // 2, (w - s) // 2
+    r0, r1, wr0, wr1 = _axis_samples(s)
+    c0, c1, wc0, wc1 = _axis_samples(s)
+    r0, r1, c0, c1 = r0 + yy, r1 + yy, c0 + xx, c1 + xx
+
+    def tap(rows, cols):
+        block = pixels[rows[:, None], cols[None, :]].astype(np.float64)
+        return block if block.ndim == 3 else block[:, :, None]
+
+    wr0, wr1 = wr0[:, None, None], wr1[:, None, None]
+    wc0, wc1 = wc0[None, :, None], wc1[None, :, None]
+    out = wr0 * (wc0 * tap(r0, c0) + wc1 * tap(r0, c1)) + wr1 * (wc0 * tap(r1, c0) + wc1 * tap(r1, c1))
+    out /= white
+    if s < SIZE:
+        out = _clip_like_skimage(out, pixels[yy:yy + s, xx:xx + s], white)
+    if out.shape[2] == 1:
+        out = np.repeat(out, 3, axis=2)
+    return out[:, :, :3]
+
+
+def _clip_like_skimage(out: np.ndarray, crop: np.ndarray, white: float) -> np.ndarray:
+    """scikit-image's ``clip=True``: clip to the input's range, widened to cval 0 only if the
+    output itself spans 0. Matters only when enlarging (edge pixels blend with cval)."""
+    lo = float(crop.min()) / white
+    hi = float(crop.max()) / white
+    if not (lo <= 0.0 <= hi) and out.min() <= 0.0 <= out.max():
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    return np.clip(out, lo, hi)
+
+
+def to_tensor(resized: np.ndarray) -> np.ndarray:
+    """[0, 1] 224 x 224 x 3 -> LocationNet input: x 256, minus the mean, 3 x 224 x 224 float32."""
+    chw = (resized * 256.0 - MEAN_RGB).transpose(2, 0, 1)
+    return np.ascontiguousarray(chw, dtype=np.float32)
+
+
+def preprocess_pixels(pixels: np.ndarray, white: float = 255.0) -> np.ndarray:
+    """Display-oriented pixels -> the 3 x 224 x 224 float32 tensor LocationNet takes."""
+    return to_tensor(resize_crop(pixels, white))

@@ -1,0 +1,225 @@
+"""The model store: where the LocationNet files live, and getting them there safely.
+
+The folder is, in order of precedence: ``--model-dir``, ``$GEOGUESS_MODEL_DIR``, or the per-user
+data folder from platformdirs (for example ``~/.local/share/GeoGuess/models/locationnet``).
+
+Downloads and imports go to a staging folder next to the target, are checked against the published
+md5 sums, and only then replace the model folder; a broken transfer is resumed from where it
+stopped (HTTP Range). The model folder therefore always holds a complete, verified model or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import platformdirs
+
+from .errors import StoreError
+from .modelfiles import MODEL_FILES, OFFICIAL_FILES, UNTRAINED_MARKER, OfficialFile, read_marker
+
+ENV_MODEL_DIR = "GEOGUESS_MODEL_DIR"
+CHUNK = 1 << 20
+
+#: progress(file name, bytes done, bytes total or None)
+Progress = Callable[[str, int, int | None], None]
+
+
+def default_model_dir() -> Path:
+    return platformdirs.user_data_path("GeoGuess", appauthor=False) / "models" / "locationnet"
+
+
+def resolve_model_dir(explicit: str | Path | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(ENV_MODEL_DIR)
+    if env:
+        return Path(env).expanduser()
+    return default_model_dir()
+
+
+def md5_of(path: Path, cancel: threading.Event | None = None) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            if cancel is not None and cancel.is_set():
+                raise StoreError("cancelled")
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    name: str
+    present: bool
+    size: int | None
+    md5: str | None
+    official: bool  # md5 equals the published one
+
+
+@dataclass(frozen=True)
+class StoreReport:
+    folder: Path
+    files: tuple[FileCheck, ...]
+    untrained: bool
+
+    @property
+    def complete(self) -> bool:
+        return all(f.present for f in self.files)
+
+    @property
+    def verified(self) -> bool:
+        """All three files present and identical to the published ones."""
+        return self.complete and all(f.official for f in self.files)
+
+
+def inspect_folder(folder: str | Path) -> StoreReport:
+    """What a model folder holds, with md5 sums checked against the published ones."""
+    folder = Path(folder)
+    checks = []
+    for name in MODEL_FILES:
+        path = folder / name
+        if path.is_file():
+            digest = md5_of(path)
+            checks.append(FileCheck(name, True, path.stat().st_size, digest, digest == OFFICIAL_FILES[name].md5))
+        else:
+            checks.append(FileCheck(name, False, None, None, False))
+    return StoreReport(folder, tuple(checks), read_marker(folder) is not None)
+
+
+def _staging_for(target: Path, purpose: str) -> Path:
+    return target.parent / f".{target.name}.{purpose}"
+
+
+def _install(staging: Path, target: Path) -> None:
+    """Swap a complete staging folder in place of the model folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{int(time.time() * 1000)}"
+        target.rename(old)
+    try:
+        staging.rename(target)
+    except OSError:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def download(
+    target: str | Path,
+    files: Iterable[OfficialFile] = tuple(OFFICIAL_FILES.values()),
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    timeout: float = 15.0,
+) -> Path:
+    """Download the model files into ``target`` (resuming earlier partial transfers)."""
+    import requests  # noqa: PLC0415 - only needed here
+
+    target = Path(target).expanduser()
+    staging = _staging_for(target, "download")
+    staging.mkdir(parents=True, exist_ok=True)
+    session = requests.Session()
+    for spec in files:
+        final = staging / spec.name
+        if final.is_file() and md5_of(final, cancel) == spec.md5:
+            if progress:
+                progress(spec.name, final.stat().st_size, final.stat().st_size)
+            continue
+        part = staging / (spec.name + ".part")
+        _fetch(session, spec, part, progress, cancel, timeout)
+        digest = md5_of(part, cancel)
+        if digest != spec.md5:
+            part.unlink(missing_ok=True)
+            raise StoreError(
+                f"{spec.name} was downloaded but its md5 sum is {digest}, not the published {spec.md5}; "
+                "the copy was deleted. Try again later."
+            )
+        part.replace(final)
+    _install(staging, target)
+    return target
+
+
+def _fetch(session, spec: OfficialFile, part: Path, progress, cancel, timeout) -> None:
+    import requests  # noqa: PLC0415
+
+    host = urlparse(spec.url).hostname or spec.url
+    done = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={done}-"} if done else {}
+    try:
+        with session.get(spec.url, stream=True, headers=headers, timeout=(timeout, 60)) as response:
+            if response.status_code == 416 and done:  # already complete
+                return
+            if response.status_code not in (200, 206):
+                raise StoreError(f"{host} answered {response.status_code} {response.reason} for {spec.name}")
+            if response.status_code == 200 and done:
+                done = 0  # the server ignored the Range request: start again
+            length = response.headers.get("Content-Length")
+            total = done + int(length) if length and length.isdigit() else spec.size
+            with open(part, "ab" if done else "wb") as out:
+                if progress:
+                    progress(spec.name, done, total)
+                for block in response.iter_content(CHUNK):
+                    if cancel is not None and cancel.is_set():
+                        raise StoreError("download cancelled; run it again to resume")
+                    out.write(block)
+                    done += len(block)
+                    if progress:
+                        progress(spec.name, done, total)
+    except requests.exceptions.ConnectionError:
+        raise StoreError(
+            f"cannot reach {host}: no internet connection? "
+            "Get the three model files elsewhere and use 'geoguess model import FOLDER'."
+        ) from None
+    except requests.exceptions.Timeout:
+        raise StoreError(f"{host} did not answer in time; run the download again to resume") from None
+    except requests.exceptions.RequestException as e:
+        raise StoreError(f"downloading {spec.name} failed: {e}; run it again to resume") from None
+
+
+def import_model(source: str | Path, target: str | Path, progress: Progress | None = None) -> StoreReport:
+    """Copy a model folder the user got elsewhere into the store, verifying it first.
+
+    The official files must match their published md5 sums. A folder made by
+    ``geoguess model synth`` (it carries the untrained marker) is accepted as an untrained stand-in.
+    """
+    source, target = Path(source).expanduser(), Path(target).expanduser()
+    if not source.is_dir():
+        raise StoreError(f"{source} is not a folder")
+    missing = [n for n in MODEL_FILES if not (source / n).is_file()]
+    if missing:
+        raise StoreError(f"{source} does not hold a LocationNet model: missing {', '.join(missing)}")
+    untrained = read_marker(source) is not None
+    staging = _staging_for(target, "import")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        names = MODEL_FILES + ((UNTRAINED_MARKER,) if untrained else ())
+        for name in names:
+            src = source / name
+            if progress:
+                progress(name, 0, src.stat().st_size)
+            shutil.copyfile(src, staging / name)
+            if progress:
+                progress(name, src.stat().st_size, src.stat().st_size)
+        report = inspect_folder(staging)
+        if not untrained and not report.verified:
+            bad = [f.name for f in report.files if not f.official]
+            raise StoreError(
+                f"{', '.join(bad)} in {source} differ from the published LocationNet files "
+                "(md5 mismatch): not imported"
+            )
+        _install(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return inspect_folder(target)

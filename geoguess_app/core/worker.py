@@ -1,0 +1,65 @@
+"""The one dedicated thread on which every MXNet call runs.
+
+MXNet is not thread-safe. Every call into it (loading, binding, forward passes, synthesizing a
+model) goes through ``mxnet_worker()``: a single-thread executor, the pattern Anki's task manager
+uses. Callers either wait for the result (``run``) or get a Future (``submit``) and are called back
+(the window hands that back to the GUI thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import wraps
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class SerialWorker:
+    """A thread that runs submitted calls one after another, in submission order."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._ident: int | None = None
+        self._pool.submit(self._remember_thread).result()
+
+    def _remember_thread(self) -> None:
+        self._ident = threading.get_ident()
+
+    def on_thread(self) -> bool:
+        return threading.get_ident() == self._ident
+
+    def submit(self, fn: Callable[..., T], *args, **kwargs) -> Future:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """Run ``fn`` on the worker thread and wait for it (directly if already there)."""
+        if self.on_thread():
+            return fn(*args, **kwargs)
+        return self._pool.submit(fn, *args, **kwargs).result()
+
+
+_lock = threading.Lock()
+_mxnet_worker: SerialWorker | None = None
+
+
+def mxnet_worker() -> SerialWorker:
+    """The process-wide MXNet thread (started on first use)."""
+    global _mxnet_worker
+    with _lock:
+        if _mxnet_worker is None:
+            _mxnet_worker = SerialWorker("geoguess-mxnet")
+        return _mxnet_worker
+
+
+def on_mxnet_thread(fn: Callable[..., T]) -> Callable[..., T]:
+    """Decorator: the function always executes on the MXNet thread; callers wait for it."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        return mxnet_worker().run(fn, *args, **kwargs)
+
+    return wrapper
