@@ -32,6 +32,9 @@ MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # Pillow warns between MAX_IMAGE_PIXELS and twice that; open_photo() refuses those itself.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# Pillow warns about damaged metadata it skips ("Corrupt EXIF data", "malformed MPO file"); the
+# pixels still decode, and a damaged field is simply absent from what GeoGuess reports.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 #: Extensions offered when a folder is scanned. Files named otherwise are still read if given.
 PHOTO_EXTENSIONS = frozenset(
@@ -100,7 +103,6 @@ def open_photo(path: str | Path) -> Photo:
                 f"image is too large to decode safely ({w}x{h} = {w * h / 1e6:.0f} megapixels; "
                 f"the limit is {MAX_PIXELS // 1_000_000})"
             )
-        meta = read_meta(image)
         try:
             image.seek(0)  # first frame of GIF / MPO / multi-page TIFF
             image.load()
@@ -108,7 +110,9 @@ def open_photo(path: str | Path) -> Photo:
             raise ImageError("not enough memory to decode this image") from None
         except _DECODE_ERRORS as e:
             raise ImageError(_decode_message(e)) from None
-        return Photo(path=path, image=image, meta=meta)
+        # After decoding: some decoders (libtiff, libheif) apply the orientation themselves and
+        # then drop the tag, so only what is left afterwards is still to be applied.
+        return Photo(path=path, image=image, meta=read_meta(image))
     except BaseException:
         image.close()
         raise

@@ -1,0 +1,85 @@
+"""Shared fixtures: the reference LocationNet files, the photo corpus and synthesized models.
+
+The reference files (../shared/locationnet) and the corpus (../shared/exif-corpus) lie beside the
+repository. In CI (CI set) their absence fails the run: those tests must run, never skip.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))  # published_recipe: the reference code path
+
+SHARED = Path(os.environ.get("GEOGUESS_SHARED", ROOT.parent / "shared"))
+REFERENCE = SHARED / "locationnet"
+CORPUS = SHARED / "exif-corpus"
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        message = f"{path} is missing (set GEOGUESS_SHARED to the folder holding locationnet/ and exif-corpus/)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    return _require(REFERENCE)
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return _require(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def manifest(corpus_dir) -> list[dict]:
+    with open(corpus_dir / "MANIFEST.tsv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.fixture(scope="session")
+def ground_truth(corpus_dir) -> list[dict]:
+    with open(corpus_dir / "GROUND_TRUTH_GPS.tsv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, reference_dir) -> Path:
+    from geoguess_app.core.synth import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("models") / "tiny", reference_dir, tiny=True, seed=7)
+
+
+@pytest.fixture(scope="session")
+def full_model_dir(tmp_path_factory, reference_dir) -> Path:
+    """The real symbol and grids.txt with synthesized weights (about 300 MB, 40 s to make)."""
+    from geoguess_app.core.synth import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("models") / "full", reference_dir, tiny=False, seed=3)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir):
+    from geoguess_app.core.model import LocationNet
+
+    return LocationNet.load(tiny_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def full_model(full_model_dir):
+    from geoguess_app.core.model import LocationNet
+
+    return LocationNet.load(full_model_dir, device="cpu")
+
+
+def corpus_rows(manifest: list[dict], **want) -> list[dict]:
+    return [r for r in manifest if all(r.get(k) == v for k, v in want.items())]
