@@ -1,0 +1,107 @@
+"""Every file of the corpus, and hand-made bad files, give a result or a clear per-file error."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from geoguess_app.core.predict import Predictor, prepare
+
+BROKEN_TAGS = {"truncated", "fuzzed", "poc", "no_eoi", "malformed_suite", "bad_ifd"}
+
+
+def _sha1(path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def test_every_corpus_file_gives_a_tensor_or_a_clear_error(corpus_dir, manifest):
+    outcomes = {"ok": 0, "error": 0}
+    errors_for_unreadable = []
+    for row in manifest:
+        path = corpus_dir / row["path"]
+        prepared = prepare(path)  # must never raise
+        if prepared.error is None:
+            assert prepared.tensor.shape == (3, 224, 224), row["path"]
+            assert np.all(np.isfinite(prepared.tensor)), row["path"]
+            outcomes["ok"] += 1
+        else:
+            assert prepared.tensor is None
+            message = prepared.error
+            assert message and len(message) < 200 and "Traceback" not in message, (row["path"], message)
+            outcomes["error"] += 1
+            if row["pil_load"] != "ok":
+                errors_for_unreadable.append(row["path"])
+        assert _sha1(path) == row["sha1"], f"{row['path']} was changed by reading it"
+    unreadable = [r for r in manifest if r["pil_load"] != "ok"]
+    # Files Pillow could not decode when the corpus was made (truncated, fuzzed, unknown formats)
+    # all get an error, and a good share of the corpus is readable.
+    assert len(errors_for_unreadable) >= len(unreadable) - 5
+    assert outcomes["ok"] > 500 and outcomes["error"] > 150
+
+
+def test_truncated_corpus_files_say_truncated_or_damaged(corpus_dir, manifest):
+    rows = [r for r in manifest if "truncated" in r["tags"].split(",") and r["pil_load"] != "ok"]
+    assert rows
+    for row in rows:
+        error = prepare(corpus_dir / row["path"]).error
+        assert error and any(w in error for w in ("truncated", "damaged", "not an image")), (row["path"], error)
+
+
+def test_a_batch_goes_on_past_broken_files(tiny_model, corpus_dir, manifest):
+    broken = [corpus_dir / r["path"] for r in manifest if r["pil_load"] != "ok"][:10]
+    good = corpus_dir / "Pillow/Tests/images/hopper.jpg"
+    paths = [good, *broken, good]
+    results = list(Predictor(tiny_model).predict_many(paths))
+    assert [r.path for r in results] == [str(p) for p in paths]
+    assert results[0].ok and results[-1].ok and len(results[-1].predictions) == 5
+    assert all(not r.ok and r.error for r in results[1:-1])
+
+
+def test_zero_byte_file(tmp_path):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    assert prepare(tmp_path / "empty.jpg").error == "empty file (0 bytes)"
+
+
+def test_text_file_named_jpg(tmp_path):
+    (tmp_path / "notes.jpg").write_text("this is not a photo\n" * 20)
+    assert "not an image" in prepare(tmp_path / "notes.jpg").error
+
+
+def test_missing_file_and_folder(tmp_path):
+    assert prepare(tmp_path / "nope.jpg").error == "file not found"
+    assert prepare(tmp_path).error == "is a folder, not a photo"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "secret.jpg"
+    path.write_bytes(b"\xff\xd8\xff" + b"\0" * 100)
+    path.chmod(0)
+    assert prepare(path).error == "permission denied"
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header_only(30000, 30000))  # 900 megapixels claimed in 65 bytes
+    error = prepare(path).error
+    assert "too large" in error and "megapixels" in error
+
+
+def test_truncated_jpeg_made_from_a_good_one(tmp_path, corpus_dir):
+    data = (corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg").read_bytes()
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) // 2])
+    assert prepare(path).error == "file is truncated (the image data ends early)"
