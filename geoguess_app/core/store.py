@@ -27,6 +27,7 @@ from .modelfiles import MODEL_FILES, OFFICIAL_FILES, UNTRAINED_MARKER, OfficialF
 
 ENV_MODEL_DIR = "GEOGUESS_MODEL_DIR"
 CHUNK = 1 << 20
+STREAM_CHUNK = 1 << 16  # written as it arrives: a broken transfer loses less than this
 
 #: progress(file name, bytes done, bytes total or None)
 Progress = Callable[[str, int, int | None], None]
@@ -168,17 +169,28 @@ def _fetch(session, spec: OfficialFile, part: Path, progress, cancel, timeout) -
             with open(part, "ab" if done else "wb") as out:
                 if progress:
                     progress(spec.name, done, total)
-                for block in response.iter_content(CHUNK):
+                for block in response.iter_content(STREAM_CHUNK):
                     if cancel is not None and cancel.is_set():
                         raise StoreError("download cancelled; run it again to resume")
                     out.write(block)
                     done += len(block)
                     if progress:
                         progress(spec.name, done, total)
+            if total is not None and done < total:
+                raise StoreError(
+                    f"the transfer of {spec.name} broke off at {done:,} of {total:,} bytes; "
+                    "run the download again to resume"
+                )
     except requests.exceptions.ConnectionError:
         raise StoreError(
             f"cannot reach {host}: no internet connection? "
             "Get the three model files elsewhere and use 'geoguess model import FOLDER'."
+        ) from None
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+        got = part.stat().st_size if part.exists() else 0
+        raise StoreError(
+            f"the connection broke while downloading {spec.name} ({got:,} bytes kept); "
+            "run the download again to resume"
         ) from None
     except requests.exceptions.Timeout:
         raise StoreError(f"{host} did not answer in time; run the download again to resume") from None
