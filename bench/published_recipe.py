@@ -46,10 +46,14 @@ def preprocess_image(path: str) -> np.ndarray:
 
 
 def load_model(folder: str, ctx=None):
-    """mx.model.FeedForward.load(prefix, 12), as published (call it on the MXNet thread)."""
-    from geoguess_app.core.mxnet_import import mxnet
+    """mx.model.FeedForward.load(prefix, 12), as published (call it on the MXNet thread).
 
-    mx = mxnet()
+    MXNet is imported plainly, with its default engine settings (not GeoGuess's), after the
+    np.bool alias every user of MXNet 1.9.1 with NumPy >= 1.24 must restore."""
+    if "bool" not in vars(np):
+        np.bool = bool
+    import mxnet as mx
+
     return mx.model.FeedForward.load(f"{folder}/RN101-5k500", 12, ctx=ctx or mx.cpu(), numpy_batch_size=1)
 
 

@@ -137,3 +137,21 @@ def test_sixteen_bit_photo_keeps_its_tones(tmp_path):
     tensor = preprocess_pixels(*photo.pixels())
     values = tensor[0] + MEAN_RGB[0]  # back to the 0-256 scale
     assert values.min() < 5 and values.max() > 250  # not clipped to white by an 8-bit conversion
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_reading_only_sampled_rows_equals_reading_the_whole_photo(tmp_path, orientation):
+    # Large enough that only the sampled rows are copied out of Pillow.
+    rng = np.random.default_rng(orientation)
+    stored = rng.integers(0, 255, (1900, 2500, 3), dtype=np.uint8)
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.save(tmp_path / "big.png", exif=exif.tobytes())
+    photo = open_photo(tmp_path / "big.png")
+    assert photo.meta.orientation == orientation
+    from geoguess_app.core.preprocess import preprocess_photo
+
+    assert np.array_equal(preprocess_photo(photo), preprocess_pixels(*photo.pixels()))
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "big.png")))
+    assert np.abs(preprocess_photo(photo) - published_recipe.preprocess_array(upright)[0]).max() <= 0.01

@@ -11,7 +11,7 @@ import os
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,7 @@ class Photo:
     path: Path
     image: Image.Image
     meta: PhotoMeta
+    _array: tuple[np.ndarray, float] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -59,10 +60,61 @@ class Photo:
         w, h = self.image.size
         return (h, w) if self.meta.orientation in (5, 6, 7, 8) else (w, h)
 
+    @property
+    def oriented_shape(self) -> tuple[int, int]:
+        """(rows, columns) as displayed."""
+        w, h = self.size
+        return h, w
+
+    @property
+    def white(self) -> float:
+        """The value of full white in this photo's pixels (255, 65535, ...)."""
+        if self.image.mode in _DIRECT_MODES:
+            return _DIRECT_MODES[self.image.mode]
+        return self._converted()[1]
+
     def pixels(self) -> tuple[np.ndarray, float]:
         """Display-oriented pixels (H x W x 3 view) and the value of full white (255 or 65535)."""
-        array, white = _rgb_array(self.image)
+        array, white = self._converted()
         return orient_view(array, self.meta.orientation), white
+
+    def take(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The display-oriented pixels at ``rows`` x ``cols`` (distinct, sorted indices).
+
+        For a large photo in a common mode only those rows are copied out of Pillow, never the
+        whole photo: the flips and transposes of the EXIF orientation are applied to the indices.
+        """
+        o = self.meta.orientation
+        swap = o in (5, 6, 7, 8)
+        flip_rows, flip_cols = _ORIENTATION_FLIPS[o]
+        height, width = self.oriented_shape
+        src_r = height - 1 - rows if flip_rows else rows
+        src_c = width - 1 - cols if flip_cols else cols
+        stored_rows, stored_cols = (src_c, src_r) if swap else (src_r, src_c)
+        block = self._stored_block(stored_rows, stored_cols)
+        return block.swapaxes(0, 1) if swap else block
+
+    def _stored_block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        image = self.image
+        if image.mode in _DIRECT_MODES and len(rows) * 4 < image.size[1]:
+            lo, hi = int(cols.min()), int(cols.max()) + 1
+            bands = [np.asarray(image.crop((lo, int(r), hi, int(r) + 1))) for r in rows]
+            return np.concatenate(bands)[:, cols - lo]
+        return self._converted()[0][np.ix_(rows, cols)]
+
+    def _converted(self) -> tuple[np.ndarray, float]:
+        if self._array is None:
+            self._array = _rgb_array(self.image)
+        return self._array
+
+
+# Pillow modes whose pixels are used as they are, with the value of full white.
+_DIRECT_MODES = {"RGB": 255.0, "L": 255.0, "I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0, "I;16N": 65535.0}
+
+# EXIF orientation -> (rows flipped, columns flipped) in display orientation; 5-8 also transpose.
+# The same operations orient_view() applies to an array.
+_ORIENTATION_FLIPS = {1: (False, False), 2: (False, True), 3: (True, True), 4: (True, False),
+                      5: (False, False), 6: (False, True), 7: (True, True), 8: (True, False)}
 
 
 def is_photo_name(path: str | Path) -> bool:

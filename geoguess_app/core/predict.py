@@ -22,7 +22,7 @@ from .exif_read import GPSPosition, PhotoMeta
 from .imaging import open_photo
 from .model import LocationNet, ModelInfo
 from .places import Places, shared_places
-from .preprocess import preprocess_pixels
+from .preprocess import preprocess_photo
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,7 @@ def prepare(path: str | Path) -> Prepared:
         log.exception("unexpected failure opening %s", path)
         return Prepared(path, error=f"cannot read this photo ({type(e).__name__}: {e})")
     try:
-        pixels, white = photo.pixels()
-        tensor = preprocess_pixels(pixels, white)
+        tensor = preprocess_photo(photo)
         return Prepared(path, tensor=tensor, meta=photo.meta, size=photo.size)
     except MemoryError:
         return Prepared(path, error="not enough memory to process this photo")
@@ -162,7 +161,10 @@ class Predictor:
             while pending:
                 if not loaded:
                     batch_size, loaded = self.model.batch_size, True
-                group = [pending.popleft().result() for _ in range(min(batch_size, len(pending)))]
+                # The next photo, and any more already decoded, up to a batch.
+                group = [pending.popleft().result()]
+                while pending and len(group) < batch_size and pending[0].done():
+                    group.append(pending.popleft().result())
                 fill()  # keep the decoder busy while this group is classified
                 yield from self._classify(group)
         finally:

@@ -8,9 +8,10 @@ The published code did, with the scikit-image of its day::
     sample = np.asarray(resized) * 256                # [0, 1] -> [0, 256]
     sample = CHW(sample) - (123.68, 116.779, 103.939)
 
-Bilinear resizing without anti-aliasing reads only 2 x 2 source pixels per output pixel, so this
-module gathers those 4 x 224 x 224 pixels from the (uint8) photo and interpolates them: it never
-makes a float copy of the full photo, and the result matches scikit-image to float rounding.
+Bilinear resizing without anti-aliasing reads only 2 x 2 source pixels per output pixel: at most
+448 rows and 448 columns of the photo. This module reads just those (for a decoded Pillow image,
+without copying the photo into numpy at all) and interpolates them: no float copy of the photo is
+ever made, and the result matches scikit-image to float rounding.
 """
 
 from __future__ import annotations
@@ -43,22 +44,33 @@ def resize_crop(pixels: np.ndarray, white: float) -> np.ndarray:
     Returns float64 H x W x 3 (grey is repeated to three channels).
     """
     h, w = pixels.shape[:2]
+    return resize_crop_from(h, w, lambda rows, cols: pixels[np.ix_(rows, cols)], white)
+
+
+def resize_crop_from(h: int, w: int, take, white: float) -> np.ndarray:
+    """The same, for an image of h x w pixels read through ``take(rows, cols)``, which returns the
+    pixels at those (sorted, distinct) rows and columns: only those are ever read."""
     s = min(h, w)
     yy, xx = (h - s) // 2, (w - s) // 2
     r0, r1, wr0, wr1 = _axis_samples(s)
     c0, c1, wc0, wc1 = _axis_samples(s)
-    r0, r1, c0, c1 = r0 + yy, r1 + yy, c0 + xx, c1 + xx
+    rows = np.unique(np.concatenate([r0, r1])) + yy
+    cols = np.unique(np.concatenate([c0, c1])) + xx
+    block = np.asarray(take(rows, cols), dtype=np.float64)
+    if block.ndim == 2:
+        block = block[:, :, None]
+    r0, r1 = np.searchsorted(rows, r0 + yy), np.searchsorted(rows, r1 + yy)
+    c0, c1 = np.searchsorted(cols, c0 + xx), np.searchsorted(cols, c1 + xx)
 
-    def tap(rows, cols):
-        block = pixels[rows[:, None], cols[None, :]].astype(np.float64)
-        return block if block.ndim == 3 else block[:, :, None]
+    def tap(ri, ci):
+        return block[ri[:, None], ci[None, :]]
 
     wr0, wr1 = wr0[:, None, None], wr1[:, None, None]
     wc0, wc1 = wc0[None, :, None], wc1[None, :, None]
     out = wr0 * (wc0 * tap(r0, c0) + wc1 * tap(r0, c1)) + wr1 * (wc0 * tap(r1, c0) + wc1 * tap(r1, c1))
     out /= white
-    if s < SIZE:
-        out = _clip_like_skimage(out, pixels[yy:yy + s, xx:xx + s], white)
+    if s < SIZE:  # enlarging: every pixel of the crop is in the block
+        out = _clip_like_skimage(out, block, white)
     if out.shape[2] == 1:
         out = np.repeat(out, 3, axis=2)
     return out[:, :, :3]
@@ -83,3 +95,9 @@ def to_tensor(resized: np.ndarray) -> np.ndarray:
 def preprocess_pixels(pixels: np.ndarray, white: float = 255.0) -> np.ndarray:
     """Display-oriented pixels -> the 3 x 224 x 224 float32 tensor LocationNet takes."""
     return to_tensor(resize_crop(pixels, white))
+
+
+def preprocess_photo(photo) -> np.ndarray:
+    """A decoded ``imaging.Photo`` -> the tensor, reading only the pixels the recipe samples."""
+    h, w = photo.oriented_shape
+    return to_tensor(resize_crop_from(h, w, photo.take, photo.white))
