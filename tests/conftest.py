@@ -21,6 +21,17 @@ REFERENCE = SHARED / "locationnet"
 CORPUS = SHARED / "exif-corpus"
 
 
+def pytest_configure(config):
+    """Keep the tests out of the user's real folders: the model store's default location and the
+    place-name cache go to a throw-away folder (also for the geoguess processes tests start)."""
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="geoguess-test-home-"))
+    os.environ["XDG_DATA_HOME"] = str(home / "data")
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")
+    os.environ.pop("GEOGUESS_MODEL_DIR", None)
+
+
 def _require(path: Path) -> Path:
     if not path.exists():
         message = f"{path} is missing (set GEOGUESS_SHARED to the folder holding locationnet/ and exif-corpus/)"

@@ -98,8 +98,14 @@ class Photo:
         image = self.image
         if image.mode in _DIRECT_MODES and len(rows) * 4 < image.size[1]:
             lo, hi = int(cols.min()), int(cols.max()) + 1
-            bands = [np.asarray(image.crop((lo, int(r), hi, int(r) + 1))) for r in rows]
-            return np.concatenate(bands)[:, cols - lo]
+            order = np.argsort(rows)
+            ordered = rows[order]
+            # Bilinear taps come in pairs of adjacent rows: copy each run of rows in one crop.
+            breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+            bands = [np.asarray(image.crop((lo, int(run[0]), hi, int(run[-1]) + 1)))
+                     for run in np.split(ordered, breaks)]
+            block = np.concatenate(bands)[:, cols - lo]
+            return block[np.argsort(order)]  # back to the order asked for
         return self._converted()[0][np.ix_(rows, cols)]
 
     def _converted(self) -> tuple[np.ndarray, float]:

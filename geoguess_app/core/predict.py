@@ -140,7 +140,7 @@ class Predictor:
     def predict(self, path: str | Path) -> PhotoResult:
         return next(self.predict_many([path]))
 
-    def predict_many(self, paths: Iterable[str | Path], prefetch: int = 2) -> Iterator[PhotoResult]:
+    def predict_many(self, paths: Iterable[str | Path], prefetch: int = 8) -> Iterator[PhotoResult]:
         """One result per path, in order; decoding runs ahead of inference by ``prefetch`` photos."""
         pending: deque[Future] = deque()
         source = iter(paths)
