@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def cmd_predict(args) -> int:
             f"no complete model in {folder}. Install it with 'geoguess model download', or "
             "'geoguess model import FOLDER' if you have the files; or point --model-dir at one."
         )
-    photos = _expand(args.paths, args.recursive, list_photos)
+    photos = list_photos(args.paths, recursive=args.recursive)
     if not photos:
         raise GeoGuessError("no photos found in " + ", ".join(args.paths))
     # Load the model on the MXNet thread and the place names in the background while the first
@@ -116,17 +117,6 @@ def cmd_predict(args) -> int:
     if failed:
         print(f"geoguess: {failed} of {len(photos)} photo(s) could not be read", file=sys.stderr)
     return EXIT_PHOTO_FAILED if failed else EXIT_OK
-
-
-def _expand(paths, recursive, list_photos):
-    photos = []
-    for given in paths:
-        p = Path(given)
-        if p.is_dir():
-            photos.extend(list_photos([p], recursive=recursive))
-        else:
-            photos.append(p)
-    return photos
 
 
 def _progress_bar(total: int, disabled: bool):
@@ -223,7 +213,7 @@ def cmd_info(args) -> int:
     from .core.store import ENV_MODEL_DIR, inspect_folder, resolve_model_dir  # noqa: PLC0415
 
     folder = resolve_model_dir(args.model_dir)
-    origin = "--model-dir" if args.model_dir else (f"${ENV_MODEL_DIR}" if _env(ENV_MODEL_DIR) else "default")
+    origin = "--model-dir" if args.model_dir else (f"${ENV_MODEL_DIR}" if os.environ.get(ENV_MODEL_DIR) else "default")
     print(f"Model folder: {folder} ({origin})")
     report = inspect_folder(folder)
     for f in report.files:
@@ -249,12 +239,6 @@ def cmd_info(args) -> int:
         return EXIT_OK
     print("Status: loads, but is NOT the published LocationNet (md5 mismatch); its answers are unverified.")
     return EXIT_PHOTO_FAILED
-
-
-def _env(name: str) -> str | None:
-    import os  # noqa: PLC0415
-
-    return os.environ.get(name)
 
 
 def cmd_synth(args) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from contextlib import closing
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -138,7 +139,8 @@ class Predictor:
         return min(self._top_k, len(self.model.grid))
 
     def predict(self, path: str | Path) -> PhotoResult:
-        return next(self.predict_many([path]))
+        with closing(self.predict_many([path])) as results:
+            return next(results)
 
     def predict_many(self, paths: Iterable[str | Path], prefetch: int = 8) -> Iterator[PhotoResult]:
         """One result per path, in order; decoding runs ahead of inference by ``prefetch`` photos."""

@@ -17,7 +17,6 @@ The "tiny" variant (a few layers, a few dozen real cells) is for fast tests.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,6 +28,7 @@ from .errors import ModelError
 from .modelfiles import GRIDS_FILE, OFFICIAL_FILES, PARAMS_FILE, SYMBOL_FILE, read_marker, write_marker
 from .mxnet_import import mxnet
 from .preprocess import SIZE, preprocess_pixels
+from .store import md5_of
 from .worker import on_mxnet_thread
 
 TINY_CELLS = 48
@@ -178,14 +178,6 @@ def _shape_classifier(args: dict, features: np.ndarray) -> None:
     args["fc1_bias"] = (-mean * scale / std).astype(np.float32)
 
 
-def _md5(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @on_mxnet_thread
 def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed: int = 0) -> Path:
     """Write an untrained stand-in model folder to ``out_dir``.
@@ -200,7 +192,7 @@ def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed
         path = source / name
         if not path.is_file():
             raise ModelError(f"{path} not found: synth needs the official {name} (see 'geoguess model synth --help')")
-        if _md5(path) != OFFICIAL_FILES[name].md5:
+        if md5_of(path) != OFFICIAL_FILES[name].md5:
             raise ModelError(f"{path} is not the official {name} (its md5 sum differs from the published one)")
     if out_dir.exists() and any(out_dir.iterdir()):
         if (out_dir / PARAMS_FILE).exists() and read_marker(out_dir) is None:
