@@ -100,3 +100,4 @@ def test_download_without_internet_fails_fast(tmp_path):
     assert "cannot reach" in out.stderr or "did not answer" in out.stderr or "answered" in out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "m").exists()  # no half model
+    assert list(tmp_path.iterdir()) == []  # and no empty staging folder left behind

@@ -130,22 +130,27 @@ def download(
     staging = _staging_for(target, "download")
     staging.mkdir(parents=True, exist_ok=True)
     session = requests.Session()
-    for spec in files:
-        final = staging / spec.name
-        if final.is_file() and md5_of(final, cancel) == spec.md5:
-            if progress:
-                progress(spec.name, final.stat().st_size, final.stat().st_size)
-            continue
-        part = staging / (spec.name + ".part")
-        _fetch(session, spec, part, progress, cancel, timeout)
-        digest = md5_of(part, cancel)
-        if digest != spec.md5:
-            part.unlink(missing_ok=True)
-            raise StoreError(
-                f"{spec.name} was downloaded but its md5 sum is {digest}, not the published {spec.md5}; "
-                "the copy was deleted. Try again later."
-            )
-        part.replace(final)
+    try:
+        for spec in files:
+            final = staging / spec.name
+            if final.is_file() and md5_of(final, cancel) == spec.md5:
+                if progress:
+                    progress(spec.name, final.stat().st_size, final.stat().st_size)
+                continue
+            part = staging / (spec.name + ".part")
+            _fetch(session, spec, part, progress, cancel, timeout)
+            digest = md5_of(part, cancel)
+            if digest != spec.md5:
+                part.unlink(missing_ok=True)
+                raise StoreError(
+                    f"{spec.name} was downloaded but its md5 sum is {digest}, not the published {spec.md5}; "
+                    "the copy was deleted. Try again later."
+                )
+            part.replace(final)
+    except BaseException:
+        if not any(p.stat().st_size for p in staging.iterdir()):
+            shutil.rmtree(staging, ignore_errors=True)  # nothing worth resuming
+        raise
     _install(staging, target)
     return target
 
