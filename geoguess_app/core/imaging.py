@@ -78,6 +78,21 @@ class Photo:
         array, white = self._converted()
         return orient_view(array, self.meta.orientation), white
 
+    def preview(self, max_side: int) -> np.ndarray:
+        """An upright 8-bit RGB copy for display, at most ``max_side`` pixels on its longer side."""
+        image = self.image
+        if image.mode not in ("RGB", "L"):
+            array, white = self._converted()
+            if white != 255.0:
+                array = (array.astype(np.float32) * (255.0 / white)).round().astype(np.uint8)
+            image = Image.fromarray(array)
+        w, h = image.size
+        scale = min(1.0, max_side / max(w, h))
+        if scale < 1.0:
+            image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR, reducing_gap=2.0)
+        small = np.asarray(image.convert("RGB"))
+        return np.ascontiguousarray(orient_view(small, self.meta.orientation))
+
     def take(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The display-oriented pixels at ``rows`` x ``cols`` (distinct, sorted indices).
 

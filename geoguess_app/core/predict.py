@@ -65,6 +65,11 @@ class PhotoResult:
     meta: PhotoMeta | None = None
     size: tuple[int, int] | None = None  # (width, height) as displayed
     error: str | None = None
+    preview: np.ndarray | None = field(default=None, repr=False)  # upright RGB, when asked for
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
 
     @property
     def exif_gps(self) -> GPSPosition | None:
@@ -92,10 +97,12 @@ class Prepared:
     meta: PhotoMeta | None = None
     size: tuple[int, int] | None = None
     error: str | None = None
+    preview: np.ndarray | None = None
 
 
-def prepare(path: str | Path) -> Prepared:
-    """Decode one photo and make its input tensor; any failure becomes a per-photo error."""
+def prepare(path: str | Path, preview_size: int | None = None) -> Prepared:
+    """Decode one photo and make its input tensor (and a display preview if a size is given);
+    any failure becomes a per-photo error."""
     path = str(path)
     try:
         photo = open_photo(path)
@@ -106,7 +113,8 @@ def prepare(path: str | Path) -> Prepared:
         return Prepared(path, error=f"cannot read this photo ({type(e).__name__}: {e})")
     try:
         tensor = preprocess_photo(photo)
-        return Prepared(path, tensor=tensor, meta=photo.meta, size=photo.size)
+        preview = photo.preview(preview_size) if preview_size else None
+        return Prepared(path, tensor=tensor, meta=photo.meta, size=photo.size, preview=preview)
     except MemoryError:
         return Prepared(path, error="not enough memory to process this photo")
     except Exception as e:  # noqa: BLE001
@@ -119,13 +127,16 @@ def prepare(path: str | Path) -> Prepared:
 class Predictor:
     """Ranks a model's guesses for photos and describes them (cells, place names, distances)."""
 
-    def __init__(self, model: LocationNet | Future, top_k: int = 5, places: Places | None = None):
-        """``model`` may be a Future of a model still loading: photos are decoded meanwhile."""
+    def __init__(self, model: LocationNet | Future, top_k: int = 5, places: Places | None = None,
+                 preview_size: int | None = None):
+        """``model`` may be a Future of a model still loading: photos are decoded meanwhile.
+        With ``preview_size``, each result also carries an upright preview for display."""
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         self._model = model
         self._top_k = top_k
         self.places = places or shared_places()
+        self.preview_size = preview_size
 
     @property
     def model(self) -> LocationNet:
@@ -156,7 +167,7 @@ class Predictor:
                     path = next(source)
                 except StopIteration:
                     return
-                pending.append(decoder.submit(prepare, path))
+                pending.append(decoder.submit(prepare, path, self.preview_size))
 
         try:
             fill()
@@ -180,7 +191,8 @@ class Predictor:
         by_path = {id(p): row for p, row in zip(good, probs)}
         results = []
         for p in group:
-            result = PhotoResult(path=p.path, model=self.model.info, meta=p.meta, size=p.size, error=p.error)
+            result = PhotoResult(path=p.path, model=self.model.info, meta=p.meta, size=p.size, error=p.error,
+                                 preview=p.preview)
             if p.tensor is not None:
                 result.predictions = self.describe(by_path[id(p)], p.meta.gps if p.meta else None)
             results.append(result)

@@ -1,0 +1,107 @@
+"""``geoguess-app``: start the window (fixed early-initialisation order, as qutebrowser does)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None):
+    parser = argparse.ArgumentParser(prog="geoguess-app", description="GeoGuess: where was this photo taken?")
+    parser.add_argument("photos", nargs="*", metavar="PHOTO_OR_FOLDER")
+    parser.add_argument("--model-dir", help="model folder (default: $GEOGUESS_MODEL_DIR or the user data folder)")
+    parser.add_argument("--device", help="auto, cpu, gpu or gpu:N (default: the last one chosen, else auto)")
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="check mode: predict the one PHOTO, save a PNG of the window, print a JSON line, exit")
+    parser.add_argument("--offline-map", action="store_true", help="do not fetch OpenStreetMap tiles")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds the check mode may take (default 300)")
+    args = parser.parse_args(argv)
+    if args.screenshot and len(args.photos) != 1:
+        parser.error("--screenshot takes exactly one PHOTO")
+    return args
+
+
+def prepare_environment(headless: bool) -> None:
+    """Settings Qt and Chromium read once, before the application object exists."""
+    if headless and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in flags:
+        flags.append("--no-sandbox")  # Chromium refuses its sandbox to root
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen" and "--disable-gpu" not in flags:
+        flags.append("--disable-gpu")
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(flags)
+
+
+def setup_logging() -> Path:
+    import platformdirs
+
+    folder = platformdirs.user_log_path("GeoGuess", appauthor=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "geoguess.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    return path
+
+
+def install_excepthook(log_path: Path) -> None:
+    """An uncaught exception is logged and shown in a dialog; the window stays up."""
+
+    def hook(kind, value, tb):
+        text = "".join(traceback.format_exception(kind, value, tb))
+        logging.getLogger("geoguess").error("uncaught exception\n%s", text)
+        print(text, file=sys.stderr)
+        from .dialogs import show_error
+
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is not None:
+            window = QApplication.activeWindow()
+            show_error(window, "Something went wrong",
+                       f"GeoGuess hit an unexpected error: {value}\n\nIt was written to {log_path}.", text)
+
+    sys.excepthook = hook
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    prepare_environment(headless=bool(args.screenshot))
+    from PySide6 import QtWebEngineWidgets  # noqa: F401 - must be imported before the application
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ..core.store import resolve_model_dir
+    from .main_window import MainWindow
+
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    QCoreApplication.setOrganizationName("GeoGuess")
+    QCoreApplication.setApplicationName("GeoGuess")
+    app = QApplication(sys.argv[:1])
+    log_path = setup_logging()
+    install_excepthook(log_path)
+    from PySide6.QtCore import QSettings
+
+    device = args.device or str(QSettings().value("device", "auto"))
+    window = MainWindow(resolve_model_dir(args.model_dir), device=device,
+                        online_tiles=not args.offline_map, ask_for_model=not args.screenshot)
+    check = None
+    if args.screenshot:
+        from .screenshot import ScreenshotCheck
+
+        check = ScreenshotCheck(window, args.photos[0], Path(args.screenshot), args.timeout)
+    window.show()
+    if args.photos:
+        window.add_paths(args.photos)
+    code = app.exec()
+    window.tasks.shutdown()
+    return check.exit_code if check is not None and check.exit_code is not None else code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Dialogs: getting the model (download or import), model information, unexpected errors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QMessageBox, QProgressBar,
+                               QPushButton, QVBoxLayout)
+
+from ..core import store
+from .photo_panel import plain_label
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class ModelDialog(QDialog):
+    """Offered when no model is installed (and from the Model menu): download or import."""
+
+    def __init__(self, tasks: TaskRunner, model_dir: Path, parent=None, reason: str = ""):
+        super().__init__(parent)
+        self.setWindowTitle("GeoGuess needs its model")
+        self._tasks = tasks
+        self._model_dir = model_dir
+        self._cancel = threading.Event()
+        self._busy = False
+        intro = QLabel(
+            "GeoGuess guesses places with <b>LocationNet</b>, a ResNet-101 trained on geotagged "
+            "Flickr photos. Its three files (about 300 MB) are not installed yet.<br><br>"
+            "Download them (checked against their published md5 sums), or import a folder that "
+            "holds them.", self)
+        intro.setWordWrap(True)
+        self.reason = plain_label(reason, self)
+        self.reason.setWordWrap(True)
+        self.target = plain_label(f"Model folder: {model_dir}", self)
+        self.target.setStyleSheet("color: palette(mid)")
+        self.progress = QProgressBar(self)
+        self.progress.setVisible(False)
+        self.status = plain_label("", self)
+        self.status.setWordWrap(True)
+        self.download_button = QPushButton("&Download", self)
+        self.import_button = QPushButton("&Import folder...", self)
+        self.cancel_button = QPushButton("Cancel download", self)
+        self.cancel_button.setVisible(False)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton(self.download_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.import_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.download_button.clicked.connect(self.start_download)
+        self.import_button.clicked.connect(self.choose_import)
+        self.cancel_button.clicked.connect(self._cancel.set)
+        self.close_button.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for w in (intro, self.reason, self.target, self.progress, self.status):
+            layout.addWidget(w)
+        layout.addWidget(buttons)
+        self.resize(520, 260)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.download_button.setEnabled(not busy)
+        self.import_button.setEnabled(not busy)
+        self.cancel_button.setVisible(busy)
+        self.progress.setVisible(busy)
+
+    def start_download(self) -> None:
+        self._cancel.clear()
+        self._set_busy(True)
+        self.status.setStyleSheet("")
+        self.status.setText("Connecting...")
+        self.progress.setRange(0, 0)
+
+        def progress(name: str, done: int, total: int | None) -> None:
+            self._tasks.post(self._show_progress, name, done, total)
+
+        self._tasks.run(store.download, self._finished, self._model_dir, progress=progress, cancel=self._cancel)
+
+    def _show_progress(self, name: str, done: int, total: int | None) -> None:
+        if total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(1000 * done / total))
+        self.status.setText(f"{name}: {done / 1e6:,.1f} of {total / 1e6:,.1f} MB" if total else name)
+
+    def choose_import(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with the LocationNet files")
+        if folder:
+            self.import_from(folder)
+
+    def import_from(self, folder: str) -> None:
+        self._set_busy(True)
+        self.progress.setRange(0, 0)
+        self.status.setStyleSheet("")
+        self.status.setText(f"Importing and verifying {folder} ...")
+        self._tasks.run(store.import_model, self._finished, folder, self._model_dir)
+
+    def _finished(self, future: Future) -> None:
+        self._set_busy(False)
+        error = future.exception()
+        if error is None:
+            self.accept()
+            return
+        if not isinstance(error, store.StoreError):
+            log.error("model download or import failed", exc_info=error)
+        self.status.setStyleSheet("color: #b00020")
+        self.status.setText(str(error))
+
+    def reject(self) -> None:
+        if self._busy:
+            self._cancel.set()
+        super().reject()
+
+
+def describe_store(report: store.StoreReport) -> str:
+    lines = [f"Model folder: {report.folder}", ""]
+    for f in report.files:
+        if not f.present:
+            lines.append(f"{f.name}: missing")
+        else:
+            verdict = "matches the published md5" if f.official else "differs from the published file"
+            lines.append(f"{f.name}: {f.size:,} bytes, md5 {f.md5} ({verdict})")
+    lines.append("")
+    if report.untrained:
+        lines.append("UNTRAINED stand-in model (random weights): its predictions mean nothing.")
+    elif report.verified:
+        lines.append("Verified: identical to the published LocationNet files.")
+    elif report.complete:
+        lines.append("Not the published LocationNet files: its answers are unverified.")
+    else:
+        lines.append("Not installed.")
+    return "\n".join(lines)
+
+
+def show_error(parent, title: str, text: str, details: str = "") -> None:
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    if details:
+        box.setDetailedText(details)
+    box.open()

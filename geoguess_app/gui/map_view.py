@@ -1,0 +1,142 @@
+"""The map widget: a Leaflet page in a QWebEngineView, behind a small interface.
+
+    show_result(result) / clear() / select_rank(rank) / markers(callback)
+    signal rankClicked(int), signal ready()
+
+The page is loaded once from a file; JavaScript sent before the page has said it is ready is
+queued (as Anki's webview does), and clicks come back through a QWebChannel bridge. The view
+never takes drops: they are handed to ``drop_target`` (the main window).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QUrl, Signal, Slot
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineSettings
+from PySide6.QtWebEngineWidgets import QWebEngineView
+
+from ..core.predict import PhotoResult
+from .map_page import build_map_page
+
+log = logging.getLogger(__name__)
+
+
+def result_payload(result: PhotoResult) -> dict:
+    """What the page needs to draw one photo's guesses: plain data, text as text."""
+    gps = result.exif_gps
+    return {
+        "name": result.name,
+        "untrained": result.model.untrained,
+        "guesses": [
+            {"rank": g.rank, "probability": g.probability, "lat": g.lat, "lon": g.lon, "place": g.place,
+             "token": g.token, "level": g.level, "cell_size_km": g.cell_size_km, "distance_km": g.distance_km,
+             "corners": [list(c) for c in g.corners]}
+            for g in result.predictions
+        ],
+        "exif": {"lat": gps.lat, "lon": gps.lon} if gps else None,
+    }
+
+
+class _Bridge(QObject):
+    """The object the page sees as ``bridge``."""
+
+    clicked = Signal(int)
+    loaded = Signal()
+
+    @Slot(int)
+    def markerClicked(self, rank: int) -> None:  # noqa: N802 - called from JavaScript
+        self.clicked.emit(rank)
+
+    @Slot()
+    def pageReady(self) -> None:  # noqa: N802
+        self.loaded.emit()
+
+
+class _LoggingPage(QWebEnginePage):
+    def javaScriptConsoleMessage(self, level, message, line, source):  # noqa: N802
+        log.debug("map page: %s (%s:%s)", message, source, line)
+
+
+class MapView(QWebEngineView):
+    rankClicked = Signal(int)
+    ready = Signal()
+
+    def __init__(self, parent=None, online_tiles: bool = True, drop_target: QObject | None = None):
+        super().__init__(parent)
+        self._ready = False
+        self._queue: list[tuple[str, object]] = []
+        self._drop_target = drop_target
+        page = _LoggingPage(self)
+        settings = page.settings()
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+        self._bridge = _Bridge(self)
+        self._bridge.clicked.connect(self.rankClicked)
+        self._bridge.loaded.connect(self._on_ready)
+        self._channel = QWebChannel(page)
+        self._channel.registerObject("bridge", self._bridge)
+        page.setWebChannel(self._channel)
+        self.setPage(page)
+        self.setAcceptDrops(False)
+        self._page_dir = Path(tempfile.mkdtemp(prefix="geoguess-map-"))
+        self.load(QUrl.fromLocalFile(str(build_map_page(self._page_dir, online_tiles))))
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready
+
+    def show_result(self, result: PhotoResult) -> None:
+        if result.ok:
+            self._run(f"geoguess.show({json.dumps(result_payload(result))})")
+        else:
+            self.clear()
+
+    def clear(self) -> None:
+        self._run("geoguess.clear()")
+
+    def select_rank(self, rank: int) -> None:
+        self._run(f"geoguess.select({int(rank)})")
+
+    def markers(self, callback) -> None:
+        """Ask the page which markers it shows; ``callback(list_of_dicts)`` on the GUI thread."""
+        self._run("JSON.stringify(geoguess.report())", lambda text: callback(json.loads(text or "[]")))
+
+    def _run(self, script: str, callback=None) -> None:
+        if not self._ready:
+            self._queue.append((script, callback))
+            return
+        if callback is None:
+            self.page().runJavaScript(script)
+        else:
+            self.page().runJavaScript(script, 0, callback)
+
+    def _on_ready(self) -> None:
+        self._ready = True
+        queued, self._queue = self._queue, []
+        for script, callback in queued:
+            self._run(script, callback)
+        self.ready.emit()
+
+    # Drops: the web engine would open a dropped file as a page. Its drop target is an inner
+    # widget created later (the focus proxy); watch every child and hand drops on.
+    def childEvent(self, event):  # noqa: N802
+        super().childEvent(event)
+        if event.type() == QEvent.Type.ChildAdded and event.child().isWidgetType():
+            event.child().installEventFilter(self)
+            event.child().setAcceptDrops(True)
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            if self._drop_target is not None:
+                handler = {QEvent.Type.DragEnter: "dragEnterEvent", QEvent.Type.DragMove: "dragMoveEvent",
+                           QEvent.Type.Drop: "dropEvent"}[event.type()]
+                getattr(self._drop_target, handler)(event)
+            else:
+                event.ignore()
+            return True
+        return super().eventFilter(obj, event)

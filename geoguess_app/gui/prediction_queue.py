@@ -1,0 +1,107 @@
+"""Photos waiting for a prediction: processed in the order they came, with progress and cancel."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from concurrent.futures import Future
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.predict import PhotoResult, Predictor
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class PredictionQueue(QObject):
+    resultReady = Signal(object)  # PhotoResult, on the GUI thread
+    progress = Signal(int, int)  # done, total of the current run
+    failed = Signal(str)  # the whole run failed (the model broke); per-photo errors are results
+    idle = Signal()
+
+    def __init__(self, tasks: TaskRunner, parent: QObject | None = None):
+        super().__init__(parent)
+        self._tasks = tasks
+        self._predictor: Predictor | None = None
+        self._pending: deque[str] = deque()
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._running = False
+        self.done = 0
+        self.total = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._running or bool(self._pending)
+
+    def set_predictor(self, predictor: Predictor | None) -> None:
+        self._predictor = predictor
+        self._start()
+
+    def add(self, paths: list[str | Path]) -> None:
+        with self._lock:
+            self._pending.extend(str(p) for p in paths)
+        self.total += len(paths)
+        self.progress.emit(self.done, self.total)
+        self._start()
+
+    def cancel(self) -> None:
+        """Drop the photos not yet done; the one being classified finishes and is shown."""
+        with self._lock:
+            dropped = len(self._pending)
+            self._pending.clear()
+        self._cancel.set()
+        self.total -= dropped
+        self.progress.emit(self.done, self.total)
+        if not self._running:
+            self._finish()
+
+    def _start(self) -> None:
+        if self._running or self._predictor is None or not self._pending:
+            return
+        self._running = True
+        self._cancel.clear()
+        self._tasks.run(self._work, self._work_done, self._predictor)
+
+    def _source(self):
+        while not self._cancel.is_set():
+            with self._lock:
+                if not self._pending:
+                    return
+                path = self._pending.popleft()
+            yield path
+
+    def _work(self, predictor: Predictor) -> None:  # on a background thread
+        results = predictor.predict_many(self._source())
+        try:
+            for result in results:
+                self._tasks.post(self._deliver, result)
+                if self._cancel.is_set():
+                    break
+        finally:
+            results.close()
+
+    def _deliver(self, result: PhotoResult) -> None:
+        self.done += 1
+        self.resultReady.emit(result)
+        self.progress.emit(self.done, max(self.total, self.done))
+
+    def _work_done(self, future: Future) -> None:
+        self._running = False
+        error = future.exception()
+        if error is not None:
+            log.error("prediction run failed", exc_info=error)
+            with self._lock:
+                self._pending.clear()
+            self.failed.emit(str(error))
+        if self._pending and not self._cancel.is_set():
+            self._start()
+        else:
+            self._finish()
+
+    def _finish(self) -> None:
+        self.done = self.total = 0
+        self.idle.emit()

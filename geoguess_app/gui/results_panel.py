@@ -1,0 +1,141 @@
+"""The five guesses as rows: rank, probability bar, place, position; copy to the clipboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtWidgets import (QAbstractItemView, QStyledItemDelegate, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from ..core.predict import Guess, PhotoResult
+from .photo_panel import plain_label
+
+COLORS = ["#d7191c", "#f07c1b", "#1f78b4", "#33a02c", "#6a3d9a"]  # as on the map (map.js)
+COLUMNS = ["#", "Probability", "Place", "Latitude, longitude", "Cell"]
+PROB_ROLE = Qt.ItemDataRole.UserRole + 1
+COLOR_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def guess_text(g: Guess) -> str:
+    return f"{g.lat:.6f}, {g.lon:.6f}  {g.place}  (guess #{g.rank}, {g.probability * 100:.1f}%)"
+
+
+class _ProbabilityBar(QStyledItemDelegate):
+    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+        value = index.data(PROB_ROLE)
+        if value is None:
+            return super().paint(painter, option, index)
+        painter.save()
+        rect = option.rect.adjusted(3, 4, -3, -4)
+        painter.fillRect(rect, QColor("#e6e6e6"))
+        bar = QRect(rect.left(), rect.top(), round(rect.width() * max(0.0, min(1.0, value))), rect.height())
+        painter.fillRect(bar, QColor(index.data(COLOR_ROLE) or "#1f78b4"))
+        painter.setPen(QColor("#111"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{value * 100:.1f}%")
+        painter.restore()
+
+
+class ResultsPanel(QWidget):
+    rankSelected = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.message = plain_label("", self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020; font-weight: bold")
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setItemDelegateForColumn(1, _ProbabilityBar(self.table))
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.resizeSection(0, 30)
+        header.resizeSection(1, 110)
+        header.resizeSection(2, 300)
+        header.resizeSection(3, 170)
+        header.resizeSection(4, 70)
+        header.setSectionResizeMode(2, header.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        copy = QAction("Copy position", self.table)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.triggered.connect(self.copy_selected)
+        self.table.addAction(copy)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.message)
+        layout.addWidget(self.table)
+        self._guesses: list[Guess] = []
+        self._quiet = False
+
+    def show_result(self, result: PhotoResult | None) -> None:
+        self._quiet = True
+        self.table.setRowCount(0)
+        self._guesses = []
+        if result is None:
+            self.message.setText("")
+        elif not result.ok:
+            self.message.setText(f"{result.name} cannot be read: {result.error}")
+        else:
+            self.message.setText("")
+            self._guesses = list(result.predictions)
+            for g in self._guesses:
+                self._add_row(g)
+            if self._guesses:
+                self.table.selectRow(0)
+        self._quiet = False
+
+    def _add_row(self, g: Guess) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        color = COLORS[(g.rank - 1) % len(COLORS)]
+        rank = QTableWidgetItem(str(g.rank))
+        rank.setForeground(QColor(color))
+        rank.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        prob = QTableWidgetItem()
+        prob.setData(PROB_ROLE, g.probability)
+        prob.setData(COLOR_ROLE, color)
+        prob.setToolTip(f"{g.probability * 100:.2f}%")
+        size = g.cell_size_km
+        cell = QTableWidgetItem(f"{size:,.0f} km" if size >= 10 else f"{size:.1f} km" if size >= 1 else f"{size * 1000:.0f} m")
+        cell.setToolTip(f"S2 cell {g.token}, level {g.level}")
+        place = QTableWidgetItem(g.place)
+        if g.distance_km is not None:
+            place.setToolTip(f"{g.distance_km:,.0f} km from the photo's own GPS position")
+        for column, item in enumerate((rank, prob, place, QTableWidgetItem(f"{g.lat:.5f}, {g.lon:.5f}"), cell)):
+            self.table.setItem(row, column, item)
+
+    def select_rank(self, rank: int) -> None:
+        if 1 <= rank <= self.table.rowCount():
+            self._quiet = True
+            self.table.selectRow(rank - 1)
+            self._quiet = False
+
+    def selected_rank(self) -> int:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() + 1 if rows else 0
+
+    def rows(self) -> list[dict]:
+        """What the panel shows, row by row (for the headless check and tests)."""
+        out = []
+        for r in range(self.table.rowCount()):
+            out.append({
+                "rank": int(self.table.item(r, 0).text()),
+                "probability": self.table.item(r, 1).data(PROB_ROLE),
+                "place": self.table.item(r, 2).text(),
+                "position": self.table.item(r, 3).text(),
+            })
+        return out
+
+    def copy_selected(self) -> None:
+        rank = self.selected_rank()
+        if rank:
+            QGuiApplication.clipboard().setText(guess_text(self._guesses[rank - 1]))
+
+    def _on_selection(self) -> None:
+        if not self._quiet and self.selected_rank():
+            self.rankSelected.emit(self.selected_rank())

@@ -1,0 +1,153 @@
+// GeoGuess map page: the guesses as circles weighted by probability, their S2 cells, and the
+// photo's own GPS position. Python drives it through window.geoguess; clicks go back through
+// the Qt WebChannel object "bridge". Every text comes in as data and is set with textContent,
+// never parsed as HTML.
+(function () {
+  "use strict";
+  var COLORS = ["#d7191c", "#f07c1b", "#1f78b4", "#33a02c", "#6a3d9a"];
+  var state = { map: null, group: null, markers: [], exif: null, selected: 0, bridge: null };
+
+  function el(tag, cls, content) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
+  function fmt(x) { return x.toFixed(5); }
+  function km(x) { return x >= 10 ? Math.round(x).toLocaleString("en") + " km" : x >= 1 ? x.toFixed(1) + " km" : Math.round(x * 1000) + " m"; }
+
+  // world-atlas keeps shapes whole across the 180th meridian (for spherical renderers); on a flat
+  // map a jump from +180 to -180 would draw a line across the world. Unwrap such longitudes.
+  function unwrapRing(ring) {
+    for (var i = 1; i < ring.length; i++) {
+      while (ring[i][0] - ring[i - 1][0] > 180) ring[i][0] -= 360;
+      while (ring[i][0] - ring[i - 1][0] < -180) ring[i][0] += 360;
+    }
+  }
+
+  function unwrap(geometry) {
+    if (geometry.type === "Polygon") geometry.coordinates.forEach(unwrapRing);
+    if (geometry.type === "MultiPolygon") geometry.coordinates.forEach(function (p) { p.forEach(unwrapRing); });
+  }
+
+  function init(map, options) {
+    state.map = map;
+    map.createPane("basemap").style.zIndex = 150;
+    var topo = window.GEOGUESS_COUNTRIES;
+    var countries = topojson.feature(topo, topo.objects.countries);
+    countries.features.forEach(function (f) { if (f.geometry) unwrap(f.geometry); });
+    L.geoJSON(countries, {
+      pane: "basemap", interactive: false,
+      style: { color: "#9a9a9a", weight: 0.6, fillColor: "#f2efe9", fillOpacity: 1 }
+    }).addTo(map);
+    map.attributionControl.setPrefix("Leaflet");
+    map.attributionControl.addAttribution("Basemap: Natural Earth");
+    if (options.tiles) {
+      var tiles = L.tileLayer(options.tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap contributors" });
+      var failed = 0;
+      tiles.on("tileerror", function () {
+        if (++failed === 4) { map.removeLayer(tiles); }  // offline: keep the Natural Earth basemap
+      });
+      tiles.addTo(map);
+    }
+    state.group = L.featureGroup().addTo(map);
+    var banner = el("div", "gg-untrained", "UNTRAINED MODEL: these places are random");
+    banner.id = "gg-untrained";
+    map.getContainer().appendChild(banner);
+    if (typeof QWebChannel !== "undefined" && window.qt && qt.webChannelTransport) {
+      new QWebChannel(qt.webChannelTransport, function (channel) {
+        state.bridge = channel.objects.bridge;
+        state.bridge.pageReady();
+      });
+    }
+  }
+
+  function popupFor(g) {
+    var box = el("div", "gg-popup");
+    box.appendChild(el("div", "gg-title", "#" + g.rank + " \u00b7 " + (g.probability * 100).toFixed(1) + "%"));
+    box.appendChild(el("div", "", g.place));
+    box.appendChild(el("div", "gg-muted", fmt(g.lat) + ", " + fmt(g.lon)));
+    box.appendChild(el("div", "gg-muted", "S2 cell " + g.token + " (level " + g.level + ", about " + km(g.cell_size_km) + ")"));
+    if (g.distance_km !== null && g.distance_km !== undefined) {
+      box.appendChild(el("div", "gg-muted", km(g.distance_km) + " from the photo's own GPS"));
+    }
+    return box;
+  }
+
+  function clear() {
+    state.group.clearLayers();
+    state.markers = [];
+    state.exif = null;
+    state.selected = 0;
+  }
+
+  function show(data) {
+    clear();
+    document.getElementById("gg-untrained").style.display = data.untrained ? "block" : "none";
+    var top = data.guesses.length ? data.guesses[0].probability : 1;
+    data.guesses.forEach(function (g, i) {
+      var color = COLORS[i % COLORS.length];
+      var weight = Math.sqrt(g.probability / top);
+      var cell = L.polygon(g.corners, { color: color, weight: 1.5, opacity: 0.9, fillOpacity: 0.08, interactive: false });
+      var marker = L.circleMarker([g.lat, g.lon], {
+        radius: 7 + 21 * weight, color: "#fff", weight: 2, fillColor: color, fillOpacity: 0.35 + 0.5 * weight
+      });
+      marker.bindTooltip(String(g.rank), { permanent: true, direction: "center", className: "gg-rank" });
+      marker.bindPopup(popupFor(g));
+      marker.on("click", function () { select(g.rank); if (state.bridge) state.bridge.markerClicked(g.rank); });
+      state.group.addLayer(cell);
+      state.group.addLayer(marker);
+      state.markers.push({ guess: g, marker: marker, cell: cell, color: color });
+    });
+    if (data.exif) {
+      var e = data.exif;
+      var ring = L.circleMarker([e.lat, e.lon], { radius: 9, color: "#000", weight: 4, fillColor: "#fff", fillOpacity: 1, pane: "markerPane" });
+      var box = el("div", "gg-popup");
+      box.appendChild(el("div", "gg-title", "Photo's own GPS (EXIF)"));
+      box.appendChild(el("div", "", data.name));
+      box.appendChild(el("div", "gg-muted", fmt(e.lat) + ", " + fmt(e.lon)));
+      if (data.guesses.length) {
+        var g1 = data.guesses[0];
+        box.appendChild(el("div", "gg-muted", km(g1.distance_km) + " from guess #1"));
+        var line = L.polyline([[e.lat, e.lon], [g1.lat, g1.lon]], { color: "#000", weight: 1.5, dashArray: "6 6", interactive: false });
+        line.bindTooltip(km(g1.distance_km), { permanent: true, className: "gg-distance" });
+        state.group.addLayer(line);
+      }
+      ring.bindPopup(box);
+      ring.bindTooltip("EXIF GPS", { direction: "top" });
+      state.group.addLayer(ring);
+      state.exif = { marker: ring, data: e };
+    }
+    if (state.group.getLayers().length) {
+      state.map.fitBounds(state.group.getBounds(), { padding: [45, 45], maxZoom: 11 });
+    }
+    if (state.markers.length) select(1, true);
+  }
+
+  function select(rank, quiet) {
+    state.markers.forEach(function (m) {
+      var on = m.guess.rank === rank;
+      m.marker.setStyle({ color: on ? "#111" : "#fff", weight: on ? 3 : 2 });
+      m.cell.setStyle({ weight: on ? 3 : 1.5, fillOpacity: on ? 0.18 : 0.08 });
+      if (on) { m.marker.bringToFront(); if (!quiet) m.marker.openPopup(); }
+    });
+    state.selected = rank;
+  }
+
+  function report() {
+    var out = state.markers.map(function (m) {
+      var p = m.marker.getLatLng();
+      return { kind: "guess", rank: m.guess.rank, lat: p.lat, lon: p.lng, radius: m.marker.getRadius(),
+               fill_opacity: m.marker.options.fillOpacity, color: m.color, place: m.guess.place,
+               selected: m.guess.rank === state.selected };
+    });
+    if (state.exif) {
+      var q = state.exif.marker.getLatLng();
+      out.push({ kind: "exif", lat: q.lat, lon: q.lng, radius: state.exif.marker.getRadius() });
+    }
+    return out;
+  }
+
+  window.geoguess = { init: init, show: show, clear: clear, select: select, report: report };
+})();
