@@ -13,6 +13,12 @@ from pathlib import Path
 
 import pytest
 
+# Qt's early settings, before any QApplication exists (the window tests): headless, and the
+# Chromium flags QtWebEngine needs as root without a GPU.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if "--no-sandbox" not in os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""):
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox --disable-gpu"
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))  # published_recipe: the reference code path
 
@@ -29,6 +35,7 @@ def pytest_configure(config):
     home = Path(tempfile.mkdtemp(prefix="geoguess-test-home-"))
     os.environ["XDG_DATA_HOME"] = str(home / "data")
     os.environ["XDG_CACHE_HOME"] = str(home / "cache")
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")  # QSettings
     os.environ.pop("GEOGUESS_MODEL_DIR", None)
 
 

@@ -120,7 +120,7 @@
       state.exif = { marker: ring, data: e };
     }
     if (state.group.getLayers().length) {
-      state.map.fitBounds(state.group.getBounds(), { padding: [45, 45], maxZoom: 11 });
+      state.map.fitBounds(state.group.getBounds(), { padding: [45, 45], maxZoom: 11, animate: false });
     }
     if (state.markers.length) select(1, true);
   }
@@ -135,16 +135,19 @@
     state.selected = rank;
   }
 
+  // What the page shows, for the window's check mode and tests: each marker with its position
+  // on the Earth and in the view (x, y in CSS pixels from the map's top left).
   function report() {
+    function at(marker) { return state.map.latLngToContainerPoint(marker.getLatLng()); }
     var out = state.markers.map(function (m) {
-      var p = m.marker.getLatLng();
+      var p = m.marker.getLatLng(), xy = at(m.marker);
       return { kind: "guess", rank: m.guess.rank, lat: p.lat, lon: p.lng, radius: m.marker.getRadius(),
                fill_opacity: m.marker.options.fillOpacity, color: m.color, place: m.guess.place,
-               selected: m.guess.rank === state.selected };
+               selected: m.guess.rank === state.selected, x: xy.x, y: xy.y };
     });
     if (state.exif) {
-      var q = state.exif.marker.getLatLng();
-      out.push({ kind: "exif", lat: q.lat, lon: q.lng, radius: state.exif.marker.getRadius() });
+      var q = state.exif.marker.getLatLng(), xy = at(state.exif.marker);
+      out.push({ kind: "exif", lat: q.lat, lon: q.lng, radius: state.exif.marker.getRadius(), x: xy.x, y: xy.y });
     }
     return out;
   }

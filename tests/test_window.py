@@ -1,0 +1,259 @@
+"""The real window, driven offscreen with pytest-qt: photos in, rows and map markers out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6 import QtWebEngineWidgets  # noqa: F401 - must be imported before the QApplication exists
+from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QSettings, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+from geoguess_app.gui.main_window import MainWindow  # noqa: E402
+
+HEIC = "exif-samples/heic/IMG_5195.HEIC"  # has EXIF GPS (Kansas City area)
+HOPPER = "Pillow/Tests/images/hopper.jpg"  # no GPS, 128 x 128
+WAIT = 60_000
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    QSettings().clear()  # each test starts as a first run (geometry, device, last folder)
+
+
+@pytest.fixture
+def window(qtbot, tiny_model_dir):
+    w = MainWindow(tiny_model_dir, device="cpu", online_tiles=False, ask_for_model=False)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.modelReady, timeout=WAIT):
+        w.show()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: w.map.is_ready and w.isActiveWindow(), timeout=WAIT)
+    yield w
+    w.close()
+    w.deleteLater()  # the web page goes before the web profile at exit
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def shown(qtbot, window, path, action):
+    """Run ``action`` and return the PhotoResult shown for ``path``."""
+    with qtbot.waitSignal(window.predictionShown, timeout=WAIT,
+                          check_params_cb=lambda r: Path(r.path) == Path(path)) as blocker:
+        action()
+    return blocker.args[0]
+
+
+def markers(qtbot, window, wanted: int) -> list[dict]:
+    box = {}
+
+    def ask():
+        window.map.markers(lambda m: box.__setitem__("m", m))
+        qtbot.waitUntil(lambda: "m" in box, timeout=WAIT)
+        found = box.pop("m")
+        box["last"] = found
+        return len(found) == wanted
+
+    qtbot.waitUntil(ask, timeout=WAIT)
+    return box["last"]
+
+
+def view_target(window):
+    """The widget inside the web view that receives mouse events and drops."""
+    return window.map.focusProxy() or window.map
+
+
+def click_at(qtbot, window, x: float, y: float) -> None:
+    """A user's click on the map page: move there, press, release (Chromium wants all three)."""
+    target, point = view_target(window), QPoint(round(x), round(y))
+    qtbot.wait(200)  # let the page finish laying out what it just drew
+    QTest.mouseMove(target, point)
+    qtbot.wait(50)
+    QTest.mousePress(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    qtbot.wait(50)
+    QTest.mouseRelease(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+
+
+def test_photo_rows_and_markers(qtbot, window, corpus_dir):
+    photo = corpus_dir / HEIC
+    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    assert result.ok
+    rows = window.guesses.rows()
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
+    assert [r["place"] for r in rows] == [g.place for g in result.predictions]
+    assert rows[0]["probability"] == pytest.approx(result.predictions[0].probability)
+    assert window.photo.title.text() == "IMG_5195.HEIC"
+    assert "2566 x 3313 pixels" in window.photo.details.text() and "iPhone 11 Pro Max" in window.photo.details.text()
+    found = markers(qtbot, window, 6)
+    guesses = [m for m in found if m["kind"] == "guess"]
+    exif = [m for m in found if m["kind"] == "exif"]
+    for m, g in zip(guesses, result.predictions):
+        assert (m["rank"], m["lat"], m["lon"]) == (g.rank, pytest.approx(g.lat), pytest.approx(g.lon))
+    radii = [m["radius"] for m in guesses]
+    assert radii == sorted(radii, reverse=True) and radii[0] > radii[-1]  # weighted by probability
+    assert exif[0]["lat"] == pytest.approx(39.0513444, abs=1e-5) and exif[0]["radius"] != guesses[0]["radius"]
+    assert window.banner.isVisible() and window.untrained_label.isVisible()  # the stand-in says so
+
+
+def test_row_and_marker_selection_follow_each_other(qtbot, window, corpus_dir):
+    photo = corpus_dir / HOPPER
+    shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    window.guesses.table.selectRow(2)
+    qtbot.waitUntil(lambda: any(m["selected"] and m["rank"] == 3 for m in markers(qtbot, window, 5)), timeout=WAIT)
+    target = next(m for m in markers(qtbot, window, 5) if m["rank"] == 5)
+    click_at(qtbot, window, target["x"], target["y"])
+    qtbot.waitUntil(lambda: window.guesses.selected_rank() == 5, timeout=10_000)
+
+
+def _drop(widget, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    assert drop.isAccepted()
+
+
+def test_drop_a_file_on_the_window_and_a_folder_on_the_map(qtbot, window, corpus_dir, tmp_path):
+    photo = corpus_dir / HOPPER
+    shown(qtbot, window, photo, lambda: _drop(window, [photo]))
+    folder = tmp_path / "trip"
+    (folder / "day2").mkdir(parents=True)
+    shutil.copy(corpus_dir / HEIC, folder / "a.heic")
+    shutil.copy(corpus_dir / HOPPER, folder / "day2" / "b.jpg")
+    (folder / "readme.txt").write_text("not a photo")
+    url_before = window.map.url()
+    shown(qtbot, window, folder / "a.heic", lambda: _drop(view_target(window), [folder]))
+    qtbot.waitUntil(lambda: str(folder / "day2" / "b.jpg") in window.results, timeout=WAIT)
+    assert window.map.url() == url_before  # the web view did not open the dropped folder
+    names = [window.filmstrip.item(i).text() for i in range(window.filmstrip.count())]
+    assert names == ["hopper.jpg", "a.heic", "b.jpg"]
+
+
+def test_arrow_keys_go_back_instantly_with_results_kept(qtbot, window, corpus_dir):
+    a, b = corpus_dir / HOPPER, corpus_dir / HEIC
+    shown(qtbot, window, a, lambda: window.add_paths([str(a), str(b)]))
+    qtbot.waitUntil(lambda: str(b) in window.results, timeout=WAIT)
+    window.activateWindow()
+    window.filmstrip.setFocus()
+    right = shown(qtbot, window, b, lambda: QTest.keyClick(window.filmstrip, Qt.Key.Key_Right))
+    left = shown(qtbot, window, a, lambda: QTest.keyClick(window.filmstrip, Qt.Key.Key_Left))
+    assert right is window.results[str(b)] and left is window.results[str(a)]  # not predicted again
+
+
+def test_copy_selected_place(qtbot, window, corpus_dir):
+    photo = corpus_dir / HOPPER
+    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    window.guesses.table.selectRow(1)
+    window.guesses.copy_selected()
+    g = result.predictions[1]
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith(f"{g.lat:.6f}, {g.lon:.6f}") and g.place in text
+
+
+def test_bad_photo_is_a_message_not_a_crash(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 50)
+    result = shown(qtbot, window, bad, lambda: window.add_paths([str(bad)]))
+    assert not result.ok
+    assert "broken.jpg cannot be read" in window.guesses.message.text()
+    assert window.guesses.rows() == []
+    assert markers(qtbot, window, 0) == []
+
+
+def test_names_from_files_are_shown_as_text(qtbot, window, corpus_dir, tmp_path):
+    name = "<img src=x onerror=alert(1)>.jpg"
+    photo = tmp_path / name
+    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)  # a photo with EXIF GPS
+    shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    assert window.photo.title.text() == name and window.photo.title.textFormat() == Qt.TextFormat.PlainText
+    window.map.page().runJavaScript("window.alerted = 0; window.alert = function () { window.alerted++; };")
+    exif = next(m for m in markers(qtbot, window, 6) if m["kind"] == "exif")
+    click_at(qtbot, window, exif["x"], exif["y"])
+    box = {}
+    probe = ("JSON.stringify({popup: (document.querySelector('.leaflet-popup-content') || {}).textContent || '',"
+             " imgs: document.querySelectorAll('img[src=\"x\"]').length, alerted: window.alerted})")
+    def popup_shows_name():
+        window.map.page().runJavaScript(probe, 0, lambda t: box.update(json.loads(t)))
+        return name in box.get("popup", "")
+
+    qtbot.waitUntil(popup_shows_name, timeout=10_000)
+    assert box["imgs"] == 0 and box["alerted"] == 0
+
+
+def test_model_missing_offers_download_and_import(qtbot, tmp_path, tiny_model_dir):
+    w = MainWindow(tmp_path / "no-model", device="cpu", online_tiles=False, ask_for_model=True)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.modelFailed, timeout=WAIT):
+        w.show()
+    dialog = w.model_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
+    dialog.download_button.click()  # no internet here: it must fail quickly and say so
+    qtbot.waitUntil(lambda: "cannot reach" in dialog.status.text() or "did not answer" in dialog.status.text(),
+                    timeout=WAIT)
+    assert dialog.download_button.isEnabled() and not (tmp_path / "no-model").exists()
+    with qtbot.waitSignal(w.modelReady, timeout=WAIT):
+        dialog.import_from(str(tiny_model_dir))
+    assert not dialog.isVisible() and w.banner.isVisible()
+    w.close()
+
+
+def test_uncaught_exception_is_shown_and_logged(qtbot, window, tmp_path):
+    from geoguess_app.gui.app import install_excepthook
+
+    log_file = tmp_path / "geoguess.log"
+    saved = sys.excepthook
+    try:
+        import logging
+
+        handler = logging.FileHandler(log_file)
+        logging.getLogger().addHandler(handler)
+        install_excepthook(log_file)
+        try:
+            raise RuntimeError("boom in a slot")
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+        qtbot.waitUntil(lambda: any(isinstance(t, QMessageBox) and t.isVisible()
+                                    for t in QApplication.topLevelWidgets()), timeout=WAIT)
+        box = next(t for t in QApplication.topLevelWidgets() if isinstance(t, QMessageBox) and t.isVisible())
+        assert "boom in a slot" in box.text()
+        box.close()
+        handler.flush()
+        assert "boom in a slot" in log_file.read_text()
+    finally:
+        sys.excepthook = saved
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def test_headless_check_mode(tiny_model_dir, corpus_dir, tmp_path):
+    out = tmp_path / "shot.png"
+    exe = Path(sys.executable).parent / "geoguess-app"
+    run = subprocess.run([str(exe), str(corpus_dir / HEIC), "--model-dir", str(tiny_model_dir), "--offline-map",
+                          "--screenshot", str(out), "--timeout", "120"], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    record = json.loads(run.stdout.strip().splitlines()[-1])
+    assert record["photo"]["name"] == "IMG_5195.HEIC" and record["model"]["untrained"] is True
+    assert len(record["rows"]) == 5
+    assert [m["kind"] for m in record["markers"]].count("guess") == 5
+    assert all({"lat", "lon", "radius"} <= set(m) for m in record["markers"])
+    assert out.stat().st_size > 20_000
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"nothing")
+    run = subprocess.run([str(exe), str(bad), "--model-dir", str(tiny_model_dir), "--offline-map",
+                          "--screenshot", str(tmp_path / "bad.png"), "--timeout", "120"],
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 1 and "bad.jpg" in run.stderr and not (tmp_path / "bad.png").exists()
+
+
