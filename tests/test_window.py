@@ -156,7 +156,7 @@ def test_copy_selected_place(qtbot, window, corpus_dir):
     photo = corpus_dir / HOPPER
     result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
     window.guesses.table.selectRow(1)
-    window.guesses.copy_selected()
+    QTest.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     g = result.predictions[1]
     text = QGuiApplication.clipboard().text()
     assert text.startswith(f"{g.lat:.6f}, {g.lon:.6f}") and g.place in text
@@ -257,3 +257,26 @@ def test_headless_check_mode(tiny_model_dir, corpus_dir, tmp_path):
     assert run.returncode == 1 and "bad.jpg" in run.stderr and not (tmp_path / "bad.png").exists()
 
 
+
+
+def test_queue_shows_progress_and_cancel_stops_it(qtbot, window, corpus_dir, tmp_path):
+    photos = []
+    for i in range(12):
+        p = tmp_path / f"p{i:02d}.jpg"
+        shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", p)  # 12 megapixels each
+        photos.append(p)
+    with qtbot.waitSignal(window.queue.resultReady, timeout=WAIT):
+        window.add_paths([str(tmp_path)])
+    assert window.progress.isVisible() and window.cancel_button.isVisible()
+    assert window.progress.maximum() == 12
+    with qtbot.waitSignal(window.queue.idle, timeout=WAIT):
+        window.cancel_button.click()
+    done = len(window.results)
+    assert 1 <= done < 12  # what was done is kept; the rest was not predicted
+    qtbot.wait(500)
+    assert len(window.results) == done and not window.progress.isVisible()
+    assert window.filmstrip.count() == 12  # still listed; choosing one predicts it then
+    last = str(photos[-1])
+    assert last not in window.results
+    shown(qtbot, window, last, lambda: window.select_path(last))
+    assert window.results[last].ok

@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.results: dict[str, PhotoResult] = {}
         self._previews: OrderedDict[str, object] = OrderedDict()
         self.current: str | None = None
+        self._queued: set[str] = set()  # listed and waiting for a prediction
         self.settings = QSettings()
 
         self.photo = PhotoPanel(self)
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self.queue.resultReady.connect(self._on_result)
         self.queue.progress.connect(self._on_progress)
         self.queue.failed.connect(self._on_queue_failed)
-        self.queue.idle.connect(lambda: self._on_progress(0, 0))
+        self.queue.idle.connect(self._on_idle)
         self._restore_settings()
         QTimer.singleShot(0, self.load_model)  # after the window is on screen
 
@@ -154,7 +155,8 @@ class MainWindow(QMainWindow):
         go = menus.addMenu("&Go")
         self._action("&Previous photo", lambda: self.step(-1), [QKeySequence("Left"), QKeySequence("PgUp")], go)
         self._action("&Next photo", lambda: self.step(1), [QKeySequence("Right"), QKeySequence("PgDown")], go)
-        self.copy_action = self._action("&Copy selected place", self.guesses.copy_selected, None, go)
+        self.copy_action = self._action("&Copy selected place", self.guesses.copy_selected,
+                                        QKeySequence.StandardKey.Copy, go)
         self.stop_action = self._action("&Stop predicting", self.queue.cancel, "Esc", go, tools)
         self.device_menu = menus.addMenu("&Device")
         self.device_group = QActionGroup(self)
@@ -290,6 +292,7 @@ class MainWindow(QMainWindow):
             item.setToolTip(path)
             item.setIcon(self._placeholder_icon())
             self.filmstrip.addItem(item)
+        self._queued.update(new)
         self.queue.add(new)
         self.select_path(new[0])
 
@@ -325,6 +328,9 @@ class MainWindow(QMainWindow):
         self.current = path
         result = self.results.get(path)
         if result is None:
+            if path not in self._queued:  # its prediction was cancelled: do it now
+                self._queued.add(path)
+                self.queue.add([path])
             self.photo.title.setText(Path(path).name)
             self.photo.details.setText("waiting for its prediction...")
             self.photo.image.set_image(None, "Predicting...")
@@ -353,8 +359,13 @@ class MainWindow(QMainWindow):
         while len(self._previews) > PREVIEWS_KEPT:
             self._previews.popitem(last=False)
 
+    def _on_idle(self) -> None:
+        self._queued.clear()  # all done, or the rest cancelled
+        self._on_progress(0, 0)
+
     def _on_result(self, result: PhotoResult) -> None:
         self.results[result.path] = result
+        self._queued.discard(result.path)
         row = self._strip_row(result.path)
         if result.preview is not None:
             image = qimage_from_array(result.preview)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QStyledItemDelegate, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -59,9 +59,7 @@ class ResultsPanel(QWidget):
         header.resizeSection(4, 70)
         header.setSectionResizeMode(2, header.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_selection)
-        copy = QAction("Copy position", self.table)
-        copy.setShortcut(QKeySequence.StandardKey.Copy)
-        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy = QAction("Copy position and place", self.table)  # Ctrl+C is the window's (Go menu)
         copy.triggered.connect(self.copy_selected)
         self.table.addAction(copy)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
