@@ -28,16 +28,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 
 def parent(args) -> None:
-    from bench_predict import SHARED, twelve_megapixel_jpegs
+    from bench_predict import model_for_bench, twelve_megapixel_jpegs
 
     work = Path(tempfile.mkdtemp(prefix="geoguess-bench-gui-"))
     try:
-        model_dir = args.model_dir
-        if model_dir is None:
-            model_dir = work / "model"
-            print("synthesizing the full-size untrained LocationNet ...", file=sys.stderr)
-            subprocess.run([sys.executable, "-m", "geoguess_app.cli", "model", "synth", str(model_dir),
-                            "--source", str(SHARED / "locationnet")], check=True, capture_output=True)
+        model_dir = model_for_bench(args.model_dir, work)
         sources = twelve_megapixel_jpegs()
         first = work / "first.jpg"
         shutil.copy(sources[0], first)

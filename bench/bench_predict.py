@@ -40,6 +40,17 @@ def twelve_megapixel_jpegs() -> list[Path]:
     return out
 
 
+def model_for_bench(given: Path | None, work: Path) -> Path:
+    """The model folder given, or a full-size untrained LocationNet synthesized into ``work``."""
+    if given is not None:
+        return given
+    model_dir = work / "model"
+    print("synthesizing the full-size untrained LocationNet ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "geoguess_app.cli", "model", "synth", str(model_dir),
+                    "--source", str(SHARED / "locationnet")], check=True, capture_output=True)
+    return model_dir
+
+
 def run_timed(cmd: list[str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MiB of the process (and its children), stdout."""
     start = time.perf_counter()
@@ -67,12 +78,7 @@ def main() -> None:
     photos = twelve_megapixel_jpegs()
     work = Path(tempfile.mkdtemp(prefix="geoguess-bench-"))
     try:
-        model_dir = args.model_dir
-        if model_dir is None:
-            model_dir = work / "model"
-            print("synthesizing the full-size untrained LocationNet ...", file=sys.stderr)
-            subprocess.run([sys.executable, "-m", "geoguess_app.cli", "model", "synth", str(model_dir),
-                            "--source", str(SHARED / "locationnet")], check=True, capture_output=True)
+        model_dir = model_for_bench(args.model_dir, work)
         folder = work / "photos"
         folder.mkdir()
         for i in range(args.copies):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -170,3 +171,15 @@ def test_every_mxnet_call_runs_on_one_thread(tiny_model_dir, monkeypatch):
     assert all(np.array_equal(r, results[0]) for r in results)
     assert len(seen) >= 9 and len(set(seen)) == 1
     assert seen[0].startswith("geoguess-mxnet")
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread priority is Linux only")
+def test_background_threads_can_yield_to_the_gui_thread(monkeypatch):
+    from geoguess_app.core import worker
+
+    monkeypatch.setattr(worker, "_background_nice", 0)
+    worker.lower_background_priority(3)
+    compute = worker.SerialWorker("test-compute")
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    theirs = compute.run(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert theirs == own + 3 or theirs == 19  # lower priority than the caller (19 is the floor)

@@ -24,6 +24,7 @@ from .imaging import open_photo
 from .model import LocationNet, ModelInfo
 from .places import Places, shared_places
 from .preprocess import preprocess_photo
+from .worker import background_thread_init
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,8 @@ class Predictor:
         source = iter(paths)
         loaded = not isinstance(self._model, Future)
         batch_size = self.model.batch_size if loaded else 1
-        decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-decode")
+        decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-decode",
+                                     initializer=background_thread_init)
 
         def fill() -> None:
             while len(pending) < batch_size + prefetch:
