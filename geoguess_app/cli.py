@@ -32,6 +32,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    t = sub.add_parser("tag", help="write the predicted position into photos (a dry run unless --write)",
+                       description="Predict where each photo was taken and write the top guess into its "
+                                   "EXIF GPS tags, marked as a prediction. Without --write nothing is changed.")
+    t.add_argument("paths", nargs="+", metavar="PATH")
+    t.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
+    t.add_argument("--write", action="store_true", help="really write (default: only say what would be written)")
+    t.add_argument("--min-probability", type=float, default=0.0, metavar="P",
+                   help="leave photos whose best guess is below P (0-1)")
+    t.add_argument("--overwrite-gps", action="store_true", help="replace a GPS position the photo already has")
+    t.add_argument("--backup", action="store_true", help="keep a copy of each original (NAME.geoguess-backup)")
+    t.add_argument("--sidecar", action="store_true", help=argparse.SUPPRESS)
+    t.add_argument("--touch", action="store_true", help="let the file's modification time change")
+    t.add_argument("--report", metavar="FILE", help="also write a report: FILE.csv, FILE.geojson or FILE.gpx")
+    t.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
+    t.add_argument("--model-dir", help=model_dir_help)
+    t.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    u = sub.add_parser("undo", help="restore the metadata that 'geoguess tag --write' replaced")
+    u.add_argument("paths", nargs="*", metavar="PHOTO", help="only these photos (default: every write in the journal)")
+    u.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
+
     m = sub.add_parser("model", help="install, check or synthesize the LocationNet model")
     msub = m.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     d = msub.add_parser("download", help="download the official model files (about 300 MB), verified")
@@ -63,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "predict":
             return cmd_predict(args)
+        if args.command == "tag":
+            return cmd_tag(args)
+        if args.command == "undo":
+            return cmd_undo(args)
         return {"download": cmd_download, "import": cmd_import, "info": cmd_info,
                 "synth": cmd_synth}[args.model_command](args)
     except GeoGuessError as e:
@@ -76,28 +101,16 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_predict(args) -> int:
     from .core.errors import GeoGuessError  # noqa: PLC0415
     from .core.imaging import list_photos  # noqa: PLC0415
-    from .core.model import LocationNet, missing_files  # noqa: PLC0415
-    from .core.places import shared_places  # noqa: PLC0415
     from .core.predict import Predictor  # noqa: PLC0415
-    from .core.store import resolve_model_dir  # noqa: PLC0415
-    from .core.worker import mxnet_worker  # noqa: PLC0415
 
     if args.top_k < 1:
         raise GeoGuessError("--top-k must be at least 1")
-    folder = resolve_model_dir(args.model_dir)
-    if not folder.is_dir() or missing_files(folder):
-        raise GeoGuessError(
-            f"no complete model in {folder}. Install it with 'geoguess model download', or "
-            "'geoguess model import FOLDER' if you have the files; or point --model-dir at one."
-        )
     photos = list_photos(args.paths, recursive=args.recursive)
     if not photos:
         raise GeoGuessError("no photos found in " + ", ".join(args.paths))
-    # Load the model on the MXNet thread and the place names in the background while the first
+    # The model loads on the MXNet thread and the place names in the background while the first
     # photos are decoded.
-    shared_places().warm_up()
-    model = mxnet_worker().submit(LocationNet.load, folder, args.device)
-    predictor = Predictor(model, top_k=args.top_k)
+    predictor = Predictor(_load_model(args), top_k=args.top_k)
     bar = _progress_bar(len(photos), disabled=args.no_progress or len(photos) < 2)
     failed = 0
     warned = False
@@ -119,12 +132,106 @@ def cmd_predict(args) -> int:
     return EXIT_PHOTO_FAILED if failed else EXIT_OK
 
 
-def _progress_bar(total: int, disabled: bool):
+def _load_model(args):
+    from .core.errors import GeoGuessError  # noqa: PLC0415
+    from .core.model import LocationNet, missing_files  # noqa: PLC0415
+    from .core.places import shared_places  # noqa: PLC0415
+    from .core.store import resolve_model_dir  # noqa: PLC0415
+    from .core.worker import mxnet_worker  # noqa: PLC0415
+
+    folder = resolve_model_dir(args.model_dir)
+    if not folder.is_dir() or missing_files(folder):
+        raise GeoGuessError(
+            f"no complete model in {folder}. Install it with 'geoguess model download', or "
+            "'geoguess model import FOLDER' if you have the files; or point --model-dir at one."
+        )
+    shared_places().warm_up()
+    return mxnet_worker().submit(LocationNet.load, folder, args.device)
+
+
+def cmd_tag(args) -> int:
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from .core.errors import GeoGuessError  # noqa: PLC0415
+    from .core.imaging import list_photos  # noqa: PLC0415
+    from .core.journal import Journal  # noqa: PLC0415
+    from .core.predict import Predictor  # noqa: PLC0415
+    from .core.tagging import tag_photos, write_report  # noqa: PLC0415
+
+    if args.sidecar:
+        raise GeoGuessError("XMP sidecars are not written yet; GeoGuess writes into JPEG, PNG, WebP and TIFF")
+    if not 0 <= args.min_probability <= 1:
+        raise GeoGuessError("--min-probability is between 0 and 1")
+    if args.report and Path(args.report).suffix.lower() not in (".csv", ".geojson", ".json", ".gpx"):
+        raise GeoGuessError("--report must end in .csv, .geojson or .gpx")
+    photos = list_photos(args.paths, recursive=args.recursive)
+    if not photos:
+        raise GeoGuessError("no photos found in " + ", ".join(args.paths))
+    cancel = threading.Event()
+
+    def stop(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\ngeoguess: stopping after the current photo (Ctrl+C again to stop at once)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    predictor = Predictor(_load_model(args), top_k=1)
+    journal = Journal(args.journal) if args.write else None
+    bar = _progress_bar(len(photos), disabled=args.no_progress, unit="photo")
+    outcomes, warned = [], False
+    try:
+        for outcome in tag_photos(photos, predictor, write=args.write, min_probability=args.min_probability,
+                                  overwrite_gps=args.overwrite_gps, backup=args.backup, keep_mtime=not args.touch,
+                                  journal=journal, cancel=cancel):
+            outcomes.append(outcome)
+            if outcome.untrained and not warned:
+                print("WARNING: the model is an UNTRAINED stand-in: the positions are random.", file=sys.stderr)
+                warned = True
+            line = f"{outcome.status:>11}  {outcome.path}: {outcome.message}"
+            (bar.write if bar else print)(line)
+            if bar:
+                bar.update(1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if bar:
+            bar.close()
+    if args.report:
+        write_report(outcomes, args.report)
+    counts = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing done"
+    if not args.write:
+        summary += " (dry run: nothing was changed; add --write to write)"
+    print(f"geoguess: {summary}", file=sys.stderr)
+    if cancel.is_set():
+        print("geoguess: stopped; what was written is complete and in the undo journal. "
+              "Run the same command again to continue.", file=sys.stderr)
+        return 130
+    return EXIT_PHOTO_FAILED if any(o.failed for o in outcomes) else EXIT_OK
+
+
+def cmd_undo(args) -> int:
+    from .core.journal import Journal  # noqa: PLC0415
+    from .core.tagging import undo  # noqa: PLC0415
+
+    journal = Journal(args.journal)
+    outcomes = list(undo(journal, args.paths or None))
+    for o in outcomes:
+        print(f"{'restored' if not o.failed else o.status:>11}  {o.path}: {o.message}")
+    if not outcomes:
+        print("geoguess: nothing to undo", file=sys.stderr)
+    return EXIT_PHOTO_FAILED if any(o.failed for o in outcomes) else EXIT_OK
+
+
+def _progress_bar(total: int, disabled: bool, unit: str = "photo"):
     if disabled or not sys.stderr.isatty():
         return None
     from tqdm import tqdm  # noqa: PLC0415
 
-    return tqdm(total=total, unit="photo", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
 
 def _human(result) -> str:

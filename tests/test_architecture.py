@@ -7,8 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CORE_MODULES = ["cells", "errors", "exif_read", "imaging", "model", "modelfiles", "mxnet_import",
-                "places", "predict", "preprocess", "store", "synth", "worker"]
+CORE_MODULES = ["cells", "errors", "exif_read", "exiftool", "geotag", "image_data", "imaging", "journal", "model",
+                "modelfiles", "mxnet_import", "places", "predict", "preprocess", "store", "synth", "tagging",
+                "worker"]
 
 
 def test_import_linter_contract_holds():
