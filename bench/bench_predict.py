@@ -51,7 +51,7 @@ def model_for_bench(given: Path | None, work: Path) -> Path:
     return model_dir
 
 
-def run_timed(cmd: list[str]) -> tuple[float, float, str]:
+def run_timed(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MiB of the process (and its children), stdout."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -62,7 +62,7 @@ def run_timed(cmd: list[str]) -> tuple[float, float, str]:
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
-    if proc.returncode not in (0,):
+    if proc.returncode not in ok:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024, stdout
 

@@ -142,11 +142,12 @@ class WriteResult:
 
 
 def write_gps(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, keep_mtime: bool = True,
-              backup: bool = False, journal=None) -> WriteResult:
-    """Write ``tag`` into the photo at ``path``; raise GeotagRefused (file untouched) otherwise."""
+              backup: bool = False, journal=None, tags: dict | None = None) -> WriteResult:
+    """Write ``tag`` into the photo at ``path``; raise GeotagRefused (file untouched) otherwise.
+    ``tags``: the photo's metadata if just read (read_metadata), to save reading it again."""
     path = Path(path)
     fmt = photo_format(path)
-    tags = read_metadata(path)
+    tags = tags if tags is not None else read_metadata(path)
     existing = existing_position(tags)
     if existing and not overwrite_gps and not is_geoguess_tagged(tags):
         raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")

@@ -28,7 +28,7 @@ class NotUnderstood(ValueError):
 def image_data_digest(path, fmt: str) -> str:
     with open(path, "rb") as f:
         data = f.read()
-    h = hashlib.blake2b(digest_size=20)
+    h = hashlib.sha1(usedforsecurity=False)  # detects accidental change; hardware-accelerated
     if fmt in ("JPEG", "MPO"):
         _jpeg(data, h)
     elif fmt == "PNG":

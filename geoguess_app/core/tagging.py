@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -13,8 +15,11 @@ from xml.sax.saxutils import escape
 from .errors import GeoGuessError
 from .geotag import (GeoTag, GeotagRefused, apply_changes, existing_position, is_geoguess_tagged, photo_format,
                      read_metadata, write_gps)
+
+NAMESPACE_BYTES = b"geoguess.invalid/ns/1.0/"
 from .journal import Journal
 from .predict import Guess, Predictor
+from .worker import background_thread_init
 
 WRITTEN, WOULD_WRITE, SKIPPED, REFUSED, ERROR = "written", "would write", "skipped", "refused", "error"
 FAILED = {REFUSED, ERROR}
@@ -36,36 +41,71 @@ class TagOutcome:
 def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = False, min_probability: float = 0.0,
                overwrite_gps: bool = False, backup: bool = False, keep_mtime: bool = True,
                journal: Journal | None = None, cancel: threading.Event | None = None) -> Iterator[TagOutcome]:
-    """One outcome per photo. Photos GeoGuess already tagged are skipped without predicting them,
-    so a stopped run can simply be run again."""
+    """One outcome per photo, in order. Photos GeoGuess already tagged are skipped without
+    predicting them, so a stopped run can simply be run again. Writes happen on one save thread
+    (as MusicBrainz Picard does) while the next photos are predicted."""
     skipped: list[TagOutcome] = []
 
     def source():
         for path in paths:
             if cancel is not None and cancel.is_set():
                 return
-            try:
-                if is_geoguess_tagged(read_metadata(Path(path))):
-                    skipped.append(TagOutcome(str(path), SKIPPED, "already geotagged by GeoGuess"))
-                    continue
-            except GeoGuessError:
-                pass  # the prediction or the write will say what is wrong with it
+            if _already_tagged(Path(path)):
+                skipped.append(TagOutcome(str(path), SKIPPED, "already geotagged by GeoGuess"))
+                continue
             yield path
 
+    def decide(result):
+        return _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal)
+
+    saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-save", initializer=background_thread_init)
+    pending: deque[Future] = deque()
     results = predictor.predict_many(source())
     try:
         for result in results:
-            yield from skipped
+            while pending and pending[0].done():
+                yield pending.popleft().result()
+            for outcome in skipped:
+                pending.append(_done(outcome))
             skipped.clear()
-            yield _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal)
+            pending.append(saver.submit(decide, result))
             if cancel is not None and cancel.is_set():
-                return
-        yield from skipped
+                break
+        for outcome in skipped:
+            pending.append(_done(outcome))
+        while pending:
+            yield pending.popleft().result()
     finally:
         results.close()
+        saver.shutdown(wait=True)  # a write that started always finishes
 
 
-def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal) -> TagOutcome:
+def _already_tagged(path: Path) -> bool:
+    """Whether GeoGuess wrote into this photo before. A look for its XMP namespace in the file's
+    first and last bytes (no ExifTool call on the thread that drives inference), confirmed by
+    ExifTool when found."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 20)
+            f.seek(max(0, f.seek(0, 2) - (1 << 16)))
+            tail = f.read()
+    except OSError:
+        return False
+    if NAMESPACE_BYTES not in head and NAMESPACE_BYTES not in tail:
+        return False
+    try:
+        return is_geoguess_tagged(read_metadata(path))
+    except GeoGuessError:
+        return False
+
+
+def _done(outcome: TagOutcome) -> Future:
+    future: Future = Future()
+    future.set_result(outcome)
+    return future
+
+
+def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags=None) -> TagOutcome:
     untrained = result.model.untrained
     if not result.ok:
         return TagOutcome(result.path, ERROR, result.error, untrained=untrained)
@@ -78,10 +118,10 @@ def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, j
     try:
         if write:
             write_gps(result.path, tag, overwrite_gps=overwrite_gps, keep_mtime=keep_mtime, backup=backup,
-                      journal=journal)
+                      journal=journal, tags=tags)
             return TagOutcome(result.path, WRITTEN, where, guess, untrained)
         photo_format(Path(result.path))
-        tags = read_metadata(Path(result.path))
+        tags = tags if tags is not None else read_metadata(Path(result.path))
         existing = existing_position(tags)
         if existing and not overwrite_gps and not is_geoguess_tagged(tags):
             raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")

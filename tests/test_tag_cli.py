@@ -1,0 +1,107 @@
+"""`geoguess tag` and `geoguess undo` as a person runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+GEOGUESS = Path(sys.executable).parent / "geoguess"
+
+
+@pytest.fixture
+def photos(corpus_dir, tmp_path, exiftool_cli):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "d90.jpg")
+    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "has-gps.jpg")
+    shutil.copy(corpus_dir / "exiv2/test/data/FurnaceCreekInn.jpg", folder / "inn.jpg")  # has GPS too
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff not really")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def exiftool_cli():
+    exe = shutil.which("exiftool")
+    if not exe:
+        if os.environ.get("CI"):
+            pytest.fail("ExifTool is not installed")
+        pytest.skip("ExifTool is not installed")
+    return exe
+
+
+def run(*args, timeout=300):
+    return subprocess.run([str(GEOGUESS), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def digests(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_dry_run_changes_nothing_and_says_what_it_would_do(photos, tiny_model_dir, tmp_path):
+    before = digests(photos)
+    out = run("tag", "--model-dir", tiny_model_dir, "--report", tmp_path / "plan.csv", photos)
+    assert digests(photos) == before
+    assert out.returncode == 1  # has-gps.jpg is refused, broken.jpg is an error
+    assert "would write" in out.stdout and "dry run: nothing was changed" in out.stderr
+    assert "already has a GPS position (37.78605" in out.stdout
+    with open(tmp_path / "plan.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["status"] for r in rows} == {"would write", "refused", "error"}
+    assert all(r["untrained"] == "True" for r in rows)
+
+
+def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, exiftool_cli):
+    journal = tmp_path / "journal.jsonl"
+    out = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir,
+              "--report", tmp_path / "done.geojson", photos)
+    assert out.returncode == 1 and out.stdout.count("written") == 1
+    geo = json.loads((tmp_path / "done.geojson").read_text())
+    assert {f["properties"]["status"] for f in geo["features"]} >= {"written", "refused"}
+    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude",
+                                      str(photos / "d90.jpg")], capture_output=True, text=True).stdout)[0]
+    assert tags["Predicted"] in (True, "True") and "GPSLatitude" in tags
+    again = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, photos)
+    assert again.stdout.count("already geotagged by GeoGuess") == 1 and "written" not in again.stdout
+    undone = run("undo", "--journal", journal)
+    assert undone.returncode == 0 and [ln.split()[0] for ln in undone.stdout.splitlines()] == ["restored"]
+    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude",
+                                      str(photos / "d90.jpg")], capture_output=True, text=True).stdout)[0]
+    assert "GPSLatitude" not in tags and "Predicted" not in tags
+
+
+def test_min_probability_and_gpx_report(photos, tiny_model_dir, tmp_path):
+    out = run("tag", "--min-probability", "0.999", "--model-dir", tiny_model_dir, "--report",
+              tmp_path / "r.gpx", photos / "d90.jpg")
+    assert out.returncode == 0 and "is below 99.9%" in out.stdout
+    assert "<wpt " in (tmp_path / "r.gpx").read_text() and "UNTRAINED" in (tmp_path / "r.gpx").read_text()
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, tmp_path, exiftool_cli):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / f"{i:02d}.jpg")
+    journal = tmp_path / "j.jsonl"
+    proc = subprocess.Popen([str(GEOGUESS), "tag", "--write", "--journal", str(journal), "--model-dir",
+                             str(tiny_model_dir), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not journal.exists() or journal.read_text().count("\n") < 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Run the same command again to continue" in err
+    first = out.count("written")
+    assert 3 <= first < 40
+    rest = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, folder)
+    assert rest.stdout.count("already geotagged by GeoGuess") == first
+    assert rest.stdout.count("written") == 40 - first
