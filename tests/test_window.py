@@ -298,3 +298,38 @@ def test_queue_shows_progress_and_cancel_stops_it(qtbot, window, corpus_dir, tmp
     assert last not in window.results
     shown(qtbot, window, last, lambda: window.select_path(last))
     assert window.results[last].ok
+
+
+def test_write_a_chosen_guess_into_the_photo(qtbot, window, corpus_dir, tmp_path, monkeypatch):
+    if not shutil.which("exiftool"):
+        pytest.skip("ExifTool is not installed")
+    from geoguess_app.core.geotag import read_metadata
+    from geoguess_app.core.journal import Journal
+
+    photo = tmp_path / "d90.jpg"
+    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
+    window.journal = Journal(tmp_path / "journal.jsonl")
+    questions = []
+    monkeypatch.setattr(window, "confirm", lambda title, text: questions.append(text) or True)
+    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    window.guesses.table.selectRow(1)
+    with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+        window.guesses.write_button.click()
+    assert written.args[1].startswith("written")
+    assert "UNTRAINED" in questions[0]  # the stand-in is never written without saying so
+    tags = read_metadata(photo)
+    g = result.predictions[1]
+    assert tags["Composite:GPSLatitude"] == pytest.approx(g.lat, abs=1e-6)
+    assert tags["XMP-geoguess:Rank"] == 2 and tags["XMP-geoguess:Untrained"] in (True, 1, "True")
+
+
+def test_replacing_a_real_gps_position_needs_a_yes(qtbot, window, corpus_dir, tmp_path, monkeypatch):
+    photo = tmp_path / "has-gps.jpg"
+    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
+    original = photo.read_bytes()
+    answers = iter([True, False])  # yes, write the stand-in's guess; no, keep the real position
+    monkeypatch.setattr(window, "confirm", lambda title, text: next(answers))
+    shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+        window.guesses.write_button.click()
+    assert written.args[1] == "cancelled" and photo.read_bytes() == original

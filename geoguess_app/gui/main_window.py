@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QListWidget, QListWidgetItem
 
 from ..core import store
 from ..core.errors import GeoGuessError
+from ..core.geotag import GeoTag, write_gps
+from ..core.journal import Journal
 from ..core.imaging import PHOTO_EXTENSIONS, list_photos, open_photo
 from ..core.model import LocationNet, cuda_available, missing_files
 from ..core.predict import PhotoResult, Predictor
@@ -42,6 +44,7 @@ class MainWindow(QMainWindow):
     modelReady = Signal(object)  # LocationNet
     modelFailed = Signal(str)
     predictionShown = Signal(object)  # PhotoResult, once its photo, rows and map are updated
+    photoWritten = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "cancelled")
 
     def __init__(self, model_dir: Path, device: str = "auto", online_tiles: bool = True,
                  ask_for_model: bool = True, tasks: TaskRunner | None = None):
@@ -60,6 +63,7 @@ class MainWindow(QMainWindow):
         self.results: dict[str, PhotoResult] = {}
         self._previews: OrderedDict[str, object] = OrderedDict()
         self.current: str | None = None
+        self.journal = Journal()  # undo journal of geotag writes
         self._queued: set[str] = set()  # listed and waiting for a prediction
         self.settings = QSettings()
 
@@ -82,7 +86,7 @@ class MainWindow(QMainWindow):
         self.left = QSplitter(Qt.Orientation.Vertical, self)
         self.left.addWidget(self.photo)
         self.left.addWidget(self.guesses)
-        self.left.setSizes([500, 260])
+        self.left.setSizes([430, 330])  # room for the five rows and the write button
         self.split = QSplitter(Qt.Orientation.Horizontal, self)
         self.split.addWidget(self.left)
         self.split.addWidget(self.map)
@@ -100,6 +104,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self.guesses.rankSelected.connect(self.map.select_rank)
+        self.guesses.writeRequested.connect(self.write_guess)
         self.map.rankClicked.connect(self.guesses.select_rank)
         self.filmstrip.currentItemChanged.connect(self._on_filmstrip)
         self.queue.resultReady.connect(self._on_result)
@@ -398,6 +403,55 @@ class MainWindow(QMainWindow):
 
     def _on_queue_failed(self, message: str) -> None:
         show_error(self, "Prediction stopped", message)
+
+    # ----- geotagging the current photo ---------------------------------------------------
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask before doing something to a photo (tests replace this)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def write_guess(self, rank: int) -> None:
+        result = self.results.get(self.current or "")
+        if result is None or not result.ok or not 1 <= rank <= len(result.predictions):
+            return
+        guess = result.predictions[rank - 1]
+        name = result.name
+        what = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, guess #{rank}, {guess.probability * 100:.1f}%)"
+        if result.model.untrained and not self.confirm(
+                "Untrained model", f"The model is an UNTRAINED stand-in: this position is random.\n\n"
+                                   f"Write {what} into {name} anyway?"):
+            self.photoWritten.emit(result.path, "cancelled")
+            return
+        overwrite = False
+        gps = result.exif_gps
+        if gps is not None:
+            if not self.confirm("Replace the photo's GPS position?",
+                                f"{name} already has a GPS position: {gps.lat:.6f}, {gps.lon:.6f}.\n\n"
+                                f"Replace it with the predicted {what}?"):
+                self.photoWritten.emit(result.path, "cancelled")
+                return
+            overwrite = True
+        tag = GeoTag.from_guess(guess, result.model)
+        self.statusBar().showMessage(f"Writing {what} into {name}...")
+
+        def done(future: Future) -> None:
+            error = future.exception()
+            if error is None:
+                message = f"written: {what} into {name} (undo with 'geoguess undo')"
+            elif isinstance(error, GeoGuessError):
+                message = f"refused: {error}"
+                show_error(self, "The position was not written", f"{name} was left as it was: {error}")
+            else:
+                log.error("writing GPS failed", exc_info=error)
+                message = f"error: {error}"
+                show_error(self, "The position was not written", f"{name}: {error}")
+            self.statusBar().showMessage(message, 15000)
+            self.photoWritten.emit(result.path, message)
+
+        self.tasks.run(write_gps, done, result.path, tag, overwrite_gps=overwrite, journal=self.journal)
 
     # ----- drag and drop (the map hands its drops here too) --------------------------------
     def dragEnterEvent(self, event):  # noqa: N802

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter
-from PySide6.QtWidgets import (QAbstractItemView, QStyledItemDelegate, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QPushButton, QStyledItemDelegate, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core.predict import Guess, PhotoResult
 from .photo_panel import plain_label
@@ -37,6 +37,7 @@ class _ProbabilityBar(QStyledItemDelegate):
 
 class ResultsPanel(QWidget):
     rankSelected = Signal(int)
+    writeRequested = Signal(int)  # write the guess of this rank into the photo
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -63,10 +64,18 @@ class ResultsPanel(QWidget):
         copy.triggered.connect(self.copy_selected)
         self.table.addAction(copy)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.write_button = QPushButton("Write GPS to photo...", self)
+        self.write_button.setToolTip("Write the selected guess into the photo's EXIF GPS, marked as a prediction")
+        self.write_button.setEnabled(False)
+        self.write_button.clicked.connect(lambda: self.writeRequested.emit(self.selected_rank()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message)
         layout.addWidget(self.table)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.write_button)
+        layout.addLayout(buttons)
         self._guesses: list[Guess] = []
         self._quiet = False
 
@@ -85,6 +94,7 @@ class ResultsPanel(QWidget):
                 self._add_row(g)
             if self._guesses:
                 self.table.selectRow(0)
+        self.write_button.setEnabled(bool(self._guesses))
         self._quiet = False
 
     def _add_row(self, g: Guess) -> None:
