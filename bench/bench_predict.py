@@ -51,6 +51,15 @@ def model_for_bench(given: Path | None, work: Path) -> Path:
     return model_dir
 
 
+def photo_folder(folder: Path, copies: int) -> Path:
+    """A folder holding ``copies`` copies of each 10-14 megapixel JPEG of the corpus."""
+    folder.mkdir()
+    for i in range(copies):
+        for p in twelve_megapixel_jpegs():
+            shutil.copy(p, folder / f"{i}-{p.name.replace(' ', '_')}")
+    return folder
+
+
 def run_timed(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MiB of the process (and its children), stdout."""
     start = time.perf_counter()
@@ -79,11 +88,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="geoguess-bench-"))
     try:
         model_dir = model_for_bench(args.model_dir, work)
-        folder = work / "photos"
-        folder.mkdir()
-        for i in range(args.copies):
-            for p in photos:
-                shutil.copy(p, folder / f"{i}-{p.name.replace(' ', '_')}")
+        folder = photo_folder(work / "photos", args.copies)
         folder_photos = sorted(str(p) for p in folder.iterdir())
         one = str(photos[0])
         geoguess = [str(Path(sys.executable).parent / "geoguess"), "predict", "--model-dir", str(model_dir),

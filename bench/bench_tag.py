@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_predict import model_for_bench, run_timed, twelve_megapixel_jpegs  # noqa: E402
+from bench_predict import model_for_bench, photo_folder, run_timed  # noqa: E402
 
 
 def main() -> None:
@@ -30,11 +30,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="geoguess-bench-tag-"))
     try:
         model_dir = model_for_bench(args.model_dir, work)
-        source = work / "source"
-        source.mkdir()
-        for i in range(args.copies):
-            for p in twelve_megapixel_jpegs():
-                shutil.copy(p, source / f"{i}-{p.name.replace(' ', '_')}")
+        source = photo_folder(work / "source", args.copies)
         n = len(list(source.iterdir()))
         exe = Path(sys.executable).parent / "geoguess"
         common = ["--model-dir", str(model_dir), "--device", "cpu", "--no-progress"]

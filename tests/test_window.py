@@ -333,3 +333,48 @@ def test_replacing_a_real_gps_position_needs_a_yes(qtbot, window, corpus_dir, tm
     with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
         window.guesses.write_button.click()
     assert written.args[1] == "cancelled" and photo.read_bytes() == original
+
+
+def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path):
+    if not shutil.which("exiftool"):
+        pytest.skip("ExifTool is not installed")
+    from geoguess_app.core.geotag import read_metadata
+    from geoguess_app.core.journal import Journal
+
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
+    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/FujiFilm FinePixS2Pro.jpg", folder / "b.jpg")
+    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "c-has-gps.jpg")
+    (folder / "d-broken.jpg").write_bytes(b"\xff\xd8 nothing")
+    originals = {p.name: p.read_bytes() for p in folder.iterdir()}
+    window.journal = Journal(tmp_path / "journal.jsonl")
+    window.geotag_folder(str(folder))
+    qtbot.waitUntil(lambda: getattr(window, "batch_dialog", None) is not None, timeout=WAIT)
+    dialog = window.batch_dialog
+    with qtbot.waitSignal(dialog.planned, timeout=WAIT):
+        pass
+    table = dialog.table
+    assert table.rowCount() == 4
+    rows = {table.item(r, 1).text(): r for r in range(table.rowCount())}
+    assert table.item(rows["c-has-gps.jpg"], 4).text().startswith("37.78605")  # its own GPS is shown
+    assert table.item(rows["a.jpg"], 1).icon().isNull() is False  # thumbnail
+    assert table.item(rows["c-has-gps.jpg"], 0).checkState() == Qt.CheckState.Unchecked
+    table.sortItems(3, Qt.SortOrder.DescendingOrder)  # by confidence
+    probs = [table.item(r, 3).data(Qt.ItemDataRole.UserRole + 10) for r in range(table.rowCount())]
+    assert probs == sorted(probs, reverse=True)
+    rows = {table.item(r, 1).text(): r for r in range(table.rowCount())}
+    table.setFocus()
+    table.setCurrentCell(rows["b.jpg"], 1)
+    QTest.keyClick(table, Qt.Key.Key_R)  # reject b
+    table.setCurrentCell(rows["c-has-gps.jpg"], 1)
+    QTest.keyClick(table, Qt.Key.Key_A)  # cannot accept a photo that has GPS
+    assert dialog.accepted == {str(folder / "a.jpg"): True, str(folder / "b.jpg"): False,
+                               str(folder / "c-has-gps.jpg"): False, str(folder / "d-broken.jpg"): False}
+    assert len([m for m in markers(qtbot, dialog, 3)]) == 3  # every predicted photo on the map
+    with qtbot.waitSignal(dialog.finished, timeout=WAIT):
+        dialog.write_button.click()
+    assert read_metadata(folder / "a.jpg")["XMP-geoguess:Predicted"] in (True, 1, "True")
+    for name in ("b.jpg", "c-has-gps.jpg", "d-broken.jpg"):
+        assert (folder / name).read_bytes() == originals[name]
+    dialog.close()

@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -32,6 +32,9 @@ class TagOutcome:
     message: str = ""
     guess: Guess | None = None
     untrained: bool = False
+    model: object = None  # ModelInfo of the prediction
+    existing_gps: str | None = None  # the position the photo already has, when known
+    preview: object = field(default=None, repr=False)  # upright thumbnail, when the predictor makes them
 
     @property
     def failed(self) -> bool:
@@ -106,6 +109,12 @@ def _done(outcome: TagOutcome) -> Future:
 
 
 def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags=None) -> TagOutcome:
+    outcome = _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags)
+    outcome.model, outcome.preview = result.model, result.preview
+    return outcome
+
+
+def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags) -> TagOutcome:
     untrained = result.model.untrained
     if not result.ok:
         return TagOutcome(result.path, ERROR, result.error, untrained=untrained)
@@ -124,8 +133,9 @@ def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, j
         tags = tags if tags is not None else read_metadata(Path(result.path))
         existing = existing_position(tags)
         if existing and not overwrite_gps and not is_geoguess_tagged(tags):
-            raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")
-        return TagOutcome(result.path, WOULD_WRITE, where, guess, untrained)
+            return TagOutcome(result.path, REFUSED, f"it already has a GPS position ({existing}); replacing it "
+                              "needs --overwrite-gps", guess, untrained, existing_gps=existing)
+        return TagOutcome(result.path, WOULD_WRITE, where, guess, untrained, existing_gps=existing)
     except GeotagRefused as e:
         return TagOutcome(result.path, REFUSED, str(e), guess, untrained)
     except OSError as e:

@@ -26,6 +26,7 @@ from ..core.model import LocationNet, cuda_available, missing_files
 from ..core.predict import PhotoResult, Predictor
 from ..core.worker import lower_background_priority
 from ..resources import resources_dir
+from .batch_dialog import BatchDialog
 from .dialogs import ModelDialog, describe_store, show_error
 from .map_view import MapView
 from .photo_panel import PhotoPanel, plain_label, qimage_from_array
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
         self.model_dir = Path(model_dir)
+        self.online_tiles = online_tiles
         self.device = device
         self.ask_for_model = ask_for_model
         self.model: LocationNet | None = None
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         file_menu = menus.addMenu("&File")
         self._action("&Open photos...", self.open_photos, QKeySequence.StandardKey.Open, file_menu, tools)
         self._action("Open &folder...", self.open_folder, "Ctrl+Shift+O", file_menu, tools)
+        self._action("&Geotag a folder...", self.geotag_folder, "Ctrl+G", file_menu, tools)
         file_menu.addSeparator()
         self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
         go = menus.addMenu("&Go")
@@ -452,6 +455,26 @@ class MainWindow(QMainWindow):
             self.photoWritten.emit(result.path, message)
 
         self.tasks.run(write_gps, done, result.path, tag, overwrite_gps=overwrite, journal=self.journal)
+
+    def geotag_folder(self, folder: str | None = None) -> None:
+        """Open the batch geotagging dialog on a folder (asked for when not given)."""
+        if self.model is None:
+            show_error(self, "No model", "The model is not loaded yet.")
+            return
+        folder = folder or QFileDialog.getExistingDirectory(self, "Geotag the photos of a folder", self._last_folder())
+        if not folder:
+            return
+
+        def listed(future: Future) -> None:
+            paths = [str(p) for p in future.result()]
+            if not paths:
+                show_error(self, "No photos", f"No photos found in {folder}.")
+                return
+            self.batch_dialog = BatchDialog(self.tasks, self.model, self.journal, paths, self,
+                                            online_tiles=self.online_tiles)
+            self.batch_dialog.open()
+
+        self.tasks.run(list_photos, listed, [Path(folder)])
 
     # ----- drag and drop (the map hands its drops here too) --------------------------------
     def dragEnterEvent(self, event):  # noqa: N802

@@ -1,6 +1,6 @@
 """The map widget: a Leaflet page in a QWebEngineView, behind a small interface.
 
-    show_result(result) / clear() / select_rank(rank) / markers(callback)
+    show_result(result) / show_points(points) / clear() / select_rank(rank) / markers(callback)
     signal rankClicked(int), signal ready()
 
 The page is loaded once from a file; JavaScript sent before the page has said it is ready is
@@ -98,6 +98,10 @@ class MapView(QWebEngineView):
 
     def clear(self) -> None:
         self._run("geoguess.clear()")
+
+    def show_points(self, points: list[dict]) -> None:
+        """Many photos' best guesses: dicts with name, lat, lon, place, probability, accepted, untrained."""
+        self._run(f"geoguess.showMany({json.dumps(points)})")
 
     def select_rank(self, rank: int) -> None:
         self._run(f"geoguess.select({int(rank)})")

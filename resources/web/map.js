@@ -125,11 +125,33 @@
     if (state.markers.length) select(1, true);
   }
 
+  // Many photos at once (the batch dialog): each photo's best guess, sized by probability.
+  function showMany(points) {
+    clear();
+    document.getElementById("gg-untrained").style.display = points.some(function (p) { return p.untrained; }) ? "block" : "none";
+    points.forEach(function (p, i) {
+      var marker = L.circleMarker([p.lat, p.lon], {
+        radius: 5 + 15 * Math.sqrt(p.probability), color: "#fff", weight: 1.5,
+        fillColor: p.accepted ? "#1f78b4" : "#888", fillOpacity: 0.75
+      });
+      var box = el("div", "gg-popup");
+      box.appendChild(el("div", "gg-title", p.name));
+      box.appendChild(el("div", "", p.place + " \u00b7 " + (p.probability * 100).toFixed(1) + "%"));
+      box.appendChild(el("div", "gg-muted", fmt(p.lat) + ", " + fmt(p.lon)));
+      marker.bindPopup(box);
+      marker.bindTooltip(p.name, { direction: "top" });
+      marker.on("click", function () { if (state.bridge) state.bridge.markerClicked(i + 1); });
+      state.group.addLayer(marker);
+      state.markers.push({ guess: { rank: i + 1, place: p.place }, marker: marker, cell: null, color: "" });
+    });
+    if (points.length) state.map.fitBounds(state.group.getBounds(), { padding: [30, 30], maxZoom: 9, animate: false });
+  }
+
   function select(rank, quiet) {
     state.markers.forEach(function (m) {
       var on = m.guess.rank === rank;
       m.marker.setStyle({ color: on ? "#111" : "#fff", weight: on ? 3 : 2 });
-      m.cell.setStyle({ weight: on ? 3 : 1.5, fillOpacity: on ? 0.18 : 0.08 });
+      if (m.cell) m.cell.setStyle({ weight: on ? 3 : 1.5, fillOpacity: on ? 0.18 : 0.08 });
       if (on) { m.marker.bringToFront(); if (!quiet) m.marker.openPopup(); }
     });
     state.selected = rank;
@@ -152,5 +174,5 @@
     return out;
   }
 
-  window.geoguess = { init: init, show: show, clear: clear, select: select, report: report };
+  window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, report: report };
 })();
