@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave photos whose best guess is below P (0-1)")
     t.add_argument("--overwrite-gps", action="store_true", help="replace a GPS position the photo already has")
     t.add_argument("--backup", action="store_true", help="keep a copy of each original (NAME.geoguess-backup)")
-    t.add_argument("--sidecar", action="store_true", help=argparse.SUPPRESS)
+    t.add_argument("--sidecar", action="store_true",
+                   help="write into an XMP sidecar (PHOTO.xmp) instead of the photo, which is left untouched")
     t.add_argument("--touch", action="store_true", help="let the file's modification time change")
     t.add_argument("--report", metavar="FILE", help="also write a report: FILE.csv, FILE.geojson or FILE.gpx")
     t.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
@@ -159,8 +160,6 @@ def cmd_tag(args) -> int:
     from .core.predict import Predictor  # noqa: PLC0415
     from .core.tagging import tag_photos, write_report  # noqa: PLC0415
 
-    if args.sidecar:
-        raise GeoGuessError("XMP sidecars are not written yet; GeoGuess writes into JPEG, PNG, WebP and TIFF")
     if not 0 <= args.min_probability <= 1:
         raise GeoGuessError("--min-probability is between 0 and 1")
     if args.report and Path(args.report).suffix.lower() not in (".csv", ".geojson", ".json", ".gpx"):
@@ -184,7 +183,7 @@ def cmd_tag(args) -> int:
     try:
         for outcome in tag_photos(photos, predictor, write=args.write, min_probability=args.min_probability,
                                   overwrite_gps=args.overwrite_gps, backup=args.backup, keep_mtime=not args.touch,
-                                  journal=journal, cancel=cancel):
+                                  journal=journal, cancel=cancel, sidecar=args.sidecar):
             outcomes.append(outcome)
             if outcome.untrained and not warned:
                 print("WARNING: the model is an UNTRAINED stand-in: the positions are random.", file=sys.stderr)

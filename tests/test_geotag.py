@@ -187,3 +187,37 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_every_file_whole(corpus_dir, tm
     assert complete + untouched == 16
     leftovers = [p.name for p in folder.iterdir() if p.name not in originals]
     assert all(".geoguess-tmp" in n for n in leftovers)  # at most the copy being written, never in place
+
+
+def test_sidecar_leaves_the_photo_alone_and_undo_removes_it(corpus_dir, tmp_path, exiftool_cli):
+    from geoguess_app.core.geotag import read_metadata, write_sidecar
+
+    photo = tmp_path / "d90.jpg"
+    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
+    original = sha1(photo)
+    journal = Journal(tmp_path / "journal.jsonl")
+    side = write_sidecar(photo, TAG, journal=journal)
+    assert side == tmp_path / "d90.xmp" and sha1(photo) == original
+    tags = exiftool_json(exiftool_cli, tmp_path)["d90.xmp"]
+    assert tags["XMP-exif:GPSLatitude"] == pytest.approx(TAG.lat, abs=1e-6)
+    assert tags["XMP-exif:GPSLongitude"] == pytest.approx(TAG.lon, abs=1e-6)
+    assert tags["XMP-geoguess:Predicted"] in (True, 1, "True")
+    assert [o.message for o in undo(journal)] == ["sidecar removed"]
+    assert not side.exists() and sha1(photo) == original
+    # an existing sidecar keeps everything else it holds
+    subprocess.run([exiftool_cli, "-q", "-o", str(side), "-XMP-dc:Title=Holiday", "-XMP-dc:Subject=beach",
+                    str(photo)], check=True)
+    write_sidecar(photo, TAG)
+    tags = read_metadata(side)
+    assert tags["XMP-dc:Title"] == "Holiday" and tags["XMP-dc:Subject"] in ("beach", ["beach"])
+    assert tags["XMP-exif:GPSLatitude"] == pytest.approx(TAG.lat, abs=1e-6)
+
+
+def test_sidecar_respects_a_real_gps_position(corpus_dir, tmp_path):
+    from geoguess_app.core.geotag import write_sidecar
+
+    photo = tmp_path / "has-gps.jpg"
+    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
+    with pytest.raises(GeotagRefused, match="already has a GPS position"):
+        write_sidecar(photo, TAG)
+    assert not (tmp_path / "has-gps.xmp").exists()

@@ -100,14 +100,14 @@ def xmp_values(tag: GeoTag) -> dict[str, str]:
 def photo_format(path: Path) -> str:
     """The format by content; refuses what GeoGuess does not write into."""
     if path.suffix.lower() in RAW_SUFFIXES:
-        raise GeotagRefused("raw camera files are not written into (use an XMP sidecar)")
+        raise GeotagRefused("raw camera files are not written into (--sidecar writes an XMP sidecar instead)")
     try:
         with Image.open(path) as image:
             fmt = image.format or ""
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
         raise GeotagRefused(f"not an image GeoGuess can read ({type(e).__name__})") from None
     if fmt not in WRITABLE_FORMATS:
-        raise GeotagRefused(f"{fmt or 'this'} files are not written into safely (use an XMP sidecar)")
+        raise GeotagRefused(f"{fmt or 'this'} files are not written into safely (--sidecar writes an XMP sidecar)")
     return fmt
 
 
@@ -245,6 +245,63 @@ def apply_changes(path: Path, fmt: str, values: dict, clear: list[str] | None = 
         _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def sidecar_path(photo: Path) -> Path:
+    """The XMP sidecar beside a photo: same name, extension .xmp (Adobe's convention)."""
+    return photo.with_suffix(".xmp")
+
+
+def write_sidecar(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, journal=None) -> Path:
+    """Write the position into the photo's XMP sidecar; the photo itself is never opened for writing.
+
+    A new sidecar starts from the photo's own XMP (as ExifTool makes sidecars); an existing one is
+    updated through a verified copy renamed over it, with nothing else in it lost or changed."""
+    path = Path(path)
+    side = sidecar_path(path)
+    exiftool = shared_exiftool()
+    photo_tags = read_metadata(path)
+    side_tags = read_metadata(side) if side.exists() else {}
+    for tags in (photo_tags, side_tags):
+        existing = existing_position(tags)
+        if existing and not overwrite_gps and not is_geoguess_tagged(side_tags):
+            raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")
+    values = {
+        "XMP-exif:GPSLatitude": f"{tag.lat:.8f}",
+        "XMP-exif:GPSLongitude": f"{tag.lon:.8f}",
+        "XMP-exif:GPSMapDatum": "WGS-84",
+        "XMP-exif:GPSHPositioningError": f"{tag.accuracy_m:.1f}",
+        "XMP-exif:GPSProcessingMethod": "GeoGuess prediction, not a measurement",
+        **xmp_values(tag),
+    }
+    tmp = side.with_name(f".{side.stem}.{uuid.uuid4().hex[:8]}.geoguess-tmp.xmp")
+    args = ["-n", "-charset", "filename=utf8", *[f"-{k}={v}" for k, v in values.items()]]
+    try:
+        out, err = exiftool.run(*args, "-o", str(tmp), str(side if side.exists() else path))
+        if not tmp.exists():
+            raise GeotagRefused(f"ExifTool could not write the sidecar: {_first_error(err) or out.strip()}")
+        written = read_metadata(tmp)
+        lat, lon = written.get("XMP-exif:GPSLatitude"), written.get("XMP-exif:GPSLongitude")
+        if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)) \
+                or abs(lat - tag.lat) > 1e-6 or abs(lon - tag.lon) > 1e-6:
+            raise GeotagRefused(f"the sidecar reads back {lat}, {lon} instead of {tag.lat}, {tag.lon}")
+        if side_tags:
+            problems = unexpected_changes(side_tags, written, set(values), ("XMP-exif:GPS",))
+            if problems:
+                raise GeotagRefused("writing would harm the sidecar: " + "; ".join(problems[:3]))
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        if journal is not None:
+            before = {k: side_tags.get(k) for k in values} if side_tags else {SIDECAR_CREATED: True}
+            journal.record(side, before, values)
+        os.replace(tmp, side)
+        _fsync_dir(side.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return side
+
+
+SIDECAR_CREATED = "GeoGuess:SidecarCreated"  # journal marker: undo deletes the sidecar
 
 
 def _first_error(text: str) -> str:

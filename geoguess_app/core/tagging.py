@@ -13,8 +13,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .errors import GeoGuessError
-from .geotag import (GeoTag, GeotagRefused, apply_changes, existing_position, is_geoguess_tagged, photo_format,
-                     read_metadata, write_gps)
+from .geotag import (SIDECAR_CREATED, GeoTag, GeotagRefused, apply_changes, existing_position, is_geoguess_tagged,
+                     photo_format, read_metadata, sidecar_path, write_gps, write_sidecar)
 
 NAMESPACE_BYTES = b"geoguess.invalid/ns/1.0/"
 from .journal import Journal
@@ -43,7 +43,8 @@ class TagOutcome:
 
 def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = False, min_probability: float = 0.0,
                overwrite_gps: bool = False, backup: bool = False, keep_mtime: bool = True,
-               journal: Journal | None = None, cancel: threading.Event | None = None) -> Iterator[TagOutcome]:
+               journal: Journal | None = None, cancel: threading.Event | None = None,
+               sidecar: bool = False) -> Iterator[TagOutcome]:
     """One outcome per photo, in order. Photos GeoGuess already tagged are skipped without
     predicting them, so a stopped run can simply be run again. Writes happen on one save thread
     (as MusicBrainz Picard does) while the next photos are predicted."""
@@ -53,13 +54,13 @@ def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = 
         for path in paths:
             if cancel is not None and cancel.is_set():
                 return
-            if _already_tagged(Path(path)):
+            if _already_tagged(sidecar_path(Path(path)) if sidecar else Path(path)):
                 skipped.append(TagOutcome(str(path), SKIPPED, "already geotagged by GeoGuess"))
                 continue
             yield path
 
     def decide(result):
-        return _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal)
+        return _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, sidecar=sidecar)
 
     saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-save", initializer=background_thread_init)
     pending: deque[Future] = deque()
@@ -108,13 +109,15 @@ def _done(outcome: TagOutcome) -> Future:
     return future
 
 
-def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags=None) -> TagOutcome:
-    outcome = _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags)
+def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags=None,
+            sidecar=False) -> TagOutcome:
+    outcome = _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags, sidecar)
     outcome.model, outcome.preview = result.model, result.preview
     return outcome
 
 
-def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags) -> TagOutcome:
+def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags,
+                   sidecar) -> TagOutcome:
     untrained = result.model.untrained
     if not result.ok:
         return TagOutcome(result.path, ERROR, result.error, untrained=untrained)
@@ -125,11 +128,15 @@ def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_m
                                                 f"{min_probability * 100:.1f}%", guess, untrained)
     tag = GeoTag.from_guess(guess, result.model)
     try:
+        if write and sidecar:
+            side = write_sidecar(result.path, tag, overwrite_gps=overwrite_gps, journal=journal)
+            return TagOutcome(result.path, WRITTEN, f"{where} into {side.name}", guess, untrained)
         if write:
             write_gps(result.path, tag, overwrite_gps=overwrite_gps, keep_mtime=keep_mtime, backup=backup,
                       journal=journal, tags=tags)
             return TagOutcome(result.path, WRITTEN, where, guess, untrained)
-        photo_format(Path(result.path))
+        if not sidecar:
+            photo_format(Path(result.path))
         tags = tags if tags is not None else read_metadata(Path(result.path))
         existing = existing_position(tags)
         if existing and not overwrite_gps and not is_geoguess_tagged(tags):
@@ -150,6 +157,13 @@ def undo(journal: Journal, paths: Iterable[str | Path] | None = None, keep_mtime
             continue
         path = Path(entry.path)
         try:
+            if entry.before.get(SIDECAR_CREATED):  # GeoGuess made this sidecar: remove it
+                if path.exists() and not is_geoguess_tagged(read_metadata(path)):
+                    raise GeotagRefused("the sidecar changed since GeoGuess wrote it; left as it is")
+                path.unlink(missing_ok=True)
+                journal.mark_undone(entry.id)
+                yield TagOutcome(str(path), WRITTEN, "sidecar removed")
+                continue
             fmt = photo_format(path)
             current = read_metadata(path)
             for key in ("GPS:GPSLatitude", "GPS:GPSLongitude"):
