@@ -106,7 +106,7 @@ def test_photo_rows_and_markers(qtbot, window, corpus_dir):
     assert rows[0]["probability"] == pytest.approx(result.predictions[0].probability)
     assert window.photo.title.text() == "IMG_5195.HEIC"
     assert "2566 x 3313 pixels" in window.photo.details.text() and "iPhone 11 Pro Max" in window.photo.details.text()
-    found = markers(qtbot, window, 6)
+    found = markers(qtbot, window, 7)  # 5 guesses, the photo's own GPS, the write-position pin
     guesses = [m for m in found if m["kind"] == "guess"]
     exif = [m for m in found if m["kind"] == "exif"]
     for m, g in zip(guesses, result.predictions):
@@ -121,8 +121,8 @@ def test_row_and_marker_selection_follow_each_other(qtbot, window, corpus_dir):
     photo = corpus_dir / HOPPER
     shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
     window.guesses.table.selectRow(2)
-    qtbot.waitUntil(lambda: any(m["selected"] and m["rank"] == 3 for m in markers(qtbot, window, 5)), timeout=WAIT)
-    target = next(m for m in markers(qtbot, window, 5) if m["rank"] == 5)
+    qtbot.waitUntil(lambda: any(m["selected"] and m.get("rank") == 3 for m in markers(qtbot, window, 6)), timeout=WAIT)
+    target = next(m for m in markers(qtbot, window, 6) if m.get("rank") == 5)
     click_at(qtbot, window, target["x"], target["y"])
     qtbot.waitUntil(lambda: window.guesses.selected_rank() == 5, timeout=10_000)
 
@@ -197,7 +197,7 @@ def test_names_from_files_are_shown_as_text(qtbot, window, corpus_dir, tmp_path)
     shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
     assert window.photo.title.text() == name and window.photo.title.textFormat() == Qt.TextFormat.PlainText
     window.map.page().runJavaScript("window.alerted = 0; window.alert = function () { window.alerted++; };")
-    exif = next(m for m in markers(qtbot, window, 6) if m["kind"] == "exif")
+    exif = next(m for m in markers(qtbot, window, 7) if m["kind"] == "exif")
     click_at(qtbot, window, exif["x"], exif["y"])
     box = {}
     probe = ("JSON.stringify({popup: (document.querySelector('.leaflet-popup-content') || {}).textContent || '',"
@@ -378,3 +378,26 @@ def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path):
     for name in ("b.jpg", "c-has-gps.jpg", "d-broken.jpg"):
         assert (folder / name).read_bytes() == originals[name]
     dialog.close()
+
+
+def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, corpus_dir, tmp_path, monkeypatch):
+    if not shutil.which("exiftool"):
+        pytest.skip("ExifTool is not installed")
+    from geoguess_app.core.geotag import read_metadata
+    from geoguess_app.core.journal import Journal
+
+    photo = tmp_path / "d90.jpg"
+    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
+    window.journal = Journal(tmp_path / "journal.jsonl")
+    monkeypatch.setattr(window, "confirm", lambda title, text: True)
+    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    pin = next(m for m in markers(qtbot, window, 6) if m["kind"] == "pin")  # 5 guesses + the pin
+    assert (pin["lat"], pin["lon"]) == (pytest.approx(result.predictions[0].lat), pytest.approx(result.predictions[0].lon))
+    with qtbot.waitSignal(window.map.pinMoved, timeout=WAIT):
+        window.map.move_pin(46.5197, 6.6323)  # as a drag ends
+    with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+        window.guesses.write_button.click()
+    assert written.args[1].startswith("written") and "moved on the map" in written.args[1]
+    tags = read_metadata(photo)
+    assert tags["Composite:GPSLatitude"] == pytest.approx(46.5197, abs=1e-6)
+    assert tags["XMP-geoguess:Adjusted"] in (True, 1, "True")

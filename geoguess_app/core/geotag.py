@@ -61,6 +61,7 @@ class GeoTag:
     token: str
     probability: float
     rank: int
+    adjusted: bool = False  # moved by hand from the predicted cell's position
 
     @classmethod
     def from_guess(cls, guess, model_info) -> GeoTag:
@@ -92,6 +93,7 @@ def xmp_values(tag: GeoTag) -> dict[str, str]:
         p + "CellToken": tag.token,
         p + "Probability": f"{tag.probability:.6f}",
         p + "Rank": str(tag.rank),
+        p + "Adjusted": "True" if tag.adjusted else "False",
         p + "Software": f"GeoGuess {__version__}",
         p + "Date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y:%m:%d %H:%M:%S+00:00"),
     }

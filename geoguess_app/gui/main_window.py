@@ -6,6 +6,7 @@ the background (TaskRunner, and the engine's own MXNet thread); the GUI thread n
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 from collections import OrderedDict
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self._previews: OrderedDict[str, object] = OrderedDict()
         self.current: str | None = None
         self.journal = Journal()  # undo journal of geotag writes
+        self._adjusted: dict[str, tuple[float, float]] = {}  # photo -> position dragged on the map
         self._queued: set[str] = set()  # listed and waiting for a prediction
         self.settings = QSettings()
 
@@ -107,6 +109,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.guesses.rankSelected.connect(self.map.select_rank)
         self.guesses.writeRequested.connect(self.write_guess)
+        self.guesses.rankSelected.connect(lambda _rank: self._adjusted.pop(self.current or "", None))
+        self.map.pinMoved.connect(self._pin_moved)
         self.map.rankClicked.connect(self.guesses.select_rank)
         self.filmstrip.currentItemChanged.connect(self._on_filmstrip)
         self.queue.resultReady.connect(self._on_result)
@@ -416,6 +420,11 @@ class MainWindow(QMainWindow):
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Yes
 
+    def _pin_moved(self, lat: float, lon: float) -> None:
+        if self.current in self.results:
+            self._adjusted[self.current] = (lat, lon)
+            self.statusBar().showMessage(f"Position to write adjusted to {lat:.6f}, {lon:.6f}", 10000)
+
     def write_guess(self, rank: int) -> None:
         result = self.results.get(self.current or "")
         if result is None or not result.ok or not 1 <= rank <= len(result.predictions):
@@ -423,6 +432,9 @@ class MainWindow(QMainWindow):
         guess = result.predictions[rank - 1]
         name = result.name
         what = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, guess #{rank}, {guess.probability * 100:.1f}%)"
+        adjusted = self._adjusted.get(result.path)
+        if adjusted is not None:
+            what = f"{adjusted[0]:.6f}, {adjusted[1]:.6f} (guess #{rank} moved on the map)"
         if result.model.untrained and not self.confirm(
                 "Untrained model", f"The model is an UNTRAINED stand-in: this position is random.\n\n"
                                    f"Write {what} into {name} anyway?"):
@@ -438,6 +450,8 @@ class MainWindow(QMainWindow):
                 return
             overwrite = True
         tag = GeoTag.from_guess(guess, result.model)
+        if adjusted is not None:
+            tag = dataclasses.replace(tag, lat=adjusted[0], lon=adjusted[1], adjusted=True)
         self.statusBar().showMessage(f"Writing {what} into {name}...")
 
         def done(future: Future) -> None:

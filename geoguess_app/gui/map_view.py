@@ -47,6 +47,11 @@ class _Bridge(QObject):
 
     clicked = Signal(int)
     loaded = Signal()
+    moved = Signal(float, float)
+
+    @Slot(float, float)
+    def positionMoved(self, lat: float, lon: float) -> None:  # noqa: N802 - called from JavaScript
+        self.moved.emit(lat, lon)
 
     @Slot(int)
     def markerClicked(self, rank: int) -> None:  # noqa: N802 - called from JavaScript
@@ -64,6 +69,7 @@ class _LoggingPage(QWebEnginePage):
 
 class MapView(QWebEngineView):
     rankClicked = Signal(int)
+    pinMoved = Signal(float, float)  # the user dragged the position to write
     ready = Signal()
 
     def __init__(self, parent=None, online_tiles: bool = True, drop_target: QObject | None = None):
@@ -77,6 +83,7 @@ class MapView(QWebEngineView):
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
         self._bridge = _Bridge(self)
         self._bridge.clicked.connect(self.rankClicked)
+        self._bridge.moved.connect(self.pinMoved)
         self._bridge.loaded.connect(self._on_ready)
         self._channel = QWebChannel(page)
         self._channel.registerObject("bridge", self._bridge)
@@ -105,6 +112,10 @@ class MapView(QWebEngineView):
 
     def select_rank(self, rank: int) -> None:
         self._run(f"geoguess.select({int(rank)})")
+
+    def move_pin(self, lat: float, lon: float) -> None:
+        """Move the write-position pin as a drag would."""
+        self._run(f"geoguess.movePin({float(lat)}, {float(lon)})")
 
     def markers(self, callback) -> None:
         """Ask the page which markers it shows; ``callback(list_of_dicts)`` on the GUI thread."""

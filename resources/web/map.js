@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var COLORS = ["#d7191c", "#f07c1b", "#1f78b4", "#33a02c", "#6a3d9a"];
-  var state = { map: null, group: null, markers: [], exif: null, selected: 0, bridge: null };
+  var state = { map: null, group: null, markers: [], exif: null, selected: 0, bridge: null, pin: null };
 
   function el(tag, cls, content) {
     var node = document.createElement(tag);
@@ -34,6 +34,7 @@
   function init(map, options) {
     state.map = map;
     map.createPane("basemap").style.zIndex = 150;
+    map.createPane("exif").style.zIndex = 640;  // the photo's own GPS stays clickable above the pin
     var topo = window.GEOGUESS_COUNTRIES;
     var countries = topojson.feature(topo, topo.objects.countries);
     countries.features.forEach(function (f) { if (f.geometry) unwrap(f.geometry); });
@@ -75,7 +76,27 @@
     return box;
   }
 
+  // The position "Write GPS" would write: a pin on the selected guess that can be dragged to adjust.
+  function placePin(lat, lon) {
+    if (!state.pin) {
+      state.pin = L.marker([lat, lon], { draggable: true, title: "Drag to adjust the position to write" });
+      state.pin.on("dragend", function () {
+        var p = state.pin.getLatLng();
+        if (state.bridge) state.bridge.positionMoved(p.lat, p.lng);
+      });
+    }
+    state.pin.setLatLng([lat, lon]);
+    if (!state.map.hasLayer(state.pin)) state.pin.addTo(state.map);
+  }
+
+  // Moves the pin as a drag would (keyboard users, tests) and reports it the same way.
+  function movePin(lat, lon) {
+    placePin(lat, lon);
+    state.pin.fire("dragend");
+  }
+
   function clear() {
+    if (state.pin && state.map.hasLayer(state.pin)) state.map.removeLayer(state.pin);
     state.group.clearLayers();
     state.markers = [];
     state.exif = null;
@@ -102,7 +123,7 @@
     });
     if (data.exif) {
       var e = data.exif;
-      var ring = L.circleMarker([e.lat, e.lon], { radius: 9, color: "#000", weight: 4, fillColor: "#fff", fillOpacity: 1, pane: "markerPane" });
+      var ring = L.circleMarker([e.lat, e.lon], { radius: 9, color: "#000", weight: 4, fillColor: "#fff", fillOpacity: 1, pane: "exif" });
       var box = el("div", "gg-popup");
       box.appendChild(el("div", "gg-title", "Photo's own GPS (EXIF)"));
       box.appendChild(el("div", "", data.name));
@@ -153,6 +174,7 @@
       m.marker.setStyle({ color: on ? "#111" : "#fff", weight: on ? 3 : 2 });
       if (m.cell) m.cell.setStyle({ weight: on ? 3 : 1.5, fillOpacity: on ? 0.18 : 0.08 });
       if (on) { m.marker.bringToFront(); if (!quiet) m.marker.openPopup(); }
+      if (on && m.cell) { var p = m.marker.getLatLng(); placePin(p.lat, p.lng); }
     });
     state.selected = rank;
   }
@@ -171,8 +193,13 @@
       var q = state.exif.marker.getLatLng(), xy = at(state.exif.marker);
       out.push({ kind: "exif", lat: q.lat, lon: q.lng, radius: state.exif.marker.getRadius(), x: xy.x, y: xy.y });
     }
+    if (state.pin && state.map.hasLayer(state.pin)) {
+      var w = state.pin.getLatLng(), pxy = at(state.pin);
+      out.push({ kind: "pin", lat: w.lat, lon: w.lng, radius: 0, x: pxy.x, y: pxy.y });
+    }
     return out;
   }
 
-  window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, report: report };
+  window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, report: report,
+                      movePin: movePin };
 })();
