@@ -300,18 +300,27 @@ def test_queue_shows_progress_and_cancel_stops_it(qtbot, window, corpus_dir, tmp
     assert window.results[last].ok
 
 
-def test_write_a_chosen_guess_into_the_photo(qtbot, window, corpus_dir, tmp_path, monkeypatch):
+@pytest.fixture
+def photo_to_write(qtbot, window, corpus_dir, tmp_path, monkeypatch):
+    """A photo without GPS shown in the window, a private undo journal, and every question answered
+    Yes (the questions asked are collected in window.questions)."""
     if not shutil.which("exiftool"):
         pytest.skip("ExifTool is not installed")
-    from geoguess_app.core.geotag import read_metadata
     from geoguess_app.core.journal import Journal
 
     photo = tmp_path / "d90.jpg"
     shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
     window.journal = Journal(tmp_path / "journal.jsonl")
-    questions = []
-    monkeypatch.setattr(window, "confirm", lambda title, text: questions.append(text) or True)
-    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    window.questions = []
+    monkeypatch.setattr(window, "confirm", lambda title, text: window.questions.append(text) or True)
+    return photo, shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+
+
+def test_write_a_chosen_guess_into_the_photo(qtbot, window, photo_to_write):
+    from geoguess_app.core.geotag import read_metadata
+
+    photo, result = photo_to_write
+    questions = window.questions
     window.guesses.table.selectRow(1)
     with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
         window.guesses.write_button.click()
@@ -380,17 +389,10 @@ def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path):
     dialog.close()
 
 
-def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, corpus_dir, tmp_path, monkeypatch):
-    if not shutil.which("exiftool"):
-        pytest.skip("ExifTool is not installed")
+def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, photo_to_write):
     from geoguess_app.core.geotag import read_metadata
-    from geoguess_app.core.journal import Journal
 
-    photo = tmp_path / "d90.jpg"
-    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
-    window.journal = Journal(tmp_path / "journal.jsonl")
-    monkeypatch.setattr(window, "confirm", lambda title, text: True)
-    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    photo, result = photo_to_write
     pin = next(m for m in markers(qtbot, window, 6) if m["kind"] == "pin")  # 5 guesses + the pin
     assert (pin["lat"], pin["lon"]) == (pytest.approx(result.predictions[0].lat), pytest.approx(result.predictions[0].lon))
     with qtbot.waitSignal(window.map.pinMoved, timeout=WAIT):
