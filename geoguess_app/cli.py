@@ -234,6 +234,8 @@ def _progress_bar(total: int, disabled: bool, unit: str = "photo"):
 
 
 def _human(result) -> str:
+    from .core.cells import format_km  # noqa: PLC0415
+
     lines = [str(result.path)]
     if result.error:
         lines[0] += f"\n  error: {result.error}"
@@ -256,19 +258,11 @@ def _human(result) -> str:
     lines.append(header)
     for g in result.predictions:
         line = (f"  {g.rank:>2}  {g.probability * 100:5.1f}%  {g.lat:9.4f}  {g.lon:10.4f}  "
-                f"{_km(g.cell_size_km):>8}  {g.place}")
+                f"{format_km(g.cell_size_km):>8}  {g.place}")
         if g.distance_km is not None:
-            line += f"  ({_km(g.distance_km)})"
+            line += f"  ({format_km(g.distance_km)})"
         lines.append(line)
     return "\n".join(lines)
-
-
-def _km(value: float) -> str:
-    if value >= 10:
-        return f"{value:,.0f} km"
-    if value >= 1:
-        return f"{value:.1f} km"
-    return f"{value * 1000:.0f} m" if value >= 0.001 else "<1 m"
 
 
 def _print_progress():

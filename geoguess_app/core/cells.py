@@ -28,6 +28,15 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+def format_km(value: float) -> str:
+    """A distance for people: '1,234 km', '8.9 km', '515 m'."""
+    if value >= 10:
+        return f"{value:,.0f} km"
+    if value >= 1:
+        return f"{value:.1f} km"
+    return f"{value * 1000:.0f} m" if value >= 0.001 else "<1 m"
+
+
 @dataclass(frozen=True)
 class CellInfo:
     """Geometry of one class's S2 cell."""

@@ -136,6 +136,16 @@ def is_geoguess_tagged(tags: dict) -> bool:
     return tags.get(PREDICTED_KEY) in (True, 1, "True", "true")
 
 
+def refuse_replacing(tags: dict, overwrite_gps: bool, ours: dict | None = None) -> str | None:
+    """The GPS position the photo already has (or None); GeotagRefused if it may not be replaced.
+
+    A position GeoGuess wrote itself (per ``ours``, by default ``tags``) may always be replaced."""
+    existing = existing_position(tags)
+    if existing and not overwrite_gps and not is_geoguess_tagged(tags if ours is None else ours):
+        raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")
+    return existing
+
+
 @dataclass
 class WriteResult:
     path: str
@@ -144,15 +154,12 @@ class WriteResult:
 
 
 def write_gps(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, keep_mtime: bool = True,
-              backup: bool = False, journal=None, tags: dict | None = None) -> WriteResult:
-    """Write ``tag`` into the photo at ``path``; raise GeotagRefused (file untouched) otherwise.
-    ``tags``: the photo's metadata if just read (read_metadata), to save reading it again."""
+              backup: bool = False, journal=None) -> WriteResult:
+    """Write ``tag`` into the photo at ``path``; raise GeotagRefused (file untouched) otherwise."""
     path = Path(path)
     fmt = photo_format(path)
-    tags = tags if tags is not None else read_metadata(path)
-    existing = existing_position(tags)
-    if existing and not overwrite_gps and not is_geoguess_tagged(tags):
-        raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")
+    tags = read_metadata(path)
+    existing = refuse_replacing(tags, overwrite_gps)
     changes = {**exif_values(tag), **xmp_values(tag)}
     clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []  # nothing old may contradict the new
     before = {key: tags.get(key) for key in changes}
@@ -265,9 +272,7 @@ def write_sidecar(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, jo
     photo_tags = read_metadata(path)
     side_tags = read_metadata(side) if side.exists() else {}
     for tags in (photo_tags, side_tags):
-        existing = existing_position(tags)
-        if existing and not overwrite_gps and not is_geoguess_tagged(side_tags):
-            raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")
+        refuse_replacing(tags, overwrite_gps, ours=side_tags)
     values = {
         "XMP-exif:GPSLatitude": f"{tag.lat:.8f}",
         "XMP-exif:GPSLongitude": f"{tag.lon:.8f}",

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from .errors import GeoGuessError
 from .geotag import (SIDECAR_CREATED, GeoTag, GeotagRefused, apply_changes, existing_position, is_geoguess_tagged,
-                     photo_format, read_metadata, sidecar_path, write_gps, write_sidecar)
+                     photo_format, read_metadata, refuse_replacing, sidecar_path, write_gps, write_sidecar)
 
 NAMESPACE_BYTES = b"geoguess.invalid/ns/1.0/"
 from .journal import Journal
@@ -109,14 +109,13 @@ def _done(outcome: TagOutcome) -> Future:
     return future
 
 
-def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags=None,
-            sidecar=False) -> TagOutcome:
-    outcome = _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags, sidecar)
+def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, sidecar=False) -> TagOutcome:
+    outcome = _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, sidecar)
     outcome.model, outcome.preview = result.model, result.preview
     return outcome
 
 
-def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, tags,
+def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal,
                    sidecar) -> TagOutcome:
     untrained = result.model.untrained
     if not result.ok:
@@ -133,15 +132,16 @@ def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_m
             return TagOutcome(result.path, WRITTEN, f"{where} into {side.name}", guess, untrained)
         if write:
             write_gps(result.path, tag, overwrite_gps=overwrite_gps, keep_mtime=keep_mtime, backup=backup,
-                      journal=journal, tags=tags)
+                      journal=journal)
             return TagOutcome(result.path, WRITTEN, where, guess, untrained)
         if not sidecar:
             photo_format(Path(result.path))
-        tags = tags if tags is not None else read_metadata(Path(result.path))
+        tags = read_metadata(Path(result.path))
         existing = existing_position(tags)
-        if existing and not overwrite_gps and not is_geoguess_tagged(tags):
-            return TagOutcome(result.path, REFUSED, f"it already has a GPS position ({existing}); replacing it "
-                              "needs --overwrite-gps", guess, untrained, existing_gps=existing)
+        try:
+            refuse_replacing(tags, overwrite_gps)
+        except GeotagRefused as e:
+            return TagOutcome(result.path, REFUSED, str(e), guess, untrained, existing_gps=existing)
         return TagOutcome(result.path, WOULD_WRITE, where, guess, untrained, existing_gps=existing)
     except GeotagRefused as e:
         return TagOutcome(result.path, REFUSED, str(e), guess, untrained)

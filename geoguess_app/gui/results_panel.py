@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QPushButton, QStyledItemDelegate, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from ..core.cells import format_km
 from ..core.predict import Guess, PhotoResult
 from .photo_panel import plain_label
 
@@ -108,8 +109,7 @@ class ResultsPanel(QWidget):
         prob.setData(PROB_ROLE, g.probability)
         prob.setData(COLOR_ROLE, color)
         prob.setToolTip(f"{g.probability * 100:.2f}%")
-        size = g.cell_size_km
-        cell = QTableWidgetItem(f"{size:,.0f} km" if size >= 10 else f"{size:.1f} km" if size >= 1 else f"{size * 1000:.0f} m")
+        cell = QTableWidgetItem(format_km(g.cell_size_km))
         cell.setToolTip(f"S2 cell {g.token}, level {g.level}")
         place = QTableWidgetItem(g.place)
         if g.distance_km is not None:
