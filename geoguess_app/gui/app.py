@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QApplication
 
+    from .. import APP_ID
     from ..core.store import resolve_model_dir
     from .main_window import MainWindow
 
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     QCoreApplication.setOrganizationName("GeoGuess")
     QCoreApplication.setApplicationName("GeoGuess")
     app = QApplication(sys.argv[:1])
+    app.setDesktopFileName(APP_ID)  # lets the desktop match the window to its .desktop file and icon
     log_path = setup_logging()
     install_excepthook(log_path)
     from PySide6.QtCore import QSettings

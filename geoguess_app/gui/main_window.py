@@ -50,9 +50,7 @@ class MainWindow(GeotagActions, QMainWindow):
                  ask_for_model: bool = True, tasks: TaskRunner | None = None):
         super().__init__()
         self.setWindowTitle("GeoGuess")
-        icon = resources_dir() / "icons" / "geoguess.svg"
-        if icon.exists():
-            self.setWindowIcon(QIcon(str(icon)))
+        self.setWindowIcon(QIcon(str(resources_dir() / "icons" / "geoguess.svg")))
         self.model_dir = Path(model_dir)
         self.online_tiles = online_tiles
         self.device = device
