@@ -117,9 +117,13 @@
       marker.bindTooltip(String(g.rank), { permanent: true, direction: "center", className: "gg-rank" });
       marker.bindPopup(popupFor(g));
       marker.on("click", function () { select(g.rank); if (state.bridge) state.bridge.markerClicked(g.rank); });
-      state.group.addLayer(cell);
-      state.group.addLayer(marker);
       state.markers.push({ guess: g, marker: marker, cell: cell, color: color });
+    });
+    // Added from the least likely to the most likely, so that where circles overlap the better
+    // guess and its rank label are drawn on top.
+    state.markers.slice().reverse().forEach(function (m) {
+      state.group.addLayer(m.cell);
+      state.group.addLayer(m.marker);
     });
     if (data.exif) {
       var e = data.exif;
