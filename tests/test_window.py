@@ -267,6 +267,7 @@ def test_headless_check_mode(tiny_model_dir, corpus_dir, tmp_path):
     assert [m["kind"] for m in record["markers"]].count("guess") == 5
     assert all({"lat", "lon", "radius"} <= set(m) for m in record["markers"])
     assert out.stat().st_size > 20_000
+    assert record["window_icon"] is True
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"nothing")
     run = subprocess.run([str(exe), str(bad), "--model-dir", str(tiny_model_dir), "--offline-map",

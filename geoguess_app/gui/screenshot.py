@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
@@ -43,10 +44,11 @@ class ScreenshotCheck(QObject):
         if len(markers) < wanted:
             QTimer.singleShot(100, self._poll)
             return
+        shown_unix = time.time()  # the photo, its rows and its markers are all shown now
         # Give the page a moment to paint what it reported, then take the picture.
-        QTimer.singleShot(600, lambda: self._save(markers))
+        QTimer.singleShot(600, lambda: self._save(markers, shown_unix))
 
-    def _save(self, markers: list[dict]) -> None:
+    def _save(self, markers: list[dict], shown_unix: float) -> None:
         if not self.window.grab().save(str(self.out)):
             self._fail(f"cannot write {self.out}")
             return
@@ -59,7 +61,9 @@ class ScreenshotCheck(QObject):
             "model": r.model.as_dict(),
             "rows": self.window.guesses.rows(),
             "markers": markers,
+            "window_icon": not self.window.windowIcon().isNull(),
             "screenshot": str(self.out),
+            "shown_unix": shown_unix,
         }, ensure_ascii=False), flush=True)
         self._finish(0)
 
