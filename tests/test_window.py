@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 from geoguess_app.gui.main_window import MainWindow  # noqa: E402
+from geoguess_app.gui.map_view import result_payload  # noqa: E402
 
 HEIC = "exif-samples/heic/IMG_5195.HEIC"  # has EXIF GPS (Kansas City area)
 HOPPER = "Pillow/Tests/images/hopper.jpg"  # no GPS, 128 x 128
@@ -125,6 +126,29 @@ def test_row_and_marker_selection_follow_each_other(qtbot, window, corpus_dir):
     target = next(m for m in markers(qtbot, window, 6) if m.get("rank") == 5)
     click_at(qtbot, window, target["x"], target["y"])
     qtbot.waitUntil(lambda: window.guesses.selected_rank() == 5, timeout=10_000)
+
+
+def test_a_guess_close_to_a_better_one_hides_its_rank_label_until_zoomed_in(qtbot, window, corpus_dir):
+    photo = corpus_dir / HOPPER
+    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    payload = result_payload(result)
+    best = payload["guesses"][0]
+    corner = best["corners"][0]  # #5 goes half-way to a corner of #1's cell, and at least 2 km away
+    near = tuple(c + max(abs(k - c) / 2, 0.02) * (1 if k >= c else -1)
+                 for c, k in ((best["lat"], corner[0]), (best["lon"], corner[1])))
+    payload["guesses"][4].update(lat=near[0], lon=near[1])
+    window.map._run(f"geoguess.show({json.dumps(payload)})")
+    qtbot.waitUntil(lambda: next(m for m in markers(qtbot, window, 6) if m.get("rank") == 5)["lat"]
+                    == pytest.approx(near[0]), timeout=WAIT)
+    labels = {m["rank"]: m["label"] for m in markers(qtbot, window, 6) if m["kind"] == "guess"}
+    assert labels[1] and not labels[5]  # (others may also be hidden: the stand-in's guesses cluster)
+    # double-clicking guess #1's row fits the map to its cell: both labels show again
+    table, no = window.guesses.table, Qt.KeyboardModifier.NoModifier
+    cell = table.visualRect(table.model().index(0, 2)).center()
+    QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, no, cell)  # a double click's first press
+    QTest.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, no, cell)
+    qtbot.waitUntil(lambda: all(m["label"] for m in markers(qtbot, window, 6) if m.get("rank") in (1, 5)),
+                    timeout=WAIT)
 
 
 def _drop(widget, paths):

@@ -104,6 +104,7 @@ class MainWindow(GeotagActions, QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self.guesses.rankSelected.connect(self.map.select_rank)
+        self.guesses.zoomRequested.connect(self.map.zoom_to_rank)
         self.guesses.writeRequested.connect(self.write_guess)
         self.guesses.rankSelected.connect(lambda _rank: self._adjusted.pop(self.current or "", None))
         self.map.pinMoved.connect(self._pin_moved)

@@ -113,6 +113,10 @@ class MapView(QWebEngineView):
     def select_rank(self, rank: int) -> None:
         self._run(f"geoguess.select({int(rank)})")
 
+    def zoom_to_rank(self, rank: int) -> None:
+        """Fit the view to the cell of the guess of this rank, and select it."""
+        self._run(f"geoguess.zoomTo({int(rank)})")
+
     def move_pin(self, lat: float, lon: float) -> None:
         """Move the write-position pin as a drag would."""
         self._run(f"geoguess.movePin({float(lat)}, {float(lon)})")

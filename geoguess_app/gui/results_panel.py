@@ -39,6 +39,7 @@ class _ProbabilityBar(QStyledItemDelegate):
 class ResultsPanel(QWidget):
     rankSelected = Signal(int)
     writeRequested = Signal(int)  # write the guess of this rank into the photo
+    zoomRequested = Signal(int)  # show the guess of this rank up close on the map
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -64,6 +65,10 @@ class ResultsPanel(QWidget):
         copy = QAction("Copy position and place", self.table)  # Ctrl+C is the window's (Go menu)
         copy.triggered.connect(self.copy_selected)
         self.table.addAction(copy)
+        zoom = QAction("Zoom the map to this guess", self.table)
+        zoom.triggered.connect(lambda: self.zoomRequested.emit(self.selected_rank()))
+        self.table.addAction(zoom)
+        self.table.doubleClicked.connect(lambda index: self.zoomRequested.emit(self.selected_rank()))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.write_button = QPushButton("Write GPS to photo...", self)
         self.write_button.setToolTip("Write the selected guess into the photo's EXIF GPS, marked as a prediction")

@@ -53,6 +53,7 @@
       tiles.addTo(map);
     }
     state.group = L.featureGroup().addTo(map);
+    map.on("zoomend", declutter);
     var banner = el("div", "gg-untrained", "UNTRAINED MODEL: these places are random");
     banner.id = "gg-untrained";
     map.getContainer().appendChild(banner);
@@ -148,6 +149,22 @@
       state.map.fitBounds(state.group.getBounds(), { padding: [45, 45], maxZoom: 11, animate: false });
     }
     if (state.markers.length) select(1, true);
+    declutter();
+  }
+
+  // Where two guesses lie close together at this zoom, only the better one's rank label shows
+  // (the circles stay; zooming in separates them and brings the label back).
+  function declutter() {
+    var shown = [];
+    state.markers.forEach(function (m) {
+      var label = m.marker.getTooltip();
+      if (!label || !label.options.permanent) return;
+      var xy = state.map.latLngToContainerPoint(m.marker.getLatLng());
+      var covered = shown.some(function (q) { return xy.distanceTo(q) < 18; });
+      label.setOpacity(covered ? 0 : 0.9);
+      m.labelShown = !covered;
+      if (!covered) shown.push(xy);
+    });
   }
 
   // Many photos at once (the batch dialog): each photo's best guess, sized by probability.
@@ -183,6 +200,15 @@
     state.selected = rank;
   }
 
+  // The view fitted to one guess's cell (double-clicking its row).
+  function zoomTo(rank) {
+    var m = state.markers.filter(function (x) { return x.guess.rank === rank; })[0];
+    if (!m) return;
+    select(rank, true);
+    var bounds = m.cell ? m.cell.getBounds() : L.latLngBounds([m.marker.getLatLng()]);
+    state.map.fitBounds(bounds, { padding: [60, 60], maxZoom: 15, animate: false });
+  }
+
   // What the page shows, for the window's check mode and tests: each marker with its position
   // on the Earth and in the view (x, y in CSS pixels from the map's top left).
   function report() {
@@ -191,7 +217,7 @@
       var p = m.marker.getLatLng(), xy = at(m.marker);
       return { kind: "guess", rank: m.guess.rank, lat: p.lat, lon: p.lng, radius: m.marker.getRadius(),
                fill_opacity: m.marker.options.fillOpacity, color: m.color, place: m.guess.place,
-               selected: m.guess.rank === state.selected, x: xy.x, y: xy.y };
+               selected: m.guess.rank === state.selected, label: m.labelShown !== false, x: xy.x, y: xy.y };
     });
     if (state.exif) {
       var q = state.exif.marker.getLatLng(), xy = at(state.exif.marker);
@@ -204,6 +230,6 @@
     return out;
   }
 
-  window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, report: report,
+  window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, zoomTo: zoomTo, report: report,
                       movePin: movePin };
 })();
