@@ -241,6 +241,7 @@ def test_model_missing_offers_download_and_import(qtbot, tmp_path, tiny_model_di
         w.show()
     dialog = w.model_dialog
     qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
+    assert not dialog.cancel_button.isVisible() and not dialog.progress.isVisible()  # nothing to cancel yet
     dialog.download_button.click()  # no internet here: it must fail quickly and say so
     qtbot.waitUntil(lambda: "cannot reach" in dialog.status.text() or "did not answer" in dialog.status.text(),
                     timeout=WAIT)

@@ -45,7 +45,6 @@ class ModelDialog(QDialog):
         self.download_button = QPushButton("&Download", self)
         self.import_button = QPushButton("&Import folder...", self)
         self.cancel_button = QPushButton("Cancel download", self)
-        self.cancel_button.setVisible(False)
         buttons = QDialogButtonBox(self)
         buttons.addButton(self.download_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.import_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -59,6 +58,7 @@ class ModelDialog(QDialog):
         for w in (intro, self.reason, self.target, self.progress, self.status):
             layout.addWidget(w)
         layout.addWidget(buttons)
+        self._set_busy(False)  # after the button box, which shows every button it is given
         self.resize(520, 260)
 
     def _set_busy(self, busy: bool) -> None:
