@@ -12,30 +12,16 @@ on disk and the largest parts of it. Build the folder first (packaging/build.sh)
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "packaging"))
-
-
-def first_prediction(app: Path, photo: Path, model: Path, env: dict, work: Path) -> float:
-    launched = time.time()
-    run = subprocess.run([str(app), str(photo), "--model-dir", str(model), "--offline-map",
-                          "--screenshot", str(work / "shot.png"), "--timeout", "240"],
-                         env=env, cwd=work, capture_output=True, text=True, timeout=300)
-    lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
-    if run.returncode != 0 or not lines:
-        raise SystemExit(f"{app} failed ({run.returncode}):\n{run.stderr[-3000:]}")
-    return json.loads(lines[-1])["shown_unix"] - launched
 
 
 def folder_size(folder: Path) -> int:
@@ -44,7 +30,10 @@ def folder_size(folder: Path) -> int:
 
 def main() -> None:
     from bench_predict import model_for_bench, twelve_megapixel_jpegs
-    from smoke_test import bare_environment
+    from smoke_test import bare_environment, check_mode
+
+    def first_prediction(app: Path) -> float:
+        return check_mode(app, photo, model, work / "shot.png", env, work)[1]
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--dist", type=Path, default=ROOT / "dist" / "GeoGuess")
@@ -63,13 +52,14 @@ def main() -> None:
         shutil.copy(twelve_megapixel_jpegs()[0], photo)
         env = bare_environment(work / "home")
         times: dict[str, list[float]] = {"packaged": [], "source": []}
-        first_prediction(built, photo, model, env, work)  # warm the disk cache for both, untimed
-        first_prediction(source, photo, model, env, work)
+        first_prediction(built)  # warm the disk cache for both, untimed
+        first_prediction(source)
         for _ in range(args.runs):
-            times["packaged"].append(first_prediction(built, photo, model, env, work))
-            times["source"].append(first_prediction(source, photo, model, env, work))
+            times["packaged"].append(first_prediction(built))
+            times["source"].append(first_prediction(source))
         packaged, from_source = statistics.median(times["packaged"]), statistics.median(times["source"])
-        print(f"model: full-size untrained LocationNet, CPU, {os.cpu_count()} cores; photo: {photo.stat().st_size:,} "
+        which = "full-size untrained LocationNet" if args.model_dir is None else f"the model in {args.model_dir}"
+        print(f"model: {which}, CPU, {os.cpu_count()} cores; photo: {photo.stat().st_size:,} "
               f"byte JPEG of 10-14 megapixels; offscreen; median of {args.runs} alternating runs after a warm-up")
         print(f"launch to first prediction shown: packaged {packaged:.2f} s "
               f"({', '.join(f'{t:.2f}' for t in times['packaged'])}), source install {from_source:.2f} s "

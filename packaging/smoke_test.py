@@ -94,7 +94,9 @@ def _dms(value: float) -> tuple[float, float, float]:
     return float(degrees), float(minutes), round(value * 3600 - degrees * 3600 - minutes * 60, 4)
 
 
-def check_window(app: Path, photo: Path, model: Path, shot: Path, env: dict, cwd: Path) -> float:
+def check_mode(app: Path, photo: Path, model: Path, shot: Path, env: dict, cwd: Path) -> tuple[dict, float]:
+    """Run `geoguess-app PHOTO --screenshot SHOT`: what it reports, and the seconds from launch to
+    the first prediction shown."""
     launched = time.time()
     done = run([str(app), str(photo), "--model-dir", str(model), "--offline-map",
                 "--screenshot", str(shot), "--timeout", "240"], env, cwd, timeout=300)
@@ -102,6 +104,11 @@ def check_window(app: Path, photo: Path, model: Path, shot: Path, env: dict, cwd
     if not lines:
         raise SmokeFailure(f"geoguess-app printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     record = json.loads(lines[-1])
+    return record, record["shown_unix"] - launched
+
+
+def check_window(app: Path, photo: Path, model: Path, shot: Path, env: dict, cwd: Path) -> float:
+    record, seconds = check_mode(app, photo, model, shot, env, cwd)
     kinds = [marker["kind"] for marker in record["markers"]]
     problems = []
     if record["model"]["untrained"] is not True or "UNTRAINED" not in record["model"]["name"]:
@@ -118,7 +125,7 @@ def check_window(app: Path, photo: Path, model: Path, shot: Path, env: dict, cwd
         problems.append(f"no screenshot at {shot}")
     if problems:
         raise SmokeFailure("geoguess-app check mode: " + "; ".join(problems))
-    return record["shown_unix"] - launched
+    return seconds
 
 
 def check_tagging(cli: Path, photo: Path, model: Path, env: dict, cwd: Path) -> str:
@@ -177,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             args.keep.mkdir(parents=True, exist_ok=True)
             shutil.copy(shot, args.keep / shot.name)
         print(f"smoke test passed: {version}")
-        print(f"  predict: 5 guesses, marked untrained")
+        print("  predict: 5 guesses, marked untrained")
         print(f"  window: launch to first prediction shown {first:.2f} s; screenshot "
               f"{(args.keep / shot.name) if args.keep else 'checked'}")
         print(f"  tag --write: {tagged}")

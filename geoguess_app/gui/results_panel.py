@@ -66,9 +66,9 @@ class ResultsPanel(QWidget):
         copy.triggered.connect(self.copy_selected)
         self.table.addAction(copy)
         zoom = QAction("Zoom the map to this guess", self.table)
-        zoom.triggered.connect(lambda: self.zoomRequested.emit(self.selected_rank()))
+        zoom.triggered.connect(self._request_zoom)
         self.table.addAction(zoom)
-        self.table.doubleClicked.connect(lambda index: self.zoomRequested.emit(self.selected_rank()))
+        self.table.doubleClicked.connect(self._request_zoom)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.write_button = QPushButton("Write GPS to photo...", self)
         self.write_button.setToolTip("Write the selected guess into the photo's EXIF GPS, marked as a prediction")
@@ -143,6 +143,10 @@ class ResultsPanel(QWidget):
                 "position": self.table.item(r, 3).text(),
             })
         return out
+
+    def _request_zoom(self, *_index) -> None:
+        if self.selected_rank():
+            self.zoomRequested.emit(self.selected_rank())
 
     def copy_selected(self) -> None:
         rank = self.selected_rank()
