@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("GEOGUESS_SHARED", ROOT.parent / "shared"))
 PHOTO_GPS = (64.1466, -21.9426)  # the generated photo's own position (Reykjavik)
 
 
@@ -142,15 +143,10 @@ def check_tagging(cli: Path, photo: Path, model: Path, env: dict, cwd: Path) -> 
     return f"wrote {tags['GPSLatitude']:.4f}, {tags['GPSLongitude']:.4f} (provenance: untrained)"
 
 
-def default_source() -> Path:
-    shared = os.environ.get("GEOGUESS_SHARED")
-    return Path(shared) / "locationnet" if shared else ROOT.parent / "shared" / "locationnet"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dist", type=Path, help="the built folder (dist/GeoGuess)")
-    parser.add_argument("--source", type=Path, default=default_source(),
+    parser.add_argument("--source", type=Path, default=SHARED / "locationnet",
                         help="folder with the published grids.txt, for the untrained stand-in")
     parser.add_argument("--model-dir", type=Path, help="use this model instead of a tiny stand-in")
     parser.add_argument("--keep", type=Path, help="copy the screenshot into this folder")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -39,13 +40,36 @@ def pytest_configure(config):
     os.environ.pop("GEOGUESS_MODEL_DIR", None)
 
 
+def unavailable(message: str) -> None:
+    """Something a test needs is missing: in CI that fails the run (every test must run there),
+    elsewhere the test is skipped."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def _require(path: Path) -> Path:
     if not path.exists():
-        message = f"{path} is missing (set GEOGUESS_SHARED to the folder holding locationnet/ and exif-corpus/)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{path} is missing (set GEOGUESS_SHARED to the folder holding locationnet/ and exif-corpus/)")
     return path
+
+
+@pytest.fixture(scope="session")
+def require_program():
+    """``require_program(name, debian_package)``: the program's path, or the test fails in CI / skips."""
+
+    def find(name: str, package: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            unavailable(f"{name} is not installed (Debian: {package})")
+        return path
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def exiftool_cli(require_program) -> str:
+    return require_program("exiftool", "libimage-exiftool-perl")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -28,17 +27,6 @@ TAG = GeoTag(lat=-33.8567844, lon=151.2131083, accuracy_m=1234.5, model="test mo
              token="6b12ae3", probability=0.25, rank=1)
 IGNORED = ("System:", "Composite:", "ExifTool:ExifToolVersion", "SourceFile", "GPS:", "XMP-geoguess:")
 POINTERS = ("Offset", "Offsets", "Start", "ByteCounts", "MediaDataSize")
-
-
-@pytest.fixture(scope="session")
-def exiftool_cli():
-    exe = shutil.which("exiftool")
-    if not exe:
-        message = "ExifTool is not installed (Debian: libimage-exiftool-perl)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return exe
 
 
 def exiftool_json(exe, folder: Path) -> dict[str, dict]:

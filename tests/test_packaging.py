@@ -37,16 +37,6 @@ MIME_DB = Path("/usr/share/mime")
 BIN = Path(sys.executable).parent
 
 
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (Debian: desktop-file-utils, appstream)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 def desktop_entry(path: Path) -> dict[str, str]:
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str
@@ -82,21 +72,26 @@ def exec_argv(value: str) -> list[str]:
     return [arg.replace("%%", "%") for arg in argv if arg]
 
 
-def validate_desktop(path: Path) -> None:
-    run = subprocess.run([tool("desktop-file-validate"), str(path)], capture_output=True, text=True)
+@pytest.fixture(scope="module")
+def desktop_file_validate(require_program) -> str:
+    return require_program("desktop-file-validate", "desktop-file-utils")
+
+
+def validate_desktop(validator: str, path: Path) -> None:
+    run = subprocess.run([validator, str(path)], capture_output=True, text=True)
     assert run.returncode == 0 and not run.stdout.strip() and not run.stderr.strip(), run.stdout + run.stderr
 
 
-def test_desktop_entry_validates_and_starts_the_window_with_the_files_given():
-    validate_desktop(DESKTOP)
+def test_desktop_entry_validates_and_starts_the_window_with_the_files_given(desktop_file_validate):
+    validate_desktop(desktop_file_validate, DESKTOP)
     entry = desktop_entry(DESKTOP)
     assert entry["Exec"] == "geoguess-app %F" and entry["TryExec"] == "geoguess-app"
     assert entry["Icon"] == APP_ID and entry["Terminal"] == "false"
     assert (ROOT / "resources" / "icons" / "geoguess.svg").is_file()
 
 
+@pytest.mark.usefixtures("desktop_file_validate")  # the MIME database comes with it
 def test_desktop_entry_offers_exactly_the_image_types_geoguess_reads():
-    tool("desktop-file-validate")
     if not (MIME_DB / "globs2").is_file():
         pytest.fail("the shared MIME database (Debian: shared-mime-info) is missing")
     by_extension = {}
@@ -112,8 +107,8 @@ def test_desktop_entry_offers_exactly_the_image_types_geoguess_reads():
     assert {aliases.get(m, m) for m in offered} <= read, "a type is offered that GeoGuess does not read"
 
 
-def test_metainfo_validates_and_matches_the_desktop_entry_and_programs():
-    run = subprocess.run([tool("appstreamcli"), "validate", "--no-net", "--explain", str(METAINFO)],
+def test_metainfo_validates_and_matches_the_desktop_entry_and_programs(require_program):
+    run = subprocess.run([require_program("appstreamcli", "appstream"), "validate", "--no-net", "--explain", str(METAINFO)],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert not [line for line in run.stdout.splitlines() if line.startswith(("E:", "W:"))], run.stdout
@@ -142,14 +137,15 @@ def fake_built_folder(parent: Path) -> Path:
     return folder
 
 
-def test_install_sh_installs_a_valid_entry_that_starts_this_folders_program_and_uninstalls(tmp_path):
+def test_install_sh_installs_a_valid_entry_that_starts_this_folders_program_and_uninstalls(tmp_path,
+                                                                                          desktop_file_validate):
     folder = fake_built_folder(tmp_path)
     prefix = tmp_path / "prefix"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PREFIX": str(prefix)}
     run = subprocess.run([str(folder / "install.sh")], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     installed = prefix / "share/applications" / DESKTOP.name
-    validate_desktop(installed)
+    validate_desktop(desktop_file_validate, installed)
     argv = exec_argv(desktop_entry(installed)["Exec"])
     assert argv == [str(folder / "geoguess-app"), "%F"]
     started = subprocess.run([argv[0], "a photo.jpg"], capture_output=True, text=True)

@@ -327,11 +327,9 @@ def test_queue_shows_progress_and_cancel_stops_it(qtbot, window, corpus_dir, tmp
 
 
 @pytest.fixture
-def photo_to_write(qtbot, window, corpus_dir, tmp_path, monkeypatch):
+def photo_to_write(qtbot, window, corpus_dir, tmp_path, monkeypatch, exiftool_cli):
     """A photo without GPS shown in the window, a private undo journal, and every question answered
     Yes (the questions asked are collected in window.questions)."""
-    if not shutil.which("exiftool"):
-        pytest.skip("ExifTool is not installed")
     from geoguess_app.core.journal import Journal
 
     photo = tmp_path / "d90.jpg"
@@ -370,9 +368,7 @@ def test_replacing_a_real_gps_position_needs_a_yes(qtbot, window, corpus_dir, tm
     assert written.args[1] == "cancelled" and photo.read_bytes() == original
 
 
-def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path):
-    if not shutil.which("exiftool"):
-        pytest.skip("ExifTool is not installed")
+def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_cli):
     from geoguess_app.core.geotag import read_metadata
     from geoguess_app.core.journal import Journal
 
