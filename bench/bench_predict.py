@@ -56,7 +56,7 @@ def photo_folder(folder: Path, copies: int) -> Path:
     folder.mkdir()
     for i in range(copies):
         for p in twelve_megapixel_jpegs():
-            shutil.copy(p, folder / f"{i}-{p.name.replace(' ', '_')}")
+            shutil.copyfile(p, folder / f"{i}-{p.name.replace(' ', '_')}")  # writable, whatever the source
     return folder
 
 

@@ -45,13 +45,24 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sidecar", action="store_true",
                    help="write into an XMP sidecar (PHOTO.xmp) instead of the photo, which is left untouched")
     t.add_argument("--touch", action="store_true", help="let the file's modification time change")
+    t.add_argument("--hardlinks", choices=("refuse", "in-place", "split"), default="refuse",
+                   help="a photo with several hard links (names): refuse it (default), write it in place "
+                        "(every name sees the position), or split (only this name gets a new file)")
     t.add_argument("--report", metavar="FILE", help="also write a report: FILE.csv, FILE.geojson or FILE.gpx")
     t.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
     t.add_argument("--model-dir", help=model_dir_help)
     t.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    u = sub.add_parser("undo", help="restore the metadata that 'geoguess tag --write' replaced")
-    u.add_argument("paths", nargs="*", metavar="PHOTO", help="only these photos (default: every write in the journal)")
+    u = sub.add_parser("undo", help="put photos back as they were before 'geoguess tag --write'",
+                       description="Restore photos exactly as they were before GeoGuess wrote into them. Say "
+                                   "what to undo: photos, folders (everything under them), --run ID, --last or "
+                                   "--all; --list shows the runs that can be undone.")
+    u.add_argument("paths", nargs="*", metavar="PHOTO_OR_FOLDER", help="undo GeoGuess's writes into these")
+    scope = u.add_mutually_exclusive_group()
+    scope.add_argument("--run", metavar="ID", help="undo one run (see --list)")
+    scope.add_argument("--last", action="store_true", help="undo the last run that wrote something")
+    scope.add_argument("--all", action="store_true", help="undo every write in the journal")
+    scope.add_argument("--list", action="store_true", help="show what can be undone, by run")
     u.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
 
     m = sub.add_parser("model", help="install, check or synthesize the LocationNet model")
@@ -79,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed escaped, never a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     from .core.errors import GeoGuessError  # noqa: PLC0415 - keep --help fast
 
@@ -116,8 +130,8 @@ def cmd_predict(args) -> int:
     failed = 0
     warned = False
     for result in predictor.predict_many(photos):
-        if not warned and result.model.untrained and not args.json:
-            print(f"WARNING: {result.model.name}.", file=sys.stderr)
+        if not warned and result.model.warning:
+            print(f"WARNING: {result.model.warning}.", file=sys.stderr)
             warned = True
         failed += not result.ok
         text = json.dumps(result.as_dict(), ensure_ascii=False) if args.json else _human(result)
@@ -155,8 +169,10 @@ def cmd_tag(args) -> int:
     import threading  # noqa: PLC0415
 
     from .core.errors import GeoGuessError  # noqa: PLC0415
+    from .core.geotag import PhotoWriter  # noqa: PLC0415
     from .core.imaging import list_photos  # noqa: PLC0415
     from .core.journal import Journal  # noqa: PLC0415
+    from .core.names import display_path  # noqa: PLC0415
     from .core.predict import Predictor  # noqa: PLC0415
     from .core.tagging import tag_photos, write_report  # noqa: PLC0415
 
@@ -166,36 +182,52 @@ def cmd_tag(args) -> int:
         raise GeoGuessError("--report must end in .csv, .geojson or .gpx")
     photos = list_photos(args.paths, recursive=args.recursive)
     if not photos:
-        raise GeoGuessError("no photos found in " + ", ".join(args.paths))
-    cancel = threading.Event()
+        raise GeoGuessError("no photos found in " + ", ".join(display_path(p) for p in args.paths))
+    cancel, stop = threading.Event(), threading.Event()
 
-    def stop(signum, frame):
-        if cancel.is_set():
+    def on_sigint(signum, frame):
+        if stop.is_set():
             raise KeyboardInterrupt
+        if cancel.is_set():
+            stop.set()
+            print("\ngeoguess: stopping now: the photo being written finishes, the queued ones are not written",
+                  file=sys.stderr)
+            return
         cancel.set()
-        print("\ngeoguess: stopping after the current photo (Ctrl+C again to stop at once)", file=sys.stderr)
+        print("\ngeoguess: stopping after the photos already predicted (Ctrl+C again to stop at once)",
+              file=sys.stderr)
 
-    previous = signal.signal(signal.SIGINT, stop)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    writer = None
+    if args.write:
+        writer = PhotoWriter(Journal(args.journal), command=_command_line(), keep_mtime=not args.touch,
+                             backup=args.backup, hardlinks=args.hardlinks)
+        writer.prepare_folders(photos)
     predictor = Predictor(_load_model(args), top_k=1)
-    journal = Journal(args.journal) if args.write else None
     bar = _progress_bar(len(photos), disabled=args.no_progress, unit="photo")
+    say = bar.write if bar else print
     outcomes, warned = [], False
     try:
         for outcome in tag_photos(photos, predictor, write=args.write, min_probability=args.min_probability,
-                                  overwrite_gps=args.overwrite_gps, backup=args.backup, keep_mtime=not args.touch,
-                                  journal=journal, cancel=cancel, sidecar=args.sidecar):
+                                  overwrite_gps=args.overwrite_gps, writer=writer, cancel=cancel, stop=stop,
+                                  sidecar=args.sidecar, hardlinks=args.hardlinks):
             outcomes.append(outcome)
-            if outcome.untrained and not warned:
-                print("WARNING: the model is an UNTRAINED stand-in: the positions are random.", file=sys.stderr)
+            if not warned and outcome.model is not None and outcome.model.warning:
+                print(f"WARNING: {outcome.model.warning}.", file=sys.stderr)
                 warned = True
-            line = f"{outcome.status:>11}  {outcome.path}: {outcome.message}"
-            (bar.write if bar else print)(line)
+            _say_notices(writer, say)
+            say(f"{outcome.status:>11}  {display_path(outcome.path)}: {outcome.message}")
             if bar:
                 bar.update(1)
+    except KeyboardInterrupt:
+        print("geoguess: interrupted; every photo written is complete and in the undo journal "
+              "('geoguess undo --list')", file=sys.stderr)
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
         if bar:
             bar.close()
+    _say_notices(writer, print)
     if args.report:
         write_report(outcomes, args.report)
     counts = {}
@@ -205,6 +237,8 @@ def cmd_tag(args) -> int:
     if not args.write:
         summary += " (dry run: nothing was changed; add --write to write)"
     print(f"geoguess: {summary}", file=sys.stderr)
+    if writer is not None and counts.get("written"):
+        print(f"geoguess: undo this run with 'geoguess undo --run {writer.run}'", file=sys.stderr)
     if cancel.is_set():
         print("geoguess: stopped; what was written is complete and in the undo journal. "
               "Run the same command again to continue.", file=sys.stderr)
@@ -212,17 +246,71 @@ def cmd_tag(args) -> int:
     return EXIT_PHOTO_FAILED if any(o.failed for o in outcomes) else EXIT_OK
 
 
+def _command_line() -> str:
+    import shlex  # noqa: PLC0415
+
+    return " ".join(shlex.quote(a) for a in ["geoguess", *sys.argv[1:]])
+
+
+def _say_notices(writer, say) -> None:
+    while writer is not None and writer.notices:
+        say(f"geoguess: {writer.notices.pop(0)}")
+
+
 def cmd_undo(args) -> int:
+    from .core.errors import GeoGuessError  # noqa: PLC0415
     from .core.journal import Journal  # noqa: PLC0415
-    from .core.tagging import undo  # noqa: PLC0415
+    from .core.names import display_path  # noqa: PLC0415
+    from .core.undo import RESTORED, UndoScope, list_runs, undo  # noqa: PLC0415
 
     journal = Journal(args.journal)
-    outcomes = list(undo(journal, args.paths or None))
-    for o in outcomes:
-        print(f"{'restored' if not o.failed else o.status:>11}  {o.path}: {o.message}")
+    if args.list or not (args.paths or args.run or args.last or args.all):
+        runs, damaged = list_runs(journal)
+        _print_runs(runs, damaged, display_path)
+        if args.list:
+            return EXIT_PHOTO_FAILED if damaged else EXIT_OK
+        print("geoguess: say what to undo: PHOTO or FOLDER, --run ID, --last or --all", file=sys.stderr)
+        return EXIT_ERROR
+    if args.paths and (args.run or args.last or args.all):
+        raise GeoGuessError("give photos or folders, or one of --run, --last, --all, not both")
+    scope = UndoScope(paths=[Path(p) for p in args.paths], run=args.run, last=args.last, everything=args.all)
+    notices: list[str] = []
+    outcomes = []
+    for o in undo(journal, scope, notices):
+        for note in notices:
+            print(f"geoguess: {note}", file=sys.stderr)
+        notices.clear()
+        outcomes.append(o)
+        print(f"{o.status:>11}  {display_path(o.path)}: {o.message}", flush=True)
+    for note in notices:
+        print(f"geoguess: {note}", file=sys.stderr)
+    failed = [o for o in outcomes if o.failed]
     if not outcomes:
-        print("geoguess: nothing to undo", file=sys.stderr)
-    return EXIT_PHOTO_FAILED if any(o.failed for o in outcomes) else EXIT_OK
+        print(f"geoguess: nothing to undo for {scope.describe()}", file=sys.stderr)
+    elif failed:
+        print(f"geoguess: {len(failed)} photo(s) NOT restored:", file=sys.stderr)
+        for o in failed:
+            print(f"  {display_path(o.path)}: {o.message}", file=sys.stderr)
+    else:
+        print(f"geoguess: {sum(o.status == RESTORED for o in outcomes)} restored", file=sys.stderr)
+    return EXIT_PHOTO_FAILED if failed else EXIT_OK
+
+
+def _print_runs(runs, damaged, display_path) -> None:
+    if not runs:
+        print("Nothing was written by GeoGuess (the undo journal is empty).")
+    for s in runs:
+        left = f"{s.undoable} of {s.written} photo(s) can be undone" if s.undoable else f"{s.written} photo(s), all undone"
+        command = s.run.command or ("written by GeoGuess 0.1" if s.run.id == "legacy" else "")
+        print(f"{s.run.id}  {s.run.time[:19].replace('T', ' ')}  {left}")
+        if command:
+            print(f"    {display_path(command)}")
+        for folder in s.folders[:5]:
+            print(f"    in {display_path(folder)}")
+        if len(s.folders) > 5:
+            print(f"    and {len(s.folders) - 5} more folders")
+    for d in damaged:
+        print(f"WARNING: {display_path(d.describe())}")
 
 
 def _progress_bar(total: int, disabled: bool, unit: str = "photo"):
@@ -235,8 +323,9 @@ def _progress_bar(total: int, disabled: bool, unit: str = "photo"):
 
 def _human(result) -> str:
     from .core.cells import format_km  # noqa: PLC0415
+    from .core.names import display_path  # noqa: PLC0415
 
-    lines = [str(result.path)]
+    lines = [display_path(result.path)]
     if result.error:
         lines[0] += f"\n  error: {result.error}"
         return lines[0]
@@ -252,6 +341,8 @@ def _human(result) -> str:
         lines.append(f"  EXIF GPS in the photo: {gps.lat:.5f}, {gps.lon:.5f}")
     if result.model.untrained:
         lines.append("  UNTRAINED MODEL: these guesses are random and mean nothing")
+    elif not result.model.verified:
+        lines.append("  UNVERIFIED MODEL: not the published LocationNet files; these guesses are not LocationNet's")
     header = f"  {'#':>2}  {'prob':>6}  {'latitude':>9}  {'longitude':>10}  {'cell':>8}  place"
     if gps:
         header += "  (distance from EXIF GPS)"
@@ -315,7 +406,7 @@ def cmd_info(args) -> int:
     folder = resolve_model_dir(args.model_dir)
     origin = "--model-dir" if args.model_dir else (f"${ENV_MODEL_DIR}" if os.environ.get(ENV_MODEL_DIR) else "default")
     print(f"Model folder: {folder} ({origin})")
-    report = inspect_folder(folder)
+    report = inspect_folder(folder, fresh=True)
     for f in report.files:
         if not f.present:
             print(f"  {f.name:<26} missing")

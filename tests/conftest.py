@@ -123,5 +123,14 @@ def full_model(full_model_dir):
     return LocationNet.load(full_model_dir, device="cpu")
 
 
+def copy_photo(source: Path, target: Path) -> Path:
+    """A writable copy of a corpus photo (the corpus files are read-only, and GeoGuess refuses to
+    write into read-only files), with its modification time."""
+    shutil.copy2(source, target)
+    target = target / Path(source).name if target.is_dir() else target
+    target.chmod(0o644)
+    return target
+
+
 def corpus_rows(manifest: list[dict], **want) -> list[dict]:
     return [r for r in manifest if all(r.get(k) == v for k, v in want.items())]

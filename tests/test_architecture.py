@@ -7,9 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CORE_MODULES = ["cells", "errors", "exif_read", "exiftool", "geotag", "image_data", "imaging", "journal", "model",
-                "modelfiles", "mxnet_import", "places", "predict", "preprocess", "store", "synth", "tagging",
-                "worker"]
+CORE_MODULES = ["bytedelta", "cells", "errors", "exif_read", "exiftool", "fileattrs", "geotag", "image_data", "imaging",
+                "journal", "model", "modelfiles", "mxnet_import", "names", "places", "predict", "preprocess",
+                "staged_write", "store", "synth", "tagging", "undo", "worker"]
 
 
 def test_import_linter_contract_holds():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,14 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import copy_photo
 from PIL import Image
 
-from geoguess_app.core.geotag import GeoTag, GeotagRefused, write_gps
+from geoguess_app.core.geotag import GeoTag, GeotagRefused, PhotoWriter, write_gps
 from geoguess_app.core.journal import Journal
-from geoguess_app.core.tagging import undo
+from geoguess_app.core.undo import UndoScope, undo
 
 TAG = GeoTag(lat=-33.8567844, lon=151.2131083, accuracy_m=1234.5, model="test model", untrained=True,
              token="6b12ae3", probability=0.25, rank=1)
+EVERYTHING = UndoScope(everything=True)
 IGNORED = ("System:", "Composite:", "ExifTool:ExifToolVersion", "SourceFile", "GPS:", "XMP-geoguess:")
 POINTERS = ("Offset", "Offsets", "Start", "ByteCounts", "MediaDataSize")
 
@@ -52,23 +53,45 @@ def as_list(v):
     return [] if v is None else v if isinstance(v, list) else [v]
 
 
-def test_every_corpus_file_is_written_correctly_or_left_untouched(corpus_dir, manifest, exiftool_cli, tmp_path):
+def tag_identical(before: dict, after: dict, extra: tuple[str, ...] = ()) -> list[str]:
+    """How ``after`` differs from ``before`` in any group of tags ExifTool reads (file-system
+    values, ExifTool's own diagnostics and pointers aside; ``extra``: keys allowed to be new or
+    different). New ExifTool warnings count."""
+    skip = ("System:", "ExifTool:", "SourceFile")
+    diffs = [f"{k}: {v!r} -> {after.get(k)!r}" for k, v in before.items()
+             if not k.startswith(skip) and not k.endswith(POINTERS) and k not in extra and after.get(k) != v]
+    diffs += [f"{k} added" for k in after if k not in before and not k.startswith(skip) and not k.endswith(POINTERS)
+              and k not in extra]
+    diffs += [f"new warning {w}" for w in set(as_list(after.get("ExifTool:Warning")))
+              - set(as_list(before.get("ExifTool:Warning")))]
+    return diffs
+
+
+def test_whole_corpus_is_written_correctly_or_left_untouched_and_undo_restores_every_photo(
+        corpus_dir, manifest, exiftool_cli, tmp_path):
+    """All 721 files: each is written (replacing an existing position too) or refused and left
+    byte-identical; then another program edits every fifth written photo; then undo restores
+    every written photo: byte-identical where GeoGuess's write was the only change, otherwise
+    tag-identical in every group with the other program's edit kept, pixels identical."""
     work = tmp_path / "corpus"
     work.mkdir()
     names = {}
     for i, row in enumerate(manifest):
         src = corpus_dir / row["path"]
         dst = work / f"{i:03d}{src.suffix}"
-        shutil.copy2(src, dst)
+        copy_photo(src, dst)
         names[dst.name] = row["path"]
+    assert len(names) == 721
     before = exiftool_json(exiftool_cli, work)
     hashes = {p.name: sha1(p) for p in work.iterdir()}
     mtimes = {p.name: p.stat().st_mtime_ns for p in work.iterdir()}
     images = {p.name: pixels(p) for p in work.iterdir()}
+    journal = Journal(tmp_path / "journal.jsonl")
+    writer = PhotoWriter(journal)
     written, refused = [], {}
     for path in sorted(work.iterdir()):
         try:
-            write_gps(path, TAG)
+            writer.write_gps(path, TAG, overwrite_gps=True)
             written.append(path.name)
         except GeotagRefused as e:
             refused[path.name] = str(e)
@@ -82,7 +105,8 @@ def test_every_corpus_file_is_written_correctly_or_left_untouched(corpus_dir, ma
         assert a["Composite:GPSLongitude"] == pytest.approx(TAG.lon, abs=1e-6), where
         assert a["XMP-geoguess:Predicted"] in (True, 1, "True"), where
         for key, value in b.items():
-            if key.startswith(IGNORED) or key == "ExifTool:Warning" or key.endswith(POINTERS):
+            if key.startswith(IGNORED) or key.startswith("XMP-exif:GPS") or key == "ExifTool:Warning" \
+                    or key.endswith(POINTERS):
                 continue
             assert key in a, f"{where}: {key} lost"
             assert a[key] == value, f"{where}: {key} changed from {value!r} to {a[key]!r}"
@@ -94,10 +118,48 @@ def test_every_corpus_file_is_written_correctly_or_left_untouched(corpus_dir, ma
         assert sha1(work / name) == hashes[name], f"{names[name]} was changed although refused"
         assert len(reason) > 10 and "None" not in reason, (names[name], reason)
 
+    written_hashes = {n: sha1(work / n) for n in written}
+    # Another program adds a keyword to every fifth written photo after GeoGuess wrote it.
+    chosen = [work / n for n in written[::5]]
+    subprocess.run([exiftool_cli, "-q", "-q", "-overwrite_original", "-XMP-dc:Subject+=edited-later",
+                    *map(str, chosen)], capture_output=True)
+    edited = {p.name for p in chosen if sha1(p) != written_hashes[p.name]}
+    assert len(edited) > 30
+    later = exiftool_json(exiftool_cli, work)
+    # what the other program changed (the keyword, and its own name as the XMP toolkit)
+    edit_keys = {n: tuple(k for k in set(later[n]) | set(after[n]) if later[n].get(k) != after[n].get(k))
+                 for n in edited}
+
+    outcomes = list(undo(journal, UndoScope(paths=[work])))
+    assert sorted(Path(o.path).name for o in outcomes) == sorted(written)
+    assert [o for o in outcomes if o.status != "restored"] == []
+    final = exiftool_json(exiftool_cli, work)
+    byte_identical = [n for n in written if sha1(work / n) == hashes[n]]
+    tag_same = []
+    for name in written:
+        where, f = names[name], final[name]
+        assert "XMP-geoguess:Predicted" not in f, f"{where}: still marked as GeoGuess's"
+        assert f.get("Composite:GPSLatitude") == before[name].get("Composite:GPSLatitude"), where
+        if name in edited:
+            assert tag_identical(before[name], f, extra=edit_keys[name]) == [], where
+            assert all(f.get(k) == later[name].get(k) for k in edit_keys[name]
+                       if not k.startswith("System:") and not k.endswith(POINTERS)), where
+            assert "edited-later" in as_list(f.get("XMP-dc:Subject")), f"{where}: the later edit was lost"
+            if images[name] is not None:
+                assert np.array_equal(pixels(work / name), images[name]), f"{where}: pixels changed"
+            tag_same.append(name)
+        else:
+            assert name in byte_identical, f"{where}: not byte-identical after undo"
+            assert (work / name).stat().st_mtime_ns == mtimes[name], f"{where}: modification time not restored"
+    print(f"\ncorpus: {len(names)} files, {len(written)} written, {len(refused)} refused; undo: "
+          f"{len(byte_identical)} byte-identical, {len(tag_same)} tag-identical (edited since)")
+    assert len(byte_identical) + len(tag_same) == len(written)
+    assert sorted(p.name for p in work.iterdir()) == sorted(hashes), "no temporary file left behind"
+
 
 def test_existing_gps_is_never_replaced_unless_asked(corpus_dir, tmp_path):
     photo = tmp_path / "has-gps.jpg"
-    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
+    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
     original = sha1(photo)
     with pytest.raises(GeotagRefused, match=r"already has a GPS position \(37.78605"):
         write_gps(photo, TAG)
@@ -112,21 +174,21 @@ def test_existing_gps_is_never_replaced_unless_asked(corpus_dir, tmp_path):
 
 def test_undo_restores_the_previous_metadata(corpus_dir, tmp_path, exiftool_cli):
     photo = tmp_path / "d90.jpg"
-    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
     journal = Journal(tmp_path / "journal.jsonl")
     before = exiftool_json(exiftool_cli, tmp_path)["d90.jpg"]
     write_gps(photo, TAG, journal=journal, backup=True)
     assert (tmp_path / "d90.jpg.geoguess-backup").exists()
     (tmp_path / "d90.jpg.geoguess-backup").rename(tmp_path / "backup.bak")
-    outcomes = list(undo(journal))
-    assert [(o.status, o.message) for o in outcomes] == [("written", "previous metadata restored")]
+    outcomes = list(undo(journal, EVERYTHING))
+    assert [(o.status, o.message) for o in outcomes] == [("restored", "byte-identical to before GeoGuess's write")]
     restored = exiftool_json(exiftool_cli, tmp_path)["d90.jpg"]
     for key, value in before.items():
         if key.startswith(("System:", "ExifTool:", "SourceFile")) or key.endswith(POINTERS):
             continue
         assert restored.get(key) == value, key
     assert not [k for k in restored if k.startswith(("XMP-geoguess:", "Composite:GPS"))]
-    assert list(undo(journal)) == []  # done once
+    assert list(undo(journal, EVERYTHING)) == []  # done once
 
 
 CHILD = r"""
@@ -152,7 +214,7 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_every_file_whole(corpus_dir, tm
     originals = {}
     for i in range(16):
         target = folder / f"{i:02d}.jpg"
-        shutil.copy(corpus_dir / sources[i % len(sources)], target)
+        copy_photo(corpus_dir / sources[i % len(sources)], target)
         originals[target.name] = (sha1(target), pixels(target))
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), str(tmp_path / "j.jsonl")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -181,7 +243,7 @@ def test_sidecar_leaves_the_photo_alone_and_undo_removes_it(corpus_dir, tmp_path
     from geoguess_app.core.geotag import read_metadata, write_sidecar
 
     photo = tmp_path / "d90.jpg"
-    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
     original = sha1(photo)
     journal = Journal(tmp_path / "journal.jsonl")
     side = write_sidecar(photo, TAG, journal=journal)
@@ -190,7 +252,7 @@ def test_sidecar_leaves_the_photo_alone_and_undo_removes_it(corpus_dir, tmp_path
     assert tags["XMP-exif:GPSLatitude"] == pytest.approx(TAG.lat, abs=1e-6)
     assert tags["XMP-exif:GPSLongitude"] == pytest.approx(TAG.lon, abs=1e-6)
     assert tags["XMP-geoguess:Predicted"] in (True, 1, "True")
-    assert [o.message for o in undo(journal)] == ["sidecar removed"]
+    assert [o.message for o in undo(journal, EVERYTHING)] == ["sidecar removed (GeoGuess had created it)"]
     assert not side.exists() and sha1(photo) == original
     # an existing sidecar keeps everything else it holds
     subprocess.run([exiftool_cli, "-q", "-o", str(side), "-XMP-dc:Title=Holiday", "-XMP-dc:Subject=beach",
@@ -205,7 +267,7 @@ def test_sidecar_respects_a_real_gps_position(corpus_dir, tmp_path):
     from geoguess_app.core.geotag import write_sidecar
 
     photo = tmp_path / "has-gps.jpg"
-    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
+    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
     with pytest.raises(GeotagRefused, match="already has a GPS position"):
         write_sidecar(photo, TAG)
     assert not (tmp_path / "has-gps.xmp").exists()

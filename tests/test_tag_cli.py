@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import copy_photo
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 
@@ -21,9 +22,9 @@ GEOGUESS = Path(sys.executable).parent / "geoguess"
 def photos(corpus_dir, tmp_path, exiftool_cli):
     folder = tmp_path / "photos"
     folder.mkdir()
-    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "d90.jpg")
-    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "has-gps.jpg")
-    shutil.copy(corpus_dir / "exiv2/test/data/FurnaceCreekInn.jpg", folder / "inn.jpg")  # has GPS too
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "d90.jpg")
+    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "has-gps.jpg")
+    copy_photo(corpus_dir / "exiv2/test/data/FurnaceCreekInn.jpg", folder / "inn.jpg")  # has GPS too
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff not really")
     return folder
 
@@ -61,6 +62,7 @@ def test_dry_run_changes_nothing_and_says_what_it_would_do(photos, tiny_model_di
 
 def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, exiftool_cli):
     journal = tmp_path / "journal.jsonl"
+    original = (photos / "d90.jpg").read_bytes()
     out = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir,
               "--report", tmp_path / "done.geojson", photos)
     assert out.returncode == 1 and out.stdout.count("written") == 1
@@ -71,8 +73,16 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     assert tags["Predicted"] in (True, "True") and "GPSLatitude" in tags
     again = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, photos)
     assert again.stdout.count("already geotagged by GeoGuess") == 1 and "written" not in again.stdout
-    undone = run("undo", "--journal", journal)
+    unsaid = run("undo", "--journal", journal)  # undo what? It shows what can be undone and asks
+    assert unsaid.returncode == 2 and "say what to undo" in unsaid.stderr
+    assert "1 of 1 photo(s) can be undone" in unsaid.stdout and str(photos) in unsaid.stdout
+    run_id = unsaid.stdout.split()[0]
+    assert run_id in out.stderr  # the tag run said how to undo it: geoguess undo --run ID
+    undone = run("undo", "--journal", journal, "--last")
     assert undone.returncode == 0 and [ln.split()[0] for ln in undone.stdout.splitlines()] == ["restored"]
+    assert "byte-identical" in undone.stdout and (photos / "d90.jpg").read_bytes() == original
+    listed = run("undo", "--journal", journal, "--list")
+    assert listed.returncode == 0 and "1 photo(s), all undone" in listed.stdout
     tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude",
                                       str(photos / "d90.jpg")], capture_output=True, text=True).stdout)[0]
     assert "GPSLatitude" not in tags and "Predicted" not in tags
@@ -89,7 +99,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, 
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(40):
-        shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / f"{i:02d}.jpg")
+        copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / f"{i:02d}.jpg")
     journal = tmp_path / "j.jsonl"
     proc = subprocess.Popen([str(GEOGUESS), "tag", "--write", "--journal", str(journal), "--model-dir",
                              str(tiny_model_dir), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import copy_photo
 from PySide6 import QtWebEngineWidgets  # noqa: F401 - must be imported before the QApplication exists
 from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QSettings, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
@@ -172,8 +172,8 @@ def test_drop_a_file_on_the_window_and_a_folder_on_the_map(qtbot, window, corpus
     shown(qtbot, window, photo, lambda: _drop(window, [photo]))
     folder = tmp_path / "trip"
     (folder / "day2").mkdir(parents=True)
-    shutil.copy(corpus_dir / HEIC, folder / "a.heic")
-    shutil.copy(corpus_dir / HOPPER, folder / "day2" / "b.jpg")
+    copy_photo(corpus_dir / HEIC, folder / "a.heic")
+    copy_photo(corpus_dir / HOPPER, folder / "day2" / "b.jpg")
     (folder / "readme.txt").write_text("not a photo")
     url_before = window.map.url()
     shown(qtbot, window, folder / "a.heic", lambda: _drop(view_target(window), [folder]))
@@ -217,7 +217,7 @@ def test_bad_photo_is_a_message_not_a_crash(qtbot, window, tmp_path):
 def test_names_from_files_are_shown_as_text(qtbot, window, corpus_dir, tmp_path):
     name = "<img src=x onerror=alert(1)>.jpg"
     photo = tmp_path / name
-    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)  # a photo with EXIF GPS
+    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)  # a photo with EXIF GPS
     shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
     assert window.photo.title.text() == name and window.photo.title.textFormat() == Qt.TextFormat.PlainText
     window.map.page().runJavaScript("window.alerted = 0; window.alert = function () { window.alerted++; };")
@@ -307,7 +307,7 @@ def test_queue_shows_progress_and_cancel_stops_it(qtbot, window, corpus_dir, tmp
     photos = []
     for i in range(12):
         p = tmp_path / f"p{i:02d}.jpg"
-        shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", p)  # 12 megapixels each
+        copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", p)  # 12 megapixels each
         photos.append(p)
     with qtbot.waitSignal(window.queue.resultReady, timeout=WAIT):
         window.add_paths([str(tmp_path)])
@@ -333,7 +333,7 @@ def photo_to_write(qtbot, window, corpus_dir, tmp_path, monkeypatch, exiftool_cl
     from geoguess_app.core.journal import Journal
 
     photo = tmp_path / "d90.jpg"
-    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
     window.journal = Journal(tmp_path / "journal.jsonl")
     window.questions = []
     monkeypatch.setattr(window, "confirm", lambda title, text: window.questions.append(text) or True)
@@ -358,7 +358,7 @@ def test_write_a_chosen_guess_into_the_photo(qtbot, window, photo_to_write):
 
 def test_replacing_a_real_gps_position_needs_a_yes(qtbot, window, corpus_dir, tmp_path, monkeypatch):
     photo = tmp_path / "has-gps.jpg"
-    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
+    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
     original = photo.read_bytes()
     answers = iter([True, False])  # yes, write the stand-in's guess; no, keep the real position
     monkeypatch.setattr(window, "confirm", lambda title, text: next(answers))
@@ -374,9 +374,9 @@ def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_c
 
     folder = tmp_path / "trip"
     folder.mkdir()
-    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
-    shutil.copy(corpus_dir / "metadata-extractor-images/jpg/FujiFilm FinePixS2Pro.jpg", folder / "b.jpg")
-    shutil.copy(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "c-has-gps.jpg")
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/FujiFilm FinePixS2Pro.jpg", folder / "b.jpg")
+    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "c-has-gps.jpg")
     (folder / "d-broken.jpg").write_bytes(b"\xff\xd8 nothing")
     originals = {p.name: p.read_bytes() for p in folder.iterdir()}
     window.journal = Journal(tmp_path / "journal.jsonl")

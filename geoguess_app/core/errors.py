@@ -19,3 +19,7 @@ class DeviceError(GeoGuessError):
 
 class StoreError(GeoGuessError):
     """Downloading, importing or verifying a model failed."""
+
+
+class WriteRefused(GeoGuessError):
+    """A photo (or sidecar) was not written, and was left untouched, for the reason given."""

@@ -1,17 +1,35 @@
 """ExifTool, the reference for safe metadata writing, kept running for speed (-stay_open).
 
-One exiftool process serves every read and write; commands are sent on its standard input and a
-numbered "{ready}" line ends each answer. Calls are serialized by a lock.
+One exiftool process serves every read and write; commands are sent on its standard input (an
+argument file, one argument per line) and a numbered "{ready}" line ends each answer. Calls are
+serialized by a lock.
+
+- **Any file name.** Files are always passed as absolute paths, so no name can become an option
+  (``-x.jpg``), a comment (``#x.jpg``), standard input (``-``) or lose its leading spaces. A name
+  the argument file cannot carry (a line break in it, or bytes that are not UTF-8) is read through a
+  symbolic link with a plain name in a private folder; GeoGuess never asks ExifTool to write to
+  such a name (it writes to new files of its own naming and renames them itself).
+- **Never outlives GeoGuess.** In its stay-open mode ExifTool keeps polling its input after the end
+  of file, so it would run on, adopted by init, when GeoGuess is killed. On Linux it is started
+  with a parent-death signal (``setpriv --pdeathsig KILL``, else ``prctl`` in the child) from a
+  thread that lives as long as the process: the kernel kills ExifTool when GeoGuess dies, even by
+  SIGKILL.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import os
+import queue
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 from ..resources import resources_dir
@@ -20,6 +38,7 @@ from .errors import GeoGuessError
 INSTALL_HINT = ("GeoGuess writes metadata with ExifTool, which is not installed: install it "
                 "(Debian/Ubuntu: apt install libimage-exiftool-perl; macOS: brew install exiftool), "
                 "or set GEOGUESS_EXIFTOOL to the exiftool program")
+ENV_EXIFTOOL = "GEOGUESS_EXIFTOOL"
 
 
 class ExifToolError(GeoGuessError):
@@ -27,11 +46,97 @@ class ExifToolError(GeoGuessError):
 
 
 def find_exiftool() -> str:
-    given = os.environ.get("GEOGUESS_EXIFTOOL")
-    found = given if given and Path(given).exists() else shutil.which("exiftool")
+    given = os.environ.get(ENV_EXIFTOOL)
+    if given:
+        if not (Path(given).is_file() and os.access(given, os.X_OK)):
+            raise ExifToolError(f"{ENV_EXIFTOOL} is set to {given}, which is not a program that can be run")
+        return given
+    found = shutil.which("exiftool")
     if not found:
         raise ExifToolError(INSTALL_HINT)
     return found
+
+
+def _pdeathsig_child() -> None:  # pragma: no cover - runs in the forked child
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class _Launcher:
+    """Starts child processes from one thread that lives as long as GeoGuess: a parent-death
+    signal fires when the thread that started the child ends, not only the process."""
+
+    def __init__(self):
+        self._jobs: queue.Queue = queue.Queue()
+        threading.Thread(target=self._loop, name="geoguess-launcher", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            fn, future = self._jobs.get()
+            try:
+                future.set_result(fn())
+            except BaseException as e:  # noqa: BLE001 - handed to the caller
+                future.set_exception(e)
+
+    def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
+        if sys.platform.startswith("linux"):
+            setpriv = shutil.which("setpriv")
+            if setpriv:
+                argv = [setpriv, "--pdeathsig", "KILL", "--", *argv]
+            else:
+                kwargs["preexec_fn"] = _pdeathsig_child
+        future: Future = Future()
+        self._jobs.put((lambda: subprocess.Popen(argv, **kwargs), future))
+        return future.result()
+
+
+_launcher: _Launcher | None = None
+_launcher_lock = threading.Lock()
+
+
+def launcher() -> _Launcher:
+    global _launcher
+    with _launcher_lock:
+        if _launcher is None:
+            _launcher = _Launcher()
+        return _launcher
+
+
+ALIAS_PREFIX = "geoguess-exiftool-"
+
+
+def _remove_old_alias_dirs() -> None:
+    """Empty alias folders that a killed GeoGuess left (an hour old: none of a running one)."""
+    import time  # noqa: PLC0415
+
+    for folder in Path(tempfile.gettempdir()).glob(ALIAS_PREFIX + "*"):
+        try:
+            if time.time() - folder.stat().st_mtime > 3600:
+                folder.rmdir()  # only when empty
+        except OSError:
+            pass
+
+
+def _needs_alias(name: str) -> bool:
+    if "\n" in name or "\r" in name:
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept by Python as lone surrogates
+        return True
+    return False
+
+
+def _value_line(arg: str) -> str:
+    """One argument as an argument-file line. Values with line breaks or leading spaces go as
+    ExifTool's C strings, which cannot carry '$' or '@' (ExifTool 12 escapes them)."""
+    key, eq, value = arg.partition("=")
+    if not eq or not (("\n" in value or "\r" in value) or value[:1].isspace()):
+        return arg
+    if "$" in arg or "@" in arg:
+        raise ExifToolError(f"the value of {key.lstrip('-')} cannot be passed to ExifTool (a line break with $ or @)")
+    escaped = arg.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    return "#[CSTR]" + escaped
 
 
 class ExifTool:
@@ -40,30 +145,67 @@ class ExifTool:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._counter = 0
+        self._alias_dir: Path | None = None
 
     def _start(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
             config = resources_dir() / "exiftool" / "geoguess.config"
-            self._proc = subprocess.Popen(
+            self._proc = launcher().popen(
                 [self.program, "-config", str(config), "-stay_open", "True", "-@", "-"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
         return self._proc
 
-    def run(self, *args: str) -> tuple[str, str]:
-        """One exiftool command; returns (stdout, stderr) as text."""
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def run(self, *args: str | Path) -> tuple[str, str]:
+        """One exiftool command; returns (stdout, stderr) as text. ``Path`` arguments are files."""
+        out, err = self.run_binary(*args)
+        return out.decode("utf-8", "replace"), err
+
+    def run_binary(self, *args: str | Path) -> tuple[bytes, str]:
+        """One exiftool command; returns stdout as bytes (for ``-b``) and stderr as text."""
         with self._lock:
-            proc = self._start()
-            self._counter += 1
-            marker = f"{{ready{self._counter}}}"
-            lines = [*args, "-echo4", marker, f"-execute{self._counter}"]
-            proc.stdin.write(("\n".join(a.replace("\n", " ") for a in lines) + "\n").encode("utf-8"))
-            proc.stdin.flush()
-            out = self._read_until(proc.stdout, marker)
-            err = self._read_until(proc.stderr, marker)
-            return out, err
+            aliases: list[Path] = []
+            try:
+                lines = [self._file_arg(a, aliases) if isinstance(a, Path) else _value_line(a) for a in args]
+                if any("\n" in line or "\r" in line for line in lines):
+                    raise ExifToolError("an argument with a line break cannot be passed to ExifTool")
+                proc = self._start()
+                self._counter += 1
+                marker = f"{{ready{self._counter}}}"
+                lines += ["-echo4", marker, f"-execute{self._counter}"]
+                proc.stdin.write(("\n".join(lines) + "\n").encode("utf-8"))
+                proc.stdin.flush()
+                out = self._read_until(proc.stdout, marker)
+                err = self._read_until(proc.stderr, marker)
+                return out, err.decode("utf-8", "replace")
+            except (BrokenPipeError, ConnectionResetError):
+                raise ExifToolError("exiftool stopped unexpectedly") from None
+            finally:
+                for alias in aliases:
+                    alias.unlink(missing_ok=True)
+
+    def _file_arg(self, path: Path, aliases: list[Path]) -> str:
+        name = os.path.abspath(path)
+        if not _needs_alias(name):
+            return name
+        if self._alias_dir is None or not self._alias_dir.is_dir():
+            _remove_old_alias_dirs()
+            self._alias_dir = Path(tempfile.mkdtemp(prefix=ALIAS_PREFIX))
+            atexit.register(shutil.rmtree, self._alias_dir, True)
+        suffix = Path(name).suffix
+        if _needs_alias(suffix) or len(suffix) > 16:
+            suffix = ""
+        alias = self._alias_dir / f"{len(aliases)}{suffix}"
+        alias.unlink(missing_ok=True)
+        alias.symlink_to(name)
+        aliases.append(alias)
+        return str(alias)
 
     @staticmethod
-    def _read_until(stream, marker: str) -> str:
+    def _read_until(stream, marker: str) -> bytes:
         data = b""
         end = marker.encode()
         while not data.rstrip().endswith(end):
@@ -71,11 +213,11 @@ class ExifTool:
             if not chunk:
                 raise ExifToolError("exiftool stopped unexpectedly")
             data += chunk
-        return data.rstrip()[: -len(end)].decode("utf-8", "replace")
+        return data.rstrip()[: -len(end)]
 
     def read(self, path: Path) -> dict:
         """All tags, numeric values, 'Group1:Name' keys (one file)."""
-        out, _ = self.run("-j", "-n", "-G1", "-a", "-struct", "-charset", "filename=utf8", str(path))
+        out, _ = self.run("-j", "-n", "-G1", "-a", "-struct", "-charset", "filename=utf8", Path(path))
         try:
             data = json.loads(out or "[]")
         except ValueError:

@@ -1,16 +1,16 @@
-"""Writing a predicted position into a photo, safely, with ExifTool.
+"""Writing a predicted position into a photo, or its XMP sidecar, safely, with ExifTool.
 
-Every write goes to a new file in the same folder (``exiftool -o``); the new file is read back (the
-GPS must be what was meant, and the image data byte-identical, see image_data.py) and only then
-renamed over the original, so a crash at any moment leaves the old file or the new one, never a
-broken one. The file's modification time is kept unless asked otherwise. An existing GPS position
-is never replaced unless asked. What a write changed is recorded in the undo journal before the
-rename.
+Every write goes through ``staged_write.StagedWrite``: ExifTool writes a new file beside the photo
+(``exiftool -o``), the new file is read back (the GPS must be what was meant, every other tag as it
+was, no new ExifTool warning, the image data byte-identical, see image_data.py), and only then is
+it given the photo's owner, mode, extended attributes and times, journaled and renamed over the
+photo. A crash at any moment leaves the old file or the new one, never a broken one. An existing
+GPS position is never replaced unless asked.
 
 What is written: GPSVersionID 2.3.0.0, GPSLatitude/Ref, GPSLongitude/Ref, GPSMapDatum WGS-84,
 GPSHPositioningError (half the diagonal of the predicted S2 cell), GPSProcessingMethod saying it
 is a GeoGuess prediction, and an XMP provenance record in the GeoGuess namespace (model, untrained
-or not, cell token, probability, rank, software, date).
+or not, verified against the published files or not, cell token, probability, rank, software, date).
 
 exiv2 (pyexiv2) was tried first and rejected: over the test corpus it dropped or broke maker notes
 (Canon, PrintIM), rewrote IPTC times and EXIF byte order, and dropped TIFF tags from JPEG EXIF.
@@ -18,37 +18,43 @@ exiv2 (pyexiv2) was tried first and rejected: over the test corpus it dropped or
 
 from __future__ import annotations
 
+import base64
 import datetime
 import math
 import os
 import re
 import shutil
-import uuid
+import threading
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from .. import __version__
-from .errors import GeoGuessError
-from .exiftool import ExifTool, shared_exiftool
+from . import fileattrs
+from .errors import WriteRefused
+from .exiftool import ExifTool, ExifToolError, shared_exiftool
 from .image_data import image_data_digest
+from .journal import Journal, new_run_id
+from .staged_write import HARDLINKS, StagedWrite, finish_interrupted, tidy_folders
+
+GeotagRefused = WriteRefused  # the name the rest of GeoGuess knows it by
 
 WRITABLE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "HEIF", "AVIF"}
 RAW_SUFFIXES = {".dng", ".nef", ".nrw", ".cr2", ".cr3", ".crw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
                 ".raf", ".pef", ".srw", ".x3f", ".3fr", ".erf", ".kdc", ".mrw", ".iiq", ".rwl"}
 GPS_POSITION_KEYS = ("GPS:GPSLatitude", "GPS:GPSLongitude", "XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")
 PREDICTED_KEY = "XMP-geoguess:Predicted"
+PROCESSING_METHOD = "GeoGuess prediction, not a measurement"
 
-# What may differ between a photo and its geotagged copy besides the written tags: file-system and
-# derived values, and pointers that move when metadata grows (the image data they point to is
-# checked byte for byte).
-UNCOMPARED_GROUPS = ("System:", "Composite:", "ExifTool:", "XMP-geoguess:", "SourceFile")
+# Values that are not tags of the file: file-system facts, derived (composite) values, ExifTool's own.
+DERIVED = ("System:", "Composite:", "ExifTool:", "SourceFile")
+# What may differ between a photo and its geotagged copy besides the written tags: the derived values
+# and pointers that move when metadata grows (the image data they point to is checked byte for byte).
+UNCOMPARED_GROUPS = (*DERIVED, "XMP-geoguess:")
 POINTER = re.compile(r"(Offset|Offsets|Start|ByteCounts?|MediaDataSize)$")
-
-
-class GeotagRefused(GeoGuessError):
-    """The photo was left untouched, for the reason given."""
 
 
 @dataclass(frozen=True)
@@ -62,12 +68,13 @@ class GeoTag:
     probability: float
     rank: int
     adjusted: bool = False  # moved by hand from the predicted cell's position
+    verified: bool = False  # the model's files are the published ones
 
     @classmethod
     def from_guess(cls, guess, model_info) -> GeoTag:
         return cls(lat=guess.lat, lon=guess.lon, accuracy_m=guess.cell_size_km * 1000 * math.sqrt(2) / 2,
                    model=model_info.name, untrained=model_info.untrained, token=guess.token,
-                   probability=guess.probability, rank=guess.rank)
+                   probability=guess.probability, rank=guess.rank, verified=model_info.verified)
 
 
 def exif_values(tag: GeoTag) -> dict[str, str]:
@@ -80,7 +87,17 @@ def exif_values(tag: GeoTag) -> dict[str, str]:
         "GPS:GPSLongitude": f"{abs(tag.lon):.8f}",
         "GPS:GPSMapDatum": "WGS-84",
         "GPS:GPSHPositioningError": f"{tag.accuracy_m:.1f}",
-        "GPS:GPSProcessingMethod": "GeoGuess prediction, not a measurement",
+        "GPS:GPSProcessingMethod": PROCESSING_METHOD,
+    }
+
+
+def sidecar_values(tag: GeoTag) -> dict[str, str]:
+    return {
+        "XMP-exif:GPSLatitude": f"{tag.lat:.8f}",
+        "XMP-exif:GPSLongitude": f"{tag.lon:.8f}",
+        "XMP-exif:GPSMapDatum": "WGS-84",
+        "XMP-exif:GPSHPositioningError": f"{tag.accuracy_m:.1f}",
+        "XMP-exif:GPSProcessingMethod": PROCESSING_METHOD,
     }
 
 
@@ -90,6 +107,7 @@ def xmp_values(tag: GeoTag) -> dict[str, str]:
         p + "Predicted": "True",
         p + "Model": tag.model,
         p + "Untrained": "True" if tag.untrained else "False",
+        p + "Verified": "True" if tag.verified else "False",
         p + "CellToken": tag.token,
         p + "Probability": f"{tag.probability:.6f}",
         p + "Rank": str(tag.rank),
@@ -106,6 +124,8 @@ def photo_format(path: Path) -> str:
     try:
         with Image.open(path) as image:
             fmt = image.format or ""
+    except FileNotFoundError:
+        raise GeotagRefused("it does not exist") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
         raise GeotagRefused(f"not an image GeoGuess can read ({type(e).__name__})") from None
     if fmt not in WRITABLE_FORMATS:
@@ -146,38 +166,6 @@ def refuse_replacing(tags: dict, overwrite_gps: bool, ours: dict | None = None) 
     return existing
 
 
-@dataclass
-class WriteResult:
-    path: str
-    before: dict  # the previous value of every key written (None: absent), for undo
-    after: dict
-
-
-def write_gps(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, keep_mtime: bool = True,
-              backup: bool = False, journal=None) -> WriteResult:
-    """Write ``tag`` into the photo at ``path``; raise GeotagRefused (file untouched) otherwise."""
-    path = Path(path)
-    fmt = photo_format(path)
-    tags = read_metadata(path)
-    existing = refuse_replacing(tags, overwrite_gps)
-    changes = {**exif_values(tag), **xmp_values(tag)}
-    clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []  # nothing old may contradict the new
-    before = {key: tags.get(key) for key in changes}
-    if existing:
-        before.update({k: v for k, v in tags.items() if k.startswith(("GPS:", "XMP-exif:GPS"))})
-    apply_changes(path, fmt, changes, clear=clear, keep_mtime=keep_mtime, backup=backup,
-                  journal_entry=(journal, before, changes), check=lambda t: _check_position(t, tag),
-                  original=tags)
-    return WriteResult(str(path), before, changes)
-
-
-def _check_position(tags: dict, tag: GeoTag) -> None:
-    lat, lon = tags.get("Composite:GPSLatitude"), tags.get("Composite:GPSLongitude")
-    if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)) \
-            or abs(lat - tag.lat) > 1e-6 or abs(lon - tag.lon) > 1e-6:
-        raise GeotagRefused(f"after writing, the position reads back as {lat}, {lon} instead of {tag.lat}, {tag.lon}")
-
-
 def unexpected_changes(before: dict, after: dict, intended: set[str], cleared: tuple[str, ...] = ()) -> list[str]:
     """Tags that a write lost or changed without being asked to, and warnings it added."""
     problems = []
@@ -197,63 +185,84 @@ def _as_list(value) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
-def apply_changes(path: Path, fmt: str, values: dict, clear: list[str] | None = None, keep_mtime: bool = True,
-                  backup: bool = False, journal_entry=None, check=None, original: dict | None = None,
-                  may_drop: tuple[str, ...] = ()) -> None:
-    """Set (value) or delete (None) tags through a verified new file renamed over ``path``.
+def harm_text(problems: list[str], what: str = "other metadata") -> str:
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return f"writing would harm {what}: " + "; ".join(problems[:3]) + more
 
-    The new file must read back with every other tag as it was (no tag lost or changed, no new
-    ExifTool warning) and byte-identical image data; otherwise the photo is left untouched."""
+
+def tag_changes(original: dict, written: dict, values: dict) -> dict:
+    """What a write did to the tags, for the journal: the values set, the previous value of each
+    tag it set or removed (None: absent), and the tags it added besides (such as the basic EXIF
+    tags ExifTool adds to a photo that had no EXIF)."""
+    def real(key: str) -> bool:
+        return not key.startswith(DERIVED) and not POINTER.search(key)
+
+    before = {k: original.get(k) for k in values}
+    before.update({k: v for k, v in original.items() if real(k) and k not in written})
+    added = sorted(k for k in written if real(k) and k not in original and k not in values)
+    return {"set": dict(values), "before": before, "added": added}
+
+
+def write_new_version(stage: StagedWrite, fmt: str | None, values: dict, clear: list[str] | None = None,
+                      original: dict | None = None, check: Callable[[dict], None] | None = None,
+                      may_drop: tuple[str, ...] = (), source: Path | None = None, compare_others: bool = True) -> dict:
+    """Have ExifTool write ``stage.tmp`` from ``source`` (default the staged file) with tags set
+    (value) or deleted (None), and check it: every other tag as it was, no new ExifTool warning
+    (unless ``compare_others`` is off: then ``check`` does it), the image data byte-identical (when
+    ``fmt`` is given). Returns the new file's tags."""
     exiftool = shared_exiftool()
-    stat = path.stat()
-    original = original if original is not None else read_metadata(path)
-    try:
-        digest_before = image_data_digest(path, fmt)
-    except Exception as e:  # noqa: BLE001 - any failure to read the image data means: do not write
-        raise GeotagRefused(f"its image data cannot be checked ({type(e).__name__}: {e})") from None
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.geoguess-tmp{path.suffix}")
+    source = source or stage.target
+    original = original if original is not None else read_metadata(source)
     args = ["-n", "-charset", "filename=utf8", "-charset", "exif=utf8", *(clear or [])]
-    if "XMP-x:XMPToolkit" in original and "XMP-x:XMPToolkit" not in may_drop:  # ExifTool would put its name
+    toolkit = "XMP-x:XMPToolkit"
+    if toolkit in original and toolkit not in may_drop and toolkit not in values:  # ExifTool would put its name
         args.append(f"-XMP-x:XMPToolkit={original['XMP-x:XMPToolkit']}")
     for key, value in values.items():
         args.append(f"-{key}=" if value is None else f"-{key}={value}")
     try:
-        out, err = exiftool.run(*args, "-o", str(tmp), str(path))
-        if not tmp.exists():
-            reason = _first_error(err) or _first_error(out) or (err.strip() or out.strip())[:200] or "no reason given"
-            raise GeotagRefused(f"ExifTool could not write it: {reason}")
-        written = read_metadata(tmp)
-        for key, value in values.items():
-            if (value is None) == (key in written):
-                state = "is still there" if value is None else "is missing (ExifTool could not write it)"
-                raise GeotagRefused(f"after writing, {key} {state}")
-        if check is not None:
-            check(written)
-        cleared = tuple(c[1:-1].rstrip("*").replace("all", "") for c in (clear or []))
-        problems = unexpected_changes(original, written, set(values), cleared + may_drop)
-        if problems:
-            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-            raise GeotagRefused("writing would harm other metadata: " + "; ".join(problems[:3]) + more)
+        out, err = exiftool.run(*args, "-o", stage.tmp, source)
+    except ExifToolError as e:
+        raise GeotagRefused(str(e)) from None
+    if not stage.tmp.exists():
+        raise GeotagRefused(_failure_reason(err, out, stage))
+    written = read_metadata(stage.tmp)
+    for key, value in values.items():
+        if (value is None) == (key in written):
+            state = "is still there" if value is None else "is missing (ExifTool could not write it)"
+            raise GeotagRefused(f"after writing, {key} {state}")
+    if check is not None:
+        check(written)
+    cleared = tuple(c[1:-1].rstrip("*").replace("all", "") for c in (clear or []))
+    problems = unexpected_changes(original, written, set(values), cleared + may_drop) if compare_others else []
+    if problems:
+        raise GeotagRefused(harm_text(problems))
+    if fmt is not None:
         try:
-            same = image_data_digest(tmp, fmt) == digest_before
-        except Exception:  # noqa: BLE001
+            same = image_data_digest(stage.new_bytes(), fmt) == image_data_digest(stage.original or b"", fmt)
+        except Exception:  # noqa: BLE001 - any failure to read the image data means: do not write
             same = False
         if not same:
             raise GeotagRefused("writing would have changed the image data; the photo was left as it was")
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.st_mode & 0o7777)
-        if backup:
-            _make_backup(path)
-        if journal_entry is not None and journal_entry[0] is not None:
-            journal, before, after = journal_entry
-            journal.record(path, before, after)
-        os.replace(tmp, path)
-        if keep_mtime:
-            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        _fsync_dir(path.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return written
+
+
+def _failure_reason(err: str, out: str, stage: StagedWrite) -> str:
+    """Why ExifTool made no new file: the file system's reason first, then ExifTool's error (not an
+    unrelated warning)."""
+    folder = stage.target.parent
+    if fileattrs.disk_full(folder, len(stage.original or b"") + (1 << 20)):
+        return fileattrs.disk_full_text(folder)
+    lines = [ln.strip() for ln in (err + "\n" + out).splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("Error")]
+    reason = (errors or [ln for ln in lines if ln.startswith("Warning")] or lines or ["no reason given"])[0]
+    return f"ExifTool could not write it: {reason[:200]}"
+
+
+def _check_position(tags: dict, tag: GeoTag, keys=("Composite:GPSLatitude", "Composite:GPSLongitude")) -> None:
+    lat, lon = tags.get(keys[0]), tags.get(keys[1])
+    if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)) \
+            or abs(lat - tag.lat) > 1e-6 or abs(lon - tag.lon) > 1e-6:
+        raise GeotagRefused(f"after writing, the position reads back as {lat}, {lon} instead of {tag.lat}, {tag.lon}")
 
 
 def sidecar_path(photo: Path) -> Path:
@@ -261,61 +270,138 @@ def sidecar_path(photo: Path) -> Path:
     return photo.with_suffix(".xmp")
 
 
-def write_sidecar(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, journal=None) -> Path:
-    """Write the position into the photo's XMP sidecar; the photo itself is never opened for writing.
+_finished_journals: set[str] = set()
+_finished_lock = threading.Lock()
 
-    A new sidecar starts from the photo's own XMP (as ExifTool makes sidecars); an existing one is
-    updated through a verified copy renamed over it, with nothing else in it lost or changed."""
-    path = Path(path)
-    side = sidecar_path(path)
-    exiftool = shared_exiftool()
-    photo_tags = read_metadata(path)
-    side_tags = read_metadata(side) if side.exists() else {}
-    for tags in (photo_tags, side_tags):
-        refuse_replacing(tags, overwrite_gps, ours=side_tags)
-    values = {
-        "XMP-exif:GPSLatitude": f"{tag.lat:.8f}",
-        "XMP-exif:GPSLongitude": f"{tag.lon:.8f}",
-        "XMP-exif:GPSMapDatum": "WGS-84",
-        "XMP-exif:GPSHPositioningError": f"{tag.accuracy_m:.1f}",
-        "XMP-exif:GPSProcessingMethod": "GeoGuess prediction, not a measurement",
-        **xmp_values(tag),
-    }
-    tmp = side.with_name(f".{side.stem}.{uuid.uuid4().hex[:8]}.geoguess-tmp.xmp")
-    args = ["-n", "-charset", "filename=utf8", *[f"-{k}={v}" for k, v in values.items()]]
-    try:
-        out, err = exiftool.run(*args, "-o", str(tmp), str(side if side.exists() else path))
-        if not tmp.exists():
-            raise GeotagRefused(f"ExifTool could not write the sidecar: {_first_error(err) or out.strip()}")
-        written = read_metadata(tmp)
-        lat, lon = written.get("XMP-exif:GPSLatitude"), written.get("XMP-exif:GPSLongitude")
-        if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)) \
-                or abs(lat - tag.lat) > 1e-6 or abs(lon - tag.lon) > 1e-6:
-            raise GeotagRefused(f"the sidecar reads back {lat}, {lon} instead of {tag.lat}, {tag.lon}")
-        if side_tags:
-            problems = unexpected_changes(side_tags, written, set(values), ("XMP-exif:GPS",))
-            if problems:
-                raise GeotagRefused("writing would harm the sidecar: " + "; ".join(problems[:3]))
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+
+class PhotoWriter:
+    """Writes positions into photos or sidecars: one run, with one id, in one journal.
+
+    ``notices`` collects what a person should be told besides each photo's outcome (temporary
+    files of a killed run removed, an interrupted in-place write finished)."""
+
+    def __init__(self, journal: Journal | None = None, command: str = "", keep_mtime: bool = True,
+                 backup: bool = False, hardlinks: str = "refuse"):
+        if hardlinks not in HARDLINKS:
+            raise ValueError(f"hardlinks must be one of {HARDLINKS}")
+        self.journal = journal
+        self.command = command
+        self.keep_mtime = keep_mtime
+        self.backup = backup
+        self.hardlinks = hardlinks
+        self.run = new_run_id()
+        self.notices: list[str] = []
+        self._count = 0
+        self._started = False
+        self._folders: set[Path] = set()
+        self._lock = threading.Lock()
         if journal is not None:
-            before = {k: side_tags.get(k) for k in values} if side_tags else {SIDECAR_CREATED: True}
-            journal.record(side, before, values)
-        os.replace(tmp, side)
-        _fsync_dir(side.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return side
+            with _finished_lock:
+                key = str(journal.path.resolve())
+                if key not in _finished_journals:
+                    _finished_journals.add(key)
+                    self.notices += finish_interrupted(journal)
+
+    def prepare_folders(self, paths) -> None:
+        """Remove temporary files a killed run left in the folders of ``paths`` (once each)."""
+        folders = set()
+        for p in paths:
+            folder = Path(p).resolve().parent
+            if folder not in self._folders:
+                self._folders.add(folder)
+                folders.add(folder)
+        if folders:
+            self.notices += tidy_folders(folders)
+
+    def _next_id(self) -> str:
+        with self._lock:
+            if not self._started and self.journal is not None:
+                self.journal.start_run(self.run, self.command)
+                self._started = True
+            self._count += 1
+            return f"{self.run}.{self._count}"
+
+    def _commit(self, stage: StagedWrite, kind: str, tags: dict, keep_mtime: bool) -> None:
+        record = None
+        write_id = None
+        if self.journal is not None:
+            write_id = self._next_id()
+            record = stage.record(self.run, write_id, kind, tags).as_dict()
+        stage.commit(self.journal, record, keep_mtime=keep_mtime, abort_id=write_id)
+        if self.journal is not None and write_id is not None:
+            try:
+                self.journal.mark("done", write_id)
+            except OSError:
+                pass  # undo finds from the photo's bytes that the write happened
+
+    def write_gps(self, path: str | Path, tag: GeoTag, overwrite_gps: bool = False) -> Path:
+        """Write ``tag`` into the photo at ``path`` (GeotagRefused, file untouched, otherwise);
+        returns the file written (a symbolic link's target)."""
+        path = Path(path)
+        self.prepare_folders([path])
+        fmt = photo_format(path)
+        with StagedWrite(path, hardlinks=self.hardlinks) as stage:
+            tags = read_metadata(stage.target)
+            existing = refuse_replacing(tags, overwrite_gps)
+            values = {**exif_values(tag), **xmp_values(tag)}
+            clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []  # nothing old may contradict the new
+            written = write_new_version(stage, fmt, values, clear=clear, original=tags,
+                                        check=lambda t: _check_position(t, tag))
+            changes = tag_changes(tags, written, values)
+            if any(k.startswith("GPS:") and v is not None for k, v in changes["before"].items()):
+                # EXIF tags replaced: keep the original EXIF block, the only exact way back should the
+                # photo be changed by another program before an undo (tags rewritten from their values
+                # lose rational precision and odd values).
+                changes["exif"] = _exif_block(stage.target)
+            if self.backup:
+                _make_backup(stage.target)
+            self._commit(stage, "photo", changes, self.keep_mtime)
+            return stage.target
+
+    def write_sidecar(self, path: str | Path, tag: GeoTag, overwrite_gps: bool = False) -> Path:
+        """Write the position into the photo's XMP sidecar; the photo itself is never opened for
+        writing. A new sidecar starts from the photo's own XMP (as ExifTool makes sidecars); an
+        existing one is updated with nothing else in it lost or changed."""
+        path = Path(path)
+        side = sidecar_path(path)
+        self.prepare_folders([side])
+        photo_tags = read_metadata(path)
+        with StagedWrite(side, hardlinks=self.hardlinks, create=True, what="its sidecar") as stage:
+            side_tags = read_metadata(stage.target) if stage.original is not None else {}
+            for tags in (photo_tags, side_tags):
+                refuse_replacing(tags, overwrite_gps, ours=side_tags)
+            values = {**sidecar_values(tag), **xmp_values(tag)}
+            source = stage.target if stage.original is not None else path
+            written = write_new_version(
+                stage, None, values, original=side_tags, source=source,
+                check=lambda t: _check_position(t, tag, ("XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")),
+                may_drop=("XMP-exif:GPS",) if not side_tags else ())
+            self._commit(stage, "sidecar", tag_changes(side_tags, written, values), keep_mtime=False)
+            return stage.target
 
 
-SIDECAR_CREATED = "GeoGuess:SidecarCreated"  # journal marker: undo deletes the sidecar
+def write_gps(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, keep_mtime: bool = True,
+              backup: bool = False, journal: Journal | None = None, hardlinks: str = "refuse") -> Path:
+    """Write one photo in a run of its own (see ``PhotoWriter.write_gps``)."""
+    writer = PhotoWriter(journal, keep_mtime=keep_mtime, backup=backup, hardlinks=hardlinks)
+    return writer.write_gps(path, tag, overwrite_gps=overwrite_gps)
 
 
-def _first_error(text: str) -> str:
-    for line in text.splitlines():
-        if line.startswith(("Error", "Warning")):
-            return line.strip()[:200]
-    return ""
+def write_sidecar(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, journal: Journal | None = None) -> Path:
+    return PhotoWriter(journal).write_sidecar(path, tag, overwrite_gps=overwrite_gps)
+
+
+def _exif_block(path: Path) -> str:
+    """The photo's EXIF block as ExifTool extracts it (-b -EXIF), compressed, base64."""
+    data, _ = shared_exiftool().run_binary("-b", "-EXIF", path)
+    return base64.b64encode(zlib.compress(data, 9)).decode("ascii")
+
+
+def exif_block_file(encoded: str, folder: Path) -> Path:
+    """The EXIF block kept by ``_exif_block`` as a file ExifTool can copy from (-EXIF<=FILE)."""
+    target = folder / f"original-{os.getpid()}-{threading.get_ident()}.exif"
+    target.write_bytes(zlib.decompress(base64.b64decode(encoded)))
+    return target
 
 
 def _make_backup(path: Path) -> Path:
@@ -324,18 +410,10 @@ def _make_backup(path: Path) -> Path:
     while target.exists():  # never overwrite an earlier backup: it may be the only original
         target = path.with_name(f"{path.name}.geoguess-backup-{n}")
         n += 1
-    shutil.copy2(path, target)
+    try:
+        shutil.copy2(path, target)
+    except OSError as e:
+        if target.exists():
+            target.unlink()
+        raise GeotagRefused(f"its backup cannot be made: {fileattrs.explain(e, target)}") from None
     return target
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -5,13 +5,15 @@ and entropy-coded scans plus any data after the end of the image, as in MPO file
 chunks; WebP bitstream chunks) and skips metadata containers (JPEG APPn and COM segments, PNG
 text/eXIf/iCCP/tIME chunks, WebP EXIF/XMP/ICCP/VP8X chunks): equal fingerprints mean byte-identical
 image data, hence identical pixels, without decoding. Other formats are decoded and their pixels
-hashed. These are readers only; writing is exiv2's job.
+hashed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import struct
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -25,9 +27,9 @@ class NotUnderstood(ValueError):
     """The file's structure is not what its format says."""
 
 
-def image_data_digest(path, fmt: str) -> str:
-    with open(path, "rb") as f:
-        data = f.read()
+def image_data_digest(source: bytes | str | Path, fmt: str) -> str:
+    """The fingerprint of a file's image data; ``source`` is the file or its bytes."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
     h = hashlib.sha1(usedforsecurity=False)  # detects accidental change; hardware-accelerated
     if fmt in ("JPEG", "MPO"):
         _jpeg(data, h)
@@ -36,7 +38,7 @@ def image_data_digest(path, fmt: str) -> str:
     elif fmt == "WEBP":
         _webp(data, h)
     else:
-        _decoded(path, h)
+        _decoded(data, h)
     return h.hexdigest()
 
 
@@ -108,8 +110,8 @@ def _webp(data: bytes, h) -> None:
         i = end
 
 
-def _decoded(path, h) -> None:
-    with Image.open(path) as image:
+def _decoded(data: bytes, h) -> None:
+    with Image.open(io.BytesIO(data)) as image:
         frames = getattr(image, "n_frames", 1)
         for index in range(frames):
             image.seek(index)

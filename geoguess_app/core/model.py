@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +22,16 @@ from .errors import DeviceError, ModelError
 from .modelfiles import GRIDS_FILE, MODEL_FILES, MODEL_NAME, PARAMS_FILE, SYMBOL_FILE, read_marker
 from .mxnet_import import mxnet, quiet_native_stderr
 from .preprocess import SIZE
+from .store import files_verified
 from .worker import on_mxnet_thread
 
 CUDA_HINT = (
     "install a CUDA build of MXNet in place of the CPU one, for example "
     "'pip uninstall -y mxnet && pip install mxnet-cu112==1.9.1' (needs an NVIDIA driver and CUDA 11.2)"
 )
+
+
+UNVERIFIED_NOTE = "UNVERIFIED: its files are not the published ones (md5 differs), so its answers are not LocationNet's"
 
 
 @dataclass(frozen=True)
@@ -36,9 +42,19 @@ class ModelInfo:
     variant: str  # "official", "full" or "tiny"
     num_classes: int
     device: str
+    verified: bool = False  # all three files are the published ones (md5)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "untrained": self.untrained}
+        return {"name": self.name, "untrained": self.untrained, "verified": self.verified}
+
+    @property
+    def warning(self) -> str | None:
+        """What a person must be told about this model before trusting its answers, or None."""
+        if self.untrained:
+            return f"{self.name}: predictions mean nothing"
+        if not self.verified:
+            return f"the model in {self.folder} is {UNVERIFIED_NOTE}"
+        return None
 
 
 def parse_device(spec: str) -> tuple[str, int]:
@@ -82,6 +98,20 @@ def resolve_device(spec: str):
     return mx.gpu(index)
 
 
+def _background(fn, *args) -> Future:
+    """Run ``fn`` on a thread of its own (not the MXNet thread) and return its Future."""
+    future: Future = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            future.set_exception(e)
+
+    threading.Thread(target=work, name="geoguess-verify", daemon=True).start()
+    return future
+
+
 def missing_files(folder: Path) -> list[str]:
     return [name for name in MODEL_FILES if not (folder / name).is_file()]
 
@@ -107,6 +137,7 @@ class LocationNet:
         if missing:
             raise ModelError(f"the model folder {folder} is incomplete: missing {', '.join(missing)}")
         ctx = resolve_device(device)
+        verification = _background(files_verified, folder)  # md5 of the files, beside the loading
         grid = CellGrid.from_file(folder / GRIDS_FILE)
         symbol = _load_symbol(folder / SYMBOL_FILE)
         arg_shapes, aux_shapes, num_classes = _expected_shapes(symbol)
@@ -130,11 +161,14 @@ class LocationNet:
         except mx.base.MXNetError as e:
             raise ModelError(f"MXNet could not set up the model on {ctx}: {_first_line(e)}") from None
         marker = read_marker(folder)
-        if marker is None:
-            info = ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, str(ctx))
-        else:
+        verified = verification.result()
+        if marker is not None:
             name = f"{MODEL_NAME} - {marker.description}"
-            info = ModelInfo(name, str(folder), True, marker.variant, num_classes, str(ctx))
+            info = ModelInfo(name, str(folder), True, marker.variant, num_classes, str(ctx), verified)
+        elif verified:
+            info = ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, str(ctx), True)
+        else:
+            info = ModelInfo(f"{MODEL_NAME} - UNVERIFIED", str(folder), False, "unverified", num_classes, str(ctx))
         return cls(info, grid, executor, batch_size, ctx)
 
     @on_mxnet_thread

@@ -11,6 +11,7 @@ stopped (HTTP Range). The model folder therefore always holds a complete, verifi
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -56,6 +57,57 @@ def md5_of(path: Path, cancel: threading.Event | None = None) -> str:
     return h.hexdigest()
 
 
+_md5_lock = threading.Lock()
+
+
+def md5_cache_path() -> Path:
+    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "model-md5.json"
+
+
+def cached_md5(path: Path, fresh: bool = False) -> str:
+    """The file's md5, remembered by its path, size, inode, modification and change times, so
+    that checking a 300 MB model again at each load costs nothing; ``fresh`` computes it anyway."""
+    st = path.stat()
+    key = os.path.realpath(path)
+    stamp = [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+    cache_file = md5_cache_path()
+    with _md5_lock:
+        try:
+            cache = json.loads(cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cache = {}
+        if not isinstance(cache, dict):
+            cache = {}
+        entry = cache.get(key)
+        if not fresh and isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("md5"), str):
+            return entry["md5"]
+    digest = md5_of(path)
+    with _md5_lock:
+        try:
+            cache = json.loads(cache_file.read_text(encoding="utf-8"))
+            cache = cache if isinstance(cache, dict) else {}
+        except (OSError, ValueError):
+            cache = {}
+        cache[key] = {"stamp": stamp, "md5": digest}
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
+            tmp.write_text(json.dumps(cache, indent=1), encoding="utf-8")
+            os.replace(tmp, cache_file)
+        except OSError:
+            pass  # only a cache
+    return digest
+
+
+def files_verified(folder: str | Path) -> bool:
+    """Whether the folder's three model files are exactly the published ones (md5, cached)."""
+    folder = Path(folder)
+    try:
+        return all(cached_md5(folder / name) == OFFICIAL_FILES[name].md5 for name in MODEL_FILES)
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class FileCheck:
     name: str
@@ -81,14 +133,15 @@ class StoreReport:
         return self.complete and all(f.official for f in self.files)
 
 
-def inspect_folder(folder: str | Path) -> StoreReport:
-    """What a model folder holds, with md5 sums checked against the published ones."""
+def inspect_folder(folder: str | Path, fresh: bool = False) -> StoreReport:
+    """What a model folder holds, with md5 sums checked against the published ones (remembered
+    between calls unless ``fresh``)."""
     folder = Path(folder)
     checks = []
     for name in MODEL_FILES:
         path = folder / name
         if path.is_file():
-            digest = md5_of(path)
+            digest = cached_md5(path, fresh=fresh)
             checks.append(FileCheck(name, True, path.stat().st_size, digest, digest == OFFICIAL_FILES[name].md5))
         else:
             checks.append(FileCheck(name, False, None, None, False))
@@ -203,11 +256,22 @@ def _fetch(session, spec: OfficialFile, part: Path, progress, cancel, timeout) -
         raise StoreError(f"downloading {spec.name} failed: {e}; run it again to resume") from None
 
 
+def _check_loads(folder: Path, source: Path) -> None:
+    from .errors import GeoGuessError  # noqa: PLC0415
+    from .model import LocationNet  # noqa: PLC0415 - MXNet only when importing
+
+    try:
+        LocationNet.load(folder, device="cpu")
+    except GeoGuessError as e:
+        raise StoreError(f"the model in {source} does not load, so it was not imported: {e}") from None
+
+
 def import_model(source: str | Path, target: str | Path, progress: Progress | None = None) -> StoreReport:
     """Copy a model folder the user got elsewhere into the store, verifying it first.
 
     The official files must match their published md5 sums. A folder made by
     ``geoguess model synth`` (it carries the untrained marker) is accepted as an untrained stand-in.
+    Either way the folder must load (on the CPU) before it is installed.
     """
     source, target = Path(source).expanduser(), Path(target).expanduser()
     if not source.is_dir():
@@ -228,13 +292,14 @@ def import_model(source: str | Path, target: str | Path, progress: Progress | No
             shutil.copyfile(src, staging / name)
             if progress:
                 progress(name, src.stat().st_size, src.stat().st_size)
-        report = inspect_folder(staging)
+        report = inspect_folder(staging, fresh=True)
         if not untrained and not report.verified:
             bad = [f.name for f in report.files if not f.official]
             raise StoreError(
                 f"{', '.join(bad)} in {source} differ from the published LocationNet files "
                 "(md5 mismatch): not imported"
             )
+        _check_loads(staging, source)
         _install(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

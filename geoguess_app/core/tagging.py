@@ -1,4 +1,4 @@
-"""Geotagging many photos: predict, decide, write (or say what would be written), report, undo."""
+"""Geotagging many photos: predict, decide, write (or say what would be written), report."""
 
 from __future__ import annotations
 
@@ -7,22 +7,24 @@ import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .errors import GeoGuessError
-from .geotag import (SIDECAR_CREATED, GeoTag, GeotagRefused, apply_changes, existing_position, is_geoguess_tagged,
-                     photo_format, read_metadata, refuse_replacing, sidecar_path, write_gps, write_sidecar)
+from .geotag import (GeoTag, GeotagRefused, PhotoWriter, existing_position, is_geoguess_tagged, photo_format,
+                     read_metadata, refuse_replacing, sidecar_path)
+from .names import display_path
+from .predict import Guess, Predictor
+from .staged_write import check_writable
+from .worker import background_thread_init
 
 NAMESPACE_BYTES = b"geoguess.invalid/ns/1.0/"
-from .journal import Journal
-from .predict import Guess, Predictor
-from .worker import background_thread_init
 
 WRITTEN, WOULD_WRITE, SKIPPED, REFUSED, ERROR = "written", "would write", "skipped", "refused", "error"
 FAILED = {REFUSED, ERROR}
+STOPPED = "not written: stopped before its turn"
 
 
 @dataclass
@@ -35,6 +37,7 @@ class TagOutcome:
     model: object = None  # ModelInfo of the prediction
     existing_gps: str | None = None  # the position the photo already has, when known
     preview: object = field(default=None, repr=False)  # upright thumbnail, when the predictor makes them
+    verified: bool | None = None  # whether the model's files are the published ones (None: no model used)
 
     @property
     def failed(self) -> bool:
@@ -42,17 +45,23 @@ class TagOutcome:
 
 
 def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = False, min_probability: float = 0.0,
-               overwrite_gps: bool = False, backup: bool = False, keep_mtime: bool = True,
-               journal: Journal | None = None, cancel: threading.Event | None = None,
-               sidecar: bool = False) -> Iterator[TagOutcome]:
+               overwrite_gps: bool = False, writer: PhotoWriter | None = None,
+               cancel: threading.Event | None = None, stop: threading.Event | None = None,
+               sidecar: bool = False, hardlinks: str = "refuse") -> Iterator[TagOutcome]:
     """One outcome per photo, in order. Photos GeoGuess already tagged are skipped without
     predicting them, so a stopped run can simply be run again. Writes happen on one save thread
-    (as MusicBrainz Picard does) while the next photos are predicted."""
+    (as MusicBrainz Picard does) while the next photos are predicted.
+
+    ``cancel``: predict no more photos; the writes already queued finish. ``stop``: also drop the
+    queued writes that have not started (each reported as not written); the write in progress
+    finishes. Every photo written is reported either way."""
+    if write and writer is None:
+        writer = PhotoWriter(hardlinks=hardlinks)
     skipped: list[TagOutcome] = []
 
     def source():
         for path in paths:
-            if cancel is not None and cancel.is_set():
+            if _is_set(cancel) or _is_set(stop):
                 return
             if _already_tagged(sidecar_path(Path(path)) if sidecar else Path(path)):
                 skipped.append(TagOutcome(str(path), SKIPPED, "already geotagged by GeoGuess"))
@@ -60,28 +69,46 @@ def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = 
             yield path
 
     def decide(result):
-        return _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, sidecar=sidecar)
+        outcome = _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hardlinks)
+        outcome.model, outcome.preview, outcome.verified = result.model, result.preview, result.model.verified
+        return outcome
 
     saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-save", initializer=background_thread_init)
-    pending: deque[Future] = deque()
+    pending: deque[tuple[str, Future]] = deque()
+
+    def finished(path: str, future: Future) -> TagOutcome:
+        try:
+            return future.result()
+        except CancelledError:
+            return TagOutcome(path, SKIPPED, STOPPED)
+
     results = predictor.predict_many(source())
     try:
         for result in results:
-            while pending and pending[0].done():
-                yield pending.popleft().result()
+            while pending and pending[0][1].done():
+                yield finished(*pending.popleft())
             for outcome in skipped:
-                pending.append(_done(outcome))
+                pending.append((outcome.path, _done(outcome)))
             skipped.clear()
-            pending.append(saver.submit(decide, result))
-            if cancel is not None and cancel.is_set():
+            if _is_set(stop):
+                break
+            pending.append((result.path, saver.submit(decide, result)))
+            if _is_set(cancel):
                 break
         for outcome in skipped:
-            pending.append(_done(outcome))
+            pending.append((outcome.path, _done(outcome)))
         while pending:
-            yield pending.popleft().result()
+            path, future = pending.popleft()
+            if _is_set(stop):
+                future.cancel()  # only succeeds for a write that has not started
+            yield finished(path, future)
     finally:
         results.close()
-        saver.shutdown(wait=True)  # a write that started always finishes
+        saver.shutdown(wait=True, cancel_futures=True)  # a write that started always finishes
+
+
+def _is_set(event: threading.Event | None) -> bool:
+    return event is not None and event.is_set()
 
 
 def _already_tagged(path: Path) -> bool:
@@ -109,14 +136,7 @@ def _done(outcome: TagOutcome) -> Future:
     return future
 
 
-def _decide(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, sidecar=False) -> TagOutcome:
-    outcome = _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal, sidecar)
-    outcome.model, outcome.preview = result.model, result.preview
-    return outcome
-
-
-def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_mtime, journal,
-                   sidecar) -> TagOutcome:
+def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hardlinks) -> TagOutcome:
     untrained = result.model.untrained
     if not result.ok:
         return TagOutcome(result.path, ERROR, result.error, untrained=untrained)
@@ -126,17 +146,20 @@ def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_m
         return TagOutcome(result.path, SKIPPED, f"best guess {guess.probability * 100:.1f}% is below "
                                                 f"{min_probability * 100:.1f}%", guess, untrained)
     tag = GeoTag.from_guess(guess, result.model)
+    path = Path(result.path)
     try:
         if write and sidecar:
-            side = write_sidecar(result.path, tag, overwrite_gps=overwrite_gps, journal=journal)
-            return TagOutcome(result.path, WRITTEN, f"{where} into {side.name}", guess, untrained)
+            side = writer.write_sidecar(path, tag, overwrite_gps=overwrite_gps)
+            return TagOutcome(result.path, WRITTEN, f"{where} into {display_path(side.name)}", guess, untrained)
         if write:
-            write_gps(result.path, tag, overwrite_gps=overwrite_gps, keep_mtime=keep_mtime, backup=backup,
-                      journal=journal)
-            return TagOutcome(result.path, WRITTEN, where, guess, untrained)
+            target = writer.write_gps(path, tag, overwrite_gps=overwrite_gps)
+            into = f" into {display_path(target)} (the file its link names)" if path.is_symlink() else ""
+            return TagOutcome(result.path, WRITTEN, where + into, guess, untrained)
+        # The dry run makes the same checks as a write, short of writing.
         if not sidecar:
-            photo_format(Path(result.path))
-        tags = read_metadata(Path(result.path))
+            photo_format(path)
+            check_writable(path, hardlinks)
+        tags = read_metadata(path)
         existing = existing_position(tags)
         try:
             refuse_replacing(tags, overwrite_gps)
@@ -149,65 +172,36 @@ def _decide_status(result, write, min_probability, overwrite_gps, backup, keep_m
         return TagOutcome(result.path, ERROR, f"cannot write: {e.strerror or e}", guess, untrained)
 
 
-def undo(journal: Journal, paths: Iterable[str | Path] | None = None, keep_mtime: bool = True) -> Iterator[TagOutcome]:
-    """Put back what GeoGuess's writes changed, newest first (all of them, or those of ``paths``)."""
-    wanted = {str(Path(p).resolve()) for p in paths} if paths else None
-    for entry in reversed(journal.entries()):
-        if wanted is not None and entry.path not in wanted:
-            continue
-        path = Path(entry.path)
-        try:
-            if entry.before.get(SIDECAR_CREATED):  # GeoGuess made this sidecar: remove it
-                if path.exists() and not is_geoguess_tagged(read_metadata(path)):
-                    raise GeotagRefused("the sidecar changed since GeoGuess wrote it; left as it is")
-                path.unlink(missing_ok=True)
-                journal.mark_undone(entry.id)
-                yield TagOutcome(str(path), WRITTEN, "sidecar removed")
-                continue
-            fmt = photo_format(path)
-            current = read_metadata(path)
-            for key in ("GPS:GPSLatitude", "GPS:GPSLongitude"):
-                now, wrote = current.get(key), entry.after.get(key)
-                if not isinstance(now, (int, float)) or wrote is None or abs(now - float(wrote)) > 1e-7:
-                    raise GeotagRefused("its GPS position changed since GeoGuess wrote it; left as it is")
-            clear = ["-XMP-geoguess:all="]
-            if any(k.startswith("GPS:") and v is not None for k, v in entry.before.items()):
-                clear.append("-GPS:all=")  # then put back exactly the GPS tags it had
-            # The XMP packet GeoGuess added (with ExifTool's toolkit name) may go with the provenance.
-            apply_changes(path, fmt, entry.before, clear=clear, keep_mtime=keep_mtime, original=current,
-                          may_drop=("XMP-x:XMPToolkit",))
-            journal.mark_undone(entry.id)
-            yield TagOutcome(str(path), WRITTEN, "previous metadata restored")
-        except GeotagRefused as e:
-            yield TagOutcome(str(path), REFUSED, str(e))
-        except OSError as e:
-            yield TagOutcome(str(path), ERROR, f"cannot restore: {e.strerror or e}")
-
-
 def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
-    """CSV, GeoJSON or GPX, by the file's extension."""
+    """CSV, GeoJSON or GPX, by the file's extension. File names are written as displayed (control
+    characters and bytes that are not UTF-8 escaped)."""
     target = Path(target)
     kind = target.suffix.lower()
-    rows = [(o, o.guess) for o in outcomes]
+    rows = [(o, o.guess, display_path(o.path)) for o in outcomes]
     if kind == ".csv":
         with open(target, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(["path", "status", "lat", "lon", "place", "probability", "untrained", "message"])
-            for o, g in rows:
-                w.writerow([o.path, o.status, g.lat if g else "", g.lon if g else "", g.place if g else "",
-                            f"{g.probability:.6f}" if g else "", o.untrained, o.message])
+            w.writerow(["path", "status", "lat", "lon", "place", "probability", "untrained", "verified", "message"])
+            for o, g, name in rows:
+                w.writerow([name, o.status, g.lat if g else "", g.lon if g else "", g.place if g else "",
+                            f"{g.probability:.6f}" if g else "", o.untrained, "" if o.verified is None else o.verified,
+                            o.message])
     elif kind in (".geojson", ".json"):
         features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [g.lon, g.lat]},
-                     "properties": {"path": o.path, "status": o.status, "place": g.place, "probability": g.probability,
-                                    "cell": g.token, "untrained": o.untrained, "predicted": True, "message": o.message}}
-                    for o, g in rows if g is not None]
+                     "properties": {"path": name, "status": o.status, "place": g.place, "probability": g.probability,
+                                    "cell": g.token, "untrained": o.untrained, "verified": o.verified,
+                                    "predicted": True, "message": o.message}}
+                    for o, g, name in rows if g is not None]
         target.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1),
                           encoding="utf-8")
     elif kind == ".gpx":
+        def label(o: TagOutcome) -> str:
+            return " (UNTRAINED model)" if o.untrained else " (UNVERIFIED model)" if o.verified is False else ""
+
         points = "".join(
-            f'  <wpt lat="{g.lat:.7f}" lon="{g.lon:.7f}"><name>{escape(Path(o.path).name)}</name>'
-            f"<desc>{escape(f'{o.status}: predicted, {g.probability * 100:.1f}%, {g.place}' + (' (UNTRAINED model)' if o.untrained else ''))}</desc></wpt>\n"
-            for o, g in rows if g is not None)
+            f'  <wpt lat="{g.lat:.7f}" lon="{g.lon:.7f}"><name>{escape(Path(name).name)}</name>'
+            f"<desc>{escape(f'{o.status}: predicted, {g.probability * 100:.1f}%, {g.place}' + label(o))}</desc></wpt>\n"
+            for o, g, name in rows if g is not None)
         target.write_text('<?xml version="1.0" encoding="UTF-8"?>\n'
                           '<gpx version="1.1" creator="GeoGuess" xmlns="http://www.topografix.com/GPX/1/1">\n'
                           f"{points}</gpx>\n", encoding="utf-8")

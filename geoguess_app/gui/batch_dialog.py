@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QProgres
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from ..core.errors import GeoGuessError
-from ..core.geotag import GeoTag, write_gps
+from ..core.geotag import GeoTag, PhotoWriter
 from ..core.predict import Predictor
 from ..core.tagging import REFUSED, WOULD_WRITE, WRITTEN, TagOutcome, tag_photos
 from .map_view import MapView
@@ -48,11 +48,12 @@ class BatchDialog(QDialog):
         self.resize(1200, 700)
         self._tasks, self._model, self._journal = tasks, model, journal
         self._cancel = threading.Event()
+        self.writer: PhotoWriter | None = None  # the run that writes the accepted photos
         self.outcomes: dict[str, TagOutcome] = {}
         self.accepted: dict[str, bool] = {}
         self.header = plain_label(f"{len(paths)} photos. Predicting...", self)
-        if model.info.untrained:
-            self.header.setText(self.header.text() + "  UNTRAINED MODEL: the positions are random.")
+        if model.info.warning:
+            self.header.setText(self.header.text() + "  " + self._model_note())
             self.header.setStyleSheet("color: #b00020; font-weight: bold")
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -137,7 +138,7 @@ class BatchDialog(QDialog):
         done = len(self.outcomes)
         self.header.setText(f"{done} photos: {sum(self.accepted.values())} accepted for writing. "
                             "Space toggles, A accepts, R rejects; click a column to sort."
-                            + ("  UNTRAINED MODEL: the positions are random." if self._model.info.untrained else ""))
+                            + ("  " + self._model_note() if self._model.info.warning else ""))
         self.write_button.setEnabled(any(self.accepted.values()))
         self.planned.emit()
 
@@ -192,14 +193,20 @@ class BatchDialog(QDialog):
         self.progress.setValue(0)
         self._tasks.run(self._write, self._written, todo)
 
+    def _model_note(self) -> str:
+        info = self._model.info
+        return "UNTRAINED MODEL: the positions are random." if info.untrained else \
+            "UNVERIFIED MODEL: its files are not the published LocationNet files."
+
     def _write(self, todo: list[str]) -> None:  # background thread
+        self.writer = PhotoWriter(self._journal, command=f"GeoGuess window: geotag {len(todo)} photos")
         for i, path in enumerate(todo, start=1):
             if self._cancel.is_set():
                 return
             outcome = self.outcomes[path]
             tag = GeoTag.from_guess(outcome.guess, outcome.model)
             try:
-                write_gps(path, tag, journal=self._journal)
+                self.writer.write_gps(path, tag)
                 status, message = WRITTEN, "written"
             except GeoGuessError as e:
                 status, message = REFUSED, f"refused: {e}"
@@ -216,8 +223,9 @@ class BatchDialog(QDialog):
 
     def _written(self, future: Future) -> None:
         written = sum(o.status == WRITTEN for o in self.outcomes.values())
+        undo = f" Undo: geoguess undo --run {self.writer.run}" if self.writer is not None and written else ""
         self.header.setText(f"{written} photos written" + (" (cancelled)" if self._cancel.is_set() else "")
-                            + ". Undo with 'geoguess undo'.")
+                            + "." + undo)
         self.finished.emit()
 
     def reject(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ..core.errors import GeoGuessError
-from ..core.geotag import GeoTag, write_gps
+from ..core.geotag import GeoTag, PhotoWriter
 from ..core.imaging import list_photos
+from ..core.names import display_path
 from .batch_dialog import BatchDialog
 from .dialogs import show_error
 
@@ -30,6 +32,29 @@ class GeotagActions:
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Yes
 
+    def choose(self, title: str, text: str, choices: list[tuple[str, str]]) -> str | None:
+        """Ask which of ``choices`` ((key, button text)) to take; None for Cancel (tests replace this)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        buttons = {box.addButton(label, QMessageBox.ButtonRole.AcceptRole): key for key, label in choices}
+        box.exec()
+        return buttons.get(box.clickedButton())
+
+    def _hardlinks_choice(self, path: str, name: str) -> str | None:
+        """How to write a photo with several hard links: asked; "refuse" when it has one name."""
+        try:
+            links = os.stat(path).st_nlink
+        except OSError:
+            return "refuse"  # the writer says why
+        if links < 2:
+            return "refuse"
+        return self.choose(
+            "The photo has other names",
+            f"{name} is one of {links} names (hard links) of the same file.\n\n"
+            "Write into the shared file, so that every name shows the position, or give this name a "
+            "new file of its own, leaving the others as they are?",
+            [("in-place", "Write the shared file"), ("split", "Only this name")])
+
     def _pin_moved(self, lat: float, lon: float) -> None:
         if self.current in self.results:
             self._adjusted[self.current] = (lat, lon)
@@ -40,7 +65,7 @@ class GeotagActions:
         if result is None or not result.ok or not 1 <= rank <= len(result.predictions):
             return
         guess = result.predictions[rank - 1]
-        name = result.name
+        name = display_path(result.name)
         what = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, guess #{rank}, {guess.probability * 100:.1f}%)"
         adjusted = self._adjusted.get(result.path)
         if adjusted is not None:
@@ -59,15 +84,23 @@ class GeotagActions:
                 self.photoWritten.emit(result.path, "cancelled")
                 return
             overwrite = True
+        hardlinks = self._hardlinks_choice(result.path, name)
+        if hardlinks is None:
+            self.photoWritten.emit(result.path, "cancelled")
+            return
         tag = GeoTag.from_guess(guess, result.model)
         if adjusted is not None:
             tag = dataclasses.replace(tag, lat=adjusted[0], lon=adjusted[1], adjusted=True)
         self.statusBar().showMessage(f"Writing {what} into {name}...")
+        writer = PhotoWriter(self.journal, command=f"GeoGuess window: Write GPS to {display_path(result.path)}",
+                             hardlinks=hardlinks)
 
         def done(future: Future) -> None:
             error = future.exception()
+            for note in writer.notices:
+                log.warning("%s", note)
             if error is None:
-                message = f"written: {what} into {name} (undo with 'geoguess undo')"
+                message = f"written: {what} into {name} (undo: geoguess undo --run {writer.run})"
             elif isinstance(error, GeoGuessError):
                 message = f"refused: {error}"
                 show_error(self, "The position was not written", f"{name} was left as it was: {error}")
@@ -78,7 +111,7 @@ class GeotagActions:
             self.statusBar().showMessage(message, 15000)
             self.photoWritten.emit(result.path, message)
 
-        self.tasks.run(write_gps, done, result.path, tag, overwrite_gps=overwrite, journal=self.journal)
+        self.tasks.run(writer.write_gps, done, result.path, tag, overwrite_gps=overwrite)
 
     def geotag_folder(self, folder: str | None = None) -> None:
         """Open the batch geotagging dialog on a folder (asked for when not given)."""

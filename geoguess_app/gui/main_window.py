@@ -78,9 +78,8 @@ class MainWindow(GeotagActions, QMainWindow):
         self.filmstrip.setFixedHeight(THUMB + 46)
         self.filmstrip.setUniformItemSizes(True)
         self.filmstrip.setMovement(QListWidget.Movement.Static)
-        self.banner = QLabel("UNTRAINED MODEL: this is a stand-in with random weights. "
-                             "Its predictions are random and mean nothing.", self)
-        self.banner.setStyleSheet("background: #b00020; color: white; font-weight: bold; padding: 6px")
+        self.banner = plain_label("", self)  # what is wrong with the model, over the whole window
+        self.banner.setWordWrap(True)
         self.banner.setVisible(False)
 
         self.left = QSplitter(Qt.Orientation.Vertical, self)
@@ -122,8 +121,7 @@ class MainWindow(GeotagActions, QMainWindow):
         bar = self.statusBar()
         self.model_label = plain_label("Model: loading...", self)
         self.device_label = plain_label("", self)
-        self.untrained_label = QLabel("UNTRAINED", self)
-        self.untrained_label.setStyleSheet("color: white; background: #b00020; font-weight: bold; padding: 0 6px")
+        self.untrained_label = QLabel("UNTRAINED", self)  # or UNVERIFIED: see _show_model_warning
         self.untrained_label.setVisible(False)
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
@@ -224,17 +222,39 @@ class MainWindow(GeotagActions, QMainWindow):
         self.busy.setVisible(False)
         self._populate_devices(gpus)
         info = model.info
-        self.model_label.setText(f"Model: {info.name}" if not info.untrained else "Model: LocationNet (stand-in)")
-        self.model_label.setToolTip(info.name)
+        short = "LocationNet (stand-in)" if info.untrained else "LocationNet (unverified files)" \
+            if not info.verified else info.name
+        self.model_label.setText(f"Model: {short}")
+        self.model_label.setToolTip(f"{info.name}\n{info.folder}")
         self.device_label.setText(f"Device: {info.device}")
-        self.untrained_label.setVisible(info.untrained)
-        self.banner.setVisible(info.untrained)
+        self._show_model_warning(info)
         self.queue.set_predictor(Predictor(model, top_k=5, preview_size=PREVIEW_SIDE))
         # The objects loaded so far (MXNet's modules, the model, the place names) live as long as
         # the program: keep them out of Python's full garbage collections, which otherwise walk
         # them all on the GUI thread (measured: 47 ms pauses while photos are predicted).
         gc.freeze()
         self.modelReady.emit(model)
+
+    def _show_model_warning(self, info) -> None:
+        """UNTRAINED (red) or UNVERIFIED (amber) in the status bar and a banner over the window."""
+        if info.untrained:
+            badge, colour = "UNTRAINED", "#b00020"
+            text = ("UNTRAINED MODEL: this is a stand-in with random weights. "
+                    "Its predictions are random and mean nothing.")
+        elif not info.verified:
+            badge, colour = "UNVERIFIED", "#a05a00"
+            text = (f"UNVERIFIED MODEL: the files in {info.folder} are not the published LocationNet files "
+                    "(their md5 sums differ). Its answers are not LocationNet's and cannot be trusted.")
+        else:
+            self.untrained_label.setVisible(False)
+            self.banner.setVisible(False)
+            return
+        self.untrained_label.setText(badge)
+        self.untrained_label.setStyleSheet(f"color: white; background: {colour}; font-weight: bold; padding: 0 6px")
+        self.banner.setText(text)
+        self.banner.setStyleSheet(f"background: {colour}; color: white; font-weight: bold; padding: 6px")
+        self.untrained_label.setVisible(True)
+        self.banner.setVisible(True)
 
     def _model_failed(self, message: str, missing: bool) -> None:
         self.busy.setVisible(False)

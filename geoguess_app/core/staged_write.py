@@ -1,0 +1,337 @@
+"""Replacing a file by a verified new version: the one way GeoGuess changes a photo or a sidecar.
+
+1. ``StagedWrite(path)`` checks what must stop a write (not a regular file, read-only, immutable,
+   a read-only file system, a hard-linked file unless asked, see ``fileattrs``), resolves a
+   symbolic link to the file it names (the link stays a link), reads the file's bytes and what the
+   file system holds about it, and reserves a temporary name in its folder:
+   ``.geoguess-tmp-PID-RANDOM.ext``, short whatever the photo's name, so that any name within the
+   file system's limit can be written. Creating that name once tells early whether the folder
+   takes new files, with the real cause when not.
+2. The caller makes the new version at ``tmp`` (with ExifTool) and checks it.
+3. ``record()`` prepares the journal record: SHA-256 and size before and after, the file's mode,
+   owner and times, and the delta that rebuilds the original from the new version (checked by
+   applying it).
+4. ``commit()`` gives the new version the original's owner, group, mode, extended attributes and
+   (unless told otherwise) times, syncs it, writes and syncs the journal record, and only then puts
+   it in place: by rename, or, for a file with several hard links written in place, by copying it
+   over the original and checking it (the verified copy is kept until then, so an interrupted copy
+   is finished by the next run, see ``finish_interrupted``). The folder is synced. A failure at any
+   step leaves the original as it was, says why, and marks the record aborted.
+
+Temporary files of a killed run are removed by the next run that writes in that folder
+(``clean_stale_temps``), which says so; a file being written by a running GeoGuess is never touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+
+from . import bytedelta, fileattrs
+from .errors import WriteRefused
+from .fileattrs import FileAttrs
+from .journal import Journal, WriteRecord, now_text
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".geoguess-tmp-"
+INPLACE_PREFIX = ".geoguess-inplace-"  # kept until an in-place copy is complete: never removed blindly
+_TEMP = re.compile(r"^\.geoguess-tmp-(\d+)-[0-9a-f]+(\.[A-Za-z0-9]{1,8})?$")
+_OLD_TEMP = re.compile(r"^\..*\.[0-9a-f]{8}\.geoguess-tmp(\.[A-Za-z0-9]{1,8})?$")  # GeoGuess 0.1's naming
+MAX_DELTA_LITERAL = 8 << 20  # a delta needing more literal bytes is not kept (undo then works by tags)
+HARDLINKS = ("refuse", "in-place", "split")
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix
+    return suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ""
+
+
+def temp_path(target: Path, prefix: str = TEMP_PREFIX) -> Path:
+    """A new temporary name beside ``target``: its extension (ExifTool picks the output format by
+    it), never its name."""
+    return target.with_name(f"{prefix}{os.getpid()}-{secrets.token_hex(6)}{_suffix(target)}")
+
+
+def sha256_file(path: Path) -> str:
+    return bytedelta.sha256(path.read_bytes())
+
+
+def check_writable(given: str | Path, hardlinks: str = "refuse", what: str = "it") -> tuple[Path, FileAttrs, bool]:
+    """What must stop a write to ``given``, as WriteRefused; else (the file replaced, its
+    attributes, whether it is written in place)."""
+    target = Path(os.path.realpath(given))
+    try:
+        attrs = FileAttrs.of(target)
+        reason = fileattrs.writable_reason(target, attrs, what)
+    except FileNotFoundError:
+        raise WriteRefused(f"{what} does not exist") from None
+    except OSError as e:
+        raise WriteRefused(f"{what} cannot be examined: {fileattrs.explain(e, target)}") from None
+    if reason:
+        raise WriteRefused(reason)
+    if attrs.nlink > 1 and hardlinks == "refuse":
+        raise WriteRefused(
+            f"{what} has {attrs.nlink} hard links (other names for the same file): writing would split them. "
+            "Choose: --hardlinks in-place (every name sees the position) or --hardlinks split (only this "
+            "name gets a new file)")
+    return target, attrs, attrs.nlink > 1 and hardlinks == "in-place"
+
+
+class StagedWrite:
+    """One replacement of a file; use as a context manager (the temporary file goes on exit)."""
+
+    def __init__(self, given: str | Path, hardlinks: str = "refuse", create: bool = False, what: str = "it"):
+        self.given = Path(given)
+        self.target = Path(os.path.realpath(self.given))
+        self.in_place = False
+        self._keep_tmp = False
+        self.attrs: FileAttrs | None = None
+        self.original: bytes | None = None
+        if not create or self.target.exists():
+            self.target, self.attrs, self.in_place = check_writable(self.given, hardlinks, what)
+            try:
+                self.original = self.target.read_bytes()
+                self._stat = os.stat(self.target)
+            except OSError as e:
+                raise WriteRefused(f"{what} cannot be read: {fileattrs.explain(e, self.target)}") from None
+        self.tmp = temp_path(self.target)
+        self._probe()
+
+    def _probe(self) -> None:
+        """Create and remove the temporary name: the folder's refusal, if any, with its cause."""
+        try:
+            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as e:
+            raise WriteRefused(f"no new file can be made in {self.target.parent}: "
+                               f"{fileattrs.explain(e, self.tmp)}") from None
+        os.close(fd)
+        os.unlink(self.tmp)
+        if fileattrs.disk_full(self.target.parent, len(self.original or b"") + (1 << 20)):
+            raise WriteRefused(fileattrs.disk_full_text(self.target.parent))
+
+    def __enter__(self) -> StagedWrite:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self._keep_tmp:
+            self.tmp.unlink(missing_ok=True)
+
+    def new_bytes(self) -> bytes:
+        return self.tmp.read_bytes()
+
+    def record(self, journal_run: str, write_id: str, kind: str, tags: dict) -> WriteRecord:
+        """The journal record of this write (before ``commit``)."""
+        new = self.new_bytes()
+        before = None
+        delta = None
+        if self.original is not None and self.attrs is not None:
+            before = {"sha256": bytedelta.sha256(self.original), "size": len(self.original),
+                      **self.attrs.as_dict()}
+            made = bytedelta.make(new, self.original, max_literal=MAX_DELTA_LITERAL)
+            if made is not None and bytedelta.apply(new, made) == self.original:
+                delta = base64.b64encode(made).decode("ascii")
+        given = os.path.abspath(self.given)
+        return WriteRecord(id=write_id, run=journal_run, time=now_text(), kind=kind, path=str(self.target),
+                           given=given if given != str(self.target) else None, before=before,
+                           after={"sha256": bytedelta.sha256(new), "size": len(new)}, tags=tags, delta=delta)
+
+    def commit(self, journal: Journal | None = None, record: dict | None = None, keep_mtime: bool = True,
+               abort_id: str | None = None) -> None:
+        """Put the new version in place; ``record`` is journaled (and synced) just before."""
+        try:
+            if self.attrs is not None and not self.in_place:  # in place, the file keeps its own
+                fileattrs.keep(self.attrs, self.tmp, keep_times=keep_mtime)
+            _fsync_file(self.tmp)
+            self._unchanged_since_staged()
+        except OSError as e:
+            raise WriteRefused(f"the new version cannot be finished: {fileattrs.explain(e, self.tmp)}") from None
+        if self.in_place:
+            kept = temp_path(self.target, INPLACE_PREFIX)
+            os.rename(self.tmp, kept)
+            self.tmp = kept
+            if record is not None:
+                record.update(in_place=True, tmp=str(kept))
+        if journal is not None and record is not None:
+            try:
+                journal.append(record)
+            except OSError as e:
+                raise WriteRefused(f"the undo journal {journal.path} cannot be written: "
+                                   f"{fileattrs.explain(e, journal.path)}") from None
+        try:
+            if self.in_place:
+                self._copy_in_place(keep_mtime)
+            else:
+                if self.attrs is None and self.target.exists():
+                    raise WriteRefused(f"{self.target.name} appeared while GeoGuess was writing it")
+                os.replace(self.tmp, self.target)
+        except _Interrupted:
+            raise
+        except (OSError, WriteRefused) as e:
+            reason = e if isinstance(e, WriteRefused) else WriteRefused(fileattrs.explain(e, self.target))
+            if journal is not None and abort_id is not None:
+                try:
+                    journal.mark("aborted", abort_id, str(reason))
+                except OSError:
+                    log.warning("cannot mark the journal record %s aborted", abort_id)
+            raise reason from None
+        _fsync_dir(self.target.parent)
+
+    def _unchanged_since_staged(self) -> None:
+        if self.attrs is None:
+            return
+        now = os.stat(self.target)
+        was = self._stat
+        if (now.st_ino, now.st_size, now.st_mtime_ns, now.st_ctime_ns) != (was.st_ino, was.st_size, was.st_mtime_ns,
+                                                                         was.st_ctime_ns):
+            raise WriteRefused("it changed while GeoGuess was writing it; left as the other program wrote it")
+
+    def _copy_in_place(self, keep_mtime: bool) -> None:
+        """Write the verified new version over the file itself (all its hard links see it)."""
+        new = self.tmp.read_bytes()
+        if fileattrs.disk_full(self.target.parent, len(new) - len(self.original or b"") + (1 << 20)):
+            raise WriteRefused(fileattrs.disk_full_text(self.target.parent))
+        try:
+            copy_over(self.target, new)
+        except OSError as e:
+            try:  # put the original back at once; if that fails too, the next run finishes the write
+                copy_over(self.target, self.original or b"")
+            except OSError:
+                self._keep_tmp = True  # the verified copy, for finish_interrupted
+                raise _Interrupted(f"the in-place write was interrupted ({fileattrs.explain(e, self.target)}); "
+                                   f"the next GeoGuess run with this journal finishes it from {self.tmp.name}") from None
+            raise
+        if keep_mtime and self.attrs is not None:
+            os.utime(self.target, ns=(self.attrs.atime_ns, self.attrs.mtime_ns))
+        self.tmp.unlink()
+
+
+class _Interrupted(WriteRefused):
+    """An in-place copy failed and the original could not be put back: the record stays pending."""
+
+
+def copy_over(target: Path, data: bytes) -> None:
+    """Overwrite ``target``'s content in place, synced, and check it."""
+    with open(target, "r+b") as f:
+        f.write(data)
+        f.truncate(len(data))
+        f.flush()
+        os.fsync(f.fileno())
+    if sha256_file(target) != bytedelta.sha256(data):
+        raise OSError(errno.EIO, "the file does not read back as written")
+
+
+def finish_interrupted(journal: Journal) -> list[str]:
+    """Finish in-place copies (writes, and undos of them) that a killed run left half done, from
+    the verified copy kept beside the photo; returns what was done, for the person."""
+    contents = journal.read()
+    jobs = []  # (target, kept copy, the SHA-256 it must end with, mark, write id)
+    for w in contents.writes:
+        if w.in_place and w.state == "pending" and w.tmp:
+            jobs.append((Path(w.path), Path(w.tmp), w.after.get("sha256"), "done", w.id))
+        restore = contents.restores.get(w.id)
+        if restore is not None and w.state != "undone" and restore.get("tmp"):
+            jobs.append((Path(restore["path"]), Path(restore["tmp"]), restore.get("sha256"), "undone", w.id))
+    notes = []
+    for target, kept, digest, mark, write_id in jobs:
+        what = "write" if mark == "done" else "undo"
+        try:
+            if target.exists() and sha256_file(target) == digest:
+                kept.unlink(missing_ok=True)
+            elif kept.exists() and sha256_file(kept) == digest:
+                copy_over(target, kept.read_bytes())
+                kept.unlink()
+                notes.append(f"finished the in-place {what} of {target} that an interrupted run left")
+            elif not kept.exists():
+                continue  # never started: the photo is as it was
+            else:
+                notes.append(f"cannot finish the interrupted in-place {what} of {target}: its verified copy "
+                             f"{kept} changed")
+                continue
+            journal.mark(mark, write_id)
+        except OSError as e:
+            notes.append(f"cannot finish the interrupted in-place {what} of {target}: {fileattrs.explain(e, target)}")
+    return notes
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temps(folders) -> tuple[list[Path], list[Path]]:
+    """Remove GeoGuess's temporary files that a killed run left in ``folders``: (removed, kept).
+    Kept are verified copies of in-place writes not finished: they may still be needed."""
+    import time  # noqa: PLC0415
+
+    removed, kept = [], []
+    for folder in {Path(f) for f in folders}:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if not name.startswith("."):
+                continue
+            m = _TEMP.match(name)
+            stale = (m is not None and not _pid_alive(int(m.group(1)))) or (
+                _OLD_TEMP.match(name) is not None and _age(entry, time.time()) > 3600)
+            if name.startswith(INPLACE_PREFIX):
+                kept.append(Path(entry.path))
+            elif stale:
+                try:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+                except OSError:
+                    pass
+    return removed, kept
+
+
+def tidy_folders(folders) -> list[str]:
+    """Clean stale temporary files from ``folders``; what was done, for the person."""
+    removed, kept = clean_stale_temps(folders)
+    notes = [f"removed {p}, a temporary file an interrupted GeoGuess run left" for p in removed]
+    notes += [f"left {p}: the verified copy of an interrupted in-place write (the next run with its "
+              "journal finishes it)" for p in kept]
+    return notes
+
+
+def _age(entry: os.DirEntry, now: float) -> float:
+    try:
+        return now - entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

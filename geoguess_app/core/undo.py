@@ -1,0 +1,324 @@
+"""Undo: put photos back as they were before GeoGuess wrote into them.
+
+For each write, the journal holds the SHA-256 of the file before and after, and a delta that
+rebuilds the original from the written file (see bytedelta). For each photo, newest write first:
+
+- **Unchanged since** (its bytes are what GeoGuess wrote): the original is rebuilt, checked
+  against its SHA-256 and put back through the same staged write as a geotag write (owner, group,
+  mode and extended attributes kept, its modification time as before the write): byte-identical.
+- **Already as before** (its bytes are the original's): nothing to do; a write that a crash
+  stopped before the rename, or one undone already.
+- **Changed since by another program, GeoGuess's position still in it**: every tag GeoGuess set or
+  added is removed, every tag it replaced or removed is put back, and the result is checked tag by
+  tag against the photo as it was before GeoGuess's write, with the other program's changes kept:
+  tag-identical. A photo that had no EXIF before has none after (its EXIF block goes).
+- **Its position changed since** (edited by hand or by another tool): refused, with the reason.
+
+Undo is scoped by photo, by folder, by run (each ``tag --write`` run, and each write from the
+window, has an id) or the last run; ``list_runs`` shows what can be undone. A damaged journal
+record is reported with the photo it may concern, never skipped silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import bytedelta, fileattrs
+from .errors import GeoGuessError, WriteRefused
+from .geotag import (DERIVED, POINTER, exif_block_file, harm_text, is_geoguess_tagged, photo_format, read_metadata,
+                     write_new_version)
+from .journal import Contents, Journal, Run, WriteRecord
+from .names import display_path
+from .staged_write import StagedWrite, finish_interrupted, tidy_folders
+from .tagging import ERROR, REFUSED, TagOutcome
+
+RESTORED = "restored"
+EXIF_MARK = "File:ExifByteOrder"  # present exactly when a file has EXIF
+
+
+@dataclass
+class UndoScope:
+    """Which writes to undo: those of ``paths`` (photos, or folders and everything under them),
+    of one ``run``, of the ``last`` run, or ``everything``."""
+
+    paths: list[Path] = field(default_factory=list)
+    run: str | None = None
+    last: bool = False
+    everything: bool = False
+
+    def describe(self) -> str:
+        if self.everything:
+            return "every write in the journal"
+        if self.run:
+            return f"run {self.run}"
+        if self.last:
+            return "the last run"
+        return ", ".join(display_path(p) for p in self.paths)
+
+
+def _matcher(paths: list[Path]):
+    exact, folders = set(), []
+    for p in paths:
+        for name in {os.path.realpath(p), os.path.abspath(p)}:
+            exact.add(name)
+            if os.path.isdir(p):
+                folders.append(name.rstrip(os.sep) + os.sep)
+    return lambda name: name in exact or name.startswith(tuple(folders))
+
+
+def select(contents: Contents, scope: UndoScope) -> list[WriteRecord]:
+    """The undoable writes in scope, oldest first."""
+    writes = [w for w in contents.writes if w.undoable]
+    if scope.everything:
+        return writes
+    if scope.run or scope.last:
+        run = scope.run or last_run(contents)
+        return [w for w in writes if w.run == run]
+    match = _matcher(scope.paths)
+    return [w for w in writes if any(match(n) for n in w.names())]
+
+
+def last_run(contents: Contents) -> str | None:
+    for run in reversed(list(contents.runs.values())):
+        if run.undoable:
+            return run.id
+    return None
+
+
+def _damage_in_scope(contents: Contents, scope: UndoScope, run: str | None) -> list:
+    if scope.everything:
+        return contents.damaged
+    if scope.run or scope.last:
+        return [d for d in contents.damaged if not d.ids or any(i.startswith(f"{run}.") or i == run for i in d.ids)]
+    match = _matcher(scope.paths)
+    return [d for d in contents.damaged if not d.paths or any(match(p) for p in d.paths)]
+
+
+def undo(journal: Journal, scope: UndoScope, notices: list[str] | None = None) -> Iterator[TagOutcome]:
+    """Restore the photos in scope, newest write first; one outcome per write (and one error per
+    damaged journal record that may concern them). What else was done (an interrupted write
+    finished, temporary files of a killed run removed) is added to ``notices``."""
+    notes = finish_interrupted(journal)
+    contents = journal.read()
+    run = scope.run or (last_run(contents) if scope.last else None)
+    selected = select(contents, scope)
+    notes += tidy_folders({Path(w.path).parent for w in selected})
+    if notices is not None:
+        notices += notes
+    for damage in _damage_in_scope(contents, scope, run):
+        where = damage.paths[0] if damage.paths else f"(journal line {damage.line})"
+        yield TagOutcome(where, ERROR, damage.describe() + ": check that photo by hand "
+                                                           "(exiftool -XMP-geoguess:all -GPS:all PHOTO)")
+    for record in reversed(selected):
+        yield restore(journal, record)
+
+
+def restore(journal: Journal, record: WriteRecord) -> TagOutcome:
+    path = Path(record.path)
+    shown = record.given or record.path
+    try:
+        if not path.exists():
+            raise WriteRefused("it no longer exists")
+        message = _restore(journal, record, path)
+        try:
+            journal.mark("undone", record.id)
+        except OSError as e:
+            message += f" (the journal could not record it: {fileattrs.explain(e, journal.path)})"
+        return TagOutcome(shown, RESTORED, message)
+    except GeoGuessError as e:
+        return TagOutcome(shown, REFUSED, str(e))
+    except OSError as e:
+        return TagOutcome(shown, ERROR, f"cannot restore it: {fileattrs.explain(e, path)}")
+
+
+def _restore(journal: Journal, record: WriteRecord, path: Path) -> str:
+    after = record.after.get("sha256")
+    before = (record.before or {}).get("sha256")
+    current = path.read_bytes()
+    digest = bytedelta.sha256(current)
+    if record.before is None and digest == after:  # a sidecar GeoGuess created, untouched since
+        _remove(path)
+        return "sidecar removed (GeoGuess had created it)"
+    if before and digest == before:
+        return "nothing to undo: it is already as it was before GeoGuess's write"
+    if digest == after and record.delta:
+        original = bytedelta.apply(current, base64.b64decode(record.delta))
+        if bytedelta.sha256(original) != before:
+            raise WriteRefused("its journal record does not rebuild the original (the record is damaged)")
+        _put_back(journal, record, path, original)
+        return "byte-identical to before GeoGuess's write"
+    return _restore_tags(journal, record, path)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError as e:
+        raise WriteRefused(fileattrs.explain(e, path)) from None
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _put_back(journal: Journal, record: WriteRecord, path: Path, original: bytes) -> None:
+    with StagedWrite(path, hardlinks="in-place") as stage:
+        with open(stage.tmp, "xb") as f:
+            f.write(original)
+        assert stage.attrs is not None
+        mtime = (record.before or {}).get("mtime_ns", stage.attrs.mtime_ns)
+        stage.attrs = dataclasses.replace(stage.attrs, mtime_ns=mtime)
+        restore_record = None
+        if stage.in_place:  # kept until the copy is complete: see staged_write.finish_interrupted
+            restore_record = {"type": "restore", "of": record.id, "path": str(stage.target),
+                              "sha256": bytedelta.sha256(original)}
+        stage.commit(journal, restore_record, keep_mtime=True)
+
+
+def _position_keys(record: WriteRecord) -> tuple[str, str]:
+    if record.kind == "sidecar":
+        return "XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude"
+    return "GPS:GPSLatitude", "GPS:GPSLongitude"
+
+
+def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
+    """The file changed since GeoGuess wrote it: undo GeoGuess's tags and keep the rest."""
+    current = read_metadata(path)
+    wrote = record.tags.get("set", {})
+    for key in _position_keys(record):
+        now, value = current.get(key), wrote.get(key)
+        if value is None or not isinstance(now, (int, float)) or abs(now - float(value)) > 1e-7:
+            shown = f"{current.get('Composite:GPSLatitude', now)}, {current.get('Composite:GPSLongitude', '')}"
+            raise WriteRefused(f"its GPS position changed since GeoGuess wrote it (now {shown.strip(', ')}); "
+                               "left as it is")
+    if not is_geoguess_tagged(current):
+        raise WriteRefused("GeoGuess's provenance record is no longer in it; left as it is")
+    before = record.tags.get("before", {})
+    added = list(record.tags.get("added", []))
+    ours = set(wrote) | set(added)
+    if record.kind == "sidecar" and record.before is None:
+        if all(k in ours for k in current if _real(k)):
+            _remove(path)
+            return "sidecar removed (GeoGuess had created it; the changes made to it since were GeoGuess's own)"
+        return _rewrite(journal, record, path, current, {k: None for k in wrote if k in current}, {}, [])
+    gps_since = [k for k in current if k.startswith("GPS:") and k not in ours and before.get(k) is None]
+    if gps_since:
+        raise WriteRefused(f"GPS tags were added since GeoGuess wrote it ({', '.join(gps_since[:3])}); left as it is")
+    exif_block = record.tags.get("exif")
+    extra: list[str] = []
+    if exif_block:  # EXIF tags were replaced: the original EXIF block goes back whole
+        values = {}
+        extra.append("-EXIF<=")  # completed with the block's file in _rewrite
+    elif EXIF_MARK in added:  # no EXIF before: none after
+        values = {}
+        extra.append("-EXIF:all=")
+    else:
+        values = {k: None for k in current if k.startswith("GPS:")}
+    values.update({k: None for k in ours if k in current and not k.startswith(EXIF_GROUPS)})
+    values.update({k: _value(v) for k, v in before.items() if v is not None and not k.startswith(EXIF_GROUPS)})
+    xmp = [k for k in current if k.startswith("XMP-") and _real(k)]
+    if xmp and all(k in ours for k in xmp) and not any(k.startswith("XMP-") and v is not None
+                                                      for k, v in before.items()):
+        extra.append("-XMP:all=")  # no XMP before: none after
+    expected = {k: v for k, v in current.items() if _real(k) and k not in ours}
+    expected.update({k: v for k, v in before.items() if v is not None})
+    return _rewrite(journal, record, path, current, values, expected, extra)
+
+
+EXIF_GROUPS = ("GPS:", "IFD0:", "IFD1:", "ExifIFD:", "InteropIFD:", "File:ExifByteOrder")
+
+
+def _rewrite(journal: Journal, record: WriteRecord, path: Path, current: dict, values: dict, expected: dict,
+             extra: list[str]) -> str:
+    """Write ``values`` (and the ``extra`` ExifTool arguments) and check the result tag by tag
+    against ``expected`` (when given) before it replaces the photo."""
+
+    def check(written: dict) -> None:
+        problems = differences(expected, written) if expected else []
+        new_warnings = set(_as_list(written.get("ExifTool:Warning"))) - set(_as_list(current.get("ExifTool:Warning")))
+        problems += [f"ExifTool would warn: {w}" for w in sorted(new_warnings)]
+        if problems:
+            raise WriteRefused(harm_text(problems, "its tags") + " (compared with the photo before GeoGuess's "
+                               "write, with the changes made since)")
+
+    fmt = None if record.kind == "sidecar" else photo_format(path)
+    with tempfile.TemporaryDirectory(prefix="geoguess-undo-") as scratch:
+        if "-EXIF<=" in extra:
+            block = exif_block_file(record.tags["exif"], Path(scratch))
+            extra = [f"-EXIF<={block}" if a == "-EXIF<=" else a for a in extra]
+        with StagedWrite(path, hardlinks="in-place") as stage:
+            write_new_version(stage, fmt, values, clear=extra, original=current, check=check,
+                              compare_others=not expected)
+            stage.commit(journal, None, keep_mtime=True)
+    if record.delta is None and record.before == {}:
+        return ("tags GeoGuess recorded restored (a record of GeoGuess 0.1: tags its write added besides, "
+                "such as basic EXIF tags, stay)")
+    return "every tag as before GeoGuess's write; the changes made since by another program were kept"
+
+
+def _as_list(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def _real(key: str) -> bool:
+    return not key.startswith(DERIVED) and not POINTER.search(key)
+
+
+def _value(value) -> str | list:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, dict):
+        raise WriteRefused("a structured tag it replaced cannot be put back by tags")
+    return str(value)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b or str(a) == str(b)
+
+
+def differences(expected: dict, got: dict) -> list[str]:
+    """How ``got`` differs from ``expected``, tag by tag (derived values and pointers aside)."""
+    problems = []
+    for key, value in expected.items():
+        if not _real(key):
+            continue
+        if key not in got:
+            problems.append(f"{key} would be lost")
+        elif not _same(got[key], value):
+            problems.append(f"{key} would be {got[key]!r}, not {value!r}")
+    problems += [f"{key} would remain" for key in got if _real(key) and key not in expected]
+    return problems
+
+
+@dataclass
+class RunSummary:
+    run: Run
+    undoable: int
+    written: int
+    folders: list[str]
+
+
+def list_runs(journal: Journal) -> tuple[list[RunSummary], list]:
+    """Every run that wrote something, oldest first, and the damaged journal lines."""
+    contents = journal.read()
+    summaries = []
+    for run in contents.runs.values():
+        written = [w for w in run.writes if w.state != "aborted"]
+        if not written:
+            continue
+        folders = sorted({os.path.dirname(w.given or w.path) for w in written})
+        summaries.append(RunSummary(run, len(run.undoable), len(written), folders))
+    return summaries, contents.damaged
