@@ -425,3 +425,40 @@ def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, photo_to_wri
     tags = read_metadata(photo)
     assert tags["Composite:GPSLatitude"] == pytest.approx(46.5197, abs=1e-6)
     assert tags["XMP-geoguess:Adjusted"] in (True, 1, "True")
+
+
+def test_an_unverified_model_is_shown_as_such(qtbot, tiny_model_dir, tmp_path):
+    import shutil
+
+    from geoguess_app.core.modelfiles import MODEL_FILES
+
+    folder = tmp_path / "claims-to-be-real"
+    folder.mkdir()
+    for name in MODEL_FILES:  # no untrained marker, files not the published ones
+        shutil.copy(tiny_model_dir / name, folder)
+    w = MainWindow(folder, device="cpu", online_tiles=False, ask_for_model=False)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.modelReady, timeout=WAIT):
+        w.show()
+    assert w.untrained_label.isVisible() and w.untrained_label.text() == "UNVERIFIED"
+    assert w.banner.isVisible() and "UNVERIFIED MODEL" in w.banner.text() and str(folder) in w.banner.text()
+    assert "unverified" in w.model_label.text()
+    w.close()
+
+
+def test_a_photo_with_two_names_is_written_as_the_person_chooses(qtbot, window, photo_to_write, monkeypatch):
+    import os
+
+    from geoguess_app.core.geotag import read_metadata
+
+    photo, result = photo_to_write
+    other = photo.with_name("same-photo-elsewhere.jpg")
+    os.link(photo, other)
+    asked = []
+    monkeypatch.setattr(window, "choose", lambda title, text, choices: asked.append(choices) or "in-place")
+    with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+        window.guesses.write_button.click()
+    assert written.args[1].startswith("written"), written.args[1]
+    assert [key for key, _ in asked[0]] == ["in-place", "split"]
+    assert read_metadata(other)["XMP-geoguess:Predicted"] in (True, 1, "True")  # both names see it
+    assert os.stat(photo).st_ino == os.stat(other).st_ino

@@ -325,7 +325,11 @@ class PhotoWriter:
         record = None
         write_id = None
         if self.journal is not None:
-            write_id = self._next_id()
+            try:
+                write_id = self._next_id()
+            except OSError as e:
+                raise GeotagRefused(f"the undo journal {self.journal.path} cannot be written: "
+                                    f"{fileattrs.explain(e, self.journal.path)}") from None
             record = stage.record(self.run, write_id, kind, tags).as_dict()
         stage.commit(self.journal, record, keep_mtime=keep_mtime, abort_id=write_id)
         if self.journal is not None and write_id is not None:
@@ -407,13 +411,15 @@ def exif_block_file(encoded: str, folder: Path) -> Path:
 def _make_backup(path: Path) -> Path:
     target = path.with_name(path.name + ".geoguess-backup")
     n = 1
-    while target.exists():  # never overwrite an earlier backup: it may be the only original
-        target = path.with_name(f"{path.name}.geoguess-backup-{n}")
-        n += 1
     try:
+        while target.exists():  # never overwrite an earlier backup: it may be the only original
+            target = path.with_name(f"{path.name}.geoguess-backup-{n}")
+            n += 1
         shutil.copy2(path, target)
     except OSError as e:
-        if target.exists():
-            target.unlink()
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:
+            pass
         raise GeotagRefused(f"its backup cannot be made: {fileattrs.explain(e, target)}") from None
     return target

@@ -38,6 +38,7 @@ import platformdirs
 _CRC = re.compile(rb', "crc32": "([0-9a-f]{8})"}$')
 _START = b'{"type": "'
 _PATH = re.compile(r'"(?:path|given)": "((?:[^"\\]|\\.)*)"')
+_ANY_PATH = re.compile(r'"(/(?:[^"\\]|\\.)*)"')  # when the key itself is damaged: absolute paths
 _ID = re.compile(r'"(?:id|of)": "([0-9a-z.-]+)"')
 LEGACY_SIDECAR = "GeoGuess:SidecarCreated"  # GeoGuess 0.x marked a sidecar it created so
 
@@ -283,7 +284,7 @@ def _apply(record: dict, runs: dict[str, Run], writes: dict[str, WriteRecord], r
 def _damage(number: int, piece: bytes) -> Damage:
     text = piece.decode("utf-8", "replace")
     paths = []
-    for m in _PATH.finditer(text):
+    for m in list(_PATH.finditer(text)) or [m for m in _ANY_PATH.finditer(text) if "/.geoguess-" not in m.group(1)]:
         try:
             paths.append(json.loads(f'"{m.group(1)}"'))
         except ValueError:

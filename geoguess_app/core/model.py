@@ -51,7 +51,7 @@ class ModelInfo:
     def warning(self) -> str | None:
         """What a person must be told about this model before trusting its answers, or None."""
         if self.untrained:
-            return f"{self.name}: predictions mean nothing"
+            return self.name  # it says that its predictions mean nothing
         if not self.verified:
             return f"the model in {self.folder} is {UNVERIFIED_NOTE}"
         return None

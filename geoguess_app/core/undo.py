@@ -36,7 +36,7 @@ from .geotag import (DERIVED, POINTER, exif_block_file, harm_text, is_geoguess_t
 from .journal import Contents, Journal, Run, WriteRecord
 from .names import display_path
 from .staged_write import StagedWrite, finish_interrupted, tidy_folders
-from .tagging import ERROR, REFUSED, TagOutcome
+from .tagging import ERROR, NAMESPACE_BYTES, REFUSED, TagOutcome
 
 RESTORED = "restored"
 EXIF_MARK = "File:ExifByteOrder"  # present exactly when a file has EXIF
@@ -104,19 +104,44 @@ def undo(journal: Journal, scope: UndoScope, notices: list[str] | None = None) -
     """Restore the photos in scope, newest write first; one outcome per write (and one error per
     damaged journal record that may concern them). What else was done (an interrupted write
     finished, temporary files of a killed run removed) is added to ``notices``."""
-    notes = finish_interrupted(journal)
+    notes = notices if notices is not None else []
+    notes += finish_interrupted(journal)
     contents = journal.read()
     run = scope.run or (last_run(contents) if scope.last else None)
     selected = select(contents, scope)
     notes += tidy_folders({Path(w.path).parent for w in selected})
-    if notices is not None:
-        notices += notes
     for damage in _damage_in_scope(contents, scope, run):
+        harmless = _harmless(damage, contents)
+        if harmless:
+            notes.append(f"{damage.describe()}; {harmless}")
+            continue
         where = damage.paths[0] if damage.paths else f"(journal line {damage.line})"
         yield TagOutcome(where, ERROR, damage.describe() + ": check that photo by hand "
                                                            "(exiftool -XMP-geoguess:all -GPS:all PHOTO)")
     for record in reversed(selected):
         yield restore(journal, record)
+
+
+def _harmless(damage, contents: Contents) -> str | None:
+    """Why a damaged journal line loses nothing, or None. A record is written before its photo is
+    replaced, so a line torn by a crash was about a photo still as it was; a mark (done, undone)
+    is recovered from the photo's bytes."""
+    writes = {w.id: w for w in contents.writes}
+    if damage.ids and all(i in writes for i in damage.ids):
+        return "it marked a write whose record is intact (nothing lost)"
+    if not damage.paths:
+        return None
+    handled = {n for w in contents.writes if w.undoable for n in w.names()}
+    for name in damage.paths:
+        if name in handled:
+            continue
+        try:
+            with open(name, "rb") as f:
+                if NAMESPACE_BYTES in f.read():
+                    return None  # GeoGuess's provenance is in it, and no readable record says how to undo it
+        except OSError:
+            continue
+    return "the photos it names hold nothing of GeoGuess's, or have a readable record (nothing lost)"
 
 
 def restore(journal: Journal, record: WriteRecord) -> TagOutcome:
@@ -202,6 +227,8 @@ def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
         raise WriteRefused("GeoGuess's provenance record is no longer in it; left as it is")
     before = record.tags.get("before", {})
     added = list(record.tags.get("added", []))
+    if record.before == {}:  # GeoGuess 0.1 did not record what its write added; its XMP toolkit name at most
+        added += [k for k in ("XMP-x:XMPToolkit",) if str(current.get(k, "")).startswith("Image::ExifTool")]
     ours = set(wrote) | set(added)
     if record.kind == "sidecar" and record.before is None:
         if all(k in ours for k in current if _real(k)):
@@ -212,17 +239,18 @@ def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
     if gps_since:
         raise WriteRefused(f"GPS tags were added since GeoGuess wrote it ({', '.join(gps_since[:3])}); left as it is")
     exif_block = record.tags.get("exif")
+    whole_exif = bool(exif_block) or EXIF_MARK in added  # the EXIF goes back as a block, or goes
     extra: list[str] = []
+    values: dict = {}
     if exif_block:  # EXIF tags were replaced: the original EXIF block goes back whole
-        values = {}
         extra.append("-EXIF<=")  # completed with the block's file in _rewrite
     elif EXIF_MARK in added:  # no EXIF before: none after
-        values = {}
         extra.append("-EXIF:all=")
     else:
         values = {k: None for k in current if k.startswith("GPS:")}
-    values.update({k: None for k in ours if k in current and not k.startswith(EXIF_GROUPS)})
-    values.update({k: _value(v) for k, v in before.items() if v is not None and not k.startswith(EXIF_GROUPS)})
+    values.update({k: None for k in ours if k in current and not (whole_exif and k.startswith(EXIF_GROUPS))})
+    values.update({k: _value(v) for k, v in before.items()
+                   if v is not None and not (whole_exif and k.startswith(EXIF_GROUPS))})
     xmp = [k for k in current if k.startswith("XMP-") and _real(k)]
     if xmp and all(k in ours for k in xmp) and not any(k.startswith("XMP-") and v is not None
                                                       for k, v in before.items()):

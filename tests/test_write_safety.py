@@ -1,0 +1,341 @@
+"""What the file system holds is kept, and what it refuses is refused plainly, with nothing lost.
+
+Owner, group, mode, extended attributes and times survive a write and its undo; hard links are
+refused unless asked (then written in place or split); a symbolic link stays a link; read-only,
+immutable, read-only-file-system and full-disk cases are refused with their real cause and leave
+the photo byte-identical; temporary files of a killed run are removed by the next one; ExifTool
+never outlives GeoGuess; Ctrl+C twice stops the queue and every photo written is reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import copy_photo, unavailable
+
+from geoguess_app.core.geotag import GeoTag, GeotagRefused, PhotoWriter, read_metadata, write_gps
+from geoguess_app.core.journal import Journal
+from geoguess_app.core.undo import UndoScope, undo
+
+GEOGUESS = Path(sys.executable).parent / "geoguess"
+TAG = GeoTag(lat=-33.8567844, lon=151.2131083, accuracy_m=1234.5, model="safety test", untrained=True,
+             token="6b12ae3", probability=0.25, rank=1)
+D90 = "metadata-extractor-images/jpg/Nikon D90.jpg"  # 3.2 MB, no GPS position
+
+
+def is_tagged(path: Path) -> bool:
+    return read_metadata(path).get("XMP-geoguess:Predicted") in (True, "True")
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if ".geoguess-" in p.name]
+
+
+@pytest.fixture
+def photo(corpus_dir, tmp_path, exiftool_cli) -> Path:
+    return copy_photo(corpus_dir / D90, tmp_path / "photo.jpg")
+
+
+def test_owner_group_mode_extended_attributes_and_times_are_kept(photo, tmp_path):
+    if os.geteuid() != 0:
+        unavailable("giving a file to another owner needs root")
+    os.chown(photo, 1234, 5678)
+    os.chmod(photo, 0o640)
+    os.setxattr(photo, "user.rating", b"5 stars")
+    os.setxattr(photo, "user.album", "Côte d'Azur".encode())
+    os.utime(photo, ns=(1_600_000_000_123_456_789, 1_500_000_000_987_654_321))
+    original, st = photo.read_bytes(), os.stat(photo)
+    xattrs = {n: os.getxattr(photo, n) for n in os.listxattr(photo)}
+    journal = Journal(tmp_path / "j.jsonl")
+    write_gps(photo, TAG, journal=journal)
+
+    def same_as_before():
+        now = os.stat(photo)
+        assert (now.st_uid, now.st_gid, now.st_mode, now.st_mtime_ns) == (st.st_uid, st.st_gid, st.st_mode,
+                                                                         st.st_mtime_ns)
+        assert {n: os.getxattr(photo, n) for n in os.listxattr(photo)} == xattrs
+
+    assert is_tagged(photo) and photo.read_bytes() != original
+    same_as_before()
+    assert [o.status for o in undo(journal, UndoScope(paths=[photo]))] == ["restored"]
+    assert photo.read_bytes() == original
+    same_as_before()
+
+
+def test_a_hard_link_is_refused_unless_asked_then_written_in_place_or_split(photo, tmp_path):
+    other = tmp_path / "same-photo-in-another-album.jpg"
+    os.link(photo, other)
+    original = photo.read_bytes()
+    with pytest.raises(GeotagRefused, match=r"2 hard links.*--hardlinks in-place.*--hardlinks split"):
+        write_gps(photo, TAG)
+    assert photo.read_bytes() == original
+
+    journal = Journal(tmp_path / "j.jsonl")
+    write_gps(photo, TAG, journal=journal, hardlinks="in-place")
+    assert os.stat(photo).st_ino == os.stat(other).st_ino and os.stat(photo).st_nlink == 2
+    assert is_tagged(other)  # every name sees the position
+    assert leftovers(tmp_path) == []
+    assert [o.status for o in undo(journal, UndoScope(paths=[photo]))] == ["restored"]
+    assert other.read_bytes() == original and os.stat(photo).st_ino == os.stat(other).st_ino
+
+    write_gps(photo, TAG, journal=journal, hardlinks="split")
+    assert os.stat(photo).st_ino != os.stat(other).st_ino  # only this name got a new file
+    assert is_tagged(photo) and other.read_bytes() == original
+    assert [o.status for o in undo(journal, UndoScope(paths=[photo]))] == ["restored"]
+    assert photo.read_bytes() == original
+
+
+def test_an_interrupted_in_place_write_is_finished_by_the_next_run(photo, tmp_path, monkeypatch):
+    from geoguess_app.core import staged_write
+
+    other = tmp_path / "other-name.jpg"
+    os.link(photo, other)
+    original = photo.read_bytes()
+    journal = Journal(tmp_path / "j.jsonl")
+    real = staged_write.copy_over
+    calls = []
+
+    def fail_twice(target, data):  # the copy and the attempt to put the original back both fail
+        calls.append(1)
+        if len(calls) <= 2:
+            with open(target, "r+b") as f:
+                f.write(data[: len(data) // 2])  # half written: torn
+            raise OSError(28, "No space left on device")
+        return real(target, data)
+
+    monkeypatch.setattr(staged_write, "copy_over", fail_twice)
+    with pytest.raises(GeotagRefused, match="next GeoGuess run with this journal finishes it"):
+        write_gps(photo, TAG, journal=journal, hardlinks="in-place")
+    monkeypatch.undo()
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith(".geoguess-inplace-")]
+    assert len(kept) == 1  # the verified new version
+    staged_write_notes = staged_write.finish_interrupted(journal)
+    assert any("finished the in-place write" in n for n in staged_write_notes)
+    assert is_tagged(other) and leftovers(tmp_path) == []
+    assert [o.status for o in undo(journal, UndoScope(paths=[photo]))] == ["restored"]
+    assert other.read_bytes() == original
+
+
+def test_a_symbolic_link_stays_a_link_and_its_target_is_tagged(photo, tmp_path):
+    album = tmp_path / "album"
+    album.mkdir()
+    link = album / "link.jpg"
+    link.symlink_to(photo)
+    original = photo.read_bytes()
+    journal = Journal(tmp_path / "j.jsonl")
+    assert write_gps(link, TAG, journal=journal) == photo
+    assert link.is_symlink() and os.readlink(link) == str(photo) and is_tagged(photo)
+    record = journal.read().writes[0]
+    assert (record.path, record.given) == (str(photo), str(link))  # both recorded
+    assert [o.status for o in undo(journal, UndoScope(paths=[link]))] == ["restored"]  # undo by the link's name
+    assert link.is_symlink() and photo.read_bytes() == original
+
+
+def chattr(flag: str, path: Path) -> None:
+    if shutil.which("chattr") is None or subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode:
+        unavailable(f"chattr {flag} is not possible here (needs root and e2fsprogs)")
+
+
+def test_read_only_and_immutable_photos_are_refused_with_the_reason(photo, tmp_path):
+    original = photo.read_bytes()
+    photo.chmod(0o444)
+    with pytest.raises(GeotagRefused, match="read-only .*chmod u\\+w"):
+        write_gps(photo, TAG)
+    photo.chmod(0o644)
+    chattr("+i", photo)
+    try:
+        with pytest.raises(GeotagRefused, match=r"immutable \(chattr \+i\)"):
+            write_gps(photo, TAG)
+    finally:
+        chattr("-i", photo)
+    assert photo.read_bytes() == original and leftovers(tmp_path) == []
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str):
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                      capture_output=True).returncode:
+        unavailable("cannot mount a tmpfs here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_read_only_file_system(corpus_dir, tmp_path, exiftool_cli):
+    with tmpfs(tmp_path / "ro", "20M") as folder:
+        photo = copy_photo(corpus_dir / D90, folder / "photo.jpg")
+        original = photo.read_bytes()
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        with pytest.raises(GeotagRefused, match="read-only file system"):
+            write_gps(photo, TAG)
+        assert photo.read_bytes() == original
+
+
+def test_a_full_disk_is_named_and_loses_nothing(corpus_dir, tmp_path, exiftool_cli, monkeypatch):
+    from geoguess_app.core import fileattrs, staged_write
+
+    with tmpfs(tmp_path / "small", "4M") as folder:  # room for the photo (3.2 MB), not for its new copy
+        photo = copy_photo(corpus_dir / D90, folder / "photo.jpg")
+        original = photo.read_bytes()
+        journal = Journal(tmp_path / "j.jsonl")
+        with pytest.raises(GeotagRefused, match=r"the disk is full \(\d[\d,]* bytes free\)"):
+            write_gps(photo, TAG, journal=journal)  # seen before ExifTool starts
+        # As if the space went while ExifTool was writing: its "Error writing output file" is not
+        # the reason given, the full disk is.
+        optimistic = type(fileattrs)("optimistic")
+        optimistic.__dict__.update(vars(fileattrs), disk_full=lambda folder, needed: False)
+        monkeypatch.setattr(staged_write, "fileattrs", optimistic)
+        with pytest.raises(GeotagRefused, match="the disk is full"):
+            write_gps(photo, TAG, journal=journal)
+        monkeypatch.undo()
+        assert photo.read_bytes() == original and leftovers(folder) == []
+        assert journal.read().writes == []
+
+    with tmpfs(tmp_path / "journal-disk", "64k") as jfolder:  # the photo fits; the undo journal does not
+        photo = copy_photo(corpus_dir / D90, tmp_path / "photo2.jpg")
+        original = photo.read_bytes()
+        (jfolder / "filler").write_bytes(b"\0" * (60 << 10))
+        with contextlib.suppress(OSError):
+            (jfolder / "filler2").write_bytes(b"\0" * (8 << 10))
+        with pytest.raises(GeotagRefused, match="undo journal .* cannot be written: the disk is full"):
+            write_gps(photo, TAG, journal=Journal(jfolder / "j.jsonl"))
+        assert photo.read_bytes() == original and leftovers(tmp_path) == []
+
+
+def test_temporary_files_of_a_killed_run_are_removed_and_reported(photo, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".geoguess-tmp-{dead.pid}-0123456789ab.jpg"
+    old_style = tmp_path / ".photo.1a2b3c4d.geoguess-tmp.jpg"  # GeoGuess 0.1's naming
+    live = tmp_path / f".geoguess-tmp-{os.getppid()}-0123456789ab.jpg"  # a running GeoGuess's
+    for p in (stale, old_style, live):
+        p.write_bytes(b"partial")
+    os.utime(old_style, (time.time() - 7200,) * 2)
+    writer = PhotoWriter(Journal(tmp_path / "j.jsonl"))
+    writer.write_gps(photo, TAG)
+    assert not stale.exists() and not old_style.exists() and live.exists()
+    said = "\n".join(writer.notices)
+    assert str(stale) in said and str(old_style) in said and "interrupted" in said
+
+
+CHILD = r"""
+import sys, time
+from pathlib import Path
+from geoguess_app.core.exiftool import shared_exiftool
+tool = shared_exiftool()
+tool.read(Path(sys.argv[1]))
+print(tool.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_exiftool_never_outlives_geoguess(photo):
+    with subprocess.Popen([sys.executable, "-c", CHILD, str(photo)], stdout=subprocess.PIPE, text=True) as child:
+        pid = int(child.stdout.readline())
+        os.kill(pid, 0)  # running
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid), "ExifTool was left running after GeoGuess was killed"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie is gone, waiting to be reaped
+    except FileNotFoundError:
+        return False
+
+
+def test_ctrl_c_twice_stops_the_queue_and_reports_every_photo_written(corpus_dir, tiny_model_dir, tmp_path,
+                                                                      exiftool_cli):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        copy_photo(corpus_dir / D90, folder / f"{i:02d}.jpg")
+    journal = tmp_path / "j.jsonl"
+    proc = subprocess.Popen([str(GEOGUESS), "tag", "--write", "--journal", str(journal), "--model-dir",
+                             str(tiny_model_dir), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not journal.exists() or journal.read_text().count('"type": "done"') < 2):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "stopping now" in err
+    reported = set(re.findall(r"written  .*/(\d\d\.jpg):", out))
+    tagged = {p.name for p in folder.iterdir() if b"geoguess.invalid/ns/1.0/" in p.read_bytes()}
+    assert reported == tagged and 2 <= len(tagged) < 40, (sorted(reported), sorted(tagged))
+    done = Journal(journal).read().writes
+    assert {Path(w.path).name for w in done if w.state == "done"} == tagged
+    assert leftovers(folder) == []
+    summary = re.search(r"(\d+) written", err)
+    assert summary and int(summary.group(1)) == len(tagged)
+
+
+def test_undo_refuses_a_photo_whose_position_was_edited_since(photo, tmp_path, exiftool_cli):
+    journal = Journal(tmp_path / "j.jsonl")
+    write_gps(photo, TAG, journal=journal)
+    subprocess.run([exiftool_cli, "-q", "-overwrite_original", "-GPSLatitude=10.5", "-GPSLatitudeRef=N",
+                    str(photo)], check=True)
+    edited = photo.read_bytes()
+    outcomes = list(undo(journal, UndoScope(paths=[photo])))
+    assert [o.status for o in outcomes] == ["refused"]
+    assert "its GPS position changed since GeoGuess wrote it (now 10.5" in outcomes[0].message
+    assert photo.read_bytes() == edited  # the person's own position stays
+
+
+def test_a_name_too_long_for_the_backup_is_refused_with_that_reason(corpus_dir, tmp_path, exiftool_cli):
+    photo = copy_photo(corpus_dir / D90, tmp_path / ("n" * 246 + ".jpg"))  # 250 bytes: fine to write
+    original = photo.read_bytes()
+    with pytest.raises(GeotagRefused, match="its backup cannot be made: the file name is too long"):
+        write_gps(photo, TAG, backup=True)  # NAME.geoguess-backup would be 266 bytes
+    assert photo.read_bytes() == original and leftovers(tmp_path) == []
+    write_gps(photo, TAG)
+    assert is_tagged(photo)
+
+
+WRITE_AS_ANOTHER_USER = r"""
+import sys
+from geoguess_app.core.geotag import GeoTag, GeotagRefused, write_gps
+tag = GeoTag(lat=1.0, lon=2.0, accuracy_m=1.0, model="m", untrained=True, token="1", probability=0.5, rank=1)
+try:
+    write_gps(sys.argv[1], tag)
+except GeotagRefused as e:
+    print(e)
+"""
+
+
+def test_no_permission_is_named(corpus_dir, exiftool_cli):
+    import tempfile
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        unavailable("running as another user needs root and setpriv")
+    folder = Path(tempfile.mkdtemp(prefix="geoguess-perm-"))
+    try:
+        folder.chmod(0o755)  # others may read it, not create files in it
+        photo = copy_photo(corpus_dir / D90, folder / "root's.jpg")
+        original = photo.read_bytes()
+        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                              WRITE_AS_ANOTHER_USER, str(photo)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "HOME": str(folder), "XDG_CACHE_HOME": str(folder)})
+        assert "no permission" in out.stdout and "belongs to user 0" in out.stdout, out.stdout + out.stderr
+        assert photo.read_bytes() == original
+    finally:
+        shutil.rmtree(folder)
