@@ -295,15 +295,17 @@ class PhotoWriter:
         self._started = False
         self._folders: set[Path] = set()
         self._lock = threading.Lock()
-        if journal is not None:
-            with _finished_lock:
-                key = str(journal.path.resolve())
-                if key not in _finished_journals:
-                    _finished_journals.add(key)
-                    self.notices += finish_interrupted(journal)
 
     def prepare_folders(self, paths) -> None:
-        """Remove temporary files a killed run left in the folders of ``paths`` (once each)."""
+        """Before the first write: finish in-place writes a killed run left half done (once per
+        journal and process); then remove temporary files a killed run left in the folders of
+        ``paths`` (once each)."""
+        if self.journal is not None:
+            with _finished_lock:
+                key = str(self.journal.path.resolve())
+                if key not in _finished_journals:
+                    _finished_journals.add(key)
+                    self.notices += finish_interrupted(self.journal)
         folders = set()
         for p in paths:
             folder = Path(p).resolve().parent

@@ -146,7 +146,7 @@ class BatchDialog(QDialog):
         self.map.show_points([
             {"name": Path(o.path).name, "lat": o.guess.lat, "lon": o.guess.lon, "place": o.guess.place,
              "probability": o.guess.probability, "accepted": self.accepted.get(o.path, False),
-             "untrained": o.untrained}
+             "untrained": o.untrained, "unverified": not o.untrained and o.verified is False}
             for o in self.outcomes.values() if o.guess is not None])
 
     # ----- review ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ def result_payload(result: PhotoResult) -> dict:
     return {
         "name": result.name,
         "untrained": result.model.untrained,
+        "unverified": not result.model.untrained and not result.model.verified,
         "guesses": [
             {"rank": g.rank, "probability": g.probability, "lat": g.lat, "lon": g.lon, "place": g.place,
              "token": g.token, "level": g.level, "cell_size_km": g.cell_size_km, "distance_km": g.distance_km,
@@ -107,7 +108,8 @@ class MapView(QWebEngineView):
         self._run("geoguess.clear()")
 
     def show_points(self, points: list[dict]) -> None:
-        """Many photos' best guesses: dicts with name, lat, lon, place, probability, accepted, untrained."""
+        """Many photos' best guesses: dicts with name, lat, lon, place, probability, accepted, untrained,
+        unverified."""
         self._run(f"geoguess.showMany({json.dumps(points)})")
 
     def select_rank(self, rank: int) -> None:

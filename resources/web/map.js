@@ -54,7 +54,7 @@
     }
     state.group = L.featureGroup().addTo(map);
     map.on("zoomend", declutter);
-    var banner = el("div", "gg-untrained", "UNTRAINED MODEL: these places are random");
+    var banner = el("div", "gg-untrained", "");  // what is wrong with the model, if anything
     banner.id = "gg-untrained";
     map.getContainer().appendChild(banner);
     if (typeof QWebChannel !== "undefined" && window.qt && qt.webChannelTransport) {
@@ -106,7 +106,7 @@
 
   function show(data) {
     clear();
-    document.getElementById("gg-untrained").style.display = data.untrained ? "block" : "none";
+    warn(data.untrained, data.unverified);
     var top = data.guesses.length ? data.guesses[0].probability : 1;
     data.guesses.forEach(function (g, i) {
       var color = COLORS[i % COLORS.length];
@@ -167,10 +167,19 @@
     });
   }
 
+  // The model's state over the map: UNTRAINED (red) or UNVERIFIED (amber), else nothing.
+  function warn(untrained, unverified) {
+    var banner = document.getElementById("gg-untrained");
+    banner.textContent = untrained ? "UNTRAINED MODEL: these places are random"
+      : "UNVERIFIED MODEL: not the published LocationNet files";
+    banner.style.background = untrained ? "#b00020" : "#a05a00";
+    banner.style.display = untrained || unverified ? "block" : "none";
+  }
+
   // Many photos at once (the batch dialog): each photo's best guess, sized by probability.
   function showMany(points) {
     clear();
-    document.getElementById("gg-untrained").style.display = points.some(function (p) { return p.untrained; }) ? "block" : "none";
+    warn(points.some(function (p) { return p.untrained; }), points.some(function (p) { return p.unverified; }));
     points.forEach(function (p, i) {
       var marker = L.circleMarker([p.lat, p.lon], {
         radius: 5 + 15 * Math.sqrt(p.probability), color: "#fff", weight: 1.5,
