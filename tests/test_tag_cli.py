@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_photo
+
+from geoguess_app.core.journal import Journal
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 
@@ -95,7 +98,8 @@ def test_min_probability_and_gpx_report(photos, tiny_model_dir, tmp_path):
     assert "<wpt " in (tmp_path / "r.gpx").read_text() and "UNTRAINED" in (tmp_path / "r.gpx").read_text()
 
 
-def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, tmp_path, exiftool_cli):
+def start_tagging(corpus_dir, tiny_model_dir, tmp_path, marks: str, count: int):
+    """``tag --write`` on 40 photos, returned once its journal holds ``count`` lines with ``marks``."""
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(40):
@@ -105,8 +109,13 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, 
                              str(tiny_model_dir), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     deadline = time.time() + 120
-    while time.time() < deadline and (not journal.exists() or journal.read_text().count("\n") < 3):
-        time.sleep(0.05)
+    while time.time() < deadline and (not journal.exists() or journal.read_text().count(marks) < count):
+        time.sleep(0.02)
+    return proc, folder, journal
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, tmp_path, exiftool_cli):
+    proc, folder, journal = start_tagging(corpus_dir, tiny_model_dir, tmp_path, "\n", 3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Run the same command again to continue" in err
@@ -115,3 +124,22 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, 
     rest = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, folder)
     assert rest.stdout.count("already geotagged by GeoGuess") == first
     assert rest.stdout.count("written") == 40 - first
+
+
+def test_ctrl_c_twice_stops_the_queue_and_reports_every_photo_written(corpus_dir, tiny_model_dir, tmp_path,
+                                                                      exiftool_cli):
+    proc, folder, journal = start_tagging(corpus_dir, tiny_model_dir, tmp_path, '"type": "done"', 2)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "stopping now" in err
+    reported = set(re.findall(r"written  .*/(\d\d\.jpg):", out))
+    tagged = {p.name for p in folder.iterdir() if b"geoguess.invalid/ns/1.0/" in p.read_bytes()}
+    assert reported == tagged and 2 <= len(tagged) < 40, (sorted(reported), sorted(tagged))
+    done = Journal(journal).read().writes
+    assert {Path(w.path).name for w in done if w.state == "done"} == tagged
+    assert [p.name for p in folder.iterdir() if ".geoguess-" in p.name] == []
+    summary = re.search(r"(\d+) written", err)
+    assert summary and int(summary.group(1)) == len(tagged)

@@ -4,14 +4,13 @@ Owner, group, mode, extended attributes and times survive a write and its undo; 
 refused unless asked (then written in place or split); a symbolic link stays a link; read-only,
 immutable, read-only-file-system and full-disk cases are refused with their real cause and leave
 the photo byte-identical; temporary files of a killed run are removed by the next one; ExifTool
-never outlives GeoGuess; Ctrl+C twice stops the queue and every photo written is reported.
+never outlives GeoGuess.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -258,35 +257,6 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"  # a zombie is gone, waiting to be reaped
     except FileNotFoundError:
         return False
-
-
-def test_ctrl_c_twice_stops_the_queue_and_reports_every_photo_written(corpus_dir, tiny_model_dir, tmp_path,
-                                                                      exiftool_cli):
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for i in range(40):
-        copy_photo(corpus_dir / D90, folder / f"{i:02d}.jpg")
-    journal = tmp_path / "j.jsonl"
-    proc = subprocess.Popen([str(GEOGUESS), "tag", "--write", "--journal", str(journal), "--model-dir",
-                             str(tiny_model_dir), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and (not journal.exists() or journal.read_text().count('"type": "done"') < 2):
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert "stopping now" in err
-    reported = set(re.findall(r"written  .*/(\d\d\.jpg):", out))
-    tagged = {p.name for p in folder.iterdir() if b"geoguess.invalid/ns/1.0/" in p.read_bytes()}
-    assert reported == tagged and 2 <= len(tagged) < 40, (sorted(reported), sorted(tagged))
-    done = Journal(journal).read().writes
-    assert {Path(w.path).name for w in done if w.state == "done"} == tagged
-    assert leftovers(folder) == []
-    summary = re.search(r"(\d+) written", err)
-    assert summary and int(summary.group(1)) == len(tagged)
 
 
 def test_undo_refuses_a_photo_whose_position_was_edited_since(photo, tmp_path, exiftool_cli):

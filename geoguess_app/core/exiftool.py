@@ -29,8 +29,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TypeVar
 
 from ..resources import resources_dir
 from .errors import GeoGuessError
@@ -39,6 +41,7 @@ INSTALL_HINT = ("GeoGuess writes metadata with ExifTool, which is not installed:
                 "(Debian/Ubuntu: apt install libimage-exiftool-perl; macOS: brew install exiftool), "
                 "or set GEOGUESS_EXIFTOOL to the exiftool program")
 ENV_EXIFTOOL = "GEOGUESS_EXIFTOOL"
+T = TypeVar("T")
 
 
 class ExifToolError(GeoGuessError):
@@ -90,16 +93,21 @@ class _Launcher:
         return future.result()
 
 
-_launcher: _Launcher | None = None
-_launcher_lock = threading.Lock()
+def _once(make: Callable[[], T]) -> Callable[[], T]:
+    """A function returning the one object ``make`` makes, made on first use (thread-safe)."""
+    lock = threading.Lock()
+    made: list[T] = []
+
+    def get() -> T:
+        with lock:
+            if not made:
+                made.append(make())
+            return made[0]
+
+    return get
 
 
-def launcher() -> _Launcher:
-    global _launcher
-    with _launcher_lock:
-        if _launcher is None:
-            _launcher = _Launcher()
-        return _launcher
+launcher = _once(_Launcher)
 
 
 ALIAS_PREFIX = "geoguess-exiftool-"
@@ -236,14 +244,11 @@ class ExifTool:
             self._proc = None
 
 
-_shared: ExifTool | None = None
-_shared_lock = threading.Lock()
+def _start_shared() -> ExifTool:
+    tool = ExifTool()
+    atexit.register(tool.close)
+    return tool
 
 
-def shared_exiftool() -> ExifTool:
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = ExifTool()
-            atexit.register(_shared.close)
-        return _shared
+#: The ExifTool process every read and write of GeoGuess goes through.
+shared_exiftool = _once(_start_shared)

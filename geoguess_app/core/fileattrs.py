@@ -132,6 +132,20 @@ def keep(attrs: FileAttrs, new: Path, keep_times: bool = True) -> None:
         raise KeepError(errno.EPERM, f"its {', '.join(lost)} could not be kept on the new version")
 
 
+def fsync_dir(folder: Path) -> None:
+    """Sync a folder, so that a rename or a new file in it survives a crash (best effort)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def explain(e: OSError, path: Path, needed: int = 0) -> str:
     """The plain cause of an OSError met while writing near ``path``."""
     folder = path.parent

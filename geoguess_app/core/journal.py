@@ -35,6 +35,8 @@ from pathlib import Path
 
 import platformdirs
 
+from .fileattrs import fsync_dir
+
 _CRC = re.compile(rb', "crc32": "([0-9a-f]{8})"}$')
 _START = b'{"type": "'
 _PATH = re.compile(r'"(?:path|given)": "((?:[^"\\]|\\.)*)"')
@@ -186,7 +188,7 @@ class Journal:
             finally:
                 os.close(fd)  # also releases the lock
             if created and durable:
-                _fsync_dir(self.path.parent)
+                fsync_dir(self.path.parent)
 
     def start_run(self, run: str, command: str) -> None:
         self.append({"type": "run", "run": run, "time": now_text(), "command": command, "cwd": _cwd()})
@@ -298,15 +300,3 @@ def _cwd() -> str:
     except OSError:
         return ""
 
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from . import bytedelta, fileattrs
 from .errors import WriteRefused
-from .fileattrs import FileAttrs
+from .fileattrs import FileAttrs, fsync_dir
 from .journal import Journal, WriteRecord, now_text
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ class StagedWrite:
                 except OSError:
                     log.warning("cannot mark the journal record %s aborted", abort_id)
             raise reason from None
-        _fsync_dir(self.target.parent)
+        fsync_dir(self.target.parent)
 
     def _unchanged_since_staged(self) -> None:
         if self.attrs is None:
@@ -323,15 +323,3 @@ def _fsync_file(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

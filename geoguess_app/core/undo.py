@@ -186,11 +186,7 @@ def _remove(path: Path) -> None:
         path.unlink()
     except OSError as e:
         raise WriteRefused(fileattrs.explain(e, path)) from None
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fileattrs.fsync_dir(path.parent)
 
 
 def _put_back(journal: Journal, record: WriteRecord, path: Path, original: bytes) -> None:
