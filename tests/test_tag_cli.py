@@ -98,6 +98,18 @@ def test_min_probability_and_gpx_report(photos, tiny_model_dir, tmp_path):
     assert "<wpt " in (tmp_path / "r.gpx").read_text() and "UNTRAINED" in (tmp_path / "r.gpx").read_text()
 
 
+def test_a_file_with_two_names_in_the_folder_is_written_once(corpus_dir, tiny_model_dir, tmp_path, exiftool_cli):
+    folder = tmp_path / "album"
+    folder.mkdir()
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
+    os.link(folder / "a.jpg", folder / "b.jpg")
+    out = run("tag", "--write", "--hardlinks", "in-place", "--journal", tmp_path / "j.jsonl", "--model-dir",
+              tiny_model_dir, folder)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("written") == 1 and "b.jpg: the same file as" in out.stdout
+    assert len(Journal(tmp_path / "j.jsonl").read().writes) == 1
+
+
 def start_tagging(corpus_dir, tiny_model_dir, tmp_path, marks: str, count: int):
     """``tag --write`` on 40 photos, returned once its journal holds ``count`` lines with ``marks``."""
     folder = tmp_path / "many"

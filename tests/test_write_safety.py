@@ -83,8 +83,8 @@ def test_a_hard_link_is_refused_unless_asked_then_written_in_place_or_split(phot
     assert os.stat(photo).st_ino == os.stat(other).st_ino and os.stat(photo).st_nlink == 2
     assert is_tagged(other)  # every name sees the position
     assert leftovers(tmp_path) == []
-    assert [o.status for o in undo(journal, UndoScope(paths=[photo]))] == ["restored"]
-    assert other.read_bytes() == original and os.stat(photo).st_ino == os.stat(other).st_ino
+    assert [o.status for o in undo(journal, UndoScope(paths=[other]))] == ["restored"]  # by its other name
+    assert photo.read_bytes() == original and os.stat(photo).st_ino == os.stat(other).st_ino
 
     write_gps(photo, TAG, journal=journal, hardlinks="split")
     assert os.stat(photo).st_ino != os.stat(other).st_ino  # only this name got a new file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -58,11 +59,21 @@ def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = 
     if write and writer is None:
         writer = PhotoWriter(hardlinks=hardlinks)
     skipped: list[TagOutcome] = []
+    seen: dict[tuple[int, int], str] = {}  # the files of this run, by device and inode
 
     def source():
         for path in paths:
             if _is_set(cancel) or _is_set(stop):
                 return
+            try:
+                st = os.stat(path)
+                first = seen.setdefault((st.st_dev, st.st_ino), str(path))
+            except OSError:
+                first = str(path)  # the prediction says what is wrong with it
+            if first != str(path):
+                skipped.append(TagOutcome(str(path), SKIPPED, f"the same file as {display_path(first)} "
+                                                              "(another name for it), done once"))
+                continue
             if _already_tagged(sidecar_path(Path(path)) if sidecar else Path(path)):
                 skipped.append(TagOutcome(str(path), SKIPPED, "already geotagged by GeoGuess"))
                 continue

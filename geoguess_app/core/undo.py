@@ -63,13 +63,31 @@ class UndoScope:
 
 
 def _matcher(paths: list[Path]):
-    exact, folders = set(), []
+    """Whether a journal name falls in ``paths``: the same name (or its link target), a name under
+    one of the folders, or another name (hard link) of the same file."""
+    exact, folders, files = set(), [], set()
     for p in paths:
         for name in {os.path.realpath(p), os.path.abspath(p)}:
             exact.add(name)
             if os.path.isdir(p):
                 folders.append(name.rstrip(os.sep) + os.sep)
-    return lambda name: name in exact or name.startswith(tuple(folders))
+        try:
+            st = os.stat(p)
+            if not os.path.isdir(p):
+                files.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+
+    def match(name: str) -> bool:
+        if name in exact or name.startswith(tuple(folders)):
+            return True
+        try:
+            st = os.stat(name)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in files
+
+    return match
 
 
 def select(contents: Contents, scope: UndoScope) -> list[WriteRecord]:
