@@ -30,18 +30,27 @@ def fresh_settings():
     QSettings().clear()  # each test starts as a first run (geometry, device, last folder)
 
 
-@pytest.fixture
-def window(qtbot, tiny_model_dir):
-    w = MainWindow(tiny_model_dir, device="cpu", online_tiles=False, ask_for_model=False)
+def open_window(qtbot, model_dir):
+    w = MainWindow(model_dir, device="cpu", online_tiles=False, ask_for_model=False)
     qtbot.addWidget(w)
     with qtbot.waitSignal(w.modelReady, timeout=WAIT):
         w.show()
     w.activateWindow()
     qtbot.waitUntil(lambda: w.map.is_ready and w.isActiveWindow(), timeout=WAIT)
-    yield w
+    return w
+
+
+def close_window(w) -> None:
     w.close()
     w.deleteLater()  # the web page goes before the web profile at exit
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture
+def window(qtbot, tiny_model_dir):
+    w = open_window(qtbot, tiny_model_dir)
+    yield w
+    close_window(w)
 
 
 def shown(qtbot, window, path, action):
@@ -427,23 +436,37 @@ def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, photo_to_wri
     assert tags["XMP-geoguess:Adjusted"] in (True, 1, "True")
 
 
-def test_an_unverified_model_is_shown_as_such(qtbot, tiny_model_dir, tmp_path):
+@pytest.fixture
+def unverified_window(qtbot, tiny_model_dir, tmp_path):
+    """The window with a model folder that claims to be the real thing: no untrained marker, files
+    not the published ones."""
     import shutil
 
     from geoguess_app.core.modelfiles import MODEL_FILES
 
     folder = tmp_path / "claims-to-be-real"
     folder.mkdir()
-    for name in MODEL_FILES:  # no untrained marker, files not the published ones
+    for name in MODEL_FILES:
         shutil.copy(tiny_model_dir / name, folder)
-    w = MainWindow(folder, device="cpu", online_tiles=False, ask_for_model=False)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.modelReady, timeout=WAIT):
-        w.show()
+    w = open_window(qtbot, folder)
+    yield w
+    close_window(w)
+
+
+def test_an_unverified_model_is_shown_as_such(qtbot, unverified_window, tmp_path, corpus_dir, monkeypatch):
+    w = unverified_window
+    folder = tmp_path / "claims-to-be-real"
     assert w.untrained_label.isVisible() and w.untrained_label.text() == "UNVERIFIED"
     assert w.banner.isVisible() and "UNVERIFIED MODEL" in w.banner.text() and str(folder) in w.banner.text()
     assert "unverified" in w.model_label.text()
-    w.close()
+    photo = copy_photo(corpus_dir / HOPPER, tmp_path / "hopper.jpg")
+    original = photo.read_bytes()
+    asked = []
+    monkeypatch.setattr(w, "confirm", lambda title, text: asked.append(title) or False)
+    shown(qtbot, w, photo, lambda: w.add_paths([str(photo)]))
+    with qtbot.waitSignal(w.photoWritten, timeout=WAIT) as written:
+        w.guesses.write_button.click()
+    assert asked == ["Unverified model"] and written.args[1] == "cancelled" and photo.read_bytes() == original
 
 
 def test_a_photo_with_two_names_is_written_as_the_person_chooses(qtbot, window, photo_to_write, monkeypatch):

@@ -75,6 +75,12 @@ class GeotagActions:
                                    f"Write {what} into {name} anyway?"):
             self.photoWritten.emit(result.path, "cancelled")
             return
+        if not result.model.untrained and not result.model.verified and not self.confirm(
+                "Unverified model", f"The model's files are not the published LocationNet files (their md5 sums "
+                                    f"differ): this position is not LocationNet's answer. The photo will record "
+                                    f"that the model was unverified.\n\nWrite {what} into {name} anyway?"):
+            self.photoWritten.emit(result.path, "cancelled")
+            return
         overwrite = False
         gps = result.exif_gps
         if gps is not None:
