@@ -90,6 +90,9 @@ def test_a_record_damaged_at_every_byte_is_detected_and_named(tmp_path, change):
             continue
         contents = read(path, a + bytes(bad) + c)
         ids = [w.id for w in contents.writes]
+        if i == len(b) - 1:  # only the newline after b: b is whole, and still read
+            assert ids == ["run.1", "run.2", "run.3"] and contents.damaged == [], (change, i)
+            continue
         assert ids == ["run.1", "run.3"], (change, i, bytes(bad))
         assert contents.damaged, (change, i)
         named = {p for d in contents.damaged for p in d.paths}

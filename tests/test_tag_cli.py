@@ -86,6 +86,8 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     assert "byte-identical" in undone.stdout and (photos / "d90.jpg").read_bytes() == original
     listed = run("undo", "--journal", journal, "--list")
     assert listed.returncode == 0 and "1 photo(s), all undone" in listed.stdout
+    again = run("undo", "--journal", journal, "--last")  # the last run again: nothing more, no older run
+    assert again.returncode == 0 and again.stdout == "" and "nothing to undo for the last run" in again.stderr
     tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude",
                                       str(photos / "d90.jpg")], capture_output=True, text=True).stdout)[0]
     assert "GPSLatitude" not in tags and "Predicted" not in tags

@@ -93,6 +93,23 @@ def test_a_hard_link_is_refused_unless_asked_then_written_in_place_or_split(phot
     assert photo.read_bytes() == original
 
 
+def as_if_killed(journal: Journal, kept: Path) -> Path:
+    """Rename the verified copy of an in-place write as a process that is gone would have named it,
+    and its journal record with it."""
+    from geoguess_app.core.journal import frame, unframe
+
+    dead = kept.with_name(kept.name.replace(f"-{os.getpid()}-", "-999999999-"))
+    kept.rename(dead)
+    lines = []
+    for line in journal.path.read_bytes().splitlines():
+        record = unframe(line)
+        if record is not None and record.get("tmp") == str(kept):
+            line = frame({**record, "tmp": str(dead)})[:-1]
+        lines.append(line + b"\n")
+    journal.path.write_bytes(b"".join(lines))
+    return dead
+
+
 def test_an_interrupted_in_place_write_is_finished_by_the_next_run(photo, tmp_path, monkeypatch):
     from geoguess_app.core import staged_write
 
@@ -117,11 +134,38 @@ def test_an_interrupted_in_place_write_is_finished_by_the_next_run(photo, tmp_pa
     monkeypatch.undo()
     kept = [p for p in tmp_path.iterdir() if p.name.startswith(".geoguess-inplace-")]
     assert len(kept) == 1  # the verified new version
-    staged_write_notes = staged_write.finish_interrupted(journal)
-    assert any("finished the in-place write" in n for n in staged_write_notes)
+    assert staged_write.finish_interrupted(journal) == []  # its writer (this process) still runs: left to it
+    as_if_killed(journal, kept[0])
+    torn = photo.read_bytes()
+    notes = staged_write.finish_interrupted(journal)
+    assert any("that an interrupted run left: finished" in n for n in notes)
     assert is_tagged(other) and leftovers(tmp_path) == []
+    assert torn != photo.read_bytes()
     assert [o.status for o in undo(journal, UndoScope(paths=[photo]))] == ["restored"]
     assert other.read_bytes() == original
+
+
+def test_an_interrupted_in_place_write_never_overwrites_a_photo_changed_since(photo, tmp_path, monkeypatch):
+    from geoguess_app.core import staged_write
+
+    os.link(photo, tmp_path / "other-name.jpg")
+    journal = Journal(tmp_path / "j.jsonl")
+
+    def fail(target, data):
+        with open(target, "r+b") as f:
+            f.write(data[: len(data) // 3])
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(staged_write, "copy_over", fail)
+    with pytest.raises(GeotagRefused):
+        write_gps(photo, TAG, journal=journal, hardlinks="in-place")
+    monkeypatch.undo()
+    [kept] = [p for p in tmp_path.iterdir() if p.name.startswith(".geoguess-inplace-")]
+    dead = as_if_killed(journal, kept)
+    photo.write_bytes(b"the person's own new version")  # edited before the next run
+    notes = staged_write.finish_interrupted(journal)
+    assert any("the photo changed since; left as it is" in n for n in notes)
+    assert photo.read_bytes() == b"the person's own new version" and dead.exists()
 
 
 def test_a_symbolic_link_stays_a_link_and_its_target_is_tagged(photo, tmp_path):
@@ -212,6 +256,22 @@ def test_a_full_disk_is_named_and_loses_nothing(corpus_dir, tmp_path, exiftool_c
         assert photo.read_bytes() == original and leftovers(tmp_path) == []
 
 
+def test_a_file_system_without_an_inode_count_is_not_full(corpus_dir, tmp_path, exiftool_cli):
+    # btrfs, FAT and SMB report no inodes at all (0 of 0), which is not "no free inodes"
+    folder = tmp_path / "btrfs-like"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20M,nr_inodes=0", "tmpfs", str(folder)],
+                      capture_output=True).returncode:
+        unavailable("cannot mount a tmpfs here (needs root)")
+    try:
+        assert os.statvfs(folder).f_files == 0
+        photo = copy_photo(corpus_dir / D90, folder / "photo.jpg")
+        write_gps(photo, TAG)
+        assert is_tagged(photo)
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
 def test_temporary_files_of_a_killed_run_are_removed_and_reported(photo, tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -292,7 +352,7 @@ except GeotagRefused as e:
 """
 
 
-def test_no_permission_is_named(corpus_dir, exiftool_cli):
+def test_no_permission_and_other_causes_are_named_for_a_user_who_is_not_root(corpus_dir, exiftool_cli):
     import tempfile
 
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
@@ -300,12 +360,26 @@ def test_no_permission_is_named(corpus_dir, exiftool_cli):
     folder = Path(tempfile.mkdtemp(prefix="geoguess-perm-"))
     try:
         folder.chmod(0o755)  # others may read it, not create files in it
-        photo = copy_photo(corpus_dir / D90, folder / "root's.jpg")
-        original = photo.read_bytes()
-        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                              WRITE_AS_ANOTHER_USER, str(photo)], capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "HOME": str(folder), "XDG_CACHE_HOME": str(folder)})
-        assert "no permission" in out.stdout and "belongs to user 0" in out.stdout, out.stdout + out.stderr
-        assert photo.read_bytes() == original
+        roots = copy_photo(corpus_dir / D90, folder / "root's.jpg")
+        theirs = copy_photo(corpus_dir / D90, folder / "nobody's.jpg")
+        os.chown(theirs, 65534, 65534)
+        own = folder / "own"
+        own.mkdir()
+        os.chown(own, 65534, 65534)
+        fixed = copy_photo(corpus_dir / D90, own / "immutable.jpg")
+        os.chown(fixed, 65534, 65534)
+        chattr("+i", fixed)
+        originals = {p: p.read_bytes() for p in (roots, theirs, fixed)}
+        said = {}
+        for p in originals:
+            out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                                  "-c", WRITE_AS_ANOTHER_USER, str(p)], capture_output=True, text=True, timeout=120,
+                                 env={**os.environ, "HOME": str(folder), "XDG_CACHE_HOME": str(folder)})
+            said[p.name] = out.stdout + out.stderr
+        assert "belongs to user 0" in said["root's.jpg"], said
+        assert "no permission to create files in its folder" in said["nobody's.jpg"], said
+        assert "immutable (chattr +i)" in said["immutable.jpg"], said
+        assert all(p.read_bytes() == data for p, data in originals.items())
     finally:
+        subprocess.run(["chattr", "-i", str(folder / "own" / "immutable.jpg")], capture_output=True)
         shutil.rmtree(folder)

@@ -71,6 +71,11 @@ def _backward(a: bytes, i: int, b: bytes, j: int, limit: int) -> int:
     return limit
 
 
+def common_prefix(a: bytes, b: bytes) -> int:
+    """How many bytes ``a`` and ``b`` have in common from their start."""
+    return _forward(a, 0, b, 0, min(len(a), len(b)))
+
+
 def make(source: bytes, target: bytes, max_literal: int | None = None) -> bytes | None:
     """A delta that rebuilds ``target`` from ``source``; None if it would need more than
     ``max_literal`` literal bytes."""

@@ -23,6 +23,7 @@ import ctypes
 import json
 import os
 import queue
+import selectors
 import shutil
 import signal
 import subprocess
@@ -156,7 +157,9 @@ class ExifTool:
         self._alias_dir: Path | None = None
 
     def _start(self) -> subprocess.Popen:
-        if self._proc is None or self._proc.poll() is not None:
+        if self._proc is not None and self._proc.poll() is not None:
+            self._close_pipes()  # it stopped: start another
+        if self._proc is None:
             config = resources_dir() / "exiftool" / "geoguess.config"
             self._proc = launcher().popen(
                 [self.program, "-config", str(config), "-stay_open", "True", "-@", "-"],
@@ -184,10 +187,15 @@ class ExifTool:
                 self._counter += 1
                 marker = f"{{ready{self._counter}}}"
                 lines += ["-echo4", marker, f"-execute{self._counter}"]
-                proc.stdin.write(("\n".join(lines) + "\n").encode("utf-8"))
-                proc.stdin.flush()
-                out = self._read_until(proc.stdout, marker)
-                err = self._read_until(proc.stderr, marker)
+                try:
+                    proc.stdin.write(("\n".join(lines) + "\n").encode("utf-8"))
+                    proc.stdin.flush()
+                    out, err = self._answer(proc, marker)
+                except BaseException:
+                    # Interrupted (Ctrl+C) or broken mid-command: what is left in the pipes would be
+                    # read as the next command's answer. Start afresh next time.
+                    self._kill()
+                    raise
                 return out, err.decode("utf-8", "replace")
             except (BrokenPipeError, ConnectionResetError):
                 raise ExifToolError("exiftool stopped unexpectedly") from None
@@ -213,15 +221,43 @@ class ExifTool:
         return str(alias)
 
     @staticmethod
-    def _read_until(stream, marker: str) -> bytes:
-        data = b""
+    def _answer(proc: subprocess.Popen, marker: str) -> tuple[bytes, bytes]:
+        """Standard output and error up to the end-of-answer marker on each, read together (a
+        command that fills one pipe while the other is read would otherwise never end)."""
         end = marker.encode()
-        while not data.rstrip().endswith(end):
-            chunk = os.read(stream.fileno(), 65536)
-            if not chunk:
-                raise ExifToolError("exiftool stopped unexpectedly")
-            data += chunk
-        return data.rstrip()[: -len(end)]
+        data = {proc.stdout.fileno(): b"", proc.stderr.fileno(): b""}
+        pending = set(data)
+        with selectors.DefaultSelector() as selector:
+            for fd in pending:
+                selector.register(fd, selectors.EVENT_READ)
+            while pending:
+                for key, _ in selector.select():
+                    fd = key.fd
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        raise ExifToolError("exiftool stopped unexpectedly")
+                    data[fd] += chunk
+                    if data[fd].rstrip().endswith(end):
+                        pending.discard(fd)
+                        selector.unregister(fd)
+        return (data[proc.stdout.fileno()].rstrip()[: -len(end)], data[proc.stderr.fileno()].rstrip()[: -len(end)])
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            try:
+                self._proc.kill()
+                self._proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._proc = None
 
     def read(self, path: Path) -> dict:
         """All tags, numeric values, 'Group1:Name' keys (one file)."""
@@ -241,7 +277,8 @@ class ExifTool:
                     self._proc.wait(timeout=5)
                 except (OSError, subprocess.TimeoutExpired):
                     self._proc.kill()
-            self._proc = None
+            if self._proc is not None:
+                self._close_pipes()
 
 
 def _start_shared() -> ExifTool:

@@ -74,26 +74,26 @@ def flags(path: Path) -> int:
 
 
 def writable_reason(path: Path, attrs: FileAttrs, what: str = "it") -> str | None:
-    """Why the file at ``path`` must not be replaced, or None."""
+    """Why the file at ``path`` must not be replaced, or None. The most specific cause first:
+    a read-only file system or an immutable file also fail the permission check."""
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         return f"{what} is not a regular file"
-    if not attrs.mode & stat.S_IWUSR:
-        return f"{what} is read-only (its permissions allow no writing; chmod u+w allows it)"
-    if os.geteuid() != 0 and not os.access(path, os.W_OK):
-        return f"{what} cannot be written: no permission (it belongs to user {attrs.uid})"
+    folder = path.parent
+    if os.statvfs(path).f_flag & os.ST_RDONLY:
+        return f"{what} is on a read-only file system"
     f = flags(path)
     if f & _IMMUTABLE:
         return f"{what} is immutable (chattr +i): it cannot be changed"
     if f & _APPEND_ONLY:
         return f"{what} is append-only (chattr +a): it cannot be rewritten"
+    if not attrs.mode & stat.S_IWUSR:
+        return f"{what} is read-only (its permissions allow no writing; chmod u+w allows it)"
     if os.geteuid() != 0 and attrs.uid != os.geteuid():
-        return (f"{what} belongs to user {attrs.uid}: a new version would belong to you instead "
-                "(run GeoGuess as its owner)")
-    folder = path.parent
-    fs = os.statvfs(folder)
-    if fs.f_flag & os.ST_RDONLY:
-        return f"{what} is on a read-only file system"
+        return (f"{what} belongs to user {attrs.uid}: a new version would belong to you instead, so it is "
+                "left as it is (run GeoGuess as its owner)")
+    if os.geteuid() != 0 and not os.access(path, os.W_OK):
+        return f"{what} cannot be written: no permission"
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"no permission to create files in its folder {folder}"
     return None
@@ -173,7 +173,8 @@ def disk_full(folder: Path, needed: int) -> bool:
         fs = os.statvfs(folder)
     except OSError:
         return False
-    return fs.f_bavail * fs.f_frsize < needed or fs.f_favail == 0
+    # f_files 0: the file system has no inode count (btrfs, FAT, SMB), not "no inodes left"
+    return fs.f_bavail * fs.f_frsize < needed or (fs.f_files > 0 and fs.f_favail == 0)
 
 
 def disk_full_text(folder: Path, quota: bool = False) -> str:
@@ -181,7 +182,8 @@ def disk_full_text(folder: Path, quota: bool = False) -> str:
         return "the disk quota is used up"
     try:
         fs = os.statvfs(folder)
-        free = f" ({fs.f_bavail * fs.f_frsize:,} bytes free)" if fs.f_favail else " (no free inodes)"
+        free = " (no free inodes)" if fs.f_files > 0 and fs.f_favail == 0 else \
+            f" ({fs.f_bavail * fs.f_frsize:,} bytes free)"
     except OSError:
         free = ""
     return f"the disk is full{free}"

@@ -359,9 +359,13 @@ class PhotoWriter:
                 # photo be changed by another program before an undo (tags rewritten from their values
                 # lose rational precision and odd values).
                 changes["exif"] = _exif_block(stage.target)
-            if self.backup:
-                _make_backup(stage.target)
-            self._commit(stage, "photo", changes, self.keep_mtime)
+            backup = _make_backup(stage.target) if self.backup else None
+            try:
+                self._commit(stage, "photo", changes, self.keep_mtime)
+            except BaseException:
+                if backup is not None and _unchanged(stage):  # not written: no backup of it is left
+                    backup.unlink(missing_ok=True)
+                raise
             return stage.target
 
     def write_sidecar(self, path: str | Path, tag: GeoTag, overwrite_gps: bool = False) -> Path:
@@ -395,6 +399,13 @@ def write_gps(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, keep_m
 
 def write_sidecar(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, journal: Journal | None = None) -> Path:
     return PhotoWriter(journal).write_sidecar(path, tag, overwrite_gps=overwrite_gps)
+
+
+def _unchanged(stage: StagedWrite) -> bool:
+    try:
+        return stage.target.read_bytes() == stage.original
+    except OSError:
+        return False
 
 
 def _exif_block(path: Path) -> str:

@@ -37,7 +37,8 @@ import platformdirs
 
 from .fileattrs import fsync_dir
 
-_CRC = re.compile(rb', "crc32": "([0-9a-f]{8})"}$')
+# The frame's end. One stray byte after it is the line's damaged newline: the record itself is whole.
+_CRC = re.compile(rb', "crc32": "([0-9a-f]{8})"}[^{]?$', re.S)
 _START = b'{"type": "'
 _PATH = re.compile(r'"(?:path|given)": "((?:[^"\\]|\\.)*)"')
 _ANY_PATH = re.compile(r'"(/(?:[^"\\]|\\.)*)"')  # when the key itself is damaged: absolute paths
@@ -73,7 +74,7 @@ def unframe(line: bytes) -> dict | None:
     if m is None or int(m.group(1), 16) != zlib.crc32(line[:m.start()]):
         return None
     try:
-        record = json.loads(line.decode("utf-8"))
+        record = json.loads(line[:m.start()].decode("utf-8") + "}")
     except ValueError:  # UnicodeDecodeError included
         return None
     if not isinstance(record, dict) or not isinstance(record.get("type"), str):
@@ -219,8 +220,7 @@ class Journal:
         for number, line in enumerate(data.split(b"\n"), start=1):
             if not line.strip():
                 continue
-            for piece in _pieces(line):
-                record = unframe(piece) or _legacy(piece)
+            for piece, record in _records(line):
                 if record is None:
                     damaged.append(_damage(number, piece))
                     continue
@@ -235,14 +235,17 @@ class Journal:
         return Contents(runs, list(writes.values()), damaged, restores)
 
 
-def _pieces(line: bytes) -> list[bytes]:
-    """The line, or, when it does not verify, its parts split at each record start."""
-    if unframe(line) is not None:
-        return [line]
+def _records(line: bytes) -> list[tuple[bytes, dict | None]]:
+    """The line's record; or, when it does not verify, its parts split at each record start, each
+    with its record or None (damaged)."""
+    record = unframe(line) or _legacy(line)
+    if record is not None:
+        return [(line, record)]
     starts = [m.start() for m in re.finditer(re.escape(_START), line)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    return [line[a:b] for a, b in zip(starts, [*starts[1:], len(line)])]
+    pieces = [line[a:b] for a, b in zip(starts, [*starts[1:], len(line)])]
+    return [(piece, unframe(piece)) for piece in pieces]
 
 
 def _legacy(line: bytes) -> dict | None:

@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import bytedelta, fileattrs
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 TEMP_PREFIX = ".geoguess-tmp-"
 INPLACE_PREFIX = ".geoguess-inplace-"  # kept until an in-place copy is complete: never removed blindly
 _TEMP = re.compile(r"^\.geoguess-tmp-(\d+)-[0-9a-f]+(\.[A-Za-z0-9]{1,8})?$")
+_INPLACE = re.compile(r"^\.geoguess-inplace-(\d+)-")
 _OLD_TEMP = re.compile(r"^\..*\.[0-9a-f]{8}\.geoguess-tmp(\.[A-Za-z0-9]{1,8})?$")  # GeoGuess 0.1's naming
 MAX_DELTA_LITERAL = 8 << 20  # a delta needing more literal bytes is not kept (undo then works by tags)
 HARDLINKS = ("refuse", "in-place", "split")
@@ -96,8 +98,9 @@ class StagedWrite:
         if not create or self.target.exists():
             self.target, self.attrs, self.in_place = check_writable(self.given, hardlinks, what)
             try:
-                self.original = self.target.read_bytes()
-                self._stat = os.stat(self.target)
+                with open(self.target, "rb") as f:
+                    self._stat = os.fstat(f.fileno())  # before reading: a change while reading shows
+                    self.original = f.read()
             except OSError as e:
                 raise WriteRefused(f"{what} cannot be read: {fileattrs.explain(e, self.target)}") from None
         self.tmp = temp_path(self.target)
@@ -151,12 +154,9 @@ class StagedWrite:
             self._unchanged_since_staged()
         except OSError as e:
             raise WriteRefused(f"the new version cannot be finished: {fileattrs.explain(e, self.tmp)}") from None
-        if self.in_place:
-            kept = temp_path(self.target, INPLACE_PREFIX)
-            os.rename(self.tmp, kept)
-            self.tmp = kept
-            if record is not None:
-                record.update(in_place=True, tmp=str(kept))
+        kept = temp_path(self.target, INPLACE_PREFIX) if self.in_place else None
+        if kept is not None and record is not None:
+            record.update(in_place=True, tmp=str(kept))
         if journal is not None and record is not None:
             try:
                 journal.append(record)
@@ -164,15 +164,15 @@ class StagedWrite:
                 raise WriteRefused(f"the undo journal {journal.path} cannot be written: "
                                    f"{fileattrs.explain(e, journal.path)}") from None
         try:
-            if self.in_place:
-                self._copy_in_place(keep_mtime)
+            if kept is not None:
+                os.rename(self.tmp, kept)
+                self.tmp = kept
+                self._copy_in_place()
             else:
-                if self.attrs is None and self.target.exists():
-                    raise WriteRefused(f"{self.target.name} appeared while GeoGuess was writing it")
-                os.replace(self.tmp, self.target)
+                self._replace()
         except _Interrupted:
             raise
-        except (OSError, WriteRefused) as e:
+        except (OSError, WriteRefused) as e:  # the file is as it was
             reason = e if isinstance(e, WriteRefused) else WriteRefused(fileattrs.explain(e, self.target))
             if journal is not None and abort_id is not None:
                 try:
@@ -180,7 +180,31 @@ class StagedWrite:
                 except OSError:
                     log.warning("cannot mark the journal record %s aborted", abort_id)
             raise reason from None
+        if kept is not None:  # written: what is left to do must not undo that
+            try:
+                if keep_mtime and self.attrs is not None:
+                    os.utime(self.target, ns=(self.attrs.atime_ns, self.attrs.mtime_ns))
+                kept.unlink()
+            except OSError as e:
+                log.warning("after the in-place write of %s: %s", self.target, e)
         fsync_dir(self.target.parent)
+
+    def _replace(self) -> None:
+        if self.attrs is not None:
+            os.replace(self.tmp, self.target)
+            return
+        try:  # a new file (a sidecar): never over one that appeared meanwhile
+            os.link(self.tmp, self.target)
+        except FileExistsError:
+            raise WriteRefused(f"{self.target.name} appeared while GeoGuess was writing it") from None
+        except OSError as e:
+            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                raise
+            if self.target.exists():  # no hard links here: check, then rename
+                raise WriteRefused(f"{self.target.name} appeared while GeoGuess was writing it") from None
+            os.replace(self.tmp, self.target)
+            return
+        self.tmp.unlink()
 
     def _unchanged_since_staged(self) -> None:
         if self.attrs is None:
@@ -191,7 +215,7 @@ class StagedWrite:
                                                                          was.st_ctime_ns):
             raise WriteRefused("it changed while GeoGuess was writing it; left as the other program wrote it")
 
-    def _copy_in_place(self, keep_mtime: bool) -> None:
+    def _copy_in_place(self) -> None:
         """Write the verified new version over the file itself (all its hard links see it)."""
         new = self.tmp.read_bytes()
         if fileattrs.disk_full(self.target.parent, len(new) - len(self.original or b"") + (1 << 20)):
@@ -206,9 +230,6 @@ class StagedWrite:
                 raise _Interrupted(f"the in-place write was interrupted ({fileattrs.explain(e, self.target)}); "
                                    f"the next GeoGuess run with this journal finishes it from {self.tmp.name}") from None
             raise
-        if keep_mtime and self.attrs is not None:
-            os.utime(self.target, ns=(self.attrs.atime_ns, self.attrs.mtime_ns))
-        self.tmp.unlink()
 
 
 class _Interrupted(WriteRefused):
@@ -226,37 +247,81 @@ def copy_over(target: Path, data: bytes) -> None:
         raise OSError(errno.EIO, "the file does not read back as written")
 
 
+@dataclass
+class _Unfinished:
+    """An in-place copy (a write, or the undo of one) that a killed run left."""
+
+    target: Path
+    kept: Path  # the verified new content
+    new_sha: str
+    old_sha: str | None  # what the file held before the copy began
+    back: str | None  # base64 delta rebuilding the old content from the new
+    mark: str  # journal mark once finished: "done" or "undone"
+    write_id: str
+    mtime_ns: int | None  # the photo's modification time to keep
+
+
 def finish_interrupted(journal: Journal) -> list[str]:
     """Finish in-place copies (writes, and undos of them) that a killed run left half done, from
-    the verified copy kept beside the photo; returns what was done, for the person."""
+    the verified copy kept beside the photo; returns what was done, for the person. A copy whose
+    process still runs is left to it; a photo changed since (neither before, after, nor a torn
+    mix of the two) is left as it is."""
     contents = journal.read()
-    jobs = []  # (target, kept copy, the SHA-256 it must end with, mark, write id)
+    jobs = []
     for w in contents.writes:
+        mtime = (w.before or {}).get("mtime_ns")
         if w.in_place and w.state == "pending" and w.tmp:
-            jobs.append((Path(w.path), Path(w.tmp), w.after.get("sha256"), "done", w.id))
+            jobs.append(_Unfinished(Path(w.path), Path(w.tmp), w.after.get("sha256", ""),
+                                    (w.before or {}).get("sha256"), w.delta, "done", w.id, mtime))
         restore = contents.restores.get(w.id)
         if restore is not None and w.state != "undone" and restore.get("tmp"):
-            jobs.append((Path(restore["path"]), Path(restore["tmp"]), restore.get("sha256"), "undone", w.id))
+            jobs.append(_Unfinished(Path(restore["path"]), Path(restore["tmp"]), restore.get("sha256", ""),
+                                    restore.get("from_sha256"), restore.get("back"), "undone", w.id, mtime))
     notes = []
-    for target, kept, digest, mark, write_id in jobs:
-        what = "write" if mark == "done" else "undo"
+    for job in jobs:
+        what = "write" if job.mark == "done" else "undo"
+        m = _INPLACE.match(job.kept.name)
+        if m is not None and _pid_alive(int(m.group(1))):
+            continue  # a running GeoGuess is doing it
         try:
-            if target.exists() and sha256_file(target) == digest:
-                kept.unlink(missing_ok=True)
-            elif kept.exists() and sha256_file(kept) == digest:
-                copy_over(target, kept.read_bytes())
-                kept.unlink()
-                notes.append(f"finished the in-place {what} of {target} that an interrupted run left")
-            elif not kept.exists():
-                continue  # never started: the photo is as it was
-            else:
-                notes.append(f"cannot finish the interrupted in-place {what} of {target}: its verified copy "
-                             f"{kept} changed")
-                continue
-            journal.mark(mark, write_id)
+            note = _finish(job, journal)
         except OSError as e:
-            notes.append(f"cannot finish the interrupted in-place {what} of {target}: {fileattrs.explain(e, target)}")
+            note = f"cannot finish: {fileattrs.explain(e, job.target)}"
+        if note:
+            notes.append(f"the in-place {what} of {job.target} that an interrupted run left: {note}")
     return notes
+
+
+def _finish(job: _Unfinished, journal: Journal) -> str:
+    current = job.target.read_bytes() if job.target.exists() else None
+    digest = bytedelta.sha256(current) if current is not None else None
+    if digest == job.new_sha:
+        job.kept.unlink(missing_ok=True)
+        journal.mark(job.mark, job.write_id)
+        return ""
+    if not job.kept.exists():
+        if digest == job.old_sha and job.mark == "done":
+            journal.mark("aborted", job.write_id, "interrupted before the photo was changed")
+        return ""
+    new = job.kept.read_bytes()
+    if bytedelta.sha256(new) != job.new_sha:
+        return f"its verified copy {job.kept} changed; left as it is"
+    old = bytedelta.apply(new, base64.b64decode(job.back)) if job.back else None
+    if old is None or bytedelta.sha256(old) != job.old_sha or current is None or not _torn(current, old, new):
+        return f"the photo changed since; left as it is (the verified copy stays at {job.kept})"
+    copy_over(job.target, new)
+    if job.mtime_ns is not None:
+        os.utime(job.target, ns=(os.stat(job.target).st_atime_ns, job.mtime_ns))
+    job.kept.unlink()
+    journal.mark(job.mark, job.write_id)
+    return "finished"
+
+
+def _torn(current: bytes, old: bytes, new: bytes) -> bool:
+    """Whether ``current`` is what an interrupted copy of ``new`` over ``old`` leaves: the start of
+    the new content, then the rest of the old (the old one alone, or the new one, included)."""
+    k = bytedelta.common_prefix(current, new)
+    return current == new[:k] + old[k:] or current == old
 
 
 def _pid_alive(pid: int) -> bool:
@@ -289,8 +354,10 @@ def clean_stale_temps(folders) -> tuple[list[Path], list[Path]]:
             m = _TEMP.match(name)
             stale = (m is not None and not _pid_alive(int(m.group(1)))) or (
                 _OLD_TEMP.match(name) is not None and _age(entry, time.time()) > 3600)
-            if name.startswith(INPLACE_PREFIX):
-                kept.append(Path(entry.path))
+            inplace = _INPLACE.match(name)
+            if inplace is not None:
+                if not _pid_alive(int(inplace.group(1))):
+                    kept.append(Path(entry.path))
             elif stale:
                 try:
                     os.unlink(entry.path)
@@ -304,8 +371,8 @@ def tidy_folders(folders) -> list[str]:
     """Clean stale temporary files from ``folders``; what was done, for the person."""
     removed, kept = clean_stale_temps(folders)
     notes = [f"removed {p}, a temporary file an interrupted GeoGuess run left" for p in removed]
-    notes += [f"left {p}: the verified copy of an interrupted in-place write (the next run with its "
-              "journal finishes it)" for p in kept]
+    notes += [f"left {p}: the verified copy of an interrupted in-place write, kept because another undo "
+              "journal records it or because the photo changed since (see geoguess undo --list)" for p in kept]
     return notes
 
 

@@ -88,6 +88,7 @@ def cached_md5(path: Path, fresh: bool = False) -> str:
             cache = cache if isinstance(cache, dict) else {}
         except (OSError, ValueError):
             cache = {}
+        cache = {k: v for k, v in cache.items() if os.path.exists(k)}  # files gone: their entries too
         cache[key] = {"stamp": stamp, "md5": digest}
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)

@@ -49,8 +49,9 @@ def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = 
                overwrite_gps: bool = False, writer: PhotoWriter | None = None,
                cancel: threading.Event | None = None, stop: threading.Event | None = None,
                sidecar: bool = False, hardlinks: str = "refuse") -> Iterator[TagOutcome]:
-    """One outcome per photo, in order. Photos GeoGuess already tagged are skipped without
-    predicting them, so a stopped run can simply be run again. Writes happen on one save thread
+    """One outcome per photo, in order, except that photos skipped without predicting them
+    (already tagged by GeoGuess, so that a stopped run can simply be run again; another name of a
+    file met before) are reported as soon as they are found. Writes happen on one save thread
     (as MusicBrainz Picard does) while the next photos are predicted.
 
     ``cancel``: predict no more photos; the writes already queued finish. ``stop``: also drop the
@@ -102,6 +103,7 @@ def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = 
                 pending.append((outcome.path, _done(outcome)))
             skipped.clear()
             if _is_set(stop):
+                pending.append((result.path, _done(TagOutcome(result.path, SKIPPED, STOPPED))))
                 break
             pending.append((result.path, saver.submit(decide, result)))
             if _is_set(cancel):

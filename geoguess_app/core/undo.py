@@ -103,8 +103,9 @@ def select(contents: Contents, scope: UndoScope) -> list[WriteRecord]:
 
 
 def last_run(contents: Contents) -> str | None:
+    """The run that wrote last (undone or not: undoing "the last run" twice does nothing more)."""
     for run in reversed(list(contents.runs.values())):
-        if run.undoable:
+        if any(w.state != "aborted" for w in run.writes):
             return run.id
     return None
 
@@ -194,7 +195,7 @@ def _restore(journal: Journal, record: WriteRecord, path: Path) -> str:
         original = bytedelta.apply(current, base64.b64decode(record.delta))
         if bytedelta.sha256(original) != before:
             raise WriteRefused("its journal record does not rebuild the original (the record is damaged)")
-        _put_back(journal, record, path, original)
+        _put_back(journal, record, path, current, original)
         return "byte-identical to before GeoGuess's write"
     return _restore_tags(journal, record, path)
 
@@ -207,8 +208,10 @@ def _remove(path: Path) -> None:
     fileattrs.fsync_dir(path.parent)
 
 
-def _put_back(journal: Journal, record: WriteRecord, path: Path, original: bytes) -> None:
+def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes, original: bytes) -> None:
     with StagedWrite(path, hardlinks="in-place") as stage:
+        if stage.original != current:
+            raise WriteRefused("it changed while GeoGuess was restoring it; left as the other program wrote it")
         with open(stage.tmp, "xb") as f:
             f.write(original)
         assert stage.attrs is not None
@@ -216,8 +219,10 @@ def _put_back(journal: Journal, record: WriteRecord, path: Path, original: bytes
         stage.attrs = dataclasses.replace(stage.attrs, mtime_ns=mtime)
         restore_record = None
         if stage.in_place:  # kept until the copy is complete: see staged_write.finish_interrupted
+            back = bytedelta.make(original, current)
             restore_record = {"type": "restore", "of": record.id, "path": str(stage.target),
-                              "sha256": bytedelta.sha256(original)}
+                              "sha256": bytedelta.sha256(original), "from_sha256": bytedelta.sha256(current),
+                              "back": base64.b64encode(back).decode("ascii") if back is not None else None}
         stage.commit(journal, restore_record, keep_mtime=True)
 
 

@@ -9,6 +9,7 @@ writer and undo journal as ``geoguess tag``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -20,12 +21,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QProgres
 
 from ..core.errors import GeoGuessError
 from ..core.geotag import GeoTag, PhotoWriter
+from ..core.names import display_path
 from ..core.predict import Predictor
 from ..core.tagging import REFUSED, WOULD_WRITE, WRITTEN, TagOutcome, tag_photos
 from .map_view import MapView
 from .photo_panel import plain_label, qimage_from_array
 from .tasks import TaskRunner
 
+log = logging.getLogger(__name__)
 COLUMNS = ["Write", "Photo", "Best guess", "Probability", "GPS already there", "Status"]
 SORT_ROLE = Qt.ItemDataRole.UserRole + 10
 
@@ -224,8 +227,15 @@ class BatchDialog(QDialog):
     def _written(self, future: Future) -> None:
         written = sum(o.status == WRITTEN for o in self.outcomes.values())
         undo = f" Undo: geoguess undo --run {self.writer.run}" if self.writer is not None and written else ""
+        notes = self.writer.notices if self.writer is not None else []
+        for note in notes:
+            log.warning("%s", note)
+        error = future.exception()
+        if error is not None:
+            log.error("writing the accepted photos stopped", exc_info=error)
+            notes = [*notes, f"writing stopped: {error}"]
         self.header.setText(f"{written} photos written" + (" (cancelled)" if self._cancel.is_set() else "")
-                            + "." + undo)
+                            + "." + undo + "".join(f"\n{display_path(n)}" for n in notes))
         self.finished.emit()
 
     def reject(self) -> None:

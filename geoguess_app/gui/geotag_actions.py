@@ -103,10 +103,11 @@ class GeotagActions:
 
         def done(future: Future) -> None:
             error = future.exception()
+            notes = "".join(f"; {display_path(note)}" for note in writer.notices)
             for note in writer.notices:
                 log.warning("%s", note)
             if error is None:
-                message = f"written: {what} into {name} (undo: geoguess undo --run {writer.run})"
+                message = f"written: {what} into {name} (undo: geoguess undo --run {writer.run}){notes}"
             elif isinstance(error, GeoGuessError):
                 message = f"refused: {error}"
                 show_error(self, "The position was not written", f"{name} was left as it was: {error}")
