@@ -194,9 +194,6 @@ class Journal:
     def start_run(self, run: str, command: str) -> None:
         self.append({"type": "run", "run": run, "time": now_text(), "command": command, "cwd": _cwd()})
 
-    def record_write(self, record: WriteRecord) -> None:
-        self.append(record.as_dict())
-
     def mark(self, kind: str, of: str, reason: str = "") -> None:
         """``done``, ``aborted`` (with the reason) or ``undone`` for the write ``of``."""
         record = {"type": kind, "of": of, "time": now_text()}
