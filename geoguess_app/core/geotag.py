@@ -176,13 +176,22 @@ def unexpected_changes(before: dict, after: dict, intended: set[str], cleared: t
             problems.append(f"{key} would be lost")
         elif after[key] != value:
             problems.append(f"{key} would change")
-    new_warnings = set(_as_list(after.get("ExifTool:Warning"))) - set(_as_list(before.get("ExifTool:Warning")))
-    problems += [f"ExifTool would warn: {w}" for w in sorted(new_warnings)]
-    return problems
+    return problems + new_warnings(before, after)
+
+
+def new_warnings(before: dict, after: dict) -> list[str]:
+    """ExifTool's warnings about ``after`` that it did not give about ``before``."""
+    added = set(_as_list(after.get("ExifTool:Warning"))) - set(_as_list(before.get("ExifTool:Warning")))
+    return [f"ExifTool would warn: {w}" for w in sorted(added)]
 
 
 def _as_list(value) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def real_tag(key: str) -> bool:
+    """A tag of the file itself: not a derived value, not a pointer that moves with the metadata."""
+    return not key.startswith(DERIVED) and not POINTER.search(key)
 
 
 def harm_text(problems: list[str], what: str = "other metadata") -> str:
@@ -194,12 +203,9 @@ def tag_changes(original: dict, written: dict, values: dict) -> dict:
     """What a write did to the tags, for the journal: the values set, the previous value of each
     tag it set or removed (None: absent), and the tags it added besides (such as the basic EXIF
     tags ExifTool adds to a photo that had no EXIF)."""
-    def real(key: str) -> bool:
-        return not key.startswith(DERIVED) and not POINTER.search(key)
-
     before = {k: original.get(k) for k in values}
-    before.update({k: v for k, v in original.items() if real(k) and k not in written})
-    added = sorted(k for k in written if real(k) and k not in original and k not in values)
+    before.update({k: v for k, v in original.items() if real_tag(k) and k not in written})
+    added = sorted(k for k in written if real_tag(k) and k not in original and k not in values)
     return {"set": dict(values), "before": before, "added": added}
 
 
@@ -218,7 +224,10 @@ def write_new_version(stage: StagedWrite, fmt: str | None, values: dict, clear: 
     if toolkit in original and toolkit not in may_drop and toolkit not in values:  # ExifTool would put its name
         args.append(f"-XMP-x:XMPToolkit={original['XMP-x:XMPToolkit']}")
     for key, value in values.items():
-        args.append(f"-{key}=" if value is None else f"-{key}={value}")
+        if value is None:
+            args.append(f"-{key}=")
+        else:  # a list: one assignment per item, as ExifTool builds lists
+            args += [f"-{key}={v}" for v in (value if isinstance(value, list) else [value])]
     try:
         out, err = exiftool.run(*args, "-o", stage.tmp, source)
     except ExifToolError as e:
@@ -384,8 +393,7 @@ class PhotoWriter:
             source = stage.target if stage.original is not None else path
             written = write_new_version(
                 stage, None, values, original=side_tags, source=source,
-                check=lambda t: _check_position(t, tag, ("XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")),
-                may_drop=("XMP-exif:GPS",) if not side_tags else ())
+                check=lambda t: _check_position(t, tag, ("XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")))
             self._commit(stage, "sidecar", tag_changes(side_tags, written, values), keep_mtime=False)
             return stage.target
 

@@ -95,6 +95,7 @@ class StagedWrite:
         self._keep_tmp = False
         self.attrs: FileAttrs | None = None
         self.original: bytes | None = None
+        self._new: bytes | None = None
         if not create or self.target.exists():
             self.target, self.attrs, self.in_place = check_writable(self.given, hardlinks, what)
             try:
@@ -126,7 +127,11 @@ class StagedWrite:
             self.tmp.unlink(missing_ok=True)
 
     def new_bytes(self) -> bytes:
-        return self.tmp.read_bytes()
+        """The new version's bytes, read once (checks, the journal record and an in-place copy all
+        need them; nothing changes them after ExifTool wrote them)."""
+        if self._new is None:
+            self._new = self.tmp.read_bytes()
+        return self._new
 
     def record(self, journal_run: str, write_id: str, kind: str, tags: dict) -> WriteRecord:
         """The journal record of this write (before ``commit``)."""
@@ -217,7 +222,7 @@ class StagedWrite:
 
     def _copy_in_place(self) -> None:
         """Write the verified new version over the file itself (all its hard links see it)."""
-        new = self.tmp.read_bytes()
+        new = self.new_bytes()
         if fileattrs.disk_full(self.target.parent, len(new) - len(self.original or b"") + (1 << 20)):
             raise WriteRefused(fileattrs.disk_full_text(self.target.parent))
         try:

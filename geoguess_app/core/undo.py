@@ -31,8 +31,8 @@ from pathlib import Path
 
 from . import bytedelta, fileattrs
 from .errors import GeoGuessError, WriteRefused
-from .geotag import (DERIVED, POINTER, exif_block_file, harm_text, is_geoguess_tagged, photo_format, read_metadata,
-                     write_new_version)
+from .geotag import (exif_block_file, harm_text, is_geoguess_tagged, new_warnings, photo_format, read_metadata,
+                     real_tag, write_new_version)
 from .journal import Contents, Journal, Run, WriteRecord
 from .names import display_path
 from .staged_write import StagedWrite, finish_interrupted, tidy_folders
@@ -250,7 +250,7 @@ def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
         added += [k for k in ("XMP-x:XMPToolkit",) if str(current.get(k, "")).startswith("Image::ExifTool")]
     ours = set(wrote) | set(added)
     if record.kind == "sidecar" and record.before is None:
-        if all(k in ours for k in current if _real(k)):
+        if all(k in ours for k in current if real_tag(k)):
             _remove(path)
             return "sidecar removed (GeoGuess had created it; the changes made to it since were GeoGuess's own)"
         return _rewrite(journal, record, path, current, {k: None for k in wrote if k in current}, {}, [])
@@ -270,11 +270,11 @@ def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
     values.update({k: None for k in ours if k in current and not (whole_exif and k.startswith(EXIF_GROUPS))})
     values.update({k: _value(v) for k, v in before.items()
                    if v is not None and not (whole_exif and k.startswith(EXIF_GROUPS))})
-    xmp = [k for k in current if k.startswith("XMP-") and _real(k)]
+    xmp = [k for k in current if k.startswith("XMP-") and real_tag(k)]
     if xmp and all(k in ours for k in xmp) and not any(k.startswith("XMP-") and v is not None
                                                       for k, v in before.items()):
         extra.append("-XMP:all=")  # no XMP before: none after
-    expected = {k: v for k, v in current.items() if _real(k) and k not in ours}
+    expected = {k: v for k, v in current.items() if real_tag(k) and k not in ours}
     expected.update({k: v for k, v in before.items() if v is not None})
     return _rewrite(journal, record, path, current, values, expected, extra)
 
@@ -288,9 +288,7 @@ def _rewrite(journal: Journal, record: WriteRecord, path: Path, current: dict, v
     against ``expected`` (when given) before it replaces the photo."""
 
     def check(written: dict) -> None:
-        problems = differences(expected, written) if expected else []
-        new_warnings = set(_as_list(written.get("ExifTool:Warning"))) - set(_as_list(current.get("ExifTool:Warning")))
-        problems += [f"ExifTool would warn: {w}" for w in sorted(new_warnings)]
+        problems = (differences(expected, written) if expected else []) + new_warnings(current, written)
         if problems:
             raise WriteRefused(harm_text(problems, "its tags") + " (compared with the photo before GeoGuess's "
                                "write, with the changes made since)")
@@ -308,14 +306,6 @@ def _rewrite(journal: Journal, record: WriteRecord, path: Path, current: dict, v
         return ("tags GeoGuess recorded restored (a record of GeoGuess 0.1: tags its write added besides, "
                 "such as basic EXIF tags, stay)")
     return "every tag as before GeoGuess's write; the changes made since by another program were kept"
-
-
-def _as_list(value) -> list:
-    return [] if value is None else value if isinstance(value, list) else [value]
-
-
-def _real(key: str) -> bool:
-    return not key.startswith(DERIVED) and not POINTER.search(key)
 
 
 def _value(value) -> str | list:
@@ -340,13 +330,13 @@ def differences(expected: dict, got: dict) -> list[str]:
     """How ``got`` differs from ``expected``, tag by tag (derived values and pointers aside)."""
     problems = []
     for key, value in expected.items():
-        if not _real(key):
+        if not real_tag(key):
             continue
         if key not in got:
             problems.append(f"{key} would be lost")
         elif not _same(got[key], value):
             problems.append(f"{key} would be {got[key]!r}, not {value!r}")
-    problems += [f"{key} would remain" for key in got if _real(key) and key not in expected]
+    problems += [f"{key} would remain" for key in got if real_tag(key) and key not in expected]
     return problems
 
 
