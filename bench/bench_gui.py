@@ -62,9 +62,9 @@ def parent(args) -> None:
 
 def child(model_dir: str, first: str, batch: str) -> None:
     t0 = float(os.environ["GEOGUESS_BENCH_T0"])
-    from geoguess_app.gui.app import prepare_environment
+    from geoguess_app.environment import prepare_qt
 
-    prepare_environment(headless=True)
+    prepare_qt(headless=True)
     from PySide6 import QtWebEngineWidgets  # noqa: F401
     from PySide6.QtCore import QCoreApplication, QElapsedTimer, Qt, QTimer
     from PySide6.QtWidgets import QApplication

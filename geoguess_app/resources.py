@@ -3,13 +3,14 @@ source tree, or inside a PyInstaller build, or where GEOGUESS_RESOURCES points."
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+from . import environment
+
 
 def resources_dir() -> Path:
-    override = os.environ.get("GEOGUESS_RESOURCES")
+    override = environment.resources()
     if override:
         return Path(override)
     frozen = getattr(sys, "_MEIPASS", None)

@@ -96,7 +96,7 @@ def ground_truth(corpus_dir) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, reference_dir) -> Path:
-    from geoguess_app.core.synth import synthesize
+    from geoguess_app.core.model.mxnet.synth import synthesize
 
     return synthesize(tmp_path_factory.mktemp("models") / "tiny", reference_dir, tiny=True, seed=7)
 
@@ -104,21 +104,21 @@ def tiny_model_dir(tmp_path_factory, reference_dir) -> Path:
 @pytest.fixture(scope="session")
 def full_model_dir(tmp_path_factory, reference_dir) -> Path:
     """The real symbol and grids.txt with synthesized weights (about 300 MB, 40 s to make)."""
-    from geoguess_app.core.synth import synthesize
+    from geoguess_app.core.model.mxnet.synth import synthesize
 
     return synthesize(tmp_path_factory.mktemp("models") / "full", reference_dir, tiny=False, seed=3)
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir):
-    from geoguess_app.core.model import LocationNet
+    from geoguess_app.core.model.mxnet.locationnet import LocationNet
 
     return LocationNet.load(tiny_model_dir, device="cpu")
 
 
 @pytest.fixture(scope="session")
 def full_model(full_model_dir):
-    from geoguess_app.core.model import LocationNet
+    from geoguess_app.core.model.mxnet.locationnet import LocationNet
 
     return LocationNet.load(full_model_dir, device="cpu")
 

@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 import pytest
 
-from geoguess_app.core.predict import Predictor, prepare
+from geoguess_app.core.predict.pipeline import Predictor, decode
 
 BROKEN_TAGS = {"truncated", "fuzzed", "poc", "no_eoi", "malformed_suite", "bad_ifd"}
 
@@ -24,13 +24,13 @@ def test_every_corpus_file_gives_a_tensor_or_a_clear_error(corpus_dir, manifest)
     errors_for_unreadable = []
     for row in manifest:
         path = corpus_dir / row["path"]
-        prepared = prepare(path)  # must never raise
+        prepared, tensor = decode(path)  # must never raise
         if prepared.error is None:
-            assert prepared.tensor.shape == (3, 224, 224), row["path"]
-            assert np.all(np.isfinite(prepared.tensor)), row["path"]
+            assert tensor.shape == (3, 224, 224), row["path"]
+            assert np.all(np.isfinite(tensor)), row["path"]
             outcomes["ok"] += 1
         else:
-            assert prepared.tensor is None
+            assert tensor is None
             message = prepared.error
             assert message and len(message) < 200 and "Traceback" not in message, (row["path"], message)
             outcomes["error"] += 1
@@ -48,7 +48,7 @@ def test_truncated_corpus_files_say_truncated_or_damaged(corpus_dir, manifest):
     rows = [r for r in manifest if "truncated" in r["tags"].split(",") and r["pil_load"] != "ok"]
     assert rows
     for row in rows:
-        error = prepare(corpus_dir / row["path"]).error
+        error = decode(corpus_dir / row["path"])[0].error
         assert error and any(w in error for w in ("truncated", "damaged", "not an image")), (row["path"], error)
 
 
@@ -64,17 +64,17 @@ def test_a_batch_goes_on_past_broken_files(tiny_model, corpus_dir, manifest):
 
 def test_zero_byte_file(tmp_path):
     (tmp_path / "empty.jpg").write_bytes(b"")
-    assert prepare(tmp_path / "empty.jpg").error == "empty file (0 bytes)"
+    assert decode(tmp_path / "empty.jpg")[0].error == "empty file (0 bytes)"
 
 
 def test_text_file_named_jpg(tmp_path):
     (tmp_path / "notes.jpg").write_text("this is not a photo\n" * 20)
-    assert "not an image" in prepare(tmp_path / "notes.jpg").error
+    assert "not an image" in decode(tmp_path / "notes.jpg")[0].error
 
 
 def test_missing_file_and_folder(tmp_path):
-    assert prepare(tmp_path / "nope.jpg").error == "file not found"
-    assert prepare(tmp_path).error == "is a folder, not a photo"
+    assert decode(tmp_path / "nope.jpg")[0].error == "file not found"
+    assert decode(tmp_path)[0].error == "is a folder, not a photo"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
@@ -82,7 +82,7 @@ def test_unreadable_file(tmp_path):
     path = tmp_path / "secret.jpg"
     path.write_bytes(b"\xff\xd8\xff" + b"\0" * 100)
     path.chmod(0)
-    assert prepare(path).error == "permission denied"
+    assert decode(path)[0].error == "permission denied"
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -96,7 +96,7 @@ def _png_header_only(width: int, height: int) -> bytes:
 def test_decompression_bomb_is_refused_before_decoding(tmp_path):
     path = tmp_path / "bomb.png"
     path.write_bytes(_png_header_only(30000, 30000))  # 900 megapixels claimed in 65 bytes
-    error = prepare(path).error
+    error = decode(path)[0].error
     assert "too large" in error and "megapixels" in error
 
 
@@ -104,4 +104,4 @@ def test_truncated_jpeg_made_from_a_good_one(tmp_path, corpus_dir):
     data = (corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg").read_bytes()
     path = tmp_path / "cut.jpg"
     path.write_bytes(data[: len(data) // 2])
-    assert prepare(path).error == "file is truncated (the image data ends early)"
+    assert decode(path)[0].error == "file is truncated (the image data ends early)"

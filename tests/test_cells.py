@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import s2sphere
 
-from geoguess_app.core.cells import CellGrid, great_circle_km
+from geoguess_app.core.geo.cells import CellGrid, great_circle_km
 from geoguess_app.core.errors import ModelError
 
 

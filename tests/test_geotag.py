@@ -19,9 +19,9 @@ import pytest
 from conftest import copy_photo
 from PIL import Image
 
-from geoguess_app.core.geotag import GeoTag, GeotagRefused, PhotoWriter, write_gps
-from geoguess_app.core.journal import Journal
-from geoguess_app.core.undo import UndoScope, undo
+from geoguess_app.core.geotag.writer import GeoTag, GeotagRefused, PhotoWriter, write_gps
+from geoguess_app.core.geotag.journal import Journal
+from geoguess_app.core.geotag.undo import UndoScope, undo
 
 TAG = GeoTag(lat=-33.8567844, lon=151.2131083, accuracy_m=1234.5, model="test model", untrained=True,
              token="6b12ae3", probability=0.25, rank=1)
@@ -165,7 +165,7 @@ def test_existing_gps_is_never_replaced_unless_asked(corpus_dir, tmp_path):
         write_gps(photo, TAG)
     assert sha1(photo) == original
     write_gps(photo, TAG, overwrite_gps=True)
-    from geoguess_app.core.geotag import read_metadata
+    from geoguess_app.core.geotag.writer import read_metadata
 
     tags = read_metadata(photo)
     assert tags["Composite:GPSLatitude"] == pytest.approx(TAG.lat, abs=1e-6)
@@ -194,8 +194,8 @@ def test_undo_restores_the_previous_metadata(corpus_dir, tmp_path, exiftool_cli)
 CHILD = r"""
 import sys
 from pathlib import Path
-from geoguess_app.core.geotag import GeoTag, write_gps
-from geoguess_app.core.journal import Journal
+from geoguess_app.core.geotag.writer import GeoTag, write_gps
+from geoguess_app.core.geotag.journal import Journal
 tag = GeoTag(lat=48.8583701, lon=2.2944813, accuracy_m=500, model="crash test", untrained=True,
              token="47e66fd", probability=0.5, rank=1)
 journal = Journal(sys.argv[2])
@@ -240,7 +240,7 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_every_file_whole(corpus_dir, tm
 
 
 def test_sidecar_leaves_the_photo_alone_and_undo_removes_it(corpus_dir, tmp_path, exiftool_cli):
-    from geoguess_app.core.geotag import read_metadata, write_sidecar
+    from geoguess_app.core.geotag.writer import read_metadata, write_sidecar
 
     photo = tmp_path / "d90.jpg"
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
@@ -264,7 +264,7 @@ def test_sidecar_leaves_the_photo_alone_and_undo_removes_it(corpus_dir, tmp_path
 
 
 def test_sidecar_respects_a_real_gps_position(corpus_dir, tmp_path):
-    from geoguess_app.core.geotag import write_sidecar
+    from geoguess_app.core.geotag.writer import write_sidecar
 
     photo = tmp_path / "has-gps.jpg"
     copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from conftest import copy_photo
 
-from geoguess_app.core import staged_write
-from geoguess_app.core.geotag import GeoTag, GeotagRefused, PhotoWriter, read_metadata
-from geoguess_app.core.journal import Journal, WriteRecord, frame
-from geoguess_app.core.undo import UndoScope, undo
+from geoguess_app.core.geotag import staged_write
+from geoguess_app.core.geotag.writer import GeoTag, GeotagRefused, PhotoWriter, read_metadata
+from geoguess_app.core.geotag.journal import Journal, WriteRecord, frame
+from geoguess_app.core.geotag.undo import UndoScope, undo
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 TAG = GeoTag(lat=48.8583701, lon=2.2944813, accuracy_m=500, model="journal test", untrained=True,

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geoguess_app.core import model as model_module
+from geoguess_app.core.model.mxnet import locationnet as model_module
 from geoguess_app.core.errors import DeviceError, ModelError
-from geoguess_app.core.model import LocationNet, parse_device, resolve_device
-from geoguess_app.core.modelfiles import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER
-from geoguess_app.core.mxnet_import import mxnet
-from geoguess_app.core.predict import prepare
-from geoguess_app.core.worker import mxnet_worker
+from geoguess_app.core.model.mxnet.locationnet import LocationNet, parse_device, resolve_device
+from geoguess_app.core.model.files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER
+from geoguess_app.core.model.mxnet.importer import mxnet
+from geoguess_app.core.predict.pipeline import decode
+from geoguess_app.core.model.mxnet.thread import mxnet_worker
 
 
 def _variant(src: Path, dst: Path, link_params: bool = True) -> Path:
@@ -51,7 +51,7 @@ def test_full_model_loads_real_symbol_and_grids(full_model, full_model_dir, refe
 
 
 def test_probabilities_are_a_softmax_over_all_cells(full_model, corpus_dir):
-    x = prepare(corpus_dir / "Pillow/Tests/images/hopper.jpg").tensor
+    x = decode(corpus_dir / "Pillow/Tests/images/hopper.jpg")[1]
     probs = full_model.probabilities(np.stack([x, x[:, ::-1].copy()]))
     assert probs.shape == (2, 15527)
     assert np.allclose(probs.sum(axis=1), 1, atol=1e-4) and (probs >= 0).all()
@@ -60,10 +60,10 @@ def test_probabilities_are_a_softmax_over_all_cells(full_model, corpus_dir):
 def test_stand_in_answers_depend_on_the_photo(full_model, corpus_dir, ground_truth):
     winners, tops = [], []
     for row in ground_truth[:20]:
-        prepared = prepare(corpus_dir / row["path"])
-        if prepared.tensor is None:
+        prepared, tensor = decode(corpus_dir / row["path"])
+        if tensor is None:
             continue
-        p = full_model.probabilities(prepared.tensor[None])[0]
+        p = full_model.probabilities(tensor[None])[0]
         winners.append(int(p.argmax()))
         tops.append(float(p.max()))
     assert len(winners) >= 15
@@ -175,7 +175,7 @@ def test_every_mxnet_call_runs_on_one_thread(tiny_model_dir, monkeypatch):
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread priority is Linux only")
 def test_background_threads_can_yield_to_the_gui_thread(monkeypatch):
-    from geoguess_app.core import worker
+    from geoguess_app.core import threads as worker
 
     monkeypatch.setattr(worker, "_background_nice", 0)
     worker.lower_background_priority(3)

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from conftest import copy_photo
 
-from geoguess_app.core import store
+from geoguess_app.core.engine import import_model
+from geoguess_app.core.model import store
 from geoguess_app.core.errors import StoreError
-from geoguess_app.core.model import LocationNet
-from geoguess_app.core.modelfiles import GRIDS_FILE, MODEL_FILES, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER
+from geoguess_app.core.model.mxnet.locationnet import LocationNet
+from geoguess_app.core.model.files import GRIDS_FILE, MODEL_FILES, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,5 +108,5 @@ def test_import_refuses_a_folder_that_does_not_load(tiny_model_dir, tmp_path):
     (source / PARAMS_FILE).write_bytes(data[: len(data) // 2])  # cut in half
     target = tmp_path / "store"
     with pytest.raises(StoreError, match="does not load, so it was not imported"):
-        store.import_model(source, target)
+        import_model(source, target)
     assert not target.exists()

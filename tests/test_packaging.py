@@ -27,7 +27,7 @@ import pytest
 
 import geoguess_app
 from geoguess_app import APP_ID
-from geoguess_app.core.imaging import PHOTO_EXTENSIONS
+from geoguess_app.core.photos.decode import PHOTO_EXTENSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geoguess_app.core.places import Places
-from geoguess_app.core.predict import Predictor
-from geoguess_app.core.worker import mxnet_worker
-from geoguess_app.core.model import LocationNet
+from geoguess_app.core.geo.places import Places
+from geoguess_app.core.predict.pipeline import Predictor
+from geoguess_app.core.model.mxnet.thread import mxnet_worker
+from geoguess_app.core.model.mxnet.locationnet import LocationNet
 
 
 def test_top_k_is_sorted_and_described(full_model, corpus_dir):

@@ -10,10 +10,10 @@ import pytest
 from conftest import CORPUS
 from PIL import Image, ImageOps
 
-from geoguess_app.core.imaging import open_photo, orient_view
-from geoguess_app.core.predict import prepare
-from geoguess_app.core.preprocess import MEAN_RGB, preprocess_pixels
-from geoguess_app.core.worker import mxnet_worker
+from geoguess_app.core.photos.decode import open_photo, orient_view
+from geoguess_app.core.predict.pipeline import decode
+from geoguess_app.core.model.recipe import MEAN_RGB, preprocess_pixels
+from geoguess_app.core.model.mxnet.thread import mxnet_worker
 
 PARITY_MODES = {"RGB", "L", "CMYK", "I;16", "I;16B", "P", "1"}
 PARITY_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP", "Extended WEBP", "HEIC", "HEIF", "MPO", "AVIF"}
@@ -52,17 +52,17 @@ def published_input(path) -> np.ndarray:
 
 @pytest.mark.parametrize("rel", _parity_paths())
 def test_tensor_matches_published_code_on_corpus_photo(corpus_dir, rel):
-    prepared = prepare(corpus_dir / rel)
+    prepared, tensor = decode(corpus_dir / rel)
     try:
         expected = published_input(corpus_dir / rel)
     except (OSError, ValueError, SyntaxError):
         # Listed as readable in the manifest, but this Pillow cannot decode it either:
         # GeoGuess must then give a clean error, as for any damaged file.
-        assert prepared.error and prepared.tensor is None
+        assert prepared.error and tensor is None
         return
     assert prepared.error is None, f"GeoGuess could not read a photo Pillow reads: {prepared.error}"
-    assert prepared.tensor.shape == (3, 224, 224) and prepared.tensor.dtype == np.float32
-    assert np.abs(prepared.tensor - expected).max() <= 0.01
+    assert tensor.shape == (3, 224, 224) and tensor.dtype == np.float32
+    assert np.abs(tensor - expected).max() <= 0.01
 
 
 def test_parity_set_covers_the_hard_cases(corpus_dir, manifest):
@@ -89,7 +89,7 @@ PROBABILITY_PHOTOS = [
 def test_probabilities_match_published_code_path(full_model_dir, full_model, corpus_dir):
     published_model = mxnet_worker().run(published_recipe.load_model, str(full_model_dir))
     for rel in PROBABILITY_PHOTOS:
-        ours = full_model.probabilities(prepare(corpus_dir / rel).tensor[None])[0]
+        ours = full_model.probabilities(decode(corpus_dir / rel)[1][None])[0]
         theirs = mxnet_worker().run(published_recipe.predict, published_model, published_input(corpus_dir / rel)[None])[0]
         assert ours.shape == theirs.shape == (15527,)
         assert np.abs(ours - theirs).max() <= 1e-5, rel
@@ -124,7 +124,7 @@ def test_transparent_areas_become_white(tmp_path):
     rgba = np.zeros((300, 300, 4), np.uint8)
     rgba[:, :150] = (10, 200, 30, 255)  # opaque green left half, transparent right half
     Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
-    tensor = prepare(tmp_path / "alpha.png").tensor
+    tensor = decode(tmp_path / "alpha.png")[1]
     white = 255 * 256 / 255 - MEAN_RGB
     assert np.allclose(tensor[:, :, -50:].reshape(3, -1).T, white, atol=1e-3)
     assert np.allclose(tensor[:, :, :50].reshape(3, -1).T, np.array([10, 200, 30]) * 256 / 255 - MEAN_RGB, atol=1e-3)
@@ -150,7 +150,7 @@ def test_reading_only_sampled_rows_equals_reading_the_whole_photo(tmp_path, orie
     image.save(tmp_path / "big.png", exif=exif.tobytes())
     photo = open_photo(tmp_path / "big.png")
     assert photo.meta.orientation == orientation
-    from geoguess_app.core.preprocess import preprocess_photo
+    from geoguess_app.core.model.recipe import preprocess_photo
 
     assert np.array_equal(preprocess_photo(photo), preprocess_pixels(*photo.pixels()))
     upright = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "big.png")))

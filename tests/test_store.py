@@ -9,13 +9,13 @@ import threading
 
 import pytest
 
+from geoguess_app.core.engine import import_model
 from geoguess_app.core.errors import StoreError
-from geoguess_app.core.modelfiles import GRIDS_FILE, MODEL_FILES, PARAMS_FILE, SYMBOL_FILE, OfficialFile
-from geoguess_app.core.store import (
+from geoguess_app.core.model.files import GRIDS_FILE, MODEL_FILES, PARAMS_FILE, SYMBOL_FILE, OfficialFile
+from geoguess_app.core.model.store import (
     ENV_MODEL_DIR,
     default_model_dir,
     download,
-    import_model,
     inspect_folder,
     resolve_model_dir,
 )

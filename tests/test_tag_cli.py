@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_photo
 
-from geoguess_app.core.journal import Journal
+from geoguess_app.core.geotag.journal import Journal
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 

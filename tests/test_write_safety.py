@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from conftest import copy_photo, unavailable
 
-from geoguess_app.core.geotag import GeoTag, GeotagRefused, PhotoWriter, read_metadata, write_gps
-from geoguess_app.core.journal import Journal
-from geoguess_app.core.undo import UndoScope, undo
+from geoguess_app.core.geotag.writer import GeoTag, GeotagRefused, PhotoWriter, read_metadata, write_gps
+from geoguess_app.core.geotag.journal import Journal
+from geoguess_app.core.geotag.undo import UndoScope, undo
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 TAG = GeoTag(lat=-33.8567844, lon=151.2131083, accuracy_m=1234.5, model="safety test", untrained=True,
@@ -96,7 +96,7 @@ def test_a_hard_link_is_refused_unless_asked_then_written_in_place_or_split(phot
 def as_if_killed(journal: Journal, kept: Path) -> Path:
     """Rename the verified copy of an in-place write as a process that is gone would have named it,
     and its journal record with it."""
-    from geoguess_app.core.journal import frame, unframe
+    from geoguess_app.core.geotag.journal import frame, unframe
 
     dead = kept.with_name(kept.name.replace(f"-{os.getpid()}-", "-999999999-"))
     kept.rename(dead)
@@ -111,7 +111,7 @@ def as_if_killed(journal: Journal, kept: Path) -> Path:
 
 
 def test_an_interrupted_in_place_write_is_finished_by_the_next_run(photo, tmp_path, monkeypatch):
-    from geoguess_app.core import staged_write
+    from geoguess_app.core.geotag import staged_write
 
     other = tmp_path / "other-name.jpg"
     os.link(photo, other)
@@ -146,7 +146,7 @@ def test_an_interrupted_in_place_write_is_finished_by_the_next_run(photo, tmp_pa
 
 
 def test_an_interrupted_in_place_write_never_overwrites_a_photo_changed_since(photo, tmp_path, monkeypatch):
-    from geoguess_app.core import staged_write
+    from geoguess_app.core.geotag import staged_write
 
     os.link(photo, tmp_path / "other-name.jpg")
     journal = Journal(tmp_path / "j.jsonl")
@@ -226,7 +226,7 @@ def test_read_only_file_system(corpus_dir, tmp_path, exiftool_cli):
 
 
 def test_a_full_disk_is_named_and_loses_nothing(corpus_dir, tmp_path, exiftool_cli, monkeypatch):
-    from geoguess_app.core import fileattrs, staged_write
+    from geoguess_app.core.geotag import fileattrs, staged_write
 
     with tmpfs(tmp_path / "small", "4M") as folder:  # room for the photo (3.2 MB), not for its new copy
         photo = copy_photo(corpus_dir / D90, folder / "photo.jpg")
@@ -291,7 +291,7 @@ def test_temporary_files_of_a_killed_run_are_removed_and_reported(photo, tmp_pat
 CHILD = r"""
 import sys, time
 from pathlib import Path
-from geoguess_app.core.exiftool import shared_exiftool
+from geoguess_app.core.geotag.exiftool import shared_exiftool
 tool = shared_exiftool()
 tool.read(Path(sys.argv[1]))
 print(tool.pid, flush=True)
@@ -343,7 +343,7 @@ def test_a_name_too_long_for_the_backup_is_refused_with_that_reason(corpus_dir, 
 
 WRITE_AS_ANOTHER_USER = r"""
 import sys
-from geoguess_app.core.geotag import GeoTag, GeotagRefused, write_gps
+from geoguess_app.core.geotag.writer import GeoTag, GeotagRefused, write_gps
 tag = GeoTag(lat=1.0, lon=2.0, accuracy_m=1.0, model="m", untrained=True, token="1", probability=0.5, rank=1)
 try:
     write_gps(sys.argv[1], tag)

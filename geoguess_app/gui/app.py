@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import traceback
 from pathlib import Path
+
+from .. import environment
 
 
 def parse_args(argv: list[str] | None):
@@ -23,18 +24,6 @@ def parse_args(argv: list[str] | None):
     if args.screenshot and len(args.photos) != 1:
         parser.error("--screenshot takes exactly one PHOTO")
     return args
-
-
-def prepare_environment(headless: bool) -> None:
-    """Settings Qt and Chromium read once, before the application object exists."""
-    if headless and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in flags:
-        flags.append("--no-sandbox")  # Chromium refuses its sandbox to root
-    if os.environ.get("QT_QPA_PLATFORM") == "offscreen" and "--disable-gpu" not in flags:
-        flags.append("--disable-gpu")
-    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(flags)
 
 
 def setup_logging() -> Path:
@@ -71,13 +60,13 @@ def install_excepthook(log_path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    prepare_environment(headless=bool(args.screenshot))
+    environment.prepare_qt(headless=bool(args.screenshot))
     from PySide6 import QtWebEngineWidgets  # noqa: F401 - must be imported before the application
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QApplication
 
     from .. import APP_ID
-    from ..core.store import resolve_model_dir
+    from ..core.model.store import resolve_model_dir
     from .main_window import MainWindow
 
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QProgres
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from ..core.errors import GeoGuessError
-from ..core.geotag import GeoTag, PhotoWriter
+from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
-from ..core.predict import Predictor
-from ..core.tagging import REFUSED, WOULD_WRITE, WRITTEN, TagOutcome, tag_photos
+from ..core.predict.pipeline import Predictor
+from ..core.geotag.batch import REFUSED, WOULD_WRITE, WRITTEN, TagOutcome, tag_photos
 from .map_view import MapView
 from .photo_panel import plain_label, qimage_from_array
 from .tasks import TaskRunner

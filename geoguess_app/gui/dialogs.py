@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QMessageBox, QProgressBar,
                                QPushButton, QVBoxLayout)
 
-from ..core import store
+from ..core.engine import import_model
+from ..core.model import store
 from .photo_panel import plain_label
 from .tasks import TaskRunner
 
@@ -96,7 +97,7 @@ class ModelDialog(QDialog):
         self.progress.setRange(0, 0)
         self.status.setStyleSheet("")
         self.status.setText(f"Importing and verifying {folder} ...")
-        self._tasks.run(store.import_model, self._finished, folder, self._model_dir)
+        self._tasks.run(import_model, self._finished, folder, self._model_dir)
 
     def _finished(self, future: Future) -> None:
         self._set_busy(False)
@@ -121,8 +122,7 @@ def describe_store(report: store.StoreReport) -> str:
         if not f.present:
             lines.append(f"{f.name}: missing")
         else:
-            verdict = "matches the published md5" if f.official else "differs from the published file"
-            lines.append(f"{f.name}: {f.size:,} bytes, md5 {f.md5} ({verdict})")
+            lines.append(f"{f.name}: {f.size:,} bytes, md5 {f.md5} ({f.verdict})")
     lines.append("")
     if report.untrained:
         lines.append("UNTRAINED stand-in model (random weights): its predictions mean nothing.")

@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ..core.errors import GeoGuessError
-from ..core.geotag import GeoTag, PhotoWriter
-from ..core.imaging import list_photos
+from ..core.geotag.writer import GeoTag, PhotoWriter
+from ..core.photos.decode import list_photos
 from ..core.names import display_path
 from .batch_dialog import BatchDialog
 from .dialogs import show_error
@@ -122,7 +122,7 @@ class GeotagActions:
 
     def geotag_folder(self, folder: str | None = None) -> None:
         """Open the batch geotagging dialog on a folder (asked for when not given)."""
-        if self.model is None:
+        if self.engine is None:
             show_error(self, "No model", "The model is not loaded yet.")
             return
         folder = folder or QFileDialog.getExistingDirectory(self, "Geotag the photos of a folder", self._last_folder())
@@ -134,7 +134,7 @@ class GeotagActions:
             if not paths:
                 show_error(self, "No photos", f"No photos found in {folder}.")
                 return
-            self.batch_dialog = BatchDialog(self.tasks, self.model, self.journal, paths, self,
+            self.batch_dialog = BatchDialog(self.tasks, self.engine.classifier, self.journal, paths, self,
                                             online_tiles=self.online_tiles)
             self.batch_dialog.open()
 

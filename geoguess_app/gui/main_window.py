@@ -17,13 +17,13 @@ from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from ..core import store
+from ..core.model import store
 from ..core.errors import GeoGuessError
-from ..core.journal import Journal
-from ..core.imaging import PHOTO_EXTENSIONS, list_photos, open_photo
-from ..core.model import LocationNet, cuda_available, missing_files
-from ..core.predict import PhotoResult, Predictor
-from ..core.worker import lower_background_priority
+from ..core.geotag.journal import Journal
+from ..core.photos.decode import PHOTO_EXTENSIONS, list_photos, open_photo
+from ..core.engine import Engine, model_installed, open_engine
+from ..core.predict.results import PhotoResult
+from ..core.threads import lower_background_priority
 from ..resources import resources_dir
 from .dialogs import ModelDialog, describe_store, show_error
 from .geotag_actions import GeotagActions
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 PREVIEW_SIDE = 1280  # pixels: large enough for a full-screen panel, small enough to keep many
 PREVIEWS_KEPT = 40
 THUMB = 96
+DISTRIBUTION_KEPT = 512  # cells of each photo's distribution kept in memory
 
 
 class MainWindow(GeotagActions, QMainWindow):
@@ -55,7 +56,7 @@ class MainWindow(GeotagActions, QMainWindow):
         self.online_tiles = online_tiles
         self.device = device
         self.ask_for_model = ask_for_model
-        self.model: LocationNet | None = None
+        self.engine: Engine | None = None
         lower_background_priority()  # decoding and MXNet yield the cores to the GUI thread
         self.tasks = tasks or TaskRunner(self)
         self.queue = PredictionQueue(self.tasks, self)
@@ -194,21 +195,16 @@ class MainWindow(GeotagActions, QMainWindow):
 
     # ----- model ------------------------------------------------------------------------
     def load_model(self) -> None:
-        self.model = None
+        self.engine = None
         self.queue.set_predictor(None)
         self.busy.setVisible(True)
         self.model_label.setText("Model: loading...")
-        if missing_files(self.model_dir):
+        if not model_installed(self.model_dir):
             self._model_failed(f"No model installed in {self.model_dir}.", missing=True)
             return
         folder, device = self.model_dir, self.device
 
-        def work():
-            model = LocationNet.load(folder, device)
-            has_cuda, count = cuda_available()
-            return model, count if has_cuda else 0
-
-        self.tasks.run(work, self._model_loaded)
+        self.tasks.run(lambda: open_engine(folder, device).result(), self._model_loaded)
 
     def _model_loaded(self, future: Future) -> None:
         error = future.exception()
@@ -217,23 +213,21 @@ class MainWindow(GeotagActions, QMainWindow):
                 log.error("model load failed", exc_info=error)
             self._model_failed(str(error), missing=False)
             return
-        model, gpus = future.result()
-        self.model = model
+        engine = future.result()
+        self.engine = engine
         self.busy.setVisible(False)
-        self._populate_devices(gpus)
-        info = model.info
-        short = "LocationNet (stand-in)" if info.untrained else "LocationNet (unverified files)" \
-            if not info.verified else info.name
-        self.model_label.setText(f"Model: {short}")
+        self._populate_devices(engine.gpus)
+        info = engine.info
+        self.model_label.setText(f"Model: {info.short_name}")
         self.model_label.setToolTip(f"{info.name}\n{info.folder}")
         self.device_label.setText(f"Device: {info.device}")
         self._show_model_warning(info)
-        self.queue.set_predictor(Predictor(model, top_k=5, preview_size=PREVIEW_SIDE))
+        self.queue.set_predictor(engine.predictor(top_k=5, preview_size=PREVIEW_SIDE, keep=DISTRIBUTION_KEPT))
         # The objects loaded so far (MXNet's modules, the model, the place names) live as long as
         # the program: keep them out of Python's full garbage collections, which otherwise walk
         # them all on the GUI thread (measured: 47 ms pauses while photos are predicted).
         gc.freeze()
-        self.modelReady.emit(model)
+        self.modelReady.emit(engine)
 
     def _show_model_warning(self, info) -> None:
         """UNTRAINED (red) or UNVERIFIED (amber) in the status bar and a banner over the window."""
@@ -280,8 +274,8 @@ class MainWindow(GeotagActions, QMainWindow):
     def model_info(self) -> None:
         def done(future: Future) -> None:
             text = describe_store(future.result()) if future.exception() is None else str(future.exception())
-            if self.model is not None:
-                text += f"\n\nLoaded on {self.model.info.device}: {self.model.info.num_classes:,} cells."
+            if self.engine is not None:
+                text += f"\n\nLoaded on {self.engine.info.device}: {self.engine.info.num_classes:,} cells."
             box = QMessageBox(QMessageBox.Icon.Information, "Model information", text, parent=self)
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.open()

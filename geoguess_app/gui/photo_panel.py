@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..core.predict import PhotoResult
+from ..core.predict.pipeline import PhotoResult
 
 
 def qimage_from_array(array: np.ndarray) -> QImage:
@@ -76,11 +76,7 @@ class PhotoPanel(QWidget):
     def show_photo(self, result: PhotoResult, image: QImage | None) -> None:
         self.title.setText(result.name)
         self.title.setToolTip(result.path)
-        parts = []
-        if result.size:
-            parts.append(f"{result.size[0]} x {result.size[1]} pixels")
-        if result.meta and result.meta.camera:
-            parts.append(result.meta.camera)
+        parts = result.about(size_unit=" pixels")
         if result.meta and result.meta.taken:
             parts.append(_readable_time(result.meta.taken))
         self.details.setText("  ·  ".join(parts))

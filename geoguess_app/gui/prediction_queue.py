@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core.predict import PhotoResult, Predictor
+from ..core.predict.pipeline import PhotoResult, Predictor
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QPushButton, QStyledItemDelegate, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..core.cells import format_km
-from ..core.predict import Guess, PhotoResult
+from ..core.geo.cells import format_km
+from ..core.predict.pipeline import Guess, PhotoResult
 from .photo_panel import plain_label
 
 COLORS = ["#d7191c", "#f07c1b", "#1f78b4", "#33a02c", "#6a3d9a"]  # as on the map (map.js)

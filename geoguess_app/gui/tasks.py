@@ -3,7 +3,7 @@
 Like Anki's task manager: ``run(fn, on_done)`` executes ``fn`` on a background thread and calls
 ``on_done(future)`` on the GUI thread; ``post(fn, *args)`` lets background code call ``fn`` on the
 GUI thread (for results that stream, such as one prediction per photo). MXNet work itself always
-ends up on the engine's own MXNet thread (see geoguess_app.core.worker); these threads only wait
+ends up on the engine's own MXNet thread (see geoguess_app.core.threads); these threads only wait
 for it, so the GUI thread never does.
 """
 

@@ -1,9 +1,8 @@
-"""The one dedicated thread on which every MXNet call runs.
+"""Compute threads: their operating-system priority, and a thread that runs calls one at a time.
 
-MXNet is not thread-safe. Every call into it (loading, binding, forward passes, synthesizing a
-model) goes through ``mxnet_worker()``: a single-thread executor, the pattern Anki's task manager
-uses. Callers either wait for the result (``run``) or get a Future (``submit``) and are called back
-(the window hands that back to the GUI thread).
+``SerialWorker`` is what a runtime that is not thread-safe (MXNet) runs all its calls on: a
+single-thread executor, the pattern Anki's task manager uses. Callers either wait for the result
+(``run``) or get a Future (``submit``).
 """
 
 from __future__ import annotations
@@ -63,26 +62,3 @@ class SerialWorker:
         if self.on_thread():
             return fn(*args, **kwargs)
         return self._pool.submit(fn, *args, **kwargs).result()
-
-
-_lock = threading.Lock()
-_mxnet_worker: SerialWorker | None = None
-
-
-def mxnet_worker() -> SerialWorker:
-    """The process-wide MXNet thread (started on first use)."""
-    global _mxnet_worker
-    with _lock:
-        if _mxnet_worker is None:
-            _mxnet_worker = SerialWorker("geoguess-mxnet")
-        return _mxnet_worker
-
-
-def on_mxnet_thread(fn: Callable[..., T]) -> Callable[..., T]:
-    """Decorator: the function always executes on the MXNet thread; callers wait for it."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        return mxnet_worker().run(fn, *args, **kwargs)
-
-    return wrapper

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import ImageError
-from .exif_read import PhotoMeta, read_meta
+from ..errors import ImageError
+from .exif import PhotoMeta, read_meta
 
 try:  # HEIC / HEIF (iPhone and many Android phones)
     import pillow_heif

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .cells import CellGrid
-from .errors import ModelError
-from .modelfiles import GRIDS_FILE, OFFICIAL_FILES, PARAMS_FILE, SYMBOL_FILE, read_marker, write_marker
-from .mxnet_import import mxnet
-from .preprocess import SIZE, preprocess_pixels
-from .store import md5_of
-from .worker import on_mxnet_thread
+from ...geo.cells import CellGrid
+from ...errors import ModelError
+from ..files import GRIDS_FILE, OFFICIAL_FILES, PARAMS_FILE, SYMBOL_FILE, read_marker, write_marker
+from .importer import mxnet
+from ..recipe import SIZE, preprocess_pixels
+from ..store import md5_of
+from .thread import on_mxnet_thread
 
 TINY_CELLS = 48
 CALIBRATION_IMAGES = 32

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .errors import GeoGuessError
-from .geotag import (GeoTag, GeotagRefused, PhotoWriter, existing_position, is_geoguess_tagged, photo_format,
+from ..errors import GeoGuessError
+from .writer import (GeoTag, GeotagRefused, PhotoWriter, existing_position, is_geoguess_tagged, photo_format,
                      read_metadata, refuse_replacing, sidecar_path)
-from .names import display_path
-from .predict import Guess, Predictor
+from ..names import display_path
+from ..predict.pipeline import Guess, Predictor
 from .staged_write import check_writable
-from .worker import background_thread_init
+from ..threads import background_thread_init
 
 NAMESPACE_BYTES = b"geoguess.invalid/ns/1.0/"
 

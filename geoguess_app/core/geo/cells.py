@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import s2sphere
 
-from .errors import ModelError
+from ..errors import ModelError
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import bytedelta, fileattrs
-from .errors import WriteRefused
+from ..errors import WriteRefused
 from .fileattrs import FileAttrs, fsync_dir
 from .journal import Journal, WriteRecord, now_text
 

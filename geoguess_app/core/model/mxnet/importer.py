@@ -24,6 +24,8 @@ import threading
 
 import numpy as np
 
+from .... import environment
+
 _lock = threading.Lock()
 _mx = None
 
@@ -41,8 +43,7 @@ def mxnet():
             if _mx is None:
                 if "bool" not in vars(np):
                     np.bool = bool  # removed in NumPy 1.24, still used by MXNet 1.9.1
-                for key, value in ENGINE_DEFAULTS.items():
-                    os.environ.setdefault(key, value)
+                environment.set_defaults(ENGINE_DEFAULTS)
                 # mxnet.contrib.quantization imports scipy.stats if it can (0.3 s), only for a
                 # calibration mode GeoGuess never uses; hide it during the import.
                 hide_scipy_stats = "scipy.stats" not in sys.modules
@@ -66,8 +67,7 @@ def _restore_openmp_threads() -> None:
     thread, where every forward pass then runs (measured: 0.16 s instead of 0.085 s per photo on
     2 cores). Give that thread back the thread count OpenMP would choose (OMP_NUM_THREADS or all
     cores)."""
-    wanted = os.environ.get("OMP_NUM_THREADS", "")
-    count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else (os.cpu_count() or 1)
+    count = environment.omp_threads() or os.cpu_count() or 1
     try:
         gomp = ctypes.CDLL("libgomp.so.1")  # the OpenMP runtime libmxnet is linked with (Linux)
     except OSError:

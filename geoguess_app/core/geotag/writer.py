@@ -32,11 +32,11 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from .. import __version__
+from ... import __version__
 from . import fileattrs
-from .errors import WriteRefused
+from ..errors import WriteRefused
 from .exiftool import ExifTool, ExifToolError, shared_exiftool
-from .image_data import image_data_digest
+from ..photos.pixel_digest import image_data_digest
 from .journal import Journal, new_run_id
 from .staged_write import HARDLINKS, StagedWrite, finish_interrupted, tidy_folders
 

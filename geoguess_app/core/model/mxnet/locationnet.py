@@ -9,60 +9,25 @@ classes must equal the number of lines of grids.txt. Everything here runs on the
 from __future__ import annotations
 
 import json
-import re
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .cells import CellGrid
-from .errors import DeviceError, ModelError
-from .modelfiles import GRIDS_FILE, MODEL_FILES, MODEL_NAME, PARAMS_FILE, SYMBOL_FILE, read_marker
-from .mxnet_import import mxnet, quiet_native_stderr
-from .preprocess import SIZE
-from .store import files_verified
-from .worker import on_mxnet_thread
+from ...geo.cells import CellGrid
+from ...errors import DeviceError, ModelError
+from ..classifier import ModelInfo, missing_files, parse_device
+from ..files import GRIDS_FILE, MODEL_FILES, MODEL_NAME, PARAMS_FILE, SYMBOL_FILE, read_marker
+from .importer import mxnet, quiet_native_stderr
+from ..recipe import SIZE
+from ..store import files_verified
+from .thread import on_mxnet_thread
 
 CUDA_HINT = (
     "install a CUDA build of MXNet in place of the CPU one, for example "
     "'pip uninstall -y mxnet && pip install mxnet-cu112==1.9.1' (needs an NVIDIA driver and CUDA 11.2)"
 )
-
-
-UNVERIFIED_NOTE = "UNVERIFIED: its files are not the published ones (md5 differs), so its answers are not LocationNet's"
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    folder: str
-    untrained: bool
-    variant: str  # "official", "full" or "tiny"
-    num_classes: int
-    device: str
-    verified: bool = False  # all three files are the published ones (md5)
-
-    def as_dict(self) -> dict:
-        return {"name": self.name, "untrained": self.untrained, "verified": self.verified}
-
-    @property
-    def warning(self) -> str | None:
-        """What a person must be told about this model before trusting its answers, or None."""
-        if self.untrained:
-            return self.name  # it says that its predictions mean nothing
-        if not self.verified:
-            return f"the model in {self.folder} is {UNVERIFIED_NOTE}"
-        return None
-
-
-def parse_device(spec: str) -> tuple[str, int]:
-    """'auto' | 'cpu' | 'gpu' | 'gpu:N' -> (kind, index)."""
-    m = re.fullmatch(r"\s*(auto|cpu|gpu)(?::(\d+))?\s*", spec.lower())
-    if not m or (m.group(2) is not None and m.group(1) != "gpu"):
-        raise DeviceError(f"unknown device {spec!r}: use auto, cpu, gpu or gpu:N")
-    return m.group(1), int(m.group(2) or 0)
 
 
 @on_mxnet_thread
@@ -110,10 +75,6 @@ def _background(fn, *args) -> Future:
 
     threading.Thread(target=work, name="geoguess-verify", daemon=True).start()
     return future
-
-
-def missing_files(folder: Path) -> list[str]:
-    return [name for name in MODEL_FILES if not (folder / name).is_file()]
 
 
 class LocationNet:

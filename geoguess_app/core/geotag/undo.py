@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import bytedelta, fileattrs
-from .errors import GeoGuessError, WriteRefused
-from .geotag import (exif_block_file, harm_text, is_geoguess_tagged, new_warnings, photo_format, read_metadata,
+from ..errors import GeoGuessError, WriteRefused
+from .writer import (exif_block_file, harm_text, is_geoguess_tagged, new_warnings, photo_format, read_metadata,
                      real_tag, write_new_version)
 from .journal import Contents, Journal, Run, WriteRecord
-from .names import display_path
+from ..names import display_path
 from .staged_write import StagedWrite, finish_interrupted, tidy_folders
-from .tagging import ERROR, NAMESPACE_BYTES, REFUSED, TagOutcome
+from .batch import ERROR, NAMESPACE_BYTES, REFUSED, TagOutcome
 
 RESTORED = "restored"
 EXIF_MARK = "File:ExifByteOrder"  # present exactly when a file has EXIF

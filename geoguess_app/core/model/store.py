@@ -23,10 +23,11 @@ from urllib.parse import urlparse
 
 import platformdirs
 
-from .errors import StoreError
-from .modelfiles import MODEL_FILES, OFFICIAL_FILES, UNTRAINED_MARKER, OfficialFile, read_marker
+from ... import environment
+from ..errors import GeoGuessError, StoreError
+from .files import MODEL_FILES, OFFICIAL_FILES, UNTRAINED_MARKER, OfficialFile, read_marker
 
-ENV_MODEL_DIR = "GEOGUESS_MODEL_DIR"
+ENV_MODEL_DIR = environment.MODEL_DIR
 CHUNK = 1 << 20
 STREAM_CHUNK = 1 << 16  # written as it arrives: a broken transfer loses less than this
 
@@ -41,7 +42,7 @@ def default_model_dir() -> Path:
 def resolve_model_dir(explicit: str | Path | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
-    env = os.environ.get(ENV_MODEL_DIR)
+    env = environment.model_dir()
     if env:
         return Path(env).expanduser()
     return default_model_dir()
@@ -116,6 +117,13 @@ class FileCheck:
     size: int | None
     md5: str | None
     official: bool  # md5 equals the published one
+
+    @property
+    def verdict(self) -> str:
+        """Whether this file is the published one, in words."""
+        if not self.present:
+            return "missing"
+        return "matches the published md5" if self.official else "differs from the published file"
 
 
 @dataclass(frozen=True)
@@ -257,22 +265,14 @@ def _fetch(session, spec: OfficialFile, part: Path, progress, cancel, timeout) -
         raise StoreError(f"downloading {spec.name} failed: {e}; run it again to resume") from None
 
 
-def _check_loads(folder: Path, source: Path) -> None:
-    from .errors import GeoGuessError  # noqa: PLC0415
-    from .model import LocationNet  # noqa: PLC0415 - MXNet only when importing
-
-    try:
-        LocationNet.load(folder, device="cpu")
-    except GeoGuessError as e:
-        raise StoreError(f"the model in {source} does not load, so it was not imported: {e}") from None
-
-
-def import_model(source: str | Path, target: str | Path, progress: Progress | None = None) -> StoreReport:
+def import_model(source: str | Path, target: str | Path, load_check: Callable[[Path], None],
+                 progress: Progress | None = None) -> StoreReport:
     """Copy a model folder the user got elsewhere into the store, verifying it first.
 
     The official files must match their published md5 sums. A folder made by
     ``geoguess model synth`` (it carries the untrained marker) is accepted as an untrained stand-in.
-    Either way the folder must load (on the CPU) before it is installed.
+    Either way the folder must load before it is installed: ``load_check(folder)`` raises a
+    GeoGuessError if it does not (``core.engine.import_model`` gives the runtime's check).
     """
     source, target = Path(source).expanduser(), Path(target).expanduser()
     if not source.is_dir():
@@ -300,7 +300,10 @@ def import_model(source: str | Path, target: str | Path, progress: Progress | No
                 f"{', '.join(bad)} in {source} differ from the published LocationNet files "
                 "(md5 mismatch): not imported"
             )
-        _check_loads(staging, source)
+        try:
+            load_check(staging)
+        except GeoGuessError as e:
+            raise StoreError(f"the model in {source} does not load, so it was not imported: {e}") from None
         _install(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

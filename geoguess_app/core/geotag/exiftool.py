@@ -35,13 +35,14 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 
-from ..resources import resources_dir
-from .errors import GeoGuessError
+from ... import environment
+from ...resources import resources_dir
+from ..errors import GeoGuessError
 
 INSTALL_HINT = ("GeoGuess writes metadata with ExifTool, which is not installed: install it "
                 "(Debian/Ubuntu: apt install libimage-exiftool-perl; macOS: brew install exiftool), "
                 "or set GEOGUESS_EXIFTOOL to the exiftool program")
-ENV_EXIFTOOL = "GEOGUESS_EXIFTOOL"
+ENV_EXIFTOOL = environment.EXIFTOOL
 T = TypeVar("T")
 
 
@@ -50,7 +51,7 @@ class ExifToolError(GeoGuessError):
 
 
 def find_exiftool() -> str:
-    given = os.environ.get(ENV_EXIFTOOL)
+    given = environment.exiftool()
     if given:
         if not (Path(given).is_file() and os.access(given, os.X_OK)):
             raise ExifToolError(f"{ENV_EXIFTOOL} is set to {given}, which is not a program that can be run")

@@ -1,0 +1,97 @@
+"""``geoguess model``: download, import, check or synthesize the LocationNet model."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .. import environment
+from .output import EXIT_OK, EXIT_PHOTO_FAILED
+
+
+def _print_progress():
+    """A progress callback drawing one tqdm bar per file (for downloads and imports)."""
+    from tqdm import tqdm  # noqa: PLC0415
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        bar = bars.get(name)
+        if bar is None:
+            bar = bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024,
+                                    file=sys.stderr, leave=True)
+        bar.total = total
+        bar.update(done - bar.n)
+        if total is not None and done >= total:
+            bar.close()
+
+    return progress
+
+
+def cmd_download(args) -> int:
+    from ..core.model.store import download, resolve_model_dir  # noqa: PLC0415
+
+    folder = resolve_model_dir(args.model_dir)
+    print(f"Downloading LocationNet into {folder}", file=sys.stderr)
+    download(folder, progress=_print_progress())
+    print(f"Installed and verified: {folder}")
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from ..core.engine import import_model  # noqa: PLC0415
+    from ..core.model.store import resolve_model_dir  # noqa: PLC0415
+
+    folder = resolve_model_dir(args.model_dir)
+    report = import_model(args.source, folder, progress=_print_progress())
+    if report.untrained:
+        print(f"Imported an UNTRAINED stand-in model into {folder}: its predictions mean nothing.")
+    else:
+        print(f"Imported and verified against the published md5 sums: {folder}")
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    from ..core.errors import GeoGuessError  # noqa: PLC0415
+    from ..core.engine import open_engine  # noqa: PLC0415
+    from ..core.model.files import read_marker  # noqa: PLC0415
+    from ..core.model.store import ENV_MODEL_DIR, inspect_folder, resolve_model_dir  # noqa: PLC0415
+
+    folder = resolve_model_dir(args.model_dir)
+    origin = "--model-dir" if args.model_dir else (f"${ENV_MODEL_DIR}" if environment.model_dir() else "default")
+    print(f"Model folder: {folder} ({origin})")
+    report = inspect_folder(folder, fresh=True)
+    for f in report.files:
+        if not f.present:
+            print(f"  {f.name:<26} missing")
+        else:
+            print(f"  {f.name:<26} {f.size:>13,} bytes  md5 {f.md5}  {f.verdict}")
+    if not report.complete:
+        print("Status: not installed. Run 'geoguess model download', or 'geoguess model import FOLDER'.")
+        return EXIT_PHOTO_FAILED
+    try:
+        model = open_engine(folder, device="cpu").result()
+    except GeoGuessError as e:
+        print(f"Status: does not load: {e}")
+        return EXIT_PHOTO_FAILED
+    marker = read_marker(folder)
+    if marker is not None:
+        print(f"Status: {marker.description}. Loads: {model.info.num_classes} classes.")
+        return EXIT_OK
+    if report.verified:
+        print(f"Status: verified, identical to the published LocationNet files. Loads: {model.info.num_classes} classes.")
+        return EXIT_OK
+    print("Status: loads, but is NOT the published LocationNet (md5 mismatch); its answers are unverified.")
+    return EXIT_PHOTO_FAILED
+
+
+def cmd_synth(args) -> int:
+    from ..core.model.store import resolve_model_dir  # noqa: PLC0415
+    from ..core.engine import synthesize  # noqa: PLC0415
+
+    source = Path(args.source) if args.source else resolve_model_dir(None)
+    kind = "tiny" if args.tiny else "full-size"
+    print(f"Synthesizing a {kind} UNTRAINED stand-in model (seed {args.seed}) in {args.out_dir} ...", file=sys.stderr)
+    out = synthesize(args.out_dir, source, tiny=args.tiny, seed=args.seed)
+    print(f"Wrote {out}: random weights, predictions mean nothing (marked untrained).")
+    return EXIT_OK

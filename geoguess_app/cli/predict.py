@@ -1,0 +1,46 @@
+"""``geoguess predict``: the most likely places for photos, for reading or as JSON Lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from .output import EXIT_OK, EXIT_PHOTO_FAILED, human, progress_bar, warn_about_model
+
+
+def open_predictor(args, top_k: int):
+    """The engine for --model-dir and --device. The model loads on its runtime's thread and the
+    place names in the background while the first photos are decoded."""
+    from ..core.engine import open_engine, predictor_while_loading  # noqa: PLC0415
+    from ..core.model.store import resolve_model_dir  # noqa: PLC0415
+
+    return predictor_while_loading(open_engine(resolve_model_dir(args.model_dir), args.device), top_k=top_k)
+
+
+def cmd_predict(args) -> int:
+    from ..core.errors import GeoGuessError  # noqa: PLC0415
+    from ..core.photos.decode import list_photos  # noqa: PLC0415
+
+    if args.top_k < 1:
+        raise GeoGuessError("--top-k must be at least 1")
+    photos = list_photos(args.paths, recursive=args.recursive)
+    if not photos:
+        raise GeoGuessError("no photos found in " + ", ".join(args.paths))
+    predictor = open_predictor(args, top_k=args.top_k)
+    bar = progress_bar(len(photos), disabled=args.no_progress or len(photos) < 2)
+    failed = 0
+    warned = False
+    for result in predictor.predict_many(photos):
+        warned = warn_about_model(result.model, warned)
+        failed += not result.ok
+        text = json.dumps(result.as_dict(), ensure_ascii=False) if args.json else human(result)
+        if bar is not None:
+            bar.write(text)
+            bar.update(1)
+        else:
+            print(text, flush=True)
+    if bar is not None:
+        bar.close()
+    if failed:
+        print(f"geoguess: {failed} of {len(photos)} photo(s) could not be read", file=sys.stderr)
+    return EXIT_PHOTO_FAILED if failed else EXIT_OK

@@ -1,0 +1,99 @@
+"""``geoguess tag``: write the predicted position into photos (a dry run unless --write)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .output import EXIT_OK, EXIT_PHOTO_FAILED, progress_bar, warn_about_model
+from .predict import open_predictor
+
+
+def cmd_tag(args) -> int:
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from ..core.errors import GeoGuessError  # noqa: PLC0415
+    from ..core.geotag.writer import PhotoWriter  # noqa: PLC0415
+    from ..core.photos.decode import list_photos  # noqa: PLC0415
+    from ..core.geotag.journal import Journal  # noqa: PLC0415
+    from ..core.names import display_path  # noqa: PLC0415
+    from ..core.geotag.batch import tag_photos, write_report  # noqa: PLC0415
+
+    if not 0 <= args.min_probability <= 1:
+        raise GeoGuessError("--min-probability is between 0 and 1")
+    if args.report and Path(args.report).suffix.lower() not in (".csv", ".geojson", ".json", ".gpx"):
+        raise GeoGuessError("--report must end in .csv, .geojson or .gpx")
+    photos = list_photos(args.paths, recursive=args.recursive)
+    if not photos:
+        raise GeoGuessError("no photos found in " + ", ".join(display_path(p) for p in args.paths))
+    cancel, stop = threading.Event(), threading.Event()
+
+    def on_sigint(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        if cancel.is_set():
+            stop.set()
+            print("\ngeoguess: stopping now: the photo being written finishes, the queued ones are not written",
+                  file=sys.stderr)
+            return
+        cancel.set()
+        print("\ngeoguess: stopping after the photos already predicted (Ctrl+C again to stop at once)",
+              file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    writer = None
+    if args.write:
+        writer = PhotoWriter(Journal(args.journal), command=_command_line(), keep_mtime=not args.touch,
+                             backup=args.backup, hardlinks=args.hardlinks)
+        writer.prepare_folders(photos)
+    predictor = open_predictor(args, top_k=1)
+    bar = progress_bar(len(photos), disabled=args.no_progress, unit="photo")
+    say = bar.write if bar else print
+    outcomes, warned = [], False
+    try:
+        for outcome in tag_photos(photos, predictor, write=args.write, min_probability=args.min_probability,
+                                  overwrite_gps=args.overwrite_gps, writer=writer, cancel=cancel, stop=stop,
+                                  sidecar=args.sidecar, hardlinks=args.hardlinks):
+            outcomes.append(outcome)
+            warned = warn_about_model(outcome.model, warned)
+            _say_notices(writer, say)
+            say(f"{outcome.status:>11}  {display_path(outcome.path)}: {outcome.message}")
+            if bar:
+                bar.update(1)
+    except KeyboardInterrupt:
+        print("geoguess: interrupted; every photo written is complete and in the undo journal "
+              "('geoguess undo --list')", file=sys.stderr)
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if bar:
+            bar.close()
+    _say_notices(writer, print)
+    if args.report:
+        write_report(outcomes, args.report)
+    counts = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing done"
+    if not args.write:
+        summary += " (dry run: nothing was changed; add --write to write)"
+    print(f"geoguess: {summary}", file=sys.stderr)
+    if writer is not None and counts.get("written"):
+        print(f"geoguess: undo this run with 'geoguess undo --run {writer.run}'", file=sys.stderr)
+    if cancel.is_set():
+        print("geoguess: stopped; what was written is complete and in the undo journal. "
+              "Run the same command again to continue.", file=sys.stderr)
+        return 130
+    return EXIT_PHOTO_FAILED if any(o.failed for o in outcomes) else EXIT_OK
+
+
+def _command_line() -> str:
+    import shlex  # noqa: PLC0415
+
+    return " ".join(shlex.quote(a) for a in ["geoguess", *sys.argv[1:]])
+
+
+def _say_notices(writer, say) -> None:
+    while writer is not None and writer.notices:
+        say(f"geoguess: {writer.notices.pop(0)}")

@@ -1,0 +1,88 @@
+"""What every inference runtime offers the rest of GeoGuess: the ``Classifier`` protocol.
+
+A classifier turns a batch of photos, already made into input tensors by the recipe
+(``model.recipe``), into one probability per cell of its grid. Prediction, the window and the
+command line only see this protocol and ``ModelInfo``; which runtime runs the network (MXNet
+today) is chosen in one place, ``core.engine``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import DeviceError
+from ..geo.cells import CellGrid
+from .files import MODEL_FILES
+
+UNVERIFIED_NOTE = "UNVERIFIED: its files are not the published ones (md5 differs), so its answers are not LocationNet's"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which model answered, and how far its answers can be trusted."""
+
+    name: str
+    folder: str
+    untrained: bool
+    variant: str  # "official", "full" or "tiny"
+    num_classes: int
+    device: str
+    verified: bool = False  # all three files are the published ones (md5)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the command line's JSON says about the model."""
+        return {"name": self.name, "untrained": self.untrained, "verified": self.verified}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, for results that travel (``from_dict`` reads it back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelInfo:
+        return cls(**data)
+
+    @property
+    def warning(self) -> str | None:
+        """What a person must be told about this model before trusting its answers, or None."""
+        if self.untrained:
+            return self.name  # it says that its predictions mean nothing
+        if not self.verified:
+            return f"the model in {self.folder} is {UNVERIFIED_NOTE}"
+        return None
+
+    @property
+    def short_name(self) -> str:
+        """A few words for a status bar."""
+        if self.untrained:
+            return "LocationNet (stand-in)"
+        return self.name if self.verified else "LocationNet (unverified files)"
+
+
+class Classifier(Protocol):
+    """A loaded model, ready to classify (N, 3, 224, 224) float32 batches made by the recipe."""
+
+    info: ModelInfo
+    grid: CellGrid  # the cells, in class order
+    batch_size: int  # the largest batch worth forming (larger ones are split)
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """(N, classes) float32: the softmax over the cells for each photo of the batch."""
+        ...
+
+
+def parse_device(spec: str) -> tuple[str, int]:
+    """'auto' | 'cpu' | 'gpu' | 'gpu:N' -> (kind, index)."""
+    m = re.fullmatch(r"\s*(auto|cpu|gpu)(?::(\d+))?\s*", spec.lower())
+    if not m or (m.group(2) is not None and m.group(1) != "gpu"):
+        raise DeviceError(f"unknown device {spec!r}: use auto, cpu, gpu or gpu:N")
+    return m.group(1), int(m.group(2) or 0)
+
+
+def missing_files(folder: Path) -> list[str]:
+    """The model files that are not in ``folder``."""
+    return [name for name in MODEL_FILES if not (Path(folder) / name).is_file()]

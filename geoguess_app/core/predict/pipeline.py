@@ -1,0 +1,169 @@
+"""From photos to ranked guesses, in stages: decode, infer, score, describe.
+
+- **decode** (a thread of its own, running ahead): open the photo, read its EXIF, apply the input
+  recipe; a photo that fails becomes a result with an error, never an exception.
+- **infer**: the classifier's probabilities for a batch of decoded photos (on the runtime's thread).
+- **score**: keep the distribution over cells (the whole vector, or its top-K slice).
+- **describe**: the top-k cells with their centres, corners, place names and distance from the
+  photo's own GPS position.
+
+``Predictor.predict_many`` is a generator: it yields a ``PhotoResult`` for each path, in order, as
+soon as that photo is done (for progress bars and cancel: closing the generator stops the work).
+The predictor only knows the ``Classifier`` protocol, never a runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GeoGuessError
+from ..geo.cells import great_circle_km
+from ..geo.places import Places, shared_places
+from ..model.classifier import Classifier
+from ..model.recipe import preprocess_photo
+from ..photos.decode import open_photo
+from ..photos.exif import GPSPosition
+from ..threads import background_thread_init
+from .results import Distribution, Guess, PhotoResult
+
+log = logging.getLogger(__name__)
+
+Decoded = tuple[PhotoResult, "np.ndarray | None"]  # the result so far, and the input tensor if it decoded
+
+
+def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
+    """Stage 1: decode one photo and make its input tensor (and a display preview if a size is
+    given); any failure becomes the result's error."""
+    result = PhotoResult(str(path))
+    try:
+        photo = open_photo(result.path)
+    except GeoGuessError as e:
+        result.error = str(e)
+        return result, None
+    except Exception as e:  # noqa: BLE001 - one bad photo must never stop a batch
+        log.exception("unexpected failure opening %s", result.path)
+        result.error = f"cannot read this photo ({type(e).__name__}: {e})"
+        return result, None
+    try:
+        tensor = preprocess_photo(photo)
+        result.meta, result.size = photo.meta, photo.size
+        result.preview = photo.preview(preview_size) if preview_size else None
+        return result, tensor
+    except MemoryError:
+        result.error = "not enough memory to process this photo"
+    except Exception as e:  # noqa: BLE001
+        log.exception("unexpected failure preparing %s", result.path)
+        result.error = f"cannot process this photo ({type(e).__name__}: {e})"
+    finally:
+        photo.image.close()
+    return result, None
+
+
+class Predictor:
+    """Ranks a classifier's guesses for photos and describes them (cells, place names, distances)."""
+
+    def __init__(self, classifier: Classifier | Future[Classifier], top_k: int = 5, places: Places | None = None,
+                 preview_size: int | None = None, keep: int | None = None):
+        """``classifier`` may be a Future of one still loading: photos are decoded meanwhile.
+        With ``preview_size``, each result also carries an upright preview for display. ``keep``:
+        each result's distribution holds the whole vector (None) or its ``keep`` most likely cells."""
+        if top_k < 1:
+            raise ValueError("top_k must be at least 1")
+        if keep is not None and keep < 1:
+            raise ValueError("keep must be at least 1")
+        self._classifier = classifier
+        self._top_k = top_k
+        self.keep = keep
+        self.places = places or shared_places()
+        self.preview_size = preview_size
+
+    @property
+    def classifier(self) -> Classifier:
+        """The classifier (waits for it, and raises its load error, if it is still a Future)."""
+        if isinstance(self._classifier, Future):
+            self._classifier = self._classifier.result()
+        return self._classifier
+
+    @property
+    def top_k(self) -> int:
+        return min(self._top_k, len(self.classifier.grid))
+
+    def predict(self, path: str | Path) -> PhotoResult:
+        with closing(self.predict_many([path])) as results:
+            return next(results)
+
+    def predict_many(self, paths: Iterable[str | Path], prefetch: int = 8) -> Iterator[PhotoResult]:
+        """One result per path, in order; decoding runs ahead of inference by ``prefetch`` photos."""
+        pending: deque[Future[Decoded]] = deque()
+        source = iter(paths)
+        loaded = not isinstance(self._classifier, Future)
+        batch_size = self.classifier.batch_size if loaded else 1
+        decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-decode",
+                                     initializer=background_thread_init)
+
+        def fill() -> None:
+            while len(pending) < batch_size + prefetch:
+                try:
+                    path = next(source)
+                except StopIteration:
+                    return
+                pending.append(decoder.submit(decode, path, self.preview_size))
+
+        try:
+            fill()
+            while pending:
+                if not loaded:
+                    batch_size, loaded = self.classifier.batch_size, True
+                # The next photo, and any more already decoded, up to a batch.
+                group = [pending.popleft().result()]
+                while pending and len(group) < batch_size and pending[0].done():
+                    group.append(pending.popleft().result())
+                fill()  # keep the decoder busy while this group is classified
+                yield from self._finish(group)
+        finally:
+            for fut in pending:
+                fut.cancel()
+            decoder.shutdown(wait=True, cancel_futures=True)
+
+    def _finish(self, group: list[Decoded]) -> list[PhotoResult]:
+        """Stages 2 to 4 for a group of decoded photos."""
+        classifier = self.classifier
+        good = [(result, tensor) for result, tensor in group if tensor is not None]
+        probs = self.infer([tensor for _, tensor in good])
+        for (result, _), vector in zip(good, probs):
+            result.distribution = self.score(vector)
+            result.predictions = self.describe(result.distribution, result.exif_gps)
+        for result, _ in group:
+            result.model = classifier.info
+        return [result for result, _ in group]
+
+    def infer(self, tensors: list[np.ndarray]) -> np.ndarray:
+        """Stage 2: the classifier's probabilities, one row per tensor."""
+        if not tensors:
+            return np.zeros((0, len(self.classifier.grid)), dtype=np.float32)
+        return self.classifier.probabilities(np.stack(tensors))
+
+    def score(self, vector: np.ndarray) -> Distribution:
+        """Stage 3: what is kept of one photo's probabilities."""
+        distribution = Distribution.full(vector)
+        return distribution if self.keep is None else distribution.top(self.keep)
+
+    def describe(self, distribution: Distribution, gps: GPSPosition | None) -> list[Guess]:
+        """Stage 4: the top-k cells of a distribution, best first, with places and distances."""
+        top = distribution.top(self.top_k)
+        grid = self.classifier.grid
+        cells = [grid.info(int(i)) for i in top.classes]
+        places = self.places.lookup([(c.lat, c.lon) for c in cells])
+        guesses = []
+        for rank, (i, p, cell, place) in enumerate(zip(top.classes, top.probabilities, cells, places), start=1):
+            distance = great_circle_km(gps.lat, gps.lon, cell.lat, cell.lon) if gps else None
+            guesses.append(Guess(rank, int(i), cell.token, float(p), cell.lat, cell.lon, cell.level,
+                                 cell.size_km, cell.corners, place.name, distance))
+        return guesses
