@@ -19,7 +19,8 @@ import pytest
 from conftest import copy_photo
 from PIL import Image
 
-from geoguess_app.core.geotag.writer import GeoTag, GeotagRefused, PhotoWriter, write_gps
+from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter, write_gps
+from geoguess_app.core.geotag.metadata import GeotagRefused
 from geoguess_app.core.geotag.journal import Journal
 from geoguess_app.core.geotag.undo import UndoScope, undo
 
@@ -165,7 +166,7 @@ def test_existing_gps_is_never_replaced_unless_asked(corpus_dir, tmp_path):
         write_gps(photo, TAG)
     assert sha1(photo) == original
     write_gps(photo, TAG, overwrite_gps=True)
-    from geoguess_app.core.geotag.writer import read_metadata
+    from geoguess_app.core.geotag.metadata import read_metadata
 
     tags = read_metadata(photo)
     assert tags["Composite:GPSLatitude"] == pytest.approx(TAG.lat, abs=1e-6)
@@ -240,7 +241,8 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_every_file_whole(corpus_dir, tm
 
 
 def test_sidecar_leaves_the_photo_alone_and_undo_removes_it(corpus_dir, tmp_path, exiftool_cli):
-    from geoguess_app.core.geotag.writer import read_metadata, write_sidecar
+    from geoguess_app.core.geotag.writer import write_sidecar
+    from geoguess_app.core.geotag.metadata import read_metadata
 
     photo = tmp_path / "d90.jpg"
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)

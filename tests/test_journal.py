@@ -18,7 +18,8 @@ import pytest
 from conftest import copy_photo
 
 from geoguess_app.core.geotag import staged_write
-from geoguess_app.core.geotag.writer import GeoTag, GeotagRefused, PhotoWriter, read_metadata
+from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter
+from geoguess_app.core.geotag.metadata import GeotagRefused, read_metadata
 from geoguess_app.core.geotag.journal import Journal, WriteRecord, frame
 from geoguess_app.core.geotag.undo import UndoScope, undo
 

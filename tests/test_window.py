@@ -350,7 +350,7 @@ def photo_to_write(qtbot, window, corpus_dir, tmp_path, monkeypatch, exiftool_cl
 
 
 def test_write_a_chosen_guess_into_the_photo(qtbot, window, photo_to_write):
-    from geoguess_app.core.geotag.writer import read_metadata
+    from geoguess_app.core.geotag.metadata import read_metadata
 
     photo, result = photo_to_write
     questions = window.questions
@@ -378,7 +378,7 @@ def test_replacing_a_real_gps_position_needs_a_yes(qtbot, window, corpus_dir, tm
 
 
 def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_cli):
-    from geoguess_app.core.geotag.writer import read_metadata
+    from geoguess_app.core.geotag.metadata import read_metadata
     from geoguess_app.core.geotag.journal import Journal
 
     folder = tmp_path / "trip"
@@ -421,7 +421,7 @@ def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_c
 
 
 def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, photo_to_write):
-    from geoguess_app.core.geotag.writer import read_metadata
+    from geoguess_app.core.geotag.metadata import read_metadata
 
     photo, result = photo_to_write
     pin = next(m for m in markers(qtbot, window, 6) if m["kind"] == "pin")  # 5 guesses + the pin
@@ -472,7 +472,7 @@ def test_an_unverified_model_is_shown_as_such(qtbot, unverified_window, tmp_path
 def test_a_photo_with_two_names_is_written_as_the_person_chooses(qtbot, window, photo_to_write, monkeypatch):
     import os
 
-    from geoguess_app.core.geotag.writer import read_metadata
+    from geoguess_app.core.geotag.metadata import read_metadata
 
     photo, result = photo_to_write
     other = photo.with_name("same-photo-elsewhere.jpg")

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from conftest import copy_photo, unavailable
 
-from geoguess_app.core.geotag.writer import GeoTag, GeotagRefused, PhotoWriter, read_metadata, write_gps
+from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter, write_gps
+from geoguess_app.core.geotag.metadata import GeotagRefused, read_metadata
 from geoguess_app.core.geotag.journal import Journal
 from geoguess_app.core.geotag.undo import UndoScope, undo
 
@@ -343,7 +344,8 @@ def test_a_name_too_long_for_the_backup_is_refused_with_that_reason(corpus_dir, 
 
 WRITE_AS_ANOTHER_USER = r"""
 import sys
-from geoguess_app.core.geotag.writer import GeoTag, GeotagRefused, write_gps
+from geoguess_app.core.geotag.writer import GeoTag, write_gps
+from geoguess_app.core.geotag.metadata import GeotagRefused
 tag = GeoTag(lat=1.0, lon=2.0, accuracy_m=1.0, model="m", untrained=True, token="1", probability=0.5, rank=1)
 try:
     write_gps(sys.argv[1], tag)

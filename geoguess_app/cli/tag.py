@@ -18,7 +18,9 @@ def cmd_tag(args) -> int:
     from ..core.photos.decode import list_photos  # noqa: PLC0415
     from ..core.geotag.journal import Journal  # noqa: PLC0415
     from ..core.names import display_path  # noqa: PLC0415
-    from ..core.geotag.batch import tag_photos, write_report  # noqa: PLC0415
+    from ..core.geotag.batch import tag_photos  # noqa: PLC0415
+    from ..core.geotag.outcome import Status  # noqa: PLC0415
+    from ..core.geotag.reports import write_report  # noqa: PLC0415
 
     if not 0 <= args.min_probability <= 1:
         raise GeoGuessError("--min-probability is between 0 and 1")
@@ -79,7 +81,7 @@ def cmd_tag(args) -> int:
     if not args.write:
         summary += " (dry run: nothing was changed; add --write to write)"
     print(f"geoguess: {summary}", file=sys.stderr)
-    if writer is not None and counts.get("written"):
+    if writer is not None and counts.get(Status.WRITTEN):
         print(f"geoguess: undo this run with 'geoguess undo --run {writer.run}'", file=sys.stderr)
     if cancel.is_set():
         print("geoguess: stopped; what was written is complete and in the undo journal. "

@@ -12,7 +12,8 @@ def cmd_undo(args) -> int:
     from ..core.errors import GeoGuessError  # noqa: PLC0415
     from ..core.geotag.journal import Journal  # noqa: PLC0415
     from ..core.names import display_path  # noqa: PLC0415
-    from ..core.geotag.undo import RESTORED, UndoScope, list_runs, undo  # noqa: PLC0415
+    from ..core.geotag.outcome import RESTORED  # noqa: PLC0415
+    from ..core.geotag.undo import UndoScope, list_runs, undo  # noqa: PLC0415
 
     journal = Journal(args.journal)
     if args.list or not (args.paths or args.run or args.last or args.all):

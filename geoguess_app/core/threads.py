@@ -11,7 +11,6 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import wraps
 from typing import TypeVar
 
 T = TypeVar("T")

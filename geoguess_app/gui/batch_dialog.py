@@ -23,7 +23,8 @@ from ..core.errors import GeoGuessError
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.predict.pipeline import Predictor
-from ..core.geotag.batch import REFUSED, WOULD_WRITE, WRITTEN, TagOutcome, tag_photos
+from ..core.geotag.batch import tag_photos
+from ..core.geotag.outcome import REFUSED, WOULD_WRITE, WRITTEN, TagOutcome
 from .map_view import MapView
 from .photo_panel import plain_label, qimage_from_array
 from .tasks import TaskRunner

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from ..errors import GeoGuessError
-from .writer import (GeoTag, GeotagRefused, PhotoWriter, existing_position, is_geoguess_tagged, photo_format,
-                     read_metadata, refuse_replacing, sidecar_path)
+from .writer import GeoTag, PhotoWriter
+from .metadata import (NAMESPACE_BYTES, GeotagRefused, existing_position, is_geoguess_tagged, photo_format,
+                       read_metadata, refuse_replacing, sidecar_path)
 from ..names import display_path
-from ..predict.pipeline import Guess, Predictor
+from ..predict.pipeline import Predictor
+from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, TagOutcome, write_one
 from .staged_write import check_writable
 from ..threads import background_thread_init
-
-NAMESPACE_BYTES = b"geoguess.invalid/ns/1.0/"
-
-WRITTEN, WOULD_WRITE, SKIPPED, REFUSED, ERROR = "written", "would write", "skipped", "refused", "error"
-FAILED = {REFUSED, ERROR}
-STOPPED = "not written: stopped before its turn"
-
-
-@dataclass
-class TagOutcome:
-    path: str
-    status: str
-    message: str = ""
-    guess: Guess | None = None
-    untrained: bool = False
-    model: object = None  # ModelInfo of the prediction
-    existing_gps: str | None = None  # the position the photo already has, when known
-    preview: object = field(default=None, repr=False)  # upright thumbnail, when the predictor makes them
-    verified: bool | None = None  # whether the model's files are the published ones (None: no model used)
-
-    @property
-    def failed(self) -> bool:
-        return self.status in FAILED
-
 
 def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = False, min_probability: float = 0.0,
                overwrite_gps: bool = False, writer: PhotoWriter | None = None,
@@ -160,14 +134,11 @@ def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hard
                                                 f"{min_probability * 100:.1f}%", guess, untrained)
     tag = GeoTag.from_guess(guess, result.model)
     path = Path(result.path)
+    if write:
+        outcome = write_one(writer, path, tag, overwrite_gps=overwrite_gps, sidecar=sidecar, where=where)
+        outcome.guess, outcome.untrained = guess, untrained
+        return outcome
     try:
-        if write and sidecar:
-            side = writer.write_sidecar(path, tag, overwrite_gps=overwrite_gps)
-            return TagOutcome(result.path, WRITTEN, f"{where} into {display_path(side.name)}", guess, untrained)
-        if write:
-            target = writer.write_gps(path, tag, overwrite_gps=overwrite_gps)
-            into = f" into {display_path(target)} (the file its link names)" if path.is_symlink() else ""
-            return TagOutcome(result.path, WRITTEN, where + into, guess, untrained)
         # The dry run makes the same checks as a write, short of writing.
         if not sidecar:
             photo_format(path)
@@ -183,40 +154,3 @@ def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hard
         return TagOutcome(result.path, REFUSED, str(e), guess, untrained)
     except OSError as e:
         return TagOutcome(result.path, ERROR, f"cannot write: {e.strerror or e}", guess, untrained)
-
-
-def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
-    """CSV, GeoJSON or GPX, by the file's extension. File names are written as displayed (control
-    characters and bytes that are not UTF-8 escaped)."""
-    target = Path(target)
-    kind = target.suffix.lower()
-    rows = [(o, o.guess, display_path(o.path)) for o in outcomes]
-    if kind == ".csv":
-        with open(target, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["path", "status", "lat", "lon", "place", "probability", "untrained", "verified", "message"])
-            for o, g, name in rows:
-                w.writerow([name, o.status, g.lat if g else "", g.lon if g else "", g.place if g else "",
-                            f"{g.probability:.6f}" if g else "", o.untrained, "" if o.verified is None else o.verified,
-                            o.message])
-    elif kind in (".geojson", ".json"):
-        features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [g.lon, g.lat]},
-                     "properties": {"path": name, "status": o.status, "place": g.place, "probability": g.probability,
-                                    "cell": g.token, "untrained": o.untrained, "verified": o.verified,
-                                    "predicted": True, "message": o.message}}
-                    for o, g, name in rows if g is not None]
-        target.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1),
-                          encoding="utf-8")
-    elif kind == ".gpx":
-        def label(o: TagOutcome) -> str:
-            return " (UNTRAINED model)" if o.untrained else " (UNVERIFIED model)" if o.verified is False else ""
-
-        points = "".join(
-            f'  <wpt lat="{g.lat:.7f}" lon="{g.lon:.7f}"><name>{escape(Path(name).name)}</name>'
-            f"<desc>{escape(f'{o.status}: predicted, {g.probability * 100:.1f}%, {g.place}' + label(o))}</desc></wpt>\n"
-            for o, g, name in rows if g is not None)
-        target.write_text('<?xml version="1.0" encoding="UTF-8"?>\n'
-                          '<gpx version="1.1" creator="GeoGuess" xmlns="http://www.topografix.com/GPX/1/1">\n'
-                          f"{points}</gpx>\n", encoding="utf-8")
-    else:
-        raise GeoGuessError(f"unknown report format {target.suffix!r}: use .csv, .geojson or .gpx")

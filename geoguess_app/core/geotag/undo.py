@@ -31,14 +31,14 @@ from pathlib import Path
 
 from . import bytedelta, fileattrs
 from ..errors import GeoGuessError, WriteRefused
-from .writer import (exif_block_file, harm_text, is_geoguess_tagged, new_warnings, photo_format, read_metadata,
-                     real_tag, write_new_version)
+from .writer import write_new_version
+from .metadata import (NAMESPACE_BYTES, exif_block_file, harm_text, is_geoguess_tagged, new_warnings, photo_format,
+                       read_metadata, real_tag)
 from .journal import Contents, Journal, Run, WriteRecord
 from ..names import display_path
 from .staged_write import StagedWrite, finish_interrupted, tidy_folders
-from .batch import ERROR, NAMESPACE_BYTES, REFUSED, TagOutcome
+from .outcome import ERROR, REFUSED, RESTORED, TagOutcome
 
-RESTORED = "restored"
 EXIF_MARK = "File:ExifByteOrder"  # present exactly when a file has EXIF
 
 

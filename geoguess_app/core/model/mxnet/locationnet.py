@@ -18,7 +18,7 @@ import numpy as np
 from ...geo.cells import CellGrid
 from ...errors import DeviceError, ModelError
 from ..classifier import ModelInfo, missing_files, parse_device
-from ..files import GRIDS_FILE, MODEL_FILES, MODEL_NAME, PARAMS_FILE, SYMBOL_FILE, read_marker
+from ..files import GRIDS_FILE, MODEL_NAME, PARAMS_FILE, SYMBOL_FILE, read_marker
 from .importer import mxnet, quiet_native_stderr
 from ..recipe import SIZE
 from ..store import files_verified

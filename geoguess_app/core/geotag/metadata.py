@@ -1,0 +1,152 @@
+"""Reading a photo's metadata with ExifTool, and the checks every write and undo make with it.
+
+What counts as a real tag of a file, the GPS position a photo already has, whether GeoGuess wrote
+it, what a write changed, and what a write would harm (tags lost, new ExifTool warnings).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import threading
+import zlib
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import WriteRefused
+from .exiftool import ExifTool, shared_exiftool
+
+GeotagRefused = WriteRefused  # the name the rest of GeoGuess knows it by
+
+#: GeoGuess's XMP namespace (declared for ExifTool in resources/exiftool/geoguess.config).
+NAMESPACE_URI = "http://geoguess.invalid/ns/1.0/"
+NAMESPACE_BYTES = NAMESPACE_URI.removeprefix("http://").encode("ascii")
+
+WRITABLE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "HEIF", "AVIF"}
+RAW_SUFFIXES = {".dng", ".nef", ".nrw", ".cr2", ".cr3", ".crw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
+                ".raf", ".pef", ".srw", ".x3f", ".3fr", ".erf", ".kdc", ".mrw", ".iiq", ".rwl"}
+GPS_POSITION_KEYS = ("GPS:GPSLatitude", "GPS:GPSLongitude", "XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")
+PREDICTED_KEY = "XMP-geoguess:Predicted"
+PROCESSING_METHOD = "GeoGuess prediction, not a measurement"
+
+# Values that are not tags of the file: file-system facts, derived (composite) values, ExifTool's own.
+DERIVED = ("System:", "Composite:", "ExifTool:", "SourceFile")
+# What may differ between a photo and its geotagged copy besides the written tags: the derived values
+# and pointers that move when metadata grows (the image data they point to is checked byte for byte).
+UNCOMPARED_GROUPS = (*DERIVED, "XMP-geoguess:")
+POINTER = re.compile(r"(Offset|Offsets|Start|ByteCounts?|MediaDataSize)$")
+
+
+
+def photo_format(path: Path) -> str:
+    """The format by content; refuses what GeoGuess does not write into."""
+    if path.suffix.lower() in RAW_SUFFIXES:
+        raise GeotagRefused("raw camera files are not written into (--sidecar writes an XMP sidecar instead)")
+    try:
+        with Image.open(path) as image:
+            fmt = image.format or ""
+    except FileNotFoundError:
+        raise GeotagRefused("it does not exist") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        raise GeotagRefused(f"not an image GeoGuess can read ({type(e).__name__})") from None
+    if fmt not in WRITABLE_FORMATS:
+        raise GeotagRefused(f"{fmt or 'this'} files are not written into safely (--sidecar writes an XMP sidecar)")
+    return fmt
+
+
+def read_metadata(path: Path, exiftool: ExifTool | None = None) -> dict:
+    """Every tag ExifTool reads, as {'Group:Name': numeric value}."""
+    tags = (exiftool or shared_exiftool()).read(path)
+    if not tags:
+        raise GeotagRefused("its metadata cannot be read")
+    return tags
+
+
+def existing_position(tags: dict) -> str | None:
+    """A description of the GPS position the photo already has, or None."""
+    found = [k for k in GPS_POSITION_KEYS if k in tags]
+    if not found:
+        return None
+    lat, lon = tags.get("Composite:GPSLatitude"), tags.get("Composite:GPSLongitude")
+    if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+        return f"{lat:.6f}, {lon:.6f}"
+    return "GPS tags: " + ", ".join(found)
+
+
+def is_geoguess_tagged(tags: dict) -> bool:
+    return tags.get(PREDICTED_KEY) in (True, 1, "True", "true")
+
+
+def refuse_replacing(tags: dict, overwrite_gps: bool, ours: dict | None = None) -> str | None:
+    """The GPS position the photo already has (or None); GeotagRefused if it may not be replaced.
+
+    A position GeoGuess wrote itself (per ``ours``, by default ``tags``) may always be replaced."""
+    existing = existing_position(tags)
+    if existing and not overwrite_gps and not is_geoguess_tagged(tags if ours is None else ours):
+        raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")
+    return existing
+
+
+def unexpected_changes(before: dict, after: dict, intended: set[str], cleared: tuple[str, ...] = ()) -> list[str]:
+    """Tags that a write lost or changed without being asked to, and warnings it added."""
+    problems = []
+    for key, value in before.items():
+        if key.startswith(UNCOMPARED_GROUPS) or key in intended or key.startswith(cleared) or POINTER.search(key):
+            continue
+        if key not in after:
+            problems.append(f"{key} would be lost")
+        elif after[key] != value:
+            problems.append(f"{key} would change")
+    return problems + new_warnings(before, after)
+
+
+def new_warnings(before: dict, after: dict) -> list[str]:
+    """ExifTool's warnings about ``after`` that it did not give about ``before``."""
+    added = set(_as_list(after.get("ExifTool:Warning"))) - set(_as_list(before.get("ExifTool:Warning")))
+    return [f"ExifTool would warn: {w}" for w in sorted(added)]
+
+
+def _as_list(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def real_tag(key: str) -> bool:
+    """A tag of the file itself: not a derived value, not a pointer that moves with the metadata."""
+    return not key.startswith(DERIVED) and not POINTER.search(key)
+
+
+def harm_text(problems: list[str], what: str = "other metadata") -> str:
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return f"writing would harm {what}: " + "; ".join(problems[:3]) + more
+
+
+def tag_changes(original: dict, written: dict, values: dict) -> dict:
+    """What a write did to the tags, for the journal: the values set, the previous value of each
+    tag it set or removed (None: absent), and the tags it added besides (such as the basic EXIF
+    tags ExifTool adds to a photo that had no EXIF)."""
+    before = {k: original.get(k) for k in values}
+    before.update({k: v for k, v in original.items() if real_tag(k) and k not in written})
+    added = sorted(k for k in written if real_tag(k) and k not in original and k not in values)
+    return {"set": dict(values), "before": before, "added": added}
+
+
+def sidecar_path(photo: Path) -> Path:
+    """The XMP sidecar beside a photo: same name, extension .xmp (Adobe's convention)."""
+    return photo.with_suffix(".xmp")
+
+
+
+
+def exif_block(path: Path) -> str:
+    """The photo's EXIF block as ExifTool extracts it (-b -EXIF), compressed, base64."""
+    data, _ = shared_exiftool().run_binary("-b", "-EXIF", path)
+    return base64.b64encode(zlib.compress(data, 9)).decode("ascii")
+
+
+def exif_block_file(encoded: str, folder: Path) -> Path:
+    """The EXIF block kept by ``_exif_block`` as a file ExifTool can copy from (-EXIF<=FILE)."""
+    target = folder / f"original-{os.getpid()}-{threading.get_ident()}.exif"
+    target.write_bytes(zlib.decompress(base64.b64decode(encoded)))
+    return target

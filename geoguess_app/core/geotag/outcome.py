@@ -1,0 +1,74 @@
+"""What happened to each photo of a geotagging (or undo) run, and the one mapping from a write's
+result to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GeoGuessError
+from ..names import display_path
+from ..predict.results import Guess
+
+if TYPE_CHECKING:
+    from ..model.classifier import ModelInfo
+    from .writer import GeoTag, PhotoWriter
+
+
+class Status(StrEnum):
+    """A photo's outcome; its value is what the command line prints."""
+
+    WRITTEN = "written"
+    WOULD_WRITE = "would write"
+    SKIPPED = "skipped"
+    REFUSED = "refused"
+    ERROR = "error"
+    RESTORED = "restored"
+
+
+WRITTEN, WOULD_WRITE, SKIPPED, REFUSED, ERROR, RESTORED = (
+    Status.WRITTEN, Status.WOULD_WRITE, Status.SKIPPED, Status.REFUSED, Status.ERROR, Status.RESTORED)
+FAILED = frozenset({REFUSED, ERROR})
+STOPPED = "not written: stopped before its turn"
+
+
+@dataclass
+class TagOutcome:
+    path: str
+    status: Status
+    message: str = ""
+    guess: Guess | None = None
+    untrained: bool = False
+    model: ModelInfo | None = None  # of the prediction
+    existing_gps: str | None = None  # the position the photo already has, when known
+    preview: Any = field(default=None, repr=False)  # upright thumbnail, when the predictor makes them
+    verified: bool | None = None  # whether the model's files are the published ones (None: no model used)
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
+
+    @property
+    def summary(self) -> str:
+        """'written', or the status and its reason ('refused: it already has a GPS position')."""
+        return f"{self.status}: {self.message}" if self.message else str(self.status)
+
+
+def write_one(writer: PhotoWriter, path: str | Path, tag: GeoTag, overwrite_gps: bool = False,
+              sidecar: bool = False, where: str = "") -> TagOutcome:
+    """Write one position (into the photo or its sidecar) and say what happened: written, refused
+    (the file untouched, with the reason) or error (the file system failed)."""
+    path = Path(path)
+    try:
+        if sidecar:
+            side = writer.write_sidecar(path, tag, overwrite_gps=overwrite_gps)
+            return TagOutcome(str(path), WRITTEN, f"{where} into {display_path(side.name)}".strip())
+        target = writer.write_gps(path, tag, overwrite_gps=overwrite_gps)
+        into = f" into {display_path(target)} (the file its link names)" if path.is_symlink() else ""
+        return TagOutcome(str(path), WRITTEN, (where + into).strip())
+    except GeoGuessError as e:
+        return TagOutcome(str(path), REFUSED, str(e))
+    except OSError as e:
+        return TagOutcome(str(path), ERROR, f"cannot write: {e.strerror or e}")
