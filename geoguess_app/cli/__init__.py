@@ -6,10 +6,7 @@ Each command lives in a module of its own; they import the core only when run, s
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from pathlib import Path
 
 from .. import __version__
 from .output import EXIT_ERROR
