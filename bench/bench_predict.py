@@ -112,7 +112,7 @@ def main() -> None:
         print(f"photos: {len(photos)} JPEGs of 10-14 megapixels from the corpus; folder: {n} photos")
         print(f"model: full-size untrained LocationNet (real symbol, 15,527 cells), CPU, {os.cpu_count()} cores")
         print()
-        print("one photo, end to end (process start to exit, median of %d):" % args.repeat)
+        print(f"one photo, end to end (process start to exit, median of {args.repeat}):")
         print(f"  published code path      {pub_one_s:7.2f} s")
         print(f"  geoguess predict         {gg_one_s:7.2f} s   -> {pub_one_s / gg_one_s:.2f}x faster")
         print(f"folder of {n} photos, end to end (median of {args.folder_repeat}):")

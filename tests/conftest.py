@@ -40,6 +40,17 @@ def pytest_configure(config):
     os.environ.pop("GEOGUESS_MODEL_DIR", None)
 
 
+SLOW_FIXTURES = {"full_model", "full_model_dir", "qtbot"}  # a full-size model (40 s to make), the window
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that build or load the full-size model or start the window are slow: ``-m 'not slow'``
+    leaves them out for a quick run (CI runs everything)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def unavailable(message: str) -> None:
     """Something a test needs is missing: in CI that fails the run (every test must run there),
     elsewhere the test is skipped."""

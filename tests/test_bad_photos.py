@@ -19,6 +19,7 @@ def _sha1(path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_every_corpus_file_gives_a_tensor_or_a_clear_error(corpus_dir, manifest):
     outcomes = {"ok": 0, "error": 0}
     errors_for_unreadable = []
@@ -52,6 +53,7 @@ def test_truncated_corpus_files_say_truncated_or_damaged(corpus_dir, manifest):
         assert error and any(w in error for w in ("truncated", "damaged", "not an image")), (row["path"], error)
 
 
+@pytest.mark.slow
 def test_a_batch_goes_on_past_broken_files(tiny_model, corpus_dir, manifest):
     broken = [corpus_dir / r["path"] for r in manifest if r["pil_load"] != "ok"][:10]
     good = corpus_dir / "Pillow/Tests/images/hopper.jpg"

@@ -68,6 +68,7 @@ def tag_identical(before: dict, after: dict, extra: tuple[str, ...] = ()) -> lis
     return diffs
 
 
+@pytest.mark.slow
 def test_whole_corpus_is_written_correctly_or_left_untouched_and_undo_restores_every_photo(
         corpus_dir, manifest, exiftool_cli, tmp_path):
     """All 721 files: each is written (replacing an existing position too) or refused and left
@@ -206,6 +207,7 @@ for path in sorted(Path(sys.argv[1]).glob("*.jpg")):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [0.3, 0.9, 1.7])
 def test_sigkill_in_the_middle_of_a_batch_leaves_every_file_whole(corpus_dir, tmp_path, kill_after, exiftool_cli):
     folder = tmp_path / "batch"
