@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -53,10 +53,10 @@ class SerialWorker:
     def on_thread(self) -> bool:
         return threading.get_ident() == self._ident
 
-    def submit(self, fn: Callable[..., T], *args, **kwargs) -> Future:
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         return self._pool.submit(fn, *args, **kwargs)
 
-    def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the worker thread and wait for it (directly if already there)."""
         if self.on_thread():
             return fn(*args, **kwargs)

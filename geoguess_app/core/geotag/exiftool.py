@@ -189,6 +189,7 @@ class ExifTool:
                 marker = f"{{ready{self._counter}}}"
                 lines += ["-echo4", marker, f"-execute{self._counter}"]
                 try:
+                    assert proc.stdin is not None  # started with stdin=PIPE
                     proc.stdin.write(("\n".join(lines) + "\n").encode("utf-8"))
                     proc.stdin.flush()
                     out, err = self._answer(proc, marker)
@@ -226,6 +227,7 @@ class ExifTool:
         """Standard output and error up to the end-of-answer marker on each, read together (a
         command that fills one pipe while the other is read would otherwise never end)."""
         end = marker.encode()
+        assert proc.stdout is not None and proc.stderr is not None  # started with stdout=PIPE, stderr=PIPE
         data = {proc.stdout.fileno(): b"", proc.stderr.fileno(): b""}
         pending = set(data)
         with selectors.DefaultSelector() as selector:
@@ -253,7 +255,9 @@ class ExifTool:
             self._close_pipes()
 
     def _close_pipes(self) -> None:
+        assert self._proc is not None  # only called with a process
         for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            assert stream is not None  # all three are pipes
             try:
                 stream.close()
             except OSError:
@@ -273,6 +277,7 @@ class ExifTool:
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
                 try:
+                    assert self._proc.stdin is not None  # started with stdin=PIPE
                     self._proc.stdin.write(b"-stay_open\nFalse\n")
                     self._proc.stdin.flush()
                     self._proc.wait(timeout=5)

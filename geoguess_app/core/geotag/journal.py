@@ -32,6 +32,7 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -124,8 +125,8 @@ class WriteRecord:
                    tmp=r.get("tmp"))
 
     def as_dict(self) -> dict:
-        out = {"type": "write", "id": self.id, "run": self.run, "time": self.time, "kind": self.kind,
-               "path": self.path}
+        out: dict[str, Any] = {"type": "write", "id": self.id, "run": self.run, "time": self.time,
+                               "kind": self.kind, "path": self.path}
         if self.given:
             out["given"] = self.given
         out.update(before=self.before, after=self.after, tags=self.tags, delta=self.delta)
@@ -275,10 +276,10 @@ def _apply(record: dict, runs: dict[str, Run], writes: dict[str, WriteRecord], r
     elif kind == "restore":
         restores[str(record["of"])] = record
     elif kind in ("done", "aborted", "undone"):
-        write = writes.get(record["of"])
-        if write is not None:
-            write.state = kind
-            write.reason = record.get("reason", "")
+        written = writes.get(record["of"])
+        if written is not None:
+            written.state = kind
+            written.reason = record.get("reason", "")
     else:
         raise ValueError(f"unknown record type {kind!r}")
 

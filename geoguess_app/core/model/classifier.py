@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import DeviceError
 from ..geo.cells import CellGrid
@@ -70,7 +71,7 @@ class Classifier(Protocol):
     grid: CellGrid  # the cells, in class order
     batch_size: int  # the largest batch worth forming (larger ones are split)
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+    def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """(N, classes) float32: the softmax over the cells for each photo of the batch."""
         ...
 

@@ -16,13 +16,24 @@ ever made, and the result matches scikit-image to float rounding.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from ..photos.decode import Photo
 
 SIZE = 224
 MEAN_RGB = np.array([123.68, 116.779, 103.939], dtype=np.float64)
 
+Indices = npt.NDArray[np.intp]
+#: take(rows, cols): the pixels at those rows and columns of an image (any dtype, H x W [x C]).
+Take = Callable[[Indices, Indices], npt.NDArray[Any]]
 
-def _axis_samples(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+
+def _axis_samples(n: int) -> tuple[Indices, Indices, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Source indices and weights along one axis of an n-pixel crop resized to SIZE.
 
     Output pixel i samples at p = (i + 0.5) * n / SIZE - 0.5 (pixel centres aligned, as
@@ -38,7 +49,7 @@ def _axis_samples(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return np.clip(i0, 0, n - 1), np.clip(i1, 0, n - 1), w0, w1
 
 
-def resize_crop(pixels: np.ndarray, white: float) -> np.ndarray:
+def resize_crop(pixels: npt.NDArray[Any], white: float) -> npt.NDArray[np.float64]:
     """Centre-square crop of ``pixels`` (H x W [x C], any dtype) resized to 224 x 224, in [0, 1].
 
     Returns float64 H x W x 3 (grey is repeated to three channels).
@@ -47,7 +58,7 @@ def resize_crop(pixels: np.ndarray, white: float) -> np.ndarray:
     return resize_crop_from(h, w, lambda rows, cols: pixels[np.ix_(rows, cols)], white)
 
 
-def resize_crop_from(h: int, w: int, take, white: float) -> np.ndarray:
+def resize_crop_from(h: int, w: int, take: Take, white: float) -> npt.NDArray[np.float64]:
     """The same, for an image of h x w pixels read through ``take(rows, cols)``, which returns the
     pixels at those (sorted, distinct) rows and columns: only those are ever read."""
     s = min(h, w)
@@ -62,8 +73,9 @@ def resize_crop_from(h: int, w: int, take, white: float) -> np.ndarray:
     r0, r1 = np.searchsorted(rows, r0 + yy), np.searchsorted(rows, r1 + yy)
     c0, c1 = np.searchsorted(cols, c0 + xx), np.searchsorted(cols, c1 + xx)
 
-    def tap(ri, ci):
-        return block[ri[:, None], ci[None, :]]
+    def tap(ri: Indices, ci: Indices) -> npt.NDArray[np.float64]:
+        taps: npt.NDArray[np.float64] = block[ri[:, None], ci[None, :]]  # numpy types advanced indexing as Any
+        return taps
 
     wr0, wr1 = wr0[:, None, None], wr1[:, None, None]
     wc0, wc1 = wc0[None, :, None], wc1[None, :, None]
@@ -76,7 +88,8 @@ def resize_crop_from(h: int, w: int, take, white: float) -> np.ndarray:
     return out[:, :, :3]
 
 
-def _clip_like_skimage(out: np.ndarray, crop: np.ndarray, white: float) -> np.ndarray:
+def _clip_like_skimage(out: npt.NDArray[np.float64], crop: npt.NDArray[np.float64],
+                       white: float) -> npt.NDArray[np.float64]:
     """scikit-image's ``clip=True``: clip to the input's range, widened to cval 0 only if the
     output itself spans 0. Matters only when enlarging (edge pixels blend with cval)."""
     lo = float(crop.min()) / white
@@ -86,18 +99,18 @@ def _clip_like_skimage(out: np.ndarray, crop: np.ndarray, white: float) -> np.nd
     return np.clip(out, lo, hi)
 
 
-def to_tensor(resized: np.ndarray) -> np.ndarray:
+def to_tensor(resized: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
     """[0, 1] 224 x 224 x 3 -> LocationNet input: x 256, minus the mean, 3 x 224 x 224 float32."""
     chw = (resized * 256.0 - MEAN_RGB).transpose(2, 0, 1)
     return np.ascontiguousarray(chw, dtype=np.float32)
 
 
-def preprocess_pixels(pixels: np.ndarray, white: float = 255.0) -> np.ndarray:
+def preprocess_pixels(pixels: npt.NDArray[Any], white: float = 255.0) -> npt.NDArray[np.float32]:
     """Display-oriented pixels -> the 3 x 224 x 224 float32 tensor LocationNet takes."""
     return to_tensor(resize_crop(pixels, white))
 
 
-def preprocess_photo(photo) -> np.ndarray:
+def preprocess_photo(photo: Photo) -> npt.NDArray[np.float32]:
     """A decoded ``imaging.Photo`` -> the tensor, reading only the pixels the recipe samples."""
     h, w = photo.oriented_shape
     return to_tensor(resize_crop_from(h, w, photo.take, photo.white))

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import platformdirs
@@ -26,6 +27,9 @@ import platformdirs
 from ... import environment
 from ..errors import GeoGuessError, StoreError
 from .files import MODEL_FILES, OFFICIAL_FILES, UNTRAINED_MARKER, OfficialFile, read_marker
+
+if TYPE_CHECKING:
+    import requests
 
 ENV_MODEL_DIR = environment.MODEL_DIR
 CHUNK = 1 << 20
@@ -81,7 +85,7 @@ def cached_md5(path: Path, fresh: bool = False) -> str:
             cache = {}
         entry = cache.get(key)
         if not fresh and isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("md5"), str):
-            return entry["md5"]
+            return str(entry["md5"])
     digest = md5_of(path)
     with _md5_lock:
         try:
@@ -217,7 +221,8 @@ def download(
     return target
 
 
-def _fetch(session, spec: OfficialFile, part: Path, progress, cancel, timeout) -> None:
+def _fetch(session: requests.Session, spec: OfficialFile, part: Path, progress: Progress | None,
+           cancel: threading.Event | None, timeout: float) -> None:
     import requests  # noqa: PLC0415
 
     host = urlparse(spec.url).hostname or spec.url

@@ -13,8 +13,10 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import ImageError
@@ -25,7 +27,7 @@ try:  # HEIC / HEIF (iPhone and many Android phones)
 
     pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
-    pillow_heif = None
+    pillow_heif = None  # type: ignore[assignment]  # the usual optional-import idiom
 
 #: Largest photo GeoGuess decodes (200 megapixels: medium-format cameras reach 150).
 MAX_PIXELS = 200_000_000
@@ -52,7 +54,7 @@ class Photo:
     path: Path
     image: Image.Image
     meta: PhotoMeta
-    _array: tuple[np.ndarray, float] | None = field(default=None, repr=False)
+    _array: tuple[npt.NDArray[Any], float] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -73,12 +75,12 @@ class Photo:
             return _DIRECT_MODES[self.image.mode]
         return self._converted()[1]
 
-    def pixels(self) -> tuple[np.ndarray, float]:
+    def pixels(self) -> tuple[npt.NDArray[Any], float]:
         """Display-oriented pixels (H x W x 3 view) and the value of full white (255 or 65535)."""
         array, white = self._converted()
         return orient_view(array, self.meta.orientation), white
 
-    def preview(self, max_side: int) -> np.ndarray:
+    def preview(self, max_side: int) -> npt.NDArray[np.uint8]:
         """An upright 8-bit RGB copy for display, at most ``max_side`` pixels on its longer side."""
         image = self.image
         if image.mode not in ("RGB", "L"):
@@ -89,11 +91,12 @@ class Photo:
         w, h = image.size
         scale = min(1.0, max_side / max(w, h))
         if scale < 1.0:
-            image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR, reducing_gap=2.0)
+            image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR,
+                                 reducing_gap=2.0)
         small = np.asarray(image.convert("RGB"))
         return np.ascontiguousarray(orient_view(small, self.meta.orientation))
 
-    def take(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def take(self, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
         """The display-oriented pixels at ``rows`` x ``cols`` (distinct, sorted indices).
 
         For a large photo in a common mode only those rows are copied out of Pillow, never the
@@ -109,7 +112,7 @@ class Photo:
         block = self._stored_block(stored_rows, stored_cols)
         return block.swapaxes(0, 1) if swap else block
 
-    def _stored_block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def _stored_block(self, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
         image = self.image
         if image.mode in _DIRECT_MODES and len(rows) * 4 < image.size[1]:
             lo, hi = int(cols.min()), int(cols.max()) + 1
@@ -119,11 +122,12 @@ class Photo:
             breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
             bands = [np.asarray(image.crop((lo, int(run[0]), hi, int(run[-1]) + 1)))
                      for run in np.split(ordered, breaks)]
-            block = np.concatenate(bands)[:, cols - lo]
+            block: npt.NDArray[Any] = np.concatenate(bands)[:, cols - lo]
             return block[np.argsort(order)]  # back to the order asked for
-        return self._converted()[0][np.ix_(rows, cols)]
+        taken: npt.NDArray[Any] = self._converted()[0][np.ix_(rows, cols)]  # numpy types np.ix_ indexing as Any
+        return taken
 
-    def _converted(self) -> tuple[np.ndarray, float]:
+    def _converted(self) -> tuple[npt.NDArray[Any], float]:
         if self._array is None:
             self._array = _rgb_array(self.image)
         return self._array
@@ -205,7 +209,7 @@ def _describe(e: BaseException) -> str:
     return text or type(e).__name__
 
 
-def _rgb_array(image: Image.Image) -> tuple[np.ndarray, float]:
+def _rgb_array(image: Image.Image) -> tuple[npt.NDArray[Any], float]:
     """Pixels in stored orientation as an H x W x 3 (or H x W for grey) array, and full white."""
     mode = image.mode
     if mode in ("RGB", "L"):
@@ -226,7 +230,7 @@ def _rgb_array(image: Image.Image) -> tuple[np.ndarray, float]:
     return np.asarray(image.convert("RGB")), 255.0  # P, 1, CMYK, YCbCr, LAB, HSV, ...
 
 
-def orient_view(array: np.ndarray, orientation: int) -> np.ndarray:
+def orient_view(array: npt.NDArray[Any], orientation: int) -> npt.NDArray[Any]:
     """Apply an EXIF orientation (1-8) as a numpy view: flips and transposes, no copy."""
     axes = (1, 0, 2) if array.ndim == 3 else (1, 0)
     if orientation == 2:

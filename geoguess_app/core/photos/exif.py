@@ -7,7 +7,9 @@ a field that cannot be read is simply absent, and an impossible GPS position is 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image
 
@@ -25,7 +27,7 @@ class GPSPosition:
     lat: float
     lon: float
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, float]:
         return {"lat": self.lat, "lon": self.lon}
 
 
@@ -71,7 +73,7 @@ def read_meta(image: Image.Image) -> PhotoMeta:
     )
 
 
-def parse_gps(gps_ifd) -> GPSPosition | None:
+def parse_gps(gps_ifd: Mapping[int, Any]) -> GPSPosition | None:
     """GPS IFD (Pillow mapping of tag number to value) to a position, or None if unusable."""
     try:
         lat = _dms(gps_ifd.get(2))
@@ -91,7 +93,7 @@ def parse_gps(gps_ifd) -> GPSPosition | None:
     return GPSPosition(lat=lat, lon=lon)
 
 
-def _dms(value) -> float | None:
+def _dms(value: Any) -> float | None:
     if value is None:
         return None
     if not isinstance(value, (tuple, list)):
@@ -106,14 +108,14 @@ def _dms(value) -> float | None:
     return sign * (abs(deg) + mins / 60.0 + secs / 3600.0)
 
 
-def _int(value) -> int:
+def _int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
         return 0
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bytes):

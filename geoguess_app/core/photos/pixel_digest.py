@@ -42,7 +42,7 @@ def image_data_digest(source: bytes | str | Path, fmt: str) -> str:
     return h.hexdigest()
 
 
-def _jpeg(data: bytes, h) -> None:
+def _jpeg(data: bytes, h: hashlib._Hash) -> None:
     if data[:2] != b"\xff\xd8":
         raise NotUnderstood("no JPEG start marker")
     i, n = 2, len(data)
@@ -83,7 +83,7 @@ def _scan_end(data: bytes, i: int) -> int:
         return i
 
 
-def _png(data: bytes, h) -> None:
+def _png(data: bytes, h: hashlib._Hash) -> None:
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise NotUnderstood("no PNG signature")
     i = 8
@@ -98,7 +98,7 @@ def _png(data: bytes, h) -> None:
             return
 
 
-def _webp(data: bytes, h) -> None:
+def _webp(data: bytes, h: hashlib._Hash) -> None:
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise NotUnderstood("no WebP RIFF header")
     i = 12
@@ -110,7 +110,7 @@ def _webp(data: bytes, h) -> None:
         i = end
 
 
-def _decoded(data: bytes, h) -> None:
+def _decoded(data: bytes, h: hashlib._Hash) -> None:
     with Image.open(io.BytesIO(data)) as image:
         frames = getattr(image, "n_frames", 1)
         for index in range(frames):

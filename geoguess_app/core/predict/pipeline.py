@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import GeoGuessError
 from ..geo.cells import great_circle_km
@@ -35,7 +36,7 @@ from .results import Distribution, Guess, PhotoResult
 
 log = logging.getLogger(__name__)
 
-Decoded = tuple[PhotoResult, "np.ndarray | None"]  # the result so far, and the input tensor if it decoded
+Decoded = tuple[PhotoResult, "npt.NDArray[np.float32] | None"]  # the result so far, and the input tensor if it decoded
 
 
 def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
@@ -99,7 +100,7 @@ class Predictor:
         with closing(self.predict_many([path])) as results:
             return next(results)
 
-    def predict_many(self, paths: Iterable[str | Path], prefetch: int = 8) -> Iterator[PhotoResult]:
+    def predict_many(self, paths: Iterable[str | Path], prefetch: int = 8) -> Generator[PhotoResult, None, None]:
         """One result per path, in order; decoding runs ahead of inference by ``prefetch`` photos."""
         pending: deque[Future[Decoded]] = deque()
         source = iter(paths)
@@ -144,13 +145,13 @@ class Predictor:
             result.model = classifier.info
         return [result for result, _ in group]
 
-    def infer(self, tensors: list[np.ndarray]) -> np.ndarray:
+    def infer(self, tensors: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
         """Stage 2: the classifier's probabilities, one row per tensor."""
         if not tensors:
             return np.zeros((0, len(self.classifier.grid)), dtype=np.float32)
         return self.classifier.probabilities(np.stack(tensors))
 
-    def score(self, vector: np.ndarray) -> Distribution:
+    def score(self, vector: npt.NDArray[np.float32]) -> Distribution:
         """Stage 3: what is kept of one photo's probabilities."""
         distribution = Distribution.full(vector)
         return distribution if self.keep is None else distribution.top(self.keep)

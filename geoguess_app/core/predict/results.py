@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..model.classifier import ModelInfo
 from ..photos.exif import GPSPosition, PhotoMeta
@@ -78,12 +79,12 @@ class Distribution:
     ``arange``), highest first for a slice.
     """
 
-    classes: np.ndarray  # int, the cell classes held
-    probabilities: np.ndarray  # float32, one per held class
+    classes: npt.NDArray[np.integer[Any]]  # the cell classes held
+    probabilities: npt.NDArray[np.float32]  # one per held class
     num_classes: int
 
     @classmethod
-    def full(cls, vector: np.ndarray) -> Distribution:
+    def full(cls, vector: npt.ArrayLike) -> Distribution:
         vector = np.asarray(vector, dtype=np.float32)
         return cls(np.arange(vector.shape[0]), vector, int(vector.shape[0]))
 
@@ -121,7 +122,7 @@ class PhotoResult:
     meta: PhotoMeta | None = None
     size: tuple[int, int] | None = None  # (width, height) as displayed
     error: str | None = None
-    preview: np.ndarray | None = field(default=None, repr=False)  # upright RGB, when asked for
+    preview: npt.NDArray[np.uint8] | None = field(default=None, repr=False)  # upright RGB, when asked for
     distribution: Distribution | None = field(default=None, repr=False)
 
     @property

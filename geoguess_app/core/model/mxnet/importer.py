@@ -42,13 +42,13 @@ def mxnet():
         with _lock:
             if _mx is None:
                 if "bool" not in vars(np):
-                    np.bool = bool  # removed in NumPy 1.24, still used by MXNet 1.9.1
+                    np.bool = bool  # type: ignore[attr-defined]  # removed in NumPy 1.24, still used by MXNet 1.9.1
                 environment.set_defaults(ENGINE_DEFAULTS)
                 # mxnet.contrib.quantization imports scipy.stats if it can (0.3 s), only for a
                 # calibration mode GeoGuess never uses; hide it during the import.
                 hide_scipy_stats = "scipy.stats" not in sys.modules
                 if hide_scipy_stats:
-                    sys.modules["scipy.stats"] = None
+                    sys.modules["scipy.stats"] = None  # type: ignore[assignment]  # None blocks the import
                 try:
                     with quiet_native_stderr():
                         import mxnet as mx  # noqa: PLC0415

@@ -12,6 +12,7 @@ import json
 import threading
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -208,7 +209,9 @@ def _load_params(path: Path, arg_shapes: dict, aux_shapes: dict, ctx):
         raise ModelError(f"{path.name} is truncated or not an MXNet parameter file ({_first_line(e)})") from None
     if not isinstance(loaded, dict):
         raise ModelError(f"{path.name} holds unnamed arrays, not LocationNet parameters")
-    args, aux, problems = {}, {}, []
+    args: dict[str, Any] = {}  # MXNet NDArrays by name
+    aux: dict[str, Any] = {}
+    problems: list[str] = []
     for prefix, wanted, out in (("arg:", arg_shapes, args), ("aux:", aux_shapes, aux)):
         for name, shape in wanted.items():
             array = loaded.pop(prefix + name, None)
