@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_photo
 from PySide6 import QtWebEngineWidgets  # noqa: F401 - must be imported before the QApplication exists
-from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QSettings, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -124,7 +124,7 @@ def test_photo_rows_and_markers(qtbot, window, corpus_dir):
     radii = [m["radius"] for m in guesses]
     assert radii == sorted(radii, reverse=True) and radii[0] > radii[-1]  # weighted by probability
     assert exif[0]["lat"] == pytest.approx(39.0513444, abs=1e-5) and exif[0]["radius"] != guesses[0]["radius"]
-    assert window.banner.isVisible() and window.untrained_label.isVisible()  # the stand-in says so
+    assert window.banner.isVisible() and window.status.badge.isVisible()  # the stand-in says so
 
 
 def test_row_and_marker_selection_follow_each_other(qtbot, window, corpus_dir):
@@ -248,7 +248,7 @@ def test_model_missing_offers_download_and_import(qtbot, tmp_path, tiny_model_di
     qtbot.addWidget(w)
     with qtbot.waitSignal(w.modelFailed, timeout=WAIT):
         w.show()
-    dialog = w.model_dialog
+    dialog = w.model.dialog
     qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
     assert not dialog.cancel_button.isVisible() and not dialog.progress.isVisible()  # nothing to cancel yet
     dialog.download_button.click()  # no internet here: it must fail quickly and say so
@@ -289,6 +289,86 @@ def test_uncaught_exception_is_shown_and_logged(qtbot, window, tmp_path):
         handler.close()
 
 
+def error_box(qtbot, title: str) -> QMessageBox:
+    """The error box with this title, once it is on screen."""
+    def find():
+        return next((t for t in QApplication.topLevelWidgets()
+                     if isinstance(t, QMessageBox) and t.isVisible() and t.windowTitle() == title), None)
+
+    qtbot.waitUntil(lambda: find() is not None, timeout=WAIT)
+    return find()
+
+
+@pytest.fixture
+def tasks(qtbot):
+    """A TaskRunner owned by a widget, as the window's is."""
+    from PySide6.QtWidgets import QWidget
+
+    from geoguess_app.gui.tasks import TaskRunner
+
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    runner = TaskRunner(owner)
+    yield runner
+    runner.shutdown()
+
+
+def test_a_failed_task_is_shown_and_logged_unless_told_otherwise(qtbot, tasks, caplog):
+    import logging
+    import threading
+
+    from geoguess_app.core.errors import GeoGuessError
+
+    def fail(error):
+        raise error
+
+    succeeded, handled = [], []
+    with caplog.at_level(logging.INFO):
+        tasks.run(fail, RuntimeError("disk on fire"), on_success=succeeded.append, failure_title="Could not do it")
+        box = error_box(qtbot, "Could not do it")
+        assert "disk on fire" in box.text() and not succeeded
+        assert box.parentWidget() is tasks.parent()  # over the widget that owns the runner
+        box.close()
+        record = next(r for r in caplog.records if "disk on fire" in r.getMessage())
+        assert record.levelno == logging.ERROR and record.exc_info  # unexpected: with its traceback
+        # An expected failure (a GeoGuessError) is shown too, and logged as a warning without a traceback.
+        tasks.run(fail, GeoGuessError("the photo is read-only"), failure_title="Not written")
+        box = error_box(qtbot, "Not written")
+        assert "the photo is read-only" in box.text()
+        box.close()
+        record = next(r for r in caplog.records if "the photo is read-only" in r.getMessage())
+        assert record.levelno == logging.WARNING and not record.exc_info
+        # A failure handler of its own replaces that: no box, nothing logged by the runner.
+        caplog.clear()
+        tasks.run(fail, ValueError("handled here"), on_failure=handled.append, failure_title="Must not show")
+        qtbot.waitUntil(lambda: bool(handled), timeout=WAIT)
+        # And success hands the result over on the GUI thread.
+        tasks.run(lambda: 6 * 7, on_success=lambda v: succeeded.append((v, threading.current_thread())))
+        qtbot.waitUntil(lambda: bool(succeeded), timeout=WAIT)
+    assert isinstance(handled[0], ValueError) and str(handled[0]) == "handled here"
+    assert succeeded == [(42, threading.main_thread())]
+    assert not any(isinstance(t, QMessageBox) and t.isVisible() and t.windowTitle() == "Must not show"
+                   for t in QApplication.topLevelWidgets())
+    assert not [r for r in caplog.records if "handled here" in r.getMessage()]
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_message(qtbot, window, tmp_path, corpus_dir, caplog):
+    # Listing used to raise in its callback, which left the error to the excepthook (and pytest-qt
+    # fails a test on an exception in a slot).
+    import logging
+
+    too_long = tmp_path / ("x" * 300)  # longer than any file name may be
+    with caplog.at_level(logging.INFO):
+        window.add_paths([str(too_long)])
+        box = error_box(qtbot, "The photos could not be opened")
+    assert "File name too long" in box.text()
+    assert any("File name too long" in r.getMessage() for r in caplog.records)
+    box.close()
+    assert window.filmstrip.count() == 0
+    photo = corpus_dir / HOPPER  # the window goes on working
+    shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+
+
 def test_headless_check_mode(tiny_model_dir, corpus_dir, tmp_path):
     out = tmp_path / "shot.png"
     exe = Path(sys.executable).parent / "geoguess-app"
@@ -320,14 +400,14 @@ def test_queue_shows_progress_and_cancel_stops_it(qtbot, window, corpus_dir, tmp
         photos.append(p)
     with qtbot.waitSignal(window.queue.resultReady, timeout=WAIT):
         window.add_paths([str(tmp_path)])
-    assert window.progress.isVisible() and window.cancel_button.isVisible()
-    assert window.progress.maximum() == 12
+    assert window.status.progress.isVisible() and window.status.cancel_button.isVisible()
+    assert window.status.progress.maximum() == 12
     with qtbot.waitSignal(window.queue.idle, timeout=WAIT):
-        window.cancel_button.click()
+        window.status.cancel_button.click()
     done = len(window.results)
     assert 1 <= done < 12  # what was done is kept; the rest was not predicted
     qtbot.wait(500)
-    assert len(window.results) == done and not window.progress.isVisible()
+    assert len(window.results) == done and not window.status.progress.isVisible()
     assert window.filmstrip.count() == 12  # still listed; choosing one predicts it then
     last = str(photos[-1])
     assert last not in window.results
@@ -343,9 +423,9 @@ def photo_to_write(qtbot, window, corpus_dir, tmp_path, monkeypatch, exiftool_cl
 
     photo = tmp_path / "d90.jpg"
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
-    window.journal = Journal(tmp_path / "journal.jsonl")
+    window.geotag.journal = Journal(tmp_path / "journal.jsonl")
     window.questions = []
-    monkeypatch.setattr(window, "confirm", lambda title, text: window.questions.append(text) or True)
+    monkeypatch.setattr(window.geotag, "confirm", lambda title, text: window.questions.append(text) or True)
     return photo, shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
 
 
@@ -370,7 +450,7 @@ def test_replacing_a_real_gps_position_needs_a_yes(qtbot, window, corpus_dir, tm
     copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", photo)
     original = photo.read_bytes()
     answers = iter([True, False])  # yes, write the stand-in's guess; no, keep the real position
-    monkeypatch.setattr(window, "confirm", lambda title, text: next(answers))
+    monkeypatch.setattr(window.geotag, "confirm", lambda title, text: next(answers))
     shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
     with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
         window.guesses.write_button.click()
@@ -378,8 +458,8 @@ def test_replacing_a_real_gps_position_needs_a_yes(qtbot, window, corpus_dir, tm
 
 
 def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_cli):
-    from geoguess_app.core.geotag.metadata import read_metadata
     from geoguess_app.core.geotag.journal import Journal
+    from geoguess_app.core.geotag.metadata import read_metadata
 
     folder = tmp_path / "trip"
     folder.mkdir()
@@ -388,10 +468,10 @@ def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_c
     copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "c-has-gps.jpg")
     (folder / "d-broken.jpg").write_bytes(b"\xff\xd8 nothing")
     originals = {p.name: p.read_bytes() for p in folder.iterdir()}
-    window.journal = Journal(tmp_path / "journal.jsonl")
+    window.geotag.journal = Journal(tmp_path / "journal.jsonl")
     window.geotag_folder(str(folder))
-    qtbot.waitUntil(lambda: getattr(window, "batch_dialog", None) is not None, timeout=WAIT)
-    dialog = window.batch_dialog
+    qtbot.waitUntil(lambda: window.geotag.batch_dialog is not None, timeout=WAIT)
+    dialog = window.geotag.batch_dialog
     with qtbot.waitSignal(dialog.planned, timeout=WAIT):
         pass
     table = dialog.table
@@ -417,6 +497,48 @@ def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_c
     assert read_metadata(folder / "a.jpg")["XMP-geoguess:Predicted"] in (True, 1, "True")
     for name in ("b.jpg", "c-has-gps.jpg", "d-broken.jpg"):
         assert (folder / name).read_bytes() == originals[name]
+    dialog.close()
+
+
+def test_batch_dialog_says_why_planning_or_writing_stopped(qtbot, window, corpus_dir, tmp_path, monkeypatch,
+                                                           caplog):
+    import logging
+
+    from geoguess_app.core.geotag.journal import Journal
+    from geoguess_app.gui import batch_dialog
+
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / name)
+    real_plan = batch_dialog.tag_photos
+
+    def plan_breaks_after_one(*args, **kwargs):  # the model breaks half-way through the folder
+        outcomes = real_plan(*args, **kwargs)
+        yield next(outcomes)
+        outcomes.close()
+        raise RuntimeError("the model broke")
+
+    def write_breaks(*args, **kwargs):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(batch_dialog, "tag_photos", plan_breaks_after_one)
+    monkeypatch.setattr(batch_dialog, "write_one", write_breaks)
+    window.geotag.journal = Journal(tmp_path / "journal.jsonl")
+    with caplog.at_level(logging.INFO):
+        window.geotag_folder(str(folder))
+        qtbot.waitUntil(lambda: window.geotag.batch_dialog is not None, timeout=WAIT)
+        dialog = window.geotag.batch_dialog
+        with qtbot.waitSignal(dialog.planned, timeout=WAIT):
+            pass
+        assert dialog.header.text().startswith("Stopped: the model broke\n1 photos: 1 accepted")
+        assert dialog.table.rowCount() == 1 and dialog.write_button.isEnabled()  # what was planned can be written
+        with qtbot.waitSignal(dialog.finished, timeout=WAIT):
+            dialog.write_button.click()
+    assert dialog.header.text().startswith("0 photos written.") and "writing stopped: the disk went away" in \
+        dialog.header.text()
+    logged = {r.getMessage(): r for r in caplog.records if r.levelno == logging.ERROR}
+    assert any("the model broke" in m for m in logged) and any("the disk went away" in m for m in logged)
     dialog.close()
 
 
@@ -456,13 +578,13 @@ def unverified_window(qtbot, tiny_model_dir, tmp_path):
 def test_an_unverified_model_is_shown_as_such(qtbot, unverified_window, tmp_path, corpus_dir, monkeypatch):
     w = unverified_window
     folder = tmp_path / "claims-to-be-real"
-    assert w.untrained_label.isVisible() and w.untrained_label.text() == "UNVERIFIED"
+    assert w.status.badge.isVisible() and w.status.badge.text() == "UNVERIFIED"
     assert w.banner.isVisible() and "UNVERIFIED MODEL" in w.banner.text() and str(folder) in w.banner.text()
-    assert "unverified" in w.model_label.text()
+    assert "unverified" in w.status.model_label.text()
     photo = copy_photo(corpus_dir / HOPPER, tmp_path / "hopper.jpg")
     original = photo.read_bytes()
     asked = []
-    monkeypatch.setattr(w, "confirm", lambda title, text: asked.append(title) or False)
+    monkeypatch.setattr(w.geotag, "confirm", lambda title, text: asked.append(title) or False)
     shown(qtbot, w, photo, lambda: w.add_paths([str(photo)]))
     with qtbot.waitSignal(w.photoWritten, timeout=WAIT) as written:
         w.guesses.write_button.click()
@@ -478,7 +600,7 @@ def test_a_photo_with_two_names_is_written_as_the_person_chooses(qtbot, window, 
     other = photo.with_name("same-photo-elsewhere.jpg")
     os.link(photo, other)
     asked = []
-    monkeypatch.setattr(window, "choose", lambda title, text, choices: asked.append(choices) or "in-place")
+    monkeypatch.setattr(window.geotag, "choose", lambda title, text, choices: asked.append(choices) or "in-place")
     with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
         window.guesses.write_button.click()
     assert written.args[1].startswith("written"), written.args[1]

@@ -46,9 +46,9 @@ def install_excepthook(log_path: Path) -> None:
         text = "".join(traceback.format_exception(kind, value, tb))
         logging.getLogger("geoguess").error("uncaught exception\n%s", text)
         print(text, file=sys.stderr)
-        from .dialogs import show_error
-
         from PySide6.QtWidgets import QApplication
+
+        from .qt_helpers import show_error
 
         if QApplication.instance() is not None:
             window = QApplication.activeWindow()
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .. import APP_ID
     from ..core.model.store import resolve_model_dir
+    from . import settings
     from .main_window import MainWindow
 
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
@@ -76,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName(APP_ID)  # lets the desktop match the window to its .desktop file and icon
     log_path = setup_logging()
     install_excepthook(log_path)
-    from PySide6.QtCore import QSettings
-
-    device = args.device or str(QSettings().value("device", "auto"))
+    device = args.device or settings.DEVICE.get()
     window = MainWindow(resolve_model_dir(args.model_dir), device=device,
                         online_tiles=not args.offline_map, ask_for_model=not args.screenshot)
     check = None

@@ -11,23 +11,30 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QProgressBar, QPushButton, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
-from ..core.errors import GeoGuessError
+from ..core.geotag.batch import tag_photos
+from ..core.geotag.outcome import REFUSED, WOULD_WRITE, WRITTEN, Status, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.predict.pipeline import Predictor
-from ..core.geotag.batch import tag_photos
-from ..core.geotag.outcome import REFUSED, WOULD_WRITE, WRITTEN, TagOutcome
 from .map_view import MapView
-from .photo_panel import plain_label, qimage_from_array
-from .tasks import TaskRunner
+from .qt_helpers import plain_label, qimage_from_array
+from .tasks import TaskRunner, log_failure
 
 log = logging.getLogger(__name__)
 COLUMNS = ["Write", "Photo", "Best guess", "Probability", "GPS already there", "Status"]
@@ -93,8 +100,7 @@ class BatchDialog(QDialog):
         layout.addWidget(self.header)
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
-        self._total = len(paths)
-        self._tasks.run(self._plan, self._planned, paths)
+        self._tasks.run(self._plan, paths, on_success=lambda _: self._planned(), on_failure=self._planned)
 
     # ----- planning (a dry run) ------------------------------------------------------------
     def _plan(self, paths: list[str]) -> None:  # background thread
@@ -136,11 +142,14 @@ class BatchDialog(QDialog):
             return "has its own GPS: kept"
         return f"{outcome.status}: {outcome.message}"
 
-    def _planned(self, future: Future) -> None:
-        if future.exception() is not None:
-            self.header.setText(f"Stopped: {future.exception()}")
+    def _planned(self, error: BaseException | None = None) -> None:
+        """Every photo has its row, or planning stopped at ``error``: the rows so far can be written."""
+        stopped = ""
+        if error is not None:
+            log_failure("planning the geotagging stopped", error)
+            stopped = f"Stopped: {error}\n"  # stays above the rows planned so far
         done = len(self.outcomes)
-        self.header.setText(f"{done} photos: {sum(self.accepted.values())} accepted for writing. "
+        self.header.setText(f"{stopped}{done} photos: {sum(self.accepted.values())} accepted for writing. "
                             "Space toggles, A accepts, R rejects; click a column to sort."
                             + ("  " + self._model_note() if self._model.info.warning else ""))
         self.write_button.setEnabled(any(self.accepted.values()))
@@ -195,7 +204,7 @@ class BatchDialog(QDialog):
         self.write_button.setEnabled(False)
         self.progress.setRange(0, len(todo))
         self.progress.setValue(0)
-        self._tasks.run(self._write, self._written, todo)
+        self._tasks.run(self._write, todo, on_success=lambda _: self._written(), on_failure=self._written)
 
     def _model_note(self) -> str:
         info = self._model.info
@@ -207,33 +216,26 @@ class BatchDialog(QDialog):
         for i, path in enumerate(todo, start=1):
             if self._cancel.is_set():
                 return
-            outcome = self.outcomes[path]
-            tag = GeoTag.from_guess(outcome.guess, outcome.model)
-            try:
-                self.writer.write_gps(path, tag)
-                status, message = WRITTEN, "written"
-            except GeoGuessError as e:
-                status, message = REFUSED, f"refused: {e}"
-            except OSError as e:
-                status, message = "error", f"error: {e.strerror or e}"
-            self._tasks.post(self._show_written, path, status, message, i)
+            planned = self.outcomes[path]
+            outcome = write_one(self.writer, path, GeoTag.from_guess(planned.guess, planned.model))
+            self._tasks.post(self._show_written, path, outcome.status, outcome.summary, i)
 
-    def _show_written(self, path: str, status: str, message: str, done: int) -> None:
+    def _show_written(self, path: str, status: Status, message: str, done: int) -> None:
         self.outcomes[path].status = status
         for row in range(self.table.rowCount()):
             if self._row_path(row) == path:
                 self.table.item(row, 5).setText(message)
         self.progress.setValue(done)
 
-    def _written(self, future: Future) -> None:
+    def _written(self, error: BaseException | None = None) -> None:
+        """The writing ended: done, cancelled, or stopped by ``error`` (said in the header, and logged)."""
         written = sum(o.status == WRITTEN for o in self.outcomes.values())
         undo = f" Undo: geoguess undo --run {self.writer.run}" if self.writer is not None and written else ""
         notes = self.writer.notices if self.writer is not None else []
         for note in notes:
             log.warning("%s", note)
-        error = future.exception()
         if error is not None:
-            log.error("writing the accepted photos stopped", exc_info=error)
+            log_failure("writing the accepted photos stopped", error)
             notes = [*notes, f"writing stopped: {error}"]
         self.header.setText(f"{written} photos written" + (" (cancelled)" if self._cancel.is_set() else "")
                             + "." + undo + "".join(f"\n{display_path(n)}" for n in notes))

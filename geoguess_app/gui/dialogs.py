@@ -1,22 +1,16 @@
-"""Dialogs: getting the model (download or import), model information, unexpected errors."""
+"""Dialogs: getting the model (download or import), and the text of the model information."""
 
 from __future__ import annotations
 
-import logging
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QMessageBox, QProgressBar,
-                               QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from ..core.engine import import_model
 from ..core.model import store
-from .photo_panel import plain_label
-from .tasks import TaskRunner
-
-log = logging.getLogger(__name__)
+from .qt_helpers import plain_label
+from .tasks import TaskRunner, log_failure
 
 
 class ModelDialog(QDialog):
@@ -79,7 +73,8 @@ class ModelDialog(QDialog):
         def progress(name: str, done: int, total: int | None) -> None:
             self._tasks.post(self._show_progress, name, done, total)
 
-        self._tasks.run(store.download, self._finished, self._model_dir, progress=progress, cancel=self._cancel)
+        self._tasks.run(store.download, self._model_dir, progress=progress, cancel=self._cancel,
+                        on_success=lambda _: self._finished(), on_failure=self._finished)
 
     def _show_progress(self, name: str, done: int, total: int | None) -> None:
         if total:
@@ -97,16 +92,16 @@ class ModelDialog(QDialog):
         self.progress.setRange(0, 0)
         self.status.setStyleSheet("")
         self.status.setText(f"Importing and verifying {folder} ...")
-        self._tasks.run(import_model, self._finished, folder, self._model_dir)
+        self._tasks.run(import_model, folder, self._model_dir, on_success=lambda _: self._finished(),
+                        on_failure=self._finished)
 
-    def _finished(self, future: Future) -> None:
+    def _finished(self, error: BaseException | None = None) -> None:
+        """The model is in place (the dialog closes and the window loads it), or ``error`` says why not."""
         self._set_busy(False)
-        error = future.exception()
         if error is None:
             self.accept()
             return
-        if not isinstance(error, store.StoreError):
-            log.error("model download or import failed", exc_info=error)
+        log_failure("model download or import failed", error)
         self.status.setStyleSheet("color: #b00020")
         self.status.setText(str(error))
 
@@ -134,10 +129,3 @@ def describe_store(report: store.StoreReport) -> str:
         lines.append("Not installed.")
     return "\n".join(lines)
 
-
-def show_error(parent, title: str, text: str, details: str = "") -> None:
-    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    if details:
-        box.setDetailedText(details)
-    box.open()

@@ -1,40 +1,60 @@
-"""The window's geotagging actions: write a guess (or the dragged pin's position) into the current
-photo, and open the batch dialog for a folder. Mixed into MainWindow, whose state it uses
-(results, current, journal, tasks, map, model)."""
+"""The window's geotagging actions: write a guess (or the position the pin was dragged to) into the
+shown photo, after asking what must be asked, and open the batch dialog for a folder.
+
+The window composes one (``window.geotag``); it reaches the window only through what it is given:
+the shown photo's result, the model controller, the task runner and the status bar.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
-from concurrent.futures import Future
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
-from ..core.errors import GeoGuessError
+from ..core.geotag.journal import Journal
+from ..core.geotag.outcome import WRITTEN, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
-from ..core.photos.decode import list_photos
 from ..core.names import display_path
+from ..core.photos.decode import list_photos
+from ..core.predict.results import PhotoResult
+from . import settings
 from .batch_dialog import BatchDialog
-from .dialogs import show_error
+from .model_controller import ModelController
+from .qt_helpers import show_error
+from .tasks import TaskRunner, log_failure
 
 log = logging.getLogger(__name__)
 
 
-class GeotagActions:
+class GeotagActions(QObject):
+    written = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "error: ..." or "cancelled")
+
+    def __init__(self, window: QWidget, tasks: TaskRunner, model: ModelController, status: QStatusBar,
+                 current: Callable[[], PhotoResult | None], online_tiles: bool = True):
+        super().__init__(window)
+        self._window, self._tasks, self._model, self._status = window, tasks, model, status
+        self._current = current  # the result of the photo shown, if it has one
+        self.online_tiles = online_tiles
+        self.journal = Journal()  # undo journal of geotag writes
+        self._adjusted: dict[str, tuple[float, float]] = {}  # photo -> position dragged on the map
+        self.batch_dialog: BatchDialog | None = None
+
     def confirm(self, title: str, text: str) -> bool:
         """Ask before doing something to a photo (tests replace this)."""
         box = QMessageBox(QMessageBox.Icon.Question, title, text,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self._window)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Yes
 
     def choose(self, title: str, text: str, choices: list[tuple[str, str]]) -> str | None:
         """Ask which of ``choices`` ((key, button text)) to take; None for Cancel (tests replace this)."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self)
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self._window)
         box.setTextFormat(Qt.TextFormat.PlainText)
         buttons = {box.addButton(label, QMessageBox.ButtonRole.AcceptRole): key for key, label in choices}
         box.exec()
@@ -55,13 +75,22 @@ class GeotagActions:
             "new file of its own, leaving the others as they are?",
             [("in-place", "Write the shared file"), ("split", "Only this name")])
 
-    def _pin_moved(self, lat: float, lon: float) -> None:
-        if self.current in self.results:
-            self._adjusted[self.current] = (lat, lon)
-            self.statusBar().showMessage(f"Position to write adjusted to {lat:.6f}, {lon:.6f}", 10000)
+    # ----- the position to write ---------------------------------------------------------------
+    def pin_moved(self, lat: float, lon: float) -> None:
+        result = self._current()
+        if result is not None:
+            self._adjusted[result.path] = (lat, lon)
+            self._status.showMessage(f"Position to write adjusted to {lat:.6f}, {lon:.6f}", 10000)
 
+    def forget_adjustment(self, _rank: int = 0) -> None:
+        """Another guess was chosen: write it, not where the pin was dragged."""
+        result = self._current()
+        if result is not None:
+            self._adjusted.pop(result.path, None)
+
+    # ----- one photo -------------------------------------------------------------------------
     def write_guess(self, rank: int) -> None:
-        result = self.results.get(self.current or "")
+        result = self._current()
         if result is None or not result.ok or not 1 <= rank <= len(result.predictions):
             return
         guess = result.predictions[rank - 1]
@@ -73,13 +102,13 @@ class GeotagActions:
         if result.model.untrained and not self.confirm(
                 "Untrained model", f"The model is an UNTRAINED stand-in: this position is random.\n\n"
                                    f"Write {what} into {name} anyway?"):
-            self.photoWritten.emit(result.path, "cancelled")
+            self.written.emit(result.path, "cancelled")
             return
         if not result.model.untrained and not result.model.verified and not self.confirm(
                 "Unverified model", f"The model's files are not the published LocationNet files (their md5 sums "
                                     f"differ): this position is not LocationNet's answer. The photo will record "
                                     f"that the model was unverified.\n\nWrite {what} into {name} anyway?"):
-            self.photoWritten.emit(result.path, "cancelled")
+            self.written.emit(result.path, "cancelled")
             return
         overwrite = False
         gps = result.exif_gps
@@ -87,56 +116,68 @@ class GeotagActions:
             if not self.confirm("Replace the photo's GPS position?",
                                 f"{name} already has a GPS position: {gps.lat:.6f}, {gps.lon:.6f}.\n\n"
                                 f"Replace it with the predicted {what}?"):
-                self.photoWritten.emit(result.path, "cancelled")
+                self.written.emit(result.path, "cancelled")
                 return
             overwrite = True
         hardlinks = self._hardlinks_choice(result.path, name)
         if hardlinks is None:
-            self.photoWritten.emit(result.path, "cancelled")
+            self.written.emit(result.path, "cancelled")
             return
         tag = GeoTag.from_guess(guess, result.model)
         if adjusted is not None:
             tag = dataclasses.replace(tag, lat=adjusted[0], lon=adjusted[1], adjusted=True)
-        self.statusBar().showMessage(f"Writing {what} into {name}...")
+        self._status.showMessage(f"Writing {what} into {name}...")
         writer = PhotoWriter(self.journal, command=f"GeoGuess window: Write GPS to {display_path(result.path)}",
                              hardlinks=hardlinks)
 
-        def done(future: Future) -> None:
-            error = future.exception()
-            notes = "".join(f"; {display_path(note)}" for note in writer.notices)
+        def notes() -> str:
             for note in writer.notices:
                 log.warning("%s", note)
-            if error is None:
-                message = f"written: {what} into {name} (undo: geoguess undo --run {writer.run}){notes}"
-            elif isinstance(error, GeoGuessError):
-                message = f"refused: {error}"
-                show_error(self, "The position was not written", f"{name} was left as it was: {error}")
-            else:
-                log.error("writing GPS failed", exc_info=error)
-                message = f"error: {error}"
-                show_error(self, "The position was not written", f"{name}: {error}")
-            self.statusBar().showMessage(message, 15000)
-            self.photoWritten.emit(result.path, message)
+            return "".join(f"; {display_path(note)}" for note in writer.notices)
 
-        self.tasks.run(writer.write_gps, done, result.path, tag, overwrite_gps=overwrite)
+        def done(outcome: TagOutcome) -> None:
+            if outcome.status == WRITTEN:
+                into = outcome.message or f"into {name}"  # a link's message names the file written
+                message = f"written: {what} {into} (undo: geoguess undo --run {writer.run}){notes()}"
+            else:  # refused (the photo is as it was) or error (the file system failed)
+                message = outcome.summary + notes()
+                log.warning("%s: %s", result.path, outcome.summary)
+                show_error(self._window, "The position was not written",
+                           f"{name} was left as it was: {outcome.message}")
+            self._finish_write(result.path, message)
 
+        def failed(error: BaseException) -> None:  # not a refusal nor the file system: a bug
+            log_failure("writing GPS failed", error)
+            show_error(self._window, "The position was not written", f"{name}: {error}")
+            self._finish_write(result.path, f"error: {error}{notes()}")
+
+        self._tasks.run(write_one, writer, result.path, tag, overwrite_gps=overwrite, on_success=done,
+                        on_failure=failed)
+
+    def _finish_write(self, path: str, message: str) -> None:
+        self._status.showMessage(message, 15000)
+        self.written.emit(path, message)
+
+    # ----- a folder --------------------------------------------------------------------------
     def geotag_folder(self, folder: str | None = None) -> None:
         """Open the batch geotagging dialog on a folder (asked for when not given)."""
-        if self.engine is None:
-            show_error(self, "No model", "The model is not loaded yet.")
+        engine = self._model.engine
+        if engine is None:
+            show_error(self._window, "No model", "The model is not loaded yet.")
             return
-        folder = folder or QFileDialog.getExistingDirectory(self, "Geotag the photos of a folder", self._last_folder())
+        folder = folder or QFileDialog.getExistingDirectory(self._window, "Geotag the photos of a folder",
+                                                            settings.LAST_FOLDER.get())
         if not folder:
             return
 
-        def listed(future: Future) -> None:
-            paths = [str(p) for p in future.result()]
+        def listed(found: list[Path]) -> None:
+            paths = [str(p) for p in found]
             if not paths:
-                show_error(self, "No photos", f"No photos found in {folder}.")
+                show_error(self._window, "No photos", f"No photos found in {folder}.")
                 return
-            self.batch_dialog = BatchDialog(self.tasks, self.engine.classifier, self.journal, paths, self,
+            self.batch_dialog = BatchDialog(self._tasks, engine.classifier, self.journal, paths, self._window,
                                             online_tiles=self.online_tiles)
             self.batch_dialog.open()
 
-        self.tasks.run(list_photos, listed, [Path(folder)])
-
+        self._tasks.run(list_photos, [Path(folder)], on_success=listed,
+                        failure_title=f"The photos of {folder} could not be listed", parent=self._window)

@@ -1,48 +1,41 @@
 """The main window: photo, guesses and map side by side, a filmstrip of loaded photos.
 
-The window only arranges widgets and reacts to events. The model loads and photos are predicted in
-the background (TaskRunner, and the engine's own MXNet thread); the GUI thread never waits.
+The window arranges its parts and passes events between them; each part lives in its own module:
+the filmstrip (filmstrip.py), the model and its menus (model_controller.py), the status bar
+(status_bar.py) and geotagging (geotag_actions.py). The model loads and photos are predicted in the
+background (TaskRunner, and the engine's own MXNet thread); the GUI thread never waits.
 """
 
 from __future__ import annotations
 
-import gc
-import logging
 from collections import OrderedDict
-from concurrent.futures import Future
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QFileDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QImage, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
-from ..core.model import store
-from ..core.errors import GeoGuessError
-from ..core.geotag.journal import Journal
 from ..core.photos.decode import PHOTO_EXTENSIONS, list_photos, open_photo
-from ..core.engine import Engine, model_installed, open_engine
 from ..core.predict.results import PhotoResult
 from ..core.threads import lower_background_priority
 from ..resources import resources_dir
-from .dialogs import ModelDialog, describe_store, show_error
+from . import settings
+from .filmstrip import Filmstrip
 from .geotag_actions import GeotagActions
 from .map_view import MapView
-from .photo_panel import PhotoPanel, plain_label, qimage_from_array
+from .model_controller import PREVIEW_SIDE, ModelBanner, ModelController
+from .photo_panel import PhotoPanel
 from .prediction_queue import PredictionQueue
+from .qt_helpers import add_action, qimage_from_array, show_error
 from .results_panel import ResultsPanel
-from .tasks import TaskRunner
+from .status_bar import StatusBar
+from .tasks import TaskRunner, log_failure
 
-log = logging.getLogger(__name__)
-
-PREVIEW_SIDE = 1280  # pixels: large enough for a full-screen panel, small enough to keep many
 PREVIEWS_KEPT = 40
-THUMB = 96
-DISTRIBUTION_KEPT = 512  # cells of each photo's distribution kept in memory
 
 
-class MainWindow(GeotagActions, QMainWindow):
-    modelReady = Signal(object)  # LocationNet
+class MainWindow(QMainWindow):
+    modelReady = Signal(object)  # Engine
     modelFailed = Signal(str)
     predictionShown = Signal(object)  # PhotoResult, once its photo, rows and map are updated
     photoWritten = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "cancelled")
@@ -52,36 +45,25 @@ class MainWindow(GeotagActions, QMainWindow):
         super().__init__()
         self.setWindowTitle("GeoGuess")
         self.setWindowIcon(QIcon(str(resources_dir() / "icons" / "geoguess.svg")))
-        self.model_dir = Path(model_dir)
-        self.online_tiles = online_tiles
-        self.device = device
-        self.ask_for_model = ask_for_model
-        self.engine: Engine | None = None
         lower_background_priority()  # decoding and MXNet yield the cores to the GUI thread
         self.tasks = tasks or TaskRunner(self)
         self.queue = PredictionQueue(self.tasks, self)
         self.results: dict[str, PhotoResult] = {}
-        self._previews: OrderedDict[str, object] = OrderedDict()
-        self.current: str | None = None
-        self.journal = Journal()  # undo journal of geotag writes
-        self._adjusted: dict[str, tuple[float, float]] = {}  # photo -> position dragged on the map
+        self._previews: OrderedDict[str, QImage] = OrderedDict()  # the latest photos' previews, bounded
+        self.current: str | None = None  # the photo shown
         self._queued: set[str] = set()  # listed and waiting for a prediction
-        self.settings = QSettings()
 
         self.photo = PhotoPanel(self)
         self.guesses = ResultsPanel(self)
         self.map = MapView(self, online_tiles=online_tiles, drop_target=self)
-        self.filmstrip = QListWidget(self)
-        self.filmstrip.setViewMode(QListWidget.ViewMode.IconMode)
-        self.filmstrip.setFlow(QListWidget.Flow.LeftToRight)
-        self.filmstrip.setWrapping(False)
-        self.filmstrip.setIconSize(QSize(THUMB, THUMB))
-        self.filmstrip.setFixedHeight(THUMB + 46)
-        self.filmstrip.setUniformItemSizes(True)
-        self.filmstrip.setMovement(QListWidget.Movement.Static)
-        self.banner = plain_label("", self)  # what is wrong with the model, over the whole window
-        self.banner.setWordWrap(True)
-        self.banner.setVisible(False)
+        self.filmstrip = Filmstrip(self)
+        self.banner = ModelBanner(self)  # what is wrong with the model, over the whole window
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.model = ModelController(self, self.tasks, self.queue, self.status, self.banner, model_dir,
+                                     device=device, ask_for_model=ask_for_model)
+        self.geotag = GeotagActions(self, self.tasks, self.model, self.status, self.current_result,
+                                    online_tiles=online_tiles)
 
         self.left = QSplitter(Qt.Orientation.Vertical, self)
         self.left.addWidget(self.photo)
@@ -101,258 +83,90 @@ class MainWindow(GeotagActions, QMainWindow):
         self.setCentralWidget(central)
         self.setAcceptDrops(True)
 
-        self._build_status_bar()
         self._build_actions()
         self.guesses.rankSelected.connect(self.map.select_rank)
         self.guesses.zoomRequested.connect(self.map.zoom_to_rank)
         self.guesses.writeRequested.connect(self.write_guess)
-        self.guesses.rankSelected.connect(lambda _rank: self._adjusted.pop(self.current or "", None))
-        self.map.pinMoved.connect(self._pin_moved)
+        self.guesses.rankSelected.connect(self.geotag.forget_adjustment)
+        self.map.pinMoved.connect(self.geotag.pin_moved)
         self.map.rankClicked.connect(self.guesses.select_rank)
-        self.filmstrip.currentItemChanged.connect(self._on_filmstrip)
+        self.filmstrip.pathSelected.connect(self.show_path)
+        self.status.cancel_button.clicked.connect(self.queue.cancel)
         self.queue.resultReady.connect(self._on_result)
         self.queue.progress.connect(self._on_progress)
         self.queue.failed.connect(self._on_queue_failed)
         self.queue.idle.connect(self._on_idle)
+        self.model.ready.connect(self.modelReady)
+        self.model.failed.connect(self.modelFailed)
+        self.geotag.written.connect(self.photoWritten)
         self._restore_settings()
-        QTimer.singleShot(0, self.load_model)  # after the window is on screen
-
-    # ----- layout pieces -------------------------------------------------------------------
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.model_label = plain_label("Model: loading...", self)
-        self.device_label = plain_label("", self)
-        self.untrained_label = QLabel("UNTRAINED", self)  # or UNVERIFIED: see _show_model_warning
-        self.untrained_label.setVisible(False)
-        self.busy = QProgressBar(self)
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumWidth(120)
-        self.busy.setTextVisible(False)
-        self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(200)
-        self.progress.setFormat("%v of %m photos")
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.queue.cancel)
-        bar.addWidget(self.model_label)
-        bar.addWidget(self.untrained_label)
-        bar.addWidget(self.device_label)
-        bar.addWidget(self.busy)
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.cancel_button)
-
-    def _action(self, text: str, slot, shortcut=None, menu=None, toolbar=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
-        action.triggered.connect(slot)
-        if menu is not None:
-            menu.addAction(action)
-        if toolbar is not None:
-            toolbar.addAction(action)
-        return action
+        QTimer.singleShot(0, self.model.load)  # after the window is on screen
 
     def _build_actions(self) -> None:
         menus = self.menuBar()
         tools = self.addToolBar("Main")
         tools.setObjectName("main-toolbar")
         file_menu = menus.addMenu("&File")
-        self._action("&Open photos...", self.open_photos, QKeySequence.StandardKey.Open, file_menu, tools)
-        self._action("Open &folder...", self.open_folder, "Ctrl+Shift+O", file_menu, tools)
-        self._action("&Geotag a folder...", self.geotag_folder, "Ctrl+G", file_menu, tools)
+        add_action(self, "&Open photos...", self.open_photos, QKeySequence.StandardKey.Open, file_menu, tools)
+        add_action(self, "Open &folder...", self.open_folder, "Ctrl+Shift+O", file_menu, tools)
+        add_action(self, "&Geotag a folder...", lambda: self.geotag_folder(), "Ctrl+G", file_menu, tools)
         file_menu.addSeparator()
-        self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
+        add_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
         go = menus.addMenu("&Go")
-        self._action("&Previous photo", lambda: self.step(-1), [QKeySequence("Left"), QKeySequence("PgUp")], go)
-        self._action("&Next photo", lambda: self.step(1), [QKeySequence("Right"), QKeySequence("PgDown")], go)
-        self.copy_action = self._action("&Copy selected place", self.guesses.copy_selected,
-                                        QKeySequence.StandardKey.Copy, go)
-        self.stop_action = self._action("&Stop predicting", self.queue.cancel, "Esc", go, tools)
-        self.device_menu = menus.addMenu("&Device")
-        self.device_group = QActionGroup(self)
-        self._populate_devices(0)
-        model_menu = menus.addMenu("&Model")
-        self._action("&Download...", lambda: self.ask_model(""), None, model_menu)
-        self._action("&Import folder...", self.import_model, None, model_menu)
-        self._action("Model &information...", self.model_info, None, model_menu)
+        add_action(self, "&Previous photo", lambda: self.filmstrip.step(-1),
+                   [QKeySequence("Left"), QKeySequence("PgUp")], go)
+        add_action(self, "&Next photo", lambda: self.filmstrip.step(1),
+                   [QKeySequence("Right"), QKeySequence("PgDown")], go)
+        add_action(self, "&Copy selected place", self.guesses.copy_selected, QKeySequence.StandardKey.Copy, go)
+        add_action(self, "&Stop predicting", self.queue.cancel, "Esc", go, tools)
+        self.model.add_menus(menus)  # Device and Model
         help_menu = menus.addMenu("&Help")
-        self._action("&About GeoGuess", self.about, None, help_menu)
+        add_action(self, "&About GeoGuess", self.about, None, help_menu)
 
-    def _populate_devices(self, gpus: int) -> None:
-        self.device_menu.clear()
-        for action in self.device_group.actions():
-            self.device_group.removeAction(action)
-        choices = [("auto", "&Auto (GPU if available)"), ("cpu", "&CPU")]
-        choices += [(f"gpu:{i}", f"&GPU {i}") for i in range(gpus)]
-        for spec, label in choices:
-            action = QAction(label, self, checkable=True)
-            action.setData(spec)
-            action.setChecked(spec == self.device)
-            action.triggered.connect(lambda _=False, s=spec: self.set_device(s))
-            self.device_group.addAction(action)
-            self.device_menu.addAction(action)
+    # ----- geotagging (geotag_actions.py) ----------------------------------------------------
+    def write_guess(self, rank: int) -> None:
+        """Write the shown photo's guess of this rank (or where its pin was dragged) into it."""
+        self.geotag.write_guess(rank)
 
-    # ----- model ------------------------------------------------------------------------
-    def load_model(self) -> None:
-        self.engine = None
-        self.queue.set_predictor(None)
-        self.busy.setVisible(True)
-        self.model_label.setText("Model: loading...")
-        if not model_installed(self.model_dir):
-            self._model_failed(f"No model installed in {self.model_dir}.", missing=True)
-            return
-        folder, device = self.model_dir, self.device
-
-        self.tasks.run(lambda: open_engine(folder, device).result(), self._model_loaded)
-
-    def _model_loaded(self, future: Future) -> None:
-        error = future.exception()
-        if error is not None:
-            if not isinstance(error, GeoGuessError):
-                log.error("model load failed", exc_info=error)
-            self._model_failed(str(error), missing=False)
-            return
-        engine = future.result()
-        self.engine = engine
-        self.busy.setVisible(False)
-        self._populate_devices(engine.gpus)
-        info = engine.info
-        self.model_label.setText(f"Model: {info.short_name}")
-        self.model_label.setToolTip(f"{info.name}\n{info.folder}")
-        self.device_label.setText(f"Device: {info.device}")
-        self._show_model_warning(info)
-        self.queue.set_predictor(engine.predictor(top_k=5, preview_size=PREVIEW_SIDE, keep=DISTRIBUTION_KEPT))
-        # The objects loaded so far (MXNet's modules, the model, the place names) live as long as
-        # the program: keep them out of Python's full garbage collections, which otherwise walk
-        # them all on the GUI thread (measured: 47 ms pauses while photos are predicted).
-        gc.freeze()
-        self.modelReady.emit(engine)
-
-    def _show_model_warning(self, info) -> None:
-        """UNTRAINED (red) or UNVERIFIED (amber) in the status bar and a banner over the window."""
-        if info.untrained:
-            badge, colour = "UNTRAINED", "#b00020"
-            text = ("UNTRAINED MODEL: this is a stand-in with random weights. "
-                    "Its predictions are random and mean nothing.")
-        elif not info.verified:
-            badge, colour = "UNVERIFIED", "#a05a00"
-            text = (f"UNVERIFIED MODEL: the files in {info.folder} are not the published LocationNet files "
-                    "(their md5 sums differ). Its answers are not LocationNet's and cannot be trusted.")
-        else:
-            self.untrained_label.setVisible(False)
-            self.banner.setVisible(False)
-            return
-        self.untrained_label.setText(badge)
-        self.untrained_label.setStyleSheet(f"color: white; background: {colour}; font-weight: bold; padding: 0 6px")
-        self.banner.setText(text)
-        self.banner.setStyleSheet(f"background: {colour}; color: white; font-weight: bold; padding: 6px")
-        self.untrained_label.setVisible(True)
-        self.banner.setVisible(True)
-
-    def _model_failed(self, message: str, missing: bool) -> None:
-        self.busy.setVisible(False)
-        self.model_label.setText("Model: not loaded")
-        self.model_label.setToolTip(message)
-        self.statusBar().showMessage(message, 15000)
-        self.modelFailed.emit(message)
-        if missing and self.ask_for_model:
-            self.ask_model(message)
-        elif not missing:
-            show_error(self, "The model could not be loaded", message)
-
-    def ask_model(self, reason: str = "") -> None:
-        dialog = ModelDialog(self.tasks, self.model_dir, self, reason)
-        dialog.accepted.connect(self.load_model)
-        self.model_dialog = dialog
-        dialog.open()
-
-    def import_model(self) -> None:
-        self.ask_model("")
-        self.model_dialog.choose_import()
-
-    def model_info(self) -> None:
-        def done(future: Future) -> None:
-            text = describe_store(future.result()) if future.exception() is None else str(future.exception())
-            if self.engine is not None:
-                text += f"\n\nLoaded on {self.engine.info.device}: {self.engine.info.num_classes:,} cells."
-            box = QMessageBox(QMessageBox.Icon.Information, "Model information", text, parent=self)
-            box.setTextFormat(Qt.TextFormat.PlainText)
-            box.open()
-            self.info_box = box
-
-        self.tasks.run(store.inspect_folder, done, self.model_dir)
-
-    def set_device(self, spec: str) -> None:
-        if spec != self.device:
-            self.device = spec
-            self.settings.setValue("device", spec)
-            self.queue.cancel()
-            self.load_model()
+    def geotag_folder(self, folder: str | None = None) -> None:
+        """The batch geotagging dialog on a folder (asked for when not given)."""
+        self.geotag.geotag_folder(folder)
 
     # ----- photos -----------------------------------------------------------------------
+    def current_result(self) -> PhotoResult | None:
+        """The shown photo's result, once it has been predicted."""
+        return self.results.get(self.current or "")
+
     def open_photos(self) -> None:
         patterns = " ".join(f"*{e}" for e in sorted(PHOTO_EXTENSIONS))
-        files, _ = QFileDialog.getOpenFileNames(self, "Open photos", self._last_folder(),
+        files, _ = QFileDialog.getOpenFileNames(self, "Open photos", settings.LAST_FOLDER.get(),
                                                 f"Photos ({patterns} {patterns.upper()});;All files (*)")
         if files:
-            self.settings.setValue("last_folder", str(Path(files[0]).parent))
+            settings.LAST_FOLDER.set(str(Path(files[0]).parent))
             self.add_paths(files)
 
     def open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", self._last_folder())
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", settings.LAST_FOLDER.get())
         if folder:
-            self.settings.setValue("last_folder", folder)
+            settings.LAST_FOLDER.set(folder)
             self.add_paths([folder])
-
-    def _last_folder(self) -> str:
-        return str(self.settings.value("last_folder", str(Path.home())))
 
     def add_paths(self, paths: list[str]) -> None:
         """Files and folders (walked in the background) join the queue, in order."""
-        self.tasks.run(list_photos, self._add_listed, [Path(p) for p in paths])
+        self.tasks.run(list_photos, [Path(p) for p in paths], on_success=self._add_listed,
+                       failure_title="The photos could not be opened", parent=self)
 
-    def _add_listed(self, future: Future) -> None:
-        new = [str(p) for p in future.result() if str(p) not in self.results and not self._in_strip(str(p))]
+    def _add_listed(self, found: list[Path]) -> None:
+        new = [str(p) for p in found if str(p) not in self.results and not self.filmstrip.contains(str(p))]
         if not new:
             return
-        for path in new:
-            item = QListWidgetItem(Path(path).name)
-            item.setData(Qt.ItemDataRole.UserRole, path)
-            item.setToolTip(path)
-            item.setIcon(self._placeholder_icon())
-            self.filmstrip.addItem(item)
+        self.filmstrip.add_photos(new)
         self._queued.update(new)
         self.queue.add(new)
         self.select_path(new[0])
 
-    def _in_strip(self, path: str) -> bool:
-        return self._strip_row(path) >= 0
-
-    def _strip_row(self, path: str) -> int:
-        for row in range(self.filmstrip.count()):
-            if self.filmstrip.item(row).data(Qt.ItemDataRole.UserRole) == path:
-                return row
-        return -1
-
-    def _placeholder_icon(self) -> QIcon:
-        pixmap = QPixmap(THUMB, THUMB)
-        pixmap.fill(Qt.GlobalColor.lightGray)
-        return QIcon(pixmap)
-
     def select_path(self, path: str) -> None:
-        row = self._strip_row(path)
-        if row >= 0:
-            self.filmstrip.setCurrentRow(row)
-
-    def step(self, delta: int) -> None:
-        row = self.filmstrip.currentRow() + delta
-        if 0 <= row < self.filmstrip.count():
-            self.filmstrip.setCurrentRow(row)
-
-    def _on_filmstrip(self, item, _previous) -> None:
-        if item is not None:
-            self.show_path(item.data(Qt.ItemDataRole.UserRole))
+        self.filmstrip.select_path(path)  # which shows it
 
     def show_path(self, path: str) -> None:
         self.current = path
@@ -370,20 +184,27 @@ class MainWindow(GeotagActions, QMainWindow):
         preview = self._previews.get(path)
         if preview is None and result.ok:
             self.photo.show_photo(result, None)
-            self.tasks.run(lambda: open_photo(path).preview(PREVIEW_SIDE), lambda f: self._preview_ready(path, f))
+            self.tasks.run(lambda: open_photo(path).preview(PREVIEW_SIDE),
+                           on_success=lambda array: self._preview_ready(path, array),
+                           on_failure=lambda error: self._preview_failed(path, error))
         else:
             self.photo.show_photo(result, preview)
         self.guesses.show_result(result)
         self.map.show_result(result)
         self.predictionShown.emit(result)
 
-    def _preview_ready(self, path: str, future: Future) -> None:
-        if future.exception() is None:
-            self._keep_preview(path, qimage_from_array(future.result()))
-            if path == self.current:
-                self.photo.show_photo(self.results[path], self._previews[path])
+    def _preview_ready(self, path: str, array) -> None:
+        self._keep_preview(path, qimage_from_array(array))
+        if path == self.current:
+            self.photo.show_photo(self.results[path], self._previews[path])
 
-    def _keep_preview(self, path: str, image) -> None:
+    def _preview_failed(self, path: str, error: BaseException) -> None:
+        # Predicted, but it cannot be decoded again (moved or changed since): its guesses stay.
+        log_failure(f"preview of {path}", error)
+        if path == self.current:
+            self.photo.image.set_image(None, f"This photo cannot be shown: {error}")
+
+    def _keep_preview(self, path: str, image: QImage) -> None:
         self._previews[path] = image
         self._previews.move_to_end(path)
         while len(self._previews) > PREVIEWS_KEPT:
@@ -396,28 +217,18 @@ class MainWindow(GeotagActions, QMainWindow):
     def _on_result(self, result: PhotoResult) -> None:
         self.results[result.path] = result
         self._queued.discard(result.path)
-        row = self._strip_row(result.path)
         if result.preview is not None:
             image = qimage_from_array(result.preview)
             result.preview = None  # the QImage is kept instead, in a bounded cache
             self._keep_preview(result.path, image)
-            if row >= 0:
-                thumb = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                                     Qt.TransformationMode.SmoothTransformation)
-                self.filmstrip.item(row).setIcon(QIcon(QPixmap.fromImage(thumb)))
-        elif row >= 0 and not result.ok:
-            self.filmstrip.item(row).setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_MessageBoxWarning))
-            self.filmstrip.item(row).setToolTip(f"{result.path}\n{result.error}")
+            self.filmstrip.set_thumbnail(result.path, image)
+        elif not result.ok:
+            self.filmstrip.mark_unreadable(result.path, result.error)
         if result.path == self.current:
             self.show_path(result.path)
 
     def _on_progress(self, done: int, total: int) -> None:
-        active = total > 0 and self.queue.busy
-        self.progress.setVisible(active)
-        self.cancel_button.setVisible(active)
-        if active:
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
+        self.status.show_progress(done, total if self.queue.busy else 0)
 
     def _on_queue_failed(self, message: str) -> None:
         show_error(self, "Prediction stopped", message)
@@ -440,21 +251,21 @@ class MainWindow(GeotagActions, QMainWindow):
 
     # ----- settings ---------------------------------------------------------------------
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("geometry")
+        geometry = settings.GEOMETRY.get()
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 860)
-        for key, splitter in (("split", self.split), ("left", self.left)):
-            state = self.settings.value(key)
+        for setting, splitter in ((settings.SPLIT, self.split), (settings.LEFT, self.left)):
+            state = setting.get()
             if state is not None:
                 splitter.restoreState(state)
 
     def closeEvent(self, event):  # noqa: N802
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("split", self.split.saveState())
-        self.settings.setValue("left", self.left.saveState())
-        self.settings.setValue("device", self.device)
+        settings.GEOMETRY.set(self.saveGeometry())
+        settings.SPLIT.set(self.split.saveState())
+        settings.LEFT.set(self.left.saveState())
+        settings.DEVICE.set(self.model.device)
         self.queue.cancel()
         super().closeEvent(event)
 

@@ -33,12 +33,7 @@ def result_payload(result: PhotoResult) -> dict:
         "name": result.name,
         "untrained": result.model.untrained,
         "unverified": not result.model.untrained and not result.model.verified,
-        "guesses": [
-            {"rank": g.rank, "probability": g.probability, "lat": g.lat, "lon": g.lon, "place": g.place,
-             "token": g.token, "level": g.level, "cell_size_km": g.cell_size_km, "distance_km": g.distance_km,
-             "corners": [list(c) for c in g.corners]}
-            for g in result.predictions
-        ],
+        "guesses": [g.to_dict() for g in result.predictions],
         "exif": {"lat": gps.lat, "lon": gps.lon} if gps else None,
     }
 

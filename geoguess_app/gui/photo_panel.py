@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.predict.pipeline import PhotoResult
-
-
-def qimage_from_array(array: np.ndarray) -> QImage:
-    """An RGB uint8 H x W x 3 array as a QImage (copied, so the array can go)."""
-    array = np.ascontiguousarray(array)
-    h, w = array.shape[:2]
-    return QImage(array.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-def plain_label(text: str = "", parent=None) -> QLabel:
-    """A label that never interprets its text as HTML (file names and EXIF are data)."""
-    label = QLabel(parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    return label
+from .qt_helpers import plain_label
 
 
 class ScaledImage(QLabel):

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import deque
-from concurrent.futures import Future
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from ..core.predict.pipeline import PhotoResult, Predictor
-from .tasks import TaskRunner
-
-log = logging.getLogger(__name__)
+from .tasks import TaskRunner, log_failure
 
 
 class PredictionQueue(QObject):
@@ -64,7 +60,8 @@ class PredictionQueue(QObject):
             return
         self._running = True
         self._cancel.clear()
-        self._tasks.run(self._work, self._work_done, self._predictor)
+        self._tasks.run(self._work, self._predictor, on_success=lambda _: self._work_done(),
+                        on_failure=self._work_failed)
 
     def _source(self):
         while not self._cancel.is_set():
@@ -89,14 +86,17 @@ class PredictionQueue(QObject):
         self.resultReady.emit(result)
         self.progress.emit(self.done, max(self.total, self.done))
 
-    def _work_done(self, future: Future) -> None:
+    def _work_failed(self, error: BaseException) -> None:
+        """The run broke (not one photo: those are results): drop the rest and say why."""
         self._running = False
-        error = future.exception()
-        if error is not None:
-            log.error("prediction run failed", exc_info=error)
-            with self._lock:
-                self._pending.clear()
-            self.failed.emit(str(error))
+        log_failure("prediction run failed", error)
+        with self._lock:
+            self._pending.clear()
+        self.failed.emit(str(error))
+        self._work_done()
+
+    def _work_done(self) -> None:
+        self._running = False
         if self._pending and not self._cancel.is_set():
             self._start()
         else:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QPushButton, QStyledItemDelegate, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QPushButton,
+    QStyledItemDelegate,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.geo.cells import format_km
 from ..core.predict.pipeline import Guess, PhotoResult
-from .photo_panel import plain_label
+from .qt_helpers import plain_label
 
 COLORS = ["#d7191c", "#f07c1b", "#1f78b4", "#33a02c", "#6a3d9a"]  # as on the map (map.js)
 COLUMNS = ["#", "Probability", "Place", "Latitude, longitude", "Cell"]

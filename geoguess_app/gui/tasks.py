@@ -1,10 +1,14 @@
 """The one way GeoGuess runs work in the background and hands results back to the GUI thread.
 
-Like Anki's task manager: ``run(fn, on_done)`` executes ``fn`` on a background thread and calls
-``on_done(future)`` on the GUI thread; ``post(fn, *args)`` lets background code call ``fn`` on the
-GUI thread (for results that stream, such as one prediction per photo). MXNet work itself always
-ends up on the engine's own MXNet thread (see geoguess_app.core.threads); these threads only wait
-for it, so the GUI thread never does.
+Like Anki's ``QueryOp`` and task manager: ``run(fn, *args, on_success=..., on_failure=...)``
+executes ``fn(*args)`` on a background thread, then on the GUI thread calls ``on_success(result)``,
+or ``on_failure(exception)`` when ``fn`` raised. Without ``on_failure`` a failure is logged and
+shown in an error box titled ``failure_title``, so that no error is ever dropped or left to the
+excepthook. ``post(fn, *args)`` lets background code call ``fn`` on the GUI thread (for results
+that stream, such as one prediction per photo).
+
+MXNet work itself always ends up on the engine's own MXNet thread (see geoguess_app.core.threads);
+these threads only wait for it, so the GUI thread never does.
 """
 
 from __future__ import annotations
@@ -12,10 +16,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from ..core.errors import GeoGuessError
+from .qt_helpers import show_error
 
 log = logging.getLogger(__name__)
+
+
+def log_failure(what: str, error: BaseException) -> None:
+    """Log a task's failure: an expected one (a GeoGuessError: a refused file, a missing model) as a
+    warning without a traceback, anything else as an error with its traceback."""
+    if isinstance(error, GeoGuessError):
+        log.warning("%s: %s", what, error)
+    else:
+        log.error("%s: %s", what, error, exc_info=error)
+
+
+def report_failure(parent: QWidget | None, title: str, error: BaseException) -> None:
+    """What a failed task does unless told otherwise: log it and show it."""
+    log_failure(title, error)
+    show_error(parent, title, str(error) or type(error).__name__)
 
 
 class TaskRunner(QObject):
@@ -26,15 +50,36 @@ class TaskRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="geoguess-task")
         self._call.connect(self._on_call)  # queued: emitted from other threads
 
-    def run(self, fn: Callable, on_done: Callable[[Future], None] | None = None, *args, **kwargs) -> Future:
+    def run(self, fn: Callable, *args, on_success: Callable[[Any], None] | None = None,
+            on_failure: Callable[[BaseException], None] | None = None,
+            failure_title: str = "Something went wrong", parent: QWidget | None = None, **kwargs) -> Future:
+        """Run ``fn(*args, **kwargs)`` in the background; then, on the GUI thread, ``on_success(result)``
+        or ``on_failure(exception)``. Without ``on_failure`` the failure is logged and shown over
+        ``parent`` (default: the widget that owns this runner)."""
         future = self._pool.submit(fn, *args, **kwargs)
-        if on_done is not None:
-            future.add_done_callback(lambda f: self._call.emit(lambda: on_done(f)))
+
+        def settle(done: Future) -> None:  # on the GUI thread
+            if done.cancelled():  # shut down before it started: nobody is waiting any more
+                return
+            error = done.exception()
+            if error is None:
+                if on_success is not None:
+                    on_success(done.result())
+            elif on_failure is not None:
+                on_failure(error)
+            else:
+                report_failure(parent if parent is not None else self._widget(), failure_title, error)
+
+        future.add_done_callback(lambda done: self._call.emit(lambda: settle(done)))
         return future
 
     def post(self, fn: Callable, *args) -> None:
         """Call ``fn(*args)`` on the GUI thread (safe from any thread)."""
         self._call.emit(lambda: fn(*args))
+
+    def _widget(self) -> QWidget | None:
+        owner = self.parent()
+        return owner if isinstance(owner, QWidget) else None
 
     @Slot(object)
     def _on_call(self, call) -> None:

@@ -70,7 +70,7 @@
     box.appendChild(el("div", "gg-title", "#" + g.rank + " \u00b7 " + (g.probability * 100).toFixed(1) + "%"));
     box.appendChild(el("div", "", g.place));
     box.appendChild(el("div", "gg-muted", fmt(g.lat) + ", " + fmt(g.lon)));
-    box.appendChild(el("div", "gg-muted", "S2 cell " + g.token + " (level " + g.level + ", about " + km(g.cell_size_km) + ")"));
+    box.appendChild(el("div", "gg-muted", "S2 cell " + g.token + " (level " + g.cell_level + ", about " + km(g.cell_size_km) + ")"));
     if (g.distance_km !== null && g.distance_km !== undefined) {
       box.appendChild(el("div", "gg-muted", km(g.distance_km) + " from the photo's own GPS"));
     }

@@ -30,6 +30,7 @@ import re
 import secrets
 import threading
 import zlib
+from enum import StrEnum
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,18 @@ def unframe(line: bytes) -> dict | None:
     return record
 
 
+class WriteState(StrEnum):
+    """Where a journaled write stands: its record's marks, written after it."""
+
+    PENDING = "pending"  # no mark yet: the write may or may not have happened (a crash)
+    DONE = "done"
+    ABORTED = "aborted"  # the photo was never changed
+    UNDONE = "undone"
+
+
+MARKS = (WriteState.DONE, WriteState.ABORTED, WriteState.UNDONE)
+
+
 @dataclass
 class Damage:
     """A journal line that could not be read."""
@@ -114,7 +127,7 @@ class WriteRecord:
     delta: str | None  # base64 delta rebuilding the original from the written file (bytedelta)
     in_place: bool = False
     tmp: str | None = None  # the verified new version kept until an in-place copy is complete
-    state: str = "pending"  # pending (no mark yet), done, aborted, undone
+    state: WriteState = WriteState.PENDING
     reason: str = ""  # why it was aborted
 
     @classmethod
@@ -136,7 +149,7 @@ class WriteRecord:
 
     @property
     def undoable(self) -> bool:
-        return self.state in ("pending", "done")
+        return self.state in (WriteState.PENDING, WriteState.DONE)
 
     def names(self) -> list[str]:
         return [self.path] + ([self.given] if self.given else [])
@@ -195,12 +208,12 @@ class Journal:
     def start_run(self, run: str, command: str) -> None:
         self.append({"type": "run", "run": run, "time": now_text(), "command": command, "cwd": _cwd()})
 
-    def mark(self, kind: str, of: str, reason: str = "") -> None:
+    def mark(self, kind: WriteState, of: str, reason: str = "") -> None:
         """``done``, ``aborted`` (with the reason) or ``undone`` for the write ``of``."""
         record = {"type": kind, "of": of, "time": now_text()}
         if reason:
             record["reason"] = reason
-        self.append(record, durable=kind != "done")  # a lost done mark is recovered from the photo
+        self.append(record, durable=kind != WriteState.DONE)  # a lost done mark is recovered from the photo
 
     # ----- reading ---------------------------------------------------------------------------
     def read(self) -> Contents:
@@ -275,10 +288,10 @@ def _apply(record: dict, runs: dict[str, Run], writes: dict[str, WriteRecord], r
         writes[write.id] = write
     elif kind == "restore":
         restores[str(record["of"])] = record
-    elif kind in ("done", "aborted", "undone"):
+    elif kind in MARKS:
         written = writes.get(record["of"])
         if written is not None:
-            written.state = kind
+            written.state = WriteState(kind)
             written.reason = record.get("reason", "")
     else:
         raise ValueError(f"unknown record type {kind!r}")

@@ -36,7 +36,7 @@ from pathlib import Path
 from . import bytedelta, fileattrs
 from ..errors import WriteRefused
 from .fileattrs import FileAttrs, fsync_dir
-from .journal import Journal, WriteRecord, now_text
+from .journal import Journal, WriteRecord, WriteState, now_text
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class StagedWrite:
             reason = e if isinstance(e, WriteRefused) else WriteRefused(fileattrs.explain(e, self.target))
             if journal is not None and abort_id is not None:
                 try:
-                    journal.mark("aborted", abort_id, str(reason))
+                    journal.mark(WriteState.ABORTED, abort_id, str(reason))
                 except OSError:
                     log.warning("cannot mark the journal record %s aborted", abort_id)
             raise reason from None
@@ -261,7 +261,7 @@ class _Unfinished:
     new_sha: str
     old_sha: str | None  # what the file held before the copy began
     back: str | None  # base64 delta rebuilding the old content from the new
-    mark: str  # journal mark once finished: "done" or "undone"
+    mark: WriteState  # journal mark once finished: done or undone
     write_id: str
     mtime_ns: int | None  # the photo's modification time to keep
 
@@ -275,16 +275,16 @@ def finish_interrupted(journal: Journal) -> list[str]:
     jobs = []
     for w in contents.writes:
         mtime = (w.before or {}).get("mtime_ns")
-        if w.in_place and w.state == "pending" and w.tmp:
+        if w.in_place and w.state == WriteState.PENDING and w.tmp:
             jobs.append(_Unfinished(Path(w.path), Path(w.tmp), w.after.get("sha256", ""),
-                                    (w.before or {}).get("sha256"), w.delta, "done", w.id, mtime))
+                                    (w.before or {}).get("sha256"), w.delta, WriteState.DONE, w.id, mtime))
         restore = contents.restores.get(w.id)
-        if restore is not None and w.state != "undone" and restore.get("tmp"):
+        if restore is not None and w.state != WriteState.UNDONE and restore.get("tmp"):
             jobs.append(_Unfinished(Path(restore["path"]), Path(restore["tmp"]), restore.get("sha256", ""),
-                                    restore.get("from_sha256"), restore.get("back"), "undone", w.id, mtime))
+                                    restore.get("from_sha256"), restore.get("back"), WriteState.UNDONE, w.id, mtime))
     notes = []
     for job in jobs:
-        what = "write" if job.mark == "done" else "undo"
+        what = "write" if job.mark == WriteState.DONE else "undo"
         m = _INPLACE.match(job.kept.name)
         if m is not None and _pid_alive(int(m.group(1))):
             continue  # a running GeoGuess is doing it
@@ -305,8 +305,8 @@ def _finish(job: _Unfinished, journal: Journal) -> str:
         journal.mark(job.mark, job.write_id)
         return ""
     if not job.kept.exists():
-        if digest == job.old_sha and job.mark == "done":
-            journal.mark("aborted", job.write_id, "interrupted before the photo was changed")
+        if digest == job.old_sha and job.mark == WriteState.DONE:
+            journal.mark(WriteState.ABORTED, job.write_id, "interrupted before the photo was changed")
         return ""
     new = job.kept.read_bytes()
     if bytedelta.sha256(new) != job.new_sha:

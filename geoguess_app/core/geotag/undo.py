@@ -34,7 +34,7 @@ from ..errors import GeoGuessError, WriteRefused
 from .writer import write_new_version
 from .metadata import (NAMESPACE_BYTES, exif_block_file, harm_text, is_geoguess_tagged, new_warnings, photo_format,
                        read_metadata, real_tag)
-from .journal import Contents, Journal, Run, WriteRecord
+from .journal import Contents, Journal, Run, WriteRecord, WriteState
 from ..names import display_path
 from .staged_write import StagedWrite, finish_interrupted, tidy_folders
 from .outcome import ERROR, REFUSED, RESTORED, TagOutcome
@@ -105,7 +105,7 @@ def select(contents: Contents, scope: UndoScope) -> list[WriteRecord]:
 def last_run(contents: Contents) -> str | None:
     """The run that wrote last (undone or not: undoing "the last run" twice does nothing more)."""
     for run in reversed(list(contents.runs.values())):
-        if any(w.state != "aborted" for w in run.writes):
+        if any(w.state != WriteState.ABORTED for w in run.writes):
             return run.id
     return None
 
@@ -171,7 +171,7 @@ def restore(journal: Journal, record: WriteRecord) -> TagOutcome:
             raise WriteRefused("it no longer exists")
         message = _restore(journal, record, path)
         try:
-            journal.mark("undone", record.id)
+            journal.mark(WriteState.UNDONE, record.id)
         except OSError as e:
             message += f" (the journal could not record it: {fileattrs.explain(e, journal.path)})"
         return TagOutcome(shown, RESTORED, message)
@@ -353,7 +353,7 @@ def list_runs(journal: Journal) -> tuple[list[RunSummary], list]:
     contents = journal.read()
     summaries = []
     for run in contents.runs.values():
-        written = [w for w in run.writes if w.state != "aborted"]
+        written = [w for w in run.writes if w.state != WriteState.ABORTED]
         if not written:
             continue
         folders = sorted({os.path.dirname(w.given or w.path) for w in written})

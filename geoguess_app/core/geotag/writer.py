@@ -33,7 +33,7 @@ from .exiftool import ExifToolError, shared_exiftool
 from .metadata import (PROCESSING_METHOD, GeotagRefused, exif_block, harm_text, photo_format, read_metadata,
                        refuse_replacing, sidecar_path, tag_changes, unexpected_changes)
 from ..photos.pixel_digest import image_data_digest
-from .journal import Journal, new_run_id
+from .journal import Journal, WriteState, new_run_id
 from .staged_write import HARDLINKS, StagedWrite, finish_interrupted, tidy_folders
 
 
@@ -228,7 +228,7 @@ class PhotoWriter:
         stage.commit(self.journal, record, keep_mtime=keep_mtime, abort_id=write_id)
         if self.journal is not None and write_id is not None:
             try:
-                self.journal.mark("done", write_id)
+                self.journal.mark(WriteState.DONE, write_id)
             except OSError:
                 pass  # undo finds from the photo's bytes that the write happened
 

@@ -1,0 +1,83 @@
+"""The strip of loaded photos under the window: one thumbnail per photo, in the order they came,
+a grey square until its prediction brings a thumbnail, a warning sign when it cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QListWidget, QListWidgetItem
+
+THUMB = 96  # pixels, the longer side of a thumbnail
+
+
+class Filmstrip(QListWidget):
+    """Thumbnails in one row; each item holds its photo's path (UserRole)."""
+
+    pathSelected = Signal(str)  # the current photo changed (click, arrow keys, select_path, step)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setFlow(QListWidget.Flow.LeftToRight)
+        self.setWrapping(False)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setFixedHeight(THUMB + 46)
+        self.setUniformItemSizes(True)
+        self.setMovement(QListWidget.Movement.Static)
+        self._placeholder = _placeholder_icon()
+        self.currentItemChanged.connect(self._on_current)
+
+    def add_photos(self, paths: list[str]) -> None:
+        """Append one item per path, with the placeholder icon."""
+        for path in paths:
+            item = QListWidgetItem(Path(path).name)
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(path)
+            item.setIcon(self._placeholder)
+            self.addItem(item)
+
+    def row_of(self, path: str) -> int:
+        """The row of the photo, -1 when it is not in the strip."""
+        for row in range(self.count()):
+            if self.item(row).data(Qt.ItemDataRole.UserRole) == path:
+                return row
+        return -1
+
+    def contains(self, path: str) -> bool:
+        return self.row_of(path) >= 0
+
+    def select_path(self, path: str) -> None:
+        row = self.row_of(path)
+        if row >= 0:
+            self.setCurrentRow(row)
+
+    def step(self, delta: int) -> None:
+        """Select the photo ``delta`` places on (negative: back); nothing past either end."""
+        row = self.currentRow() + delta
+        if 0 <= row < self.count():
+            self.setCurrentRow(row)
+
+    def set_thumbnail(self, path: str, image: QImage) -> None:
+        row = self.row_of(path)
+        if row >= 0:
+            thumb = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+            self.item(row).setIcon(QIcon(QPixmap.fromImage(thumb)))
+
+    def mark_unreadable(self, path: str, error: str) -> None:
+        row = self.row_of(path)
+        if row >= 0:
+            self.item(row).setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_MessageBoxWarning))
+            self.item(row).setToolTip(f"{path}\n{error}")
+
+    def _on_current(self, item, _previous) -> None:
+        if item is not None:
+            self.pathSelected.emit(item.data(Qt.ItemDataRole.UserRole))
+
+
+def _placeholder_icon() -> QIcon:
+    pixmap = QPixmap(THUMB, THUMB)
+    pixmap.fill(Qt.GlobalColor.lightGray)
+    return QIcon(pixmap)
