@@ -85,6 +85,7 @@ class ModelController(QObject):
         self.info_box: QMessageBox | None = None
         self.device_menu = None
         self.device_group = QActionGroup(window)
+        self._loads = 0  # loads started: only the latest one's engine is used
 
     def add_menus(self, menus: QMenuBar) -> None:
         self.device_menu = menus.addMenu("&Device")
@@ -117,10 +118,15 @@ class ModelController(QObject):
             self._failed(f"No model installed in {self.model_dir}.", missing=True)
             return
         folder, device = self.model_dir, self.device
+        self._loads += 1
+        load = self._loads
         self._tasks.run(lambda: open_engine(folder, device).result(),
-                        on_success=self._loaded, on_failure=self._load_failed)
+                        on_success=lambda engine: self._loaded(engine, load),
+                        on_failure=lambda error: self._load_failed(error, load))
 
-    def _loaded(self, engine: Engine) -> None:
+    def _loaded(self, engine: Engine, load: int) -> None:
+        if load != self._loads:
+            return  # the device or the model changed meanwhile: a newer load is on its way
         self.engine = engine
         self._populate_devices(engine.gpus)
         self._status.show_model(engine.info)
@@ -132,8 +138,10 @@ class ModelController(QObject):
         gc.freeze()
         self.ready.emit(engine)
 
-    def _load_failed(self, error: BaseException) -> None:
+    def _load_failed(self, error: BaseException, load: int) -> None:
         log_failure("model load failed", error)
+        if load != self._loads:
+            return
         self._failed(str(error), missing=isinstance(error, ModelMissing))
 
     def _failed(self, message: str, missing: bool) -> None:
