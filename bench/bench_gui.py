@@ -43,8 +43,13 @@ def parent(args) -> None:
         env = dict(os.environ, GEOGUESS_BENCH_T0=repr(time.time()))
         if not env.get("DISPLAY"):
             env.setdefault("QT_QPA_PLATFORM", "offscreen")
-        run = subprocess.run([sys.executable, __file__, "--child", str(model_dir), str(first), str(batch)],
-                             env=env, capture_output=True, text=True, timeout=1800)
+        run = subprocess.run(
+            [sys.executable, __file__, "--child", str(model_dir), str(first), str(batch)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         lines = [ln for ln in run.stdout.splitlines() if ln.startswith("{")]
         if run.returncode != 0 or not lines:
             raise SystemExit(f"the window run failed ({run.returncode}):\n{run.stderr[-3000:]}")
@@ -52,10 +57,14 @@ def parent(args) -> None:
         print(f"model: full-size untrained LocationNet, CPU, {os.cpu_count()} cores; photos: 10-14 megapixel JPEGs")
         print(f"launch to first prediction shown (photo, rows, map markers): {r['first_shown_s']:.2f} s")
         print(f"  of which: window on screen {r['window_shown_s']:.2f} s, model ready {r['model_ready_s']:.2f} s")
-        print(f"{r['photos']} photos predicted in {r['batch_s']:.1f} s ({r['photos'] / r['batch_s']:.2f} photos/s) "
-              f"while the event loop was probed every {r['interval_ms']} ms ({r['ticks']} ticks):")
-        print(f"  longest stall {r['max_stall_ms']:.1f} ms (target at most 50 ms); "
-              f"99th percentile {r['p99_stall_ms']:.1f} ms; stalls over 50 ms: {r['over_50']}")
+        print(
+            f"{r['photos']} photos predicted in {r['batch_s']:.1f} s ({r['photos'] / r['batch_s']:.2f} photos/s) "
+            f"while the event loop was probed every {r['interval_ms']} ms ({r['ticks']} ticks):"
+        )
+        print(
+            f"  longest stall {r['max_stall_ms']:.1f} ms (target at most 50 ms); "
+            f"99th percentile {r['p99_stall_ms']:.1f} ms; stalls over 50 ms: {r['over_50']}"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

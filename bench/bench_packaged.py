@@ -59,11 +59,15 @@ def main() -> None:
             times["source"].append(first_prediction(source))
         packaged, from_source = statistics.median(times["packaged"]), statistics.median(times["source"])
         which = "full-size untrained LocationNet" if args.model_dir is None else f"the model in {args.model_dir}"
-        print(f"model: {which}, CPU, {os.cpu_count()} cores; photo: {photo.stat().st_size:,} "
-              f"byte JPEG of 10-14 megapixels; offscreen; median of {args.runs} alternating runs after a warm-up")
-        print(f"launch to first prediction shown: packaged {packaged:.2f} s "
-              f"({', '.join(f'{t:.2f}' for t in times['packaged'])}), source install {from_source:.2f} s "
-              f"({', '.join(f'{t:.2f}' for t in times['source'])}); packaged/source = {packaged / from_source:.2f}")
+        print(
+            f"model: {which}, CPU, {os.cpu_count()} cores; photo: {photo.stat().st_size:,} "
+            f"byte JPEG of 10-14 megapixels; offscreen; median of {args.runs} alternating runs after a warm-up"
+        )
+        print(
+            f"launch to first prediction shown: packaged {packaged:.2f} s "
+            f"({', '.join(f'{t:.2f}' for t in times['packaged'])}), source install {from_source:.2f} s "
+            f"({', '.join(f'{t:.2f}' for t in times['source'])}); packaged/source = {packaged / from_source:.2f}"
+        )
         total = folder_size(args.dist)
         print(f"{args.dist}: {total / 2**20:,.0f} MiB in files")
         parts = {}

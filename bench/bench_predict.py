@@ -46,8 +46,20 @@ def model_for_bench(given: Path | None, work: Path) -> Path:
         return given
     model_dir = work / "model"
     print("synthesizing the full-size untrained LocationNet ...", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "geoguess_app.cli", "model", "synth", str(model_dir),
-                    "--source", str(SHARED / "locationnet")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "geoguess_app.cli",
+            "model",
+            "synth",
+            str(model_dir),
+            "--source",
+            str(SHARED / "locationnet"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return model_dir
 
 
@@ -91,8 +103,15 @@ def main() -> None:
         folder = photo_folder(work / "photos", args.copies)
         folder_photos = sorted(str(p) for p in folder.iterdir())
         one = str(photos[0])
-        geoguess = [str(Path(sys.executable).parent / "geoguess"), "predict", "--model-dir", str(model_dir),
-                    "--device", "cpu", "--no-progress"]
+        geoguess = [
+            str(Path(sys.executable).parent / "geoguess"),
+            "predict",
+            "--model-dir",
+            str(model_dir),
+            "--device",
+            "cpu",
+            "--no-progress",
+        ]
         published = [sys.executable, str(ROOT / "bench" / "published_run.py"), str(model_dir)]
 
         # Warm the page cache (the 300 MB weights) and imports once, untimed.
@@ -116,18 +135,24 @@ def main() -> None:
         print(f"  published code path      {pub_one_s:7.2f} s")
         print(f"  geoguess predict         {gg_one_s:7.2f} s   -> {pub_one_s / gg_one_s:.2f}x faster")
         print(f"folder of {n} photos, end to end (median of {args.folder_repeat}):")
-        print(f"  published code path      {pub_folder[0]:7.2f} s  = {pub_folder[0] / n:.3f} s/photo"
-              f"  ({n / pub_folder[0]:.2f} photos/s)")
-        print(f"  geoguess predict         {gg_folder[0]:7.2f} s  = {gg_folder[0] / n:.3f} s/photo"
-              f"  ({n / gg_folder[0]:.2f} photos/s)   -> {pub_folder[0] / gg_folder[0]:.2f}x faster")
+        print(
+            f"  published code path      {pub_folder[0]:7.2f} s  = {pub_folder[0] / n:.3f} s/photo"
+            f"  ({n / pub_folder[0]:.2f} photos/s)"
+        )
+        print(
+            f"  geoguess predict         {gg_folder[0]:7.2f} s  = {gg_folder[0] / n:.3f} s/photo"
+            f"  ({n / gg_folder[0]:.2f} photos/s)   -> {pub_folder[0] / gg_folder[0]:.2f}x faster"
+        )
         print("peak RSS:")
         print(f"  published, folder        {pub_folder[1]:7.0f} MiB")
         print(f"  geoguess, one photo      {max(r for _, r, _ in gg_one):7.0f} MiB")
         print(f"  geoguess, folder         {gg_folder[1]:7.0f} MiB")
         # Both must agree on the answers: same top cell for every photo.
         pub_top = [line.split()[-5].split(":")[0] for line in pub_folder[2].splitlines() if line.strip()]
-        print(f"answers: published path printed {len(pub_top)} results; geoguess printed "
-              f"{gg_folder[2].count(chr(10) + '   1 ')} first-ranked guesses")
+        print(
+            f"answers: published path printed {len(pub_top)} results; geoguess printed "
+            f"{gg_folder[2].count(chr(10) + '   1 ')} first-ranked guesses"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

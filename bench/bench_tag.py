@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_predict import model_for_bench, photo_folder, run_timed  # noqa: E402
+from bench_predict import model_for_bench, photo_folder, run_timed
 
 
 def main() -> None:
@@ -40,16 +40,31 @@ def main() -> None:
             folder = work / f"tag-{r}"
             shutil.copytree(source, folder)
             # exit status 1: some photos were refused (each is listed); that is part of the work
-            wall, _, out = run_timed([str(exe), "tag", "--write", "--overwrite-gps", "--journal",
-                                      str(work / f"journal-{r}.jsonl"), *common, str(folder)], ok=(0, 1))
+            wall, _, out = run_timed(
+                [
+                    str(exe),
+                    "tag",
+                    "--write",
+                    "--overwrite-gps",
+                    "--journal",
+                    str(work / f"journal-{r}.jsonl"),
+                    *common,
+                    str(folder),
+                ],
+                ok=(0, 1),
+            )
             written = sum(line.lstrip().startswith("written") for line in out.splitlines())
             tag_s.append(wall)
         p, t = statistics.median(predict_s), statistics.median(tag_s)
-        print(f"folder of {n} JPEGs of 10-14 megapixels, full-size untrained LocationNet on the CPU "
-              f"(median of {args.repeat} runs each)")
+        print(
+            f"folder of {n} JPEGs of 10-14 megapixels, full-size untrained LocationNet on the CPU "
+            f"(median of {args.repeat} runs each)"
+        )
         print(f"  geoguess predict          {p:7.2f} s  ({p / n:.3f} s/photo)")
-        print(f"  geoguess tag --write      {t:7.2f} s  ({t / n:.3f} s/photo; {written} written, "
-              f"{n - written} refused as unsafe)")
+        print(
+            f"  geoguess tag --write      {t:7.2f} s  ({t / n:.3f} s/photo; {written} written, "
+            f"{n - written} refused as unsafe)"
+        )
         print(f"  writing adds              {100 * (t - p) / p:6.1f} %  (target at most 10 %)")
     finally:
         shutil.rmtree(work, ignore_errors=True)

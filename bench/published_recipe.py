@@ -20,9 +20,10 @@ def crop_resize(img: np.ndarray) -> np.ndarray:
     short_edge = min(img.shape[:2])
     yy = int((img.shape[0] - short_edge) / 2)
     xx = int((img.shape[1] - short_edge) / 2)
-    crop_img = img[yy: yy + short_edge, xx: xx + short_edge]
-    return transform.resize(crop_img, (224, 224), order=1, mode="constant", cval=0, clip=True,
-                            anti_aliasing=False, preserve_range=False)
+    crop_img = img[yy : yy + short_edge, xx : xx + short_edge]
+    return transform.resize(
+        crop_img, (224, 224), order=1, mode="constant", cval=0, clip=True, anti_aliasing=False, preserve_range=False
+    )
 
 
 def preprocess_array(img: np.ndarray) -> np.ndarray:

@@ -43,10 +43,16 @@ class SmokeFailure(Exception):
 
 def bare_environment(home: Path) -> dict[str, str]:
     """What a desktop session would give the program, minus a display: no Python settings."""
-    env = {"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-           "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
-           "XDG_CACHE_HOME": str(home / ".cache"), "XDG_STATE_HOME": str(home / ".local/state"),
-           "XDG_RUNTIME_DIR": str(home / "runtime")}
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_RUNTIME_DIR": str(home / "runtime"),
+    }
     (home / "runtime").mkdir(parents=True, exist_ok=True, mode=0o700)
     for key in ("QTWEBENGINE_CHROMIUM_FLAGS", "TMPDIR"):
         if key in os.environ:
@@ -84,8 +90,15 @@ def make_photo(path: Path, with_gps: bool) -> None:
     if with_gps:
         gps = exif.get_ifd(0x8825)
         lat, lon = PHOTO_GPS
-        gps.update({0: b"\x02\x03\x00\x00", 1: "N" if lat >= 0 else "S", 2: _dms(lat),
-                    3: "E" if lon >= 0 else "W", 4: _dms(lon)})
+        gps.update(
+            {
+                0: b"\x02\x03\x00\x00",
+                1: "N" if lat >= 0 else "S",
+                2: _dms(lat),
+                3: "E" if lon >= 0 else "W",
+                4: _dms(lon),
+            }
+        )
     Image.fromarray(img).save(path, quality=90, exif=exif)
 
 
@@ -99,8 +112,22 @@ def check_mode(app: Path, photo: Path, model: Path, shot: Path, env: dict, cwd: 
     """Run `geoguess-app PHOTO --screenshot SHOT`: what it reports, and the seconds from launch to
     the first prediction shown."""
     launched = time.time()
-    done = run([str(app), str(photo), "--model-dir", str(model), "--offline-map",
-                "--screenshot", str(shot), "--timeout", "240"], env, cwd, timeout=300)
+    done = run(
+        [
+            str(app),
+            str(photo),
+            "--model-dir",
+            str(model),
+            "--offline-map",
+            "--screenshot",
+            str(shot),
+            "--timeout",
+            "240",
+        ],
+        env,
+        cwd,
+        timeout=300,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise SmokeFailure(f"geoguess-app printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
@@ -133,10 +160,22 @@ def check_tagging(cli: Path, photo: Path, model: Path, env: dict, cwd: Path) -> 
     exiftool = shutil.which("exiftool", path=env["PATH"])
     if exiftool is None:
         return "skipped (ExifTool is not installed)"
-    run([str(cli), "tag", str(photo), "--write", "--model-dir", str(model), "--no-progress",
-         "--journal", str(cwd / "journal.jsonl")], env, cwd)
-    done = run([exiftool, "-n", "-j", "-GPSLatitude", "-GPSLongitude", "-XMP-geoguess:Untrained", str(photo)],
-               env, cwd)
+    run(
+        [
+            str(cli),
+            "tag",
+            str(photo),
+            "--write",
+            "--model-dir",
+            str(model),
+            "--no-progress",
+            "--journal",
+            str(cwd / "journal.jsonl"),
+        ],
+        env,
+        cwd,
+    )
+    done = run([exiftool, "-n", "-j", "-GPSLatitude", "-GPSLongitude", "-XMP-geoguess:Untrained", str(photo)], env, cwd)
     tags = json.loads(done.stdout)[0]
     if "GPSLatitude" not in tags or str(tags.get("Untrained")).lower() != "true":
         raise SmokeFailure(f"geoguess tag --write did not write the position and provenance: {tags}")
@@ -146,8 +185,12 @@ def check_tagging(cli: Path, photo: Path, model: Path, env: dict, cwd: Path) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dist", type=Path, help="the built folder (dist/GeoGuess)")
-    parser.add_argument("--source", type=Path, default=SHARED / "locationnet",
-                        help="folder with the published grids.txt, for the untrained stand-in")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=SHARED / "locationnet",
+        help="folder with the published grids.txt, for the untrained stand-in",
+    )
     parser.add_argument("--model-dir", type=Path, help="use this model instead of a tiny stand-in")
     parser.add_argument("--keep", type=Path, help="copy the screenshot into this folder")
     args = parser.parse_args(argv)
@@ -168,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         photo, plain = work / "smoke photo.jpg", work / "no gps.jpg"
         make_photo(photo, with_gps=True)
         make_photo(plain, with_gps=False)
-        lines = run([str(cli), "predict", str(photo), "--model-dir", str(model), "--json", "--no-progress"],
-                    env, work).stdout.splitlines()
+        lines = run(
+            [str(cli), "predict", str(photo), "--model-dir", str(model), "--json", "--no-progress"], env, work
+        ).stdout.splitlines()
         result = json.loads(lines[-1])
         if len(result["predictions"]) != 5 or result["model"]["untrained"] is not True:
             raise SmokeFailure(f"geoguess predict: expected 5 untrained guesses, got {lines[-1][:500]}")
@@ -181,8 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(shot, args.keep / shot.name)
         print(f"smoke test passed: {version}")
         print("  predict: 5 guesses, marked untrained")
-        print(f"  window: launch to first prediction shown {first:.2f} s; screenshot "
-              f"{(args.keep / shot.name) if args.keep else 'checked'}")
+        print(
+            f"  window: launch to first prediction shown {first:.2f} s; screenshot "
+            f"{(args.keep / shot.name) if args.keep else 'checked'}"
+        )
         print(f"  tag --write: {tagged}")
         return 0
     except (SmokeFailure, subprocess.TimeoutExpired, json.JSONDecodeError, KeyError) as e:

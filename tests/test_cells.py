@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import s2sphere
 
-from geoguess_app.core.geo.cells import CellGrid, great_circle_km
 from geoguess_app.core.errors import ModelError
+from geoguess_app.core.geo.cells import CellGrid, great_circle_km
 
 
 @pytest.fixture(scope="module")

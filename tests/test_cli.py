@@ -58,8 +58,12 @@ def test_predict_json_lines_and_exit_status(tiny_model_dir, corpus_dir, tmp_path
 
 
 def test_model_dir_from_environment(tiny_model_dir, corpus_dir):
-    out = run("predict", "--json", corpus_dir / "Pillow/Tests/images/hopper.jpg",
-              env_extra={"GEOGUESS_MODEL_DIR": str(tiny_model_dir)})
+    out = run(
+        "predict",
+        "--json",
+        corpus_dir / "Pillow/Tests/images/hopper.jpg",
+        env_extra={"GEOGUESS_MODEL_DIR": str(tiny_model_dir)},
+    )
     assert out.returncode == 0 and json.loads(out.stdout)["error"] is None
 
 
@@ -71,7 +75,9 @@ def test_no_model_installed_is_a_clear_error(tmp_path, corpus_dir):
 
 
 def test_gpu_without_cuda_is_a_clear_error(tiny_model_dir, corpus_dir):
-    out = run("predict", "--device", "gpu", "--model-dir", tiny_model_dir, corpus_dir / "Pillow/Tests/images/hopper.jpg")
+    out = run(
+        "predict", "--device", "gpu", "--model-dir", tiny_model_dir, corpus_dir / "Pillow/Tests/images/hopper.jpg"
+    )
     if out.returncode == 0:
         pytest.skip("this machine has a CUDA GPU")
     assert out.returncode == 2 and "GPU" in out.stderr and "Traceback" not in out.stderr

@@ -21,8 +21,13 @@ from PIL import Image
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 NAMESPACE = b"geoguess.invalid/ns/1.0/"
-SOURCES = ["metadata-extractor-images/jpg/Nikon D90.jpg", "exiv2/test/data/FurnaceCreekInn.jpg",
-           "exif-samples/jpg/Kodak_CX7530.jpg", "Pillow/Tests/images/hopper.jpg", "exiv2/test/data/exiv2-bug2565.jpg"]
+SOURCES = [
+    "metadata-extractor-images/jpg/Nikon D90.jpg",
+    "exiv2/test/data/FurnaceCreekInn.jpg",
+    "exif-samples/jpg/Kodak_CX7530.jpg",
+    "Pillow/Tests/images/hopper.jpg",
+    "exiv2/test/data/exiv2-bug2565.jpg",
+]
 # (records of the kind seen in the journal, then milliseconds more) before the kill
 MOMENTS = [(0, 0), (1, 0), (1, 9), (2, 25), (4, 3), (6, 40), (9, 1)]
 N = 10
@@ -100,8 +105,18 @@ def temps(folder: Path) -> list[str]:
 def test_sigkill_during_tag_and_undo(batch, tiny_model_dir, tmp_path, count, extra_ms):
     folder, originals = batch
     journal = tmp_path / "journal.jsonl"
-    tag = [str(GEOGUESS), "tag", "--write", "--overwrite-gps", "--no-progress", "--journal", str(journal),
-           "--model-dir", str(tiny_model_dir), str(folder)]
+    tag = [
+        str(GEOGUESS),
+        "tag",
+        "--write",
+        "--overwrite-gps",
+        "--no-progress",
+        "--journal",
+        str(journal),
+        "--model-dir",
+        str(tiny_model_dir),
+        str(folder),
+    ]
     kill_when(tag, journal, b'"type": "write"', count, extra_ms)
     check_whole(folder, originals)
     again = subprocess.run(tag, capture_output=True, text=True, timeout=300)

@@ -19,21 +19,33 @@ import pytest
 from conftest import copy_photo
 from PIL import Image
 
-from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter, write_gps
-from geoguess_app.core.geotag.metadata import GeotagRefused
 from geoguess_app.core.geotag.journal import Journal
+from geoguess_app.core.geotag.metadata import GeotagRefused
 from geoguess_app.core.geotag.undo import UndoScope, undo
+from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter, write_gps
 
-TAG = GeoTag(lat=-33.8567844, lon=151.2131083, accuracy_m=1234.5, model="test model", untrained=True,
-             token="6b12ae3", probability=0.25, rank=1)
+TAG = GeoTag(
+    lat=-33.8567844,
+    lon=151.2131083,
+    accuracy_m=1234.5,
+    model="test model",
+    untrained=True,
+    token="6b12ae3",
+    probability=0.25,
+    rank=1,
+)
 EVERYTHING = UndoScope(everything=True)
 IGNORED = ("System:", "Composite:", "ExifTool:ExifToolVersion", "SourceFile", "GPS:", "XMP-geoguess:")
 POINTERS = ("Offset", "Offsets", "Start", "ByteCounts", "MediaDataSize")
 
 
 def exiftool_json(exe, folder: Path) -> dict[str, dict]:
-    run = subprocess.run([exe, "-j", "-G1", "-a", "-n", "-struct", "-q", "-q", "-ext", "*", str(folder)],
-                         capture_output=True, encoding="utf-8", errors="replace")
+    run = subprocess.run(
+        [exe, "-j", "-G1", "-a", "-n", "-struct", "-q", "-q", "-ext", "*", str(folder)],
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+    )
     return {Path(d["SourceFile"]).name: d for d in json.loads(run.stdout or "[]")}
 
 
@@ -59,18 +71,27 @@ def tag_identical(before: dict, after: dict, extra: tuple[str, ...] = ()) -> lis
     values, ExifTool's own diagnostics and pointers aside; ``extra``: keys allowed to be new or
     different). New ExifTool warnings count."""
     skip = ("System:", "ExifTool:", "SourceFile")
-    diffs = [f"{k}: {v!r} -> {after.get(k)!r}" for k, v in before.items()
-             if not k.startswith(skip) and not k.endswith(POINTERS) and k not in extra and after.get(k) != v]
-    diffs += [f"{k} added" for k in after if k not in before and not k.startswith(skip) and not k.endswith(POINTERS)
-              and k not in extra]
-    diffs += [f"new warning {w}" for w in set(as_list(after.get("ExifTool:Warning")))
-              - set(as_list(before.get("ExifTool:Warning")))]
+    diffs = [
+        f"{k}: {v!r} -> {after.get(k)!r}"
+        for k, v in before.items()
+        if not k.startswith(skip) and not k.endswith(POINTERS) and k not in extra and after.get(k) != v
+    ]
+    diffs += [
+        f"{k} added"
+        for k in after
+        if k not in before and not k.startswith(skip) and not k.endswith(POINTERS) and k not in extra
+    ]
+    diffs += [
+        f"new warning {w}"
+        for w in set(as_list(after.get("ExifTool:Warning"))) - set(as_list(before.get("ExifTool:Warning")))
+    ]
     return diffs
 
 
 @pytest.mark.slow
 def test_whole_corpus_is_written_correctly_or_left_untouched_and_undo_restores_every_photo(
-        corpus_dir, manifest, exiftool_cli, tmp_path):
+    corpus_dir, manifest, exiftool_cli, tmp_path
+):
     """All 721 files: each is written (replacing an existing position too) or refused and left
     byte-identical; then another program edits every fifth written photo; then undo restores
     every written photo: byte-identical where GeoGuess's write was the only change, otherwise
@@ -107,8 +128,12 @@ def test_whole_corpus_is_written_correctly_or_left_untouched_and_undo_restores_e
         assert a["Composite:GPSLongitude"] == pytest.approx(TAG.lon, abs=1e-6), where
         assert a["XMP-geoguess:Predicted"] in (True, 1, "True"), where
         for key, value in b.items():
-            if key.startswith(IGNORED) or key.startswith("XMP-exif:GPS") or key == "ExifTool:Warning" \
-                    or key.endswith(POINTERS):
+            if (
+                key.startswith(IGNORED)
+                or key.startswith("XMP-exif:GPS")
+                or key == "ExifTool:Warning"
+                or key.endswith(POINTERS)
+            ):
                 continue
             assert key in a, f"{where}: {key} lost"
             assert a[key] == value, f"{where}: {key} changed from {value!r} to {a[key]!r}"
@@ -123,14 +148,17 @@ def test_whole_corpus_is_written_correctly_or_left_untouched_and_undo_restores_e
     written_hashes = {n: sha1(work / n) for n in written}
     # Another program adds a keyword to every fifth written photo after GeoGuess wrote it.
     chosen = [work / n for n in written[::5]]
-    subprocess.run([exiftool_cli, "-q", "-q", "-overwrite_original", "-XMP-dc:Subject+=edited-later",
-                    *map(str, chosen)], capture_output=True)
+    subprocess.run(
+        [exiftool_cli, "-q", "-q", "-overwrite_original", "-XMP-dc:Subject+=edited-later", *map(str, chosen)],
+        capture_output=True,
+    )
     edited = {p.name for p in chosen if sha1(p) != written_hashes[p.name]}
     assert len(edited) > 30
     later = exiftool_json(exiftool_cli, work)
     # what the other program changed (the keyword, and its own name as the XMP toolkit)
-    edit_keys = {n: tuple(k for k in set(later[n]) | set(after[n]) if later[n].get(k) != after[n].get(k))
-                 for n in edited}
+    edit_keys = {
+        n: tuple(k for k in set(later[n]) | set(after[n]) if later[n].get(k) != after[n].get(k)) for n in edited
+    }
 
     outcomes = list(undo(journal, UndoScope(paths=[work])))
     assert sorted(Path(o.path).name for o in outcomes) == sorted(written)
@@ -144,8 +172,11 @@ def test_whole_corpus_is_written_correctly_or_left_untouched_and_undo_restores_e
         assert f.get("Composite:GPSLatitude") == before[name].get("Composite:GPSLatitude"), where
         if name in edited:
             assert tag_identical(before[name], f, extra=edit_keys[name]) == [], where
-            assert all(f.get(k) == later[name].get(k) for k in edit_keys[name]
-                       if not k.startswith("System:") and not k.endswith(POINTERS)), where
+            assert all(
+                f.get(k) == later[name].get(k)
+                for k in edit_keys[name]
+                if not k.startswith("System:") and not k.endswith(POINTERS)
+            ), where
             assert "edited-later" in as_list(f.get("XMP-dc:Subject")), f"{where}: the later edit was lost"
             if images[name] is not None:
                 assert np.array_equal(pixels(work / name), images[name]), f"{where}: pixels changed"
@@ -153,8 +184,10 @@ def test_whole_corpus_is_written_correctly_or_left_untouched_and_undo_restores_e
         else:
             assert name in byte_identical, f"{where}: not byte-identical after undo"
             assert (work / name).stat().st_mtime_ns == mtimes[name], f"{where}: modification time not restored"
-    print(f"\ncorpus: {len(names)} files, {len(written)} written, {len(refused)} refused; undo: "
-          f"{len(byte_identical)} byte-identical, {len(tag_same)} tag-identical (edited since)")
+    print(
+        f"\ncorpus: {len(names)} files, {len(written)} written, {len(refused)} refused; undo: "
+        f"{len(byte_identical)} byte-identical, {len(tag_same)} tag-identical (edited since)"
+    )
     assert len(byte_identical) + len(tag_same) == len(written)
     assert sorted(p.name for p in work.iterdir()) == sorted(hashes), "no temporary file left behind"
 
@@ -212,15 +245,22 @@ for path in sorted(Path(sys.argv[1]).glob("*.jpg")):
 def test_sigkill_in_the_middle_of_a_batch_leaves_every_file_whole(corpus_dir, tmp_path, kill_after, exiftool_cli):
     folder = tmp_path / "batch"
     folder.mkdir()
-    sources = ["metadata-extractor-images/jpg/Nikon D90.jpg", "exiv2/test/data/FurnaceCreekInn.jpg",
-               "exif-samples/jpg/Kodak_CX7530.jpg", "metadata-extractor-images/jpg/FujiFilm FinePixS2Pro.jpg"]
+    sources = [
+        "metadata-extractor-images/jpg/Nikon D90.jpg",
+        "exiv2/test/data/FurnaceCreekInn.jpg",
+        "exif-samples/jpg/Kodak_CX7530.jpg",
+        "metadata-extractor-images/jpg/FujiFilm FinePixS2Pro.jpg",
+    ]
     originals = {}
     for i in range(16):
         target = folder / f"{i:02d}.jpg"
         copy_photo(corpus_dir / sources[i % len(sources)], target)
         originals[target.name] = (sha1(target), pixels(target))
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), str(tmp_path / "j.jsonl")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(folder), str(tmp_path / "j.jsonl")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(kill_after)
     child.send_signal(signal.SIGKILL)
     child.wait()
@@ -243,8 +283,8 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_every_file_whole(corpus_dir, tm
 
 
 def test_sidecar_leaves_the_photo_alone_and_undo_removes_it(corpus_dir, tmp_path, exiftool_cli):
-    from geoguess_app.core.geotag.writer import write_sidecar
     from geoguess_app.core.geotag.metadata import read_metadata
+    from geoguess_app.core.geotag.writer import write_sidecar
 
     photo = tmp_path / "d90.jpg"
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
@@ -259,8 +299,9 @@ def test_sidecar_leaves_the_photo_alone_and_undo_removes_it(corpus_dir, tmp_path
     assert [o.message for o in undo(journal, EVERYTHING)] == ["sidecar removed (GeoGuess had created it)"]
     assert not side.exists() and sha1(photo) == original
     # an existing sidecar keeps everything else it holds
-    subprocess.run([exiftool_cli, "-q", "-o", str(side), "-XMP-dc:Title=Holiday", "-XMP-dc:Subject=beach",
-                    str(photo)], check=True)
+    subprocess.run(
+        [exiftool_cli, "-q", "-o", str(side), "-XMP-dc:Title=Holiday", "-XMP-dc:Subject=beach", str(photo)], check=True
+    )
     write_sidecar(photo, TAG)
     tags = read_metadata(side)
     assert tags["XMP-dc:Title"] == "Holiday" and tags["XMP-dc:Subject"] in ("beach", ["beach"])

@@ -19,9 +19,14 @@ from PIL import Image
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 NAMESPACE = b"geoguess.invalid/ns/1.0/"
-SOURCES = ["metadata-extractor-images/jpg/Nikon D90.jpg", "exiv2/test/data/FurnaceCreekInn.jpg",
-           "exif-samples/jpg/Kodak_CX7530.jpg", "metadata-extractor-images/jpg/FujiFilm FinePixS2Pro.jpg",
-           "Pillow/Tests/images/hopper.jpg", "exif-samples/jpg/Canon_PowerShot_S40.jpg"]
+SOURCES = [
+    "metadata-extractor-images/jpg/Nikon D90.jpg",
+    "exiv2/test/data/FurnaceCreekInn.jpg",
+    "exif-samples/jpg/Kodak_CX7530.jpg",
+    "metadata-extractor-images/jpg/FujiFilm FinePixS2Pro.jpg",
+    "Pillow/Tests/images/hopper.jpg",
+    "exif-samples/jpg/Canon_PowerShot_S40.jpg",
+]
 NAMES = [
     b"a\nb.jpg",  # ExifTool's argument file once read it as "a b.jpg" ...
     b"a b.jpg",  # ... the decoy beside it
@@ -30,7 +35,7 @@ NAMES = [
     b" lead.jpg",  # leading space
     b"trail.jpg ",  # trailing space (no photo extension: named on the command line)
     b"\xff\xfe not utf-8.jpg",  # not UTF-8
-    b"quote\"dollar$at@back\\slash.jpg",
+    b'quote"dollar$at@back\\slash.jpg',
     b"n" * 246 + b".jpg",  # 250 bytes
     b"-",  # standard input (named on the command line)
 ]
@@ -51,8 +56,10 @@ def folder(corpus_dir, tmp_path, exiftool_cli):
 
 
 def files(root: Path) -> dict[bytes, bytes]:
-    return {name: Path(os.fsdecode(os.path.join(os.fsencode(root), name))).read_bytes()
-            for name in os.listdir(os.fsencode(root))}
+    return {
+        name: Path(os.fsdecode(os.path.join(os.fsencode(root), name))).read_bytes()
+        for name in os.listdir(os.fsencode(root))
+    }
 
 
 @pytest.mark.parametrize("how", ["folder", "dot"])
@@ -66,8 +73,13 @@ def test_every_hostile_name_is_written_as_itself_and_undone(folder, tiny_model_d
         args, cwd = [str(folder), str(folder / "trail.jpg "), str(folder / "-")], None
     else:
         args, cwd = [".", "trail.jpg ", "-"], folder
-    out = subprocess.run([str(GEOGUESS), "tag", "--write", *common, *args], capture_output=True, cwd=cwd,
-                         timeout=300, stdin=subprocess.DEVNULL)
+    out = subprocess.run(
+        [str(GEOGUESS), "tag", "--write", *common, *args],
+        capture_output=True,
+        cwd=cwd,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     stdout, stderr = out.stdout.decode("utf-8"), out.stderr.decode("utf-8")
     assert out.returncode == 0, stdout + stderr
     assert "Traceback" not in stderr
@@ -80,7 +92,8 @@ def test_every_hostile_name_is_written_as_itself_and_undone(folder, tiny_model_d
     assert stdout.count("written") == len(NAMES)
     assert "a\\nb.jpg" in stdout and "\\xff\\xfe not utf-8.jpg" in stdout  # one line each, escaped
 
-    undone = subprocess.run([str(GEOGUESS), "undo", "--journal", str(journal), str(folder)], capture_output=True,
-                            timeout=300)
+    undone = subprocess.run(
+        [str(GEOGUESS), "undo", "--journal", str(journal), str(folder)], capture_output=True, timeout=300
+    )
     assert undone.returncode == 0, undone.stdout.decode() + undone.stderr.decode()
     assert files(folder) == before  # byte-identical, every one

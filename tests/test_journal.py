@@ -18,24 +18,38 @@ import pytest
 from conftest import copy_photo
 
 from geoguess_app.core.geotag import staged_write
-from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter
-from geoguess_app.core.geotag.metadata import GeotagRefused, read_metadata
 from geoguess_app.core.geotag.journal import Journal, WriteRecord, frame
+from geoguess_app.core.geotag.metadata import GeotagRefused, read_metadata
 from geoguess_app.core.geotag.undo import UndoScope, undo
+from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
-TAG = GeoTag(lat=48.8583701, lon=2.2944813, accuracy_m=500, model="journal test", untrained=True,
-             token="47e66fd", probability=0.5, rank=1)
+TAG = GeoTag(
+    lat=48.8583701,
+    lon=2.2944813,
+    accuracy_m=500,
+    model="journal test",
+    untrained=True,
+    token="47e66fd",
+    probability=0.5,
+    rank=1,
+)
 D90 = "metadata-extractor-images/jpg/Nikon D90.jpg"
 
 
 def record(name: str, n: int) -> dict:
-    return WriteRecord(id=f"run.{n}", run="run", time="2026-11-29T10:00:00+00:00", kind="photo",
-                       path=f"/photos/{name}", given=None,
-                       before={"sha256": "a" * 64, "size": 10, "mode": 0o644, "uid": 0, "gid": 0, "mtime_ns": 1},
-                       after={"sha256": "b" * 64, "size": 12},
-                       tags={"set": {"GPS:GPSLatitude": "48.85837010"}, "before": {"GPS:GPSLatitude": None},
-                             "added": []}, delta="eJwLcnQ=").as_dict()
+    return WriteRecord(
+        id=f"run.{n}",
+        run="run",
+        time="2026-11-29T10:00:00+00:00",
+        kind="photo",
+        path=f"/photos/{name}",
+        given=None,
+        before={"sha256": "a" * 64, "size": 10, "mode": 0o644, "uid": 0, "gid": 0, "mtime_ns": 1},
+        after={"sha256": "b" * 64, "size": 12},
+        tags={"set": {"GPS:GPSLatitude": "48.85837010"}, "before": {"GPS:GPSLatitude": None}, "added": []},
+        delta="eJwLcnQ=",
+    ).as_dict()
 
 
 def lines() -> tuple[bytes, bytes, bytes]:
@@ -169,8 +183,13 @@ def test_a_record_of_geoguess_0_1_is_still_undone(corpus_dir, tmp_path, exiftool
     PhotoWriter(None).write_gps(photo, TAG)  # as 0.1 wrote it, with its journal line below
     tags = read_metadata(photo)
     written = {k: tags[k] for k in tags if k.startswith(("GPS:", "XMP-geoguess:"))}
-    old = {"id": "18a2b-77", "time": 1.0, "path": str(photo), "before": {k: original.get(k) for k in written},
-           "after": {k: str(v) for k, v in written.items()}}
+    old = {
+        "id": "18a2b-77",
+        "time": 1.0,
+        "path": str(photo),
+        "before": {k: original.get(k) for k in written},
+        "after": {k: str(v) for k, v in written.items()},
+    }
     path = tmp_path / "old-journal.jsonl"
     path.write_text(json.dumps(old) + "\n", encoding="utf-8")
     outcomes = list(undo(Journal(path), UndoScope(paths=[photo])))

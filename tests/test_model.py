@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geoguess_app.core.model.mxnet import locationnet as model_module
 from geoguess_app.core.errors import DeviceError, ModelError
-from geoguess_app.core.model.mxnet.locationnet import LocationNet, parse_device, resolve_device
 from geoguess_app.core.model.files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER
+from geoguess_app.core.model.mxnet import locationnet as model_module
 from geoguess_app.core.model.mxnet.importer import mxnet
-from geoguess_app.core.predict.pipeline import decode
+from geoguess_app.core.model.mxnet.locationnet import LocationNet, parse_device, resolve_device
 from geoguess_app.core.model.mxnet.thread import mxnet_worker
+from geoguess_app.core.predict.pipeline import decode
 
 
 def _variant(src: Path, dst: Path, link_params: bool = True) -> Path:

@@ -19,10 +19,10 @@ import pytest
 from conftest import copy_photo
 
 from geoguess_app.core.engine import import_model
-from geoguess_app.core.model import store
 from geoguess_app.core.errors import StoreError
-from geoguess_app.core.model.mxnet.locationnet import LocationNet
+from geoguess_app.core.model import store
 from geoguess_app.core.model.files import GRIDS_FILE, MODEL_FILES, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER
+from geoguess_app.core.model.mxnet.locationnet import LocationNet
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +58,13 @@ def test_an_unverified_model_says_so_in_every_answer(unverified_dir, corpus_dir,
     tagged = run("tag", "--write", "--journal", tmp_path / "j.jsonl", "--model-dir", unverified_dir, target)
     assert tagged.returncode == 0 and tagged.stderr.count("UNVERIFIED") == 1
     config = ROOT / "resources" / "exiftool" / "geoguess.config"
-    provenance = json.loads(subprocess.run([exiftool_cli, "-config", str(config), "-j", "-XMP-geoguess:all",
-                                            str(target)], capture_output=True, text=True).stdout)[0]
+    provenance = json.loads(
+        subprocess.run(
+            [exiftool_cli, "-config", str(config), "-j", "-XMP-geoguess:all", str(target)],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )[0]
     assert provenance["Verified"] in (False, "False") and provenance["Untrained"] in (False, "False")
     assert "UNVERIFIED" in provenance["Model"]
 

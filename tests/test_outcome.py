@@ -14,7 +14,10 @@ def test_statuses_print_and_serialise_as_their_words():
     assert f"{Status.WOULD_WRITE:>11}|" == "would write|" and f"{Status.WRITTEN:>11}|" == "    written|"
     assert json.dumps({"status": Status.REFUSED}) == '{"status": "refused"}'
     assert TagOutcome("a.jpg", WRITTEN).summary == "written"
-    assert TagOutcome("a.jpg", REFUSED, "it already has a GPS position").summary == "refused: it already has a GPS position"
+    assert (
+        TagOutcome("a.jpg", REFUSED, "it already has a GPS position").summary
+        == "refused: it already has a GPS position"
+    )
 
 
 def test_the_namespace_is_the_one_exiftool_is_configured_with():

@@ -108,8 +108,11 @@ def test_desktop_entry_offers_exactly_the_image_types_geoguess_reads():
 
 
 def test_metainfo_validates_and_matches_the_desktop_entry_and_programs(require_program):
-    run = subprocess.run([require_program("appstreamcli", "appstream"), "validate", "--no-net", "--explain", str(METAINFO)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [require_program("appstreamcli", "appstream"), "validate", "--no-net", "--explain", str(METAINFO)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert not [line for line in run.stdout.splitlines() if line.startswith(("E:", "W:"))], run.stdout
     root = ElementTree.parse(METAINFO).getroot()
@@ -126,19 +129,22 @@ def fake_built_folder(parent: Path) -> Path:
     for name in ("geoguess-app", "geoguess"):
         program = folder / name
         program.parent.mkdir(parents=True, exist_ok=True)
-        program.write_text(f"#!/bin/sh\necho {name} \"$@\"\n")
+        program.write_text(f'#!/bin/sh\necho {name} "$@"\n')
         program.chmod(0o755)
-    for source, dest in ((DESKTOP, f"share/applications/{DESKTOP.name}"),
-                         (METAINFO, f"share/metainfo/{METAINFO.name}"),
-                         (ROOT / "resources/icons/geoguess.svg", f"share/icons/hicolor/scalable/apps/{APP_ID}.svg"),
-                         (PACKAGING / "linux/install.sh", "install.sh")):
+    for source, dest in (
+        (DESKTOP, f"share/applications/{DESKTOP.name}"),
+        (METAINFO, f"share/metainfo/{METAINFO.name}"),
+        (ROOT / "resources/icons/geoguess.svg", f"share/icons/hicolor/scalable/apps/{APP_ID}.svg"),
+        (PACKAGING / "linux/install.sh", "install.sh"),
+    ):
         (folder / dest).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, folder / dest)
     return folder
 
 
-def test_install_sh_installs_a_valid_entry_that_starts_this_folders_program_and_uninstalls(tmp_path,
-                                                                                          desktop_file_validate):
+def test_install_sh_installs_a_valid_entry_that_starts_this_folders_program_and_uninstalls(
+    tmp_path, desktop_file_validate
+):
     folder = fake_built_folder(tmp_path)
     prefix = tmp_path / "prefix"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PREFIX": str(prefix)}
@@ -168,8 +174,9 @@ class _Recorder:
     def __init__(self, *args, **kwargs):
         self.args, self.kwargs = args, kwargs
         self.pure, self.scripts = [], list(args[0]) if args and isinstance(args[0], list) else []
-        self.binaries = [(Path(dest, Path(src).name).as_posix(), src, "BINARY")
-                         for src, dest in kwargs.get("binaries", [])]
+        self.binaries = [
+            (Path(dest, Path(src).name).as_posix(), src, "BINARY") for src, dest in kwargs.get("binaries", [])
+        ]
         self.datas = [(Path(dest, Path(src).name).as_posix(), src, "DATA") for src, dest in kwargs.get("datas", [])]
         _Recorder.made.append((type(self).__name__, self))
 
@@ -205,11 +212,13 @@ def test_spec_builds_the_window_and_the_command_line_into_one_folder(spec):
     # the launchers it freezes really start the two programs
     launchers = [Path(obj.args[0][0]) for kind, obj in spec["made"] if kind == "Analysis"]
     assert sorted(p.name for p in launchers) == ["geoguess-app.py", "geoguess.py"]
-    version = subprocess.run([sys.executable, str(PACKAGING / "launchers/geoguess.py"), "--version"],
-                             capture_output=True, text=True)
+    version = subprocess.run(
+        [sys.executable, str(PACKAGING / "launchers/geoguess.py"), "--version"], capture_output=True, text=True
+    )
     assert version.stdout.strip() == f"geoguess {geoguess_app.__version__}"
-    usage = subprocess.run([sys.executable, str(PACKAGING / "launchers/geoguess-app.py"), "--help"],
-                           capture_output=True, text=True)
+    usage = subprocess.run(
+        [sys.executable, str(PACKAGING / "launchers/geoguess-app.py"), "--help"], capture_output=True, text=True
+    )
     assert usage.returncode == 0 and "--screenshot" in usage.stdout
 
 
@@ -231,8 +240,13 @@ def test_spec_leaves_out_only_modules_geoguess_never_imports(spec):
     excluded_qt = {name for name in spec["EXCLUDES"] if name.startswith("PySide6.")}
     for path in (ROOT / "geoguess_app").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 assert name.split(".")[0] not in excluded, f"{path.name} imports {name}, which the spec leaves out"
                 assert not any(name.startswith(q) for q in excluded_qt), f"{path.name} imports {name}"
@@ -242,14 +256,26 @@ def test_spec_trims_qml_and_qt_translations_but_keeps_what_qtwebengine_needs(spe
     dropped = spec["dropped"]
     assert dropped("PySide6/Qt/qml/QtQuick3D/libqquick3dplugin.so")
     assert dropped("PySide6/Qt/translations/qt_de.qm")
-    for kept in ("PySide6/Qt/resources/qtwebengine_resources.pak", "PySide6/Qt/translations/qtwebengine_locales/de.pak",
-                 "PySide6/Qt/libexec/QtWebEngineProcess", "PySide6/Qt/plugins/platforms/libqxcb.so",
-                 "PySide6/Qt/plugins/iconengines/libqsvgicon.so", "resources/web/map.js"):
+    for kept in (
+        "PySide6/Qt/resources/qtwebengine_resources.pak",
+        "PySide6/Qt/translations/qtwebengine_locales/de.pak",
+        "PySide6/Qt/libexec/QtWebEngineProcess",
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
+        "resources/web/map.js",
+    ):
         assert not dropped(kept), kept
     qt = Path(__import__("PySide6").__file__).parent
     binaries = [("PySide6/QtWebEngineWidgets.abi3.so", str(qt / "QtWebEngineWidgets.abi3.so"), "EXTENSION")]
-    for lib in ("libQt6WebEngineWidgets.so.6", "libQt6WebEngineCore.so.6", "libQt6Quick.so.6", "libQt6Qml.so.6",
-                "libQt6Core.so.6", "libQt63DCore.so.6", "libQt6Charts.so.6"):
+    for lib in (
+        "libQt6WebEngineWidgets.so.6",
+        "libQt6WebEngineCore.so.6",
+        "libQt6Quick.so.6",
+        "libQt6Qml.so.6",
+        "libQt6Core.so.6",
+        "libQt63DCore.so.6",
+        "libQt6Charts.so.6",
+    ):
         binaries.append((f"PySide6/Qt/lib/{lib}", str(qt / "Qt/lib" / lib), "BINARY"))
     unused = {Path(dest).name for dest in spec["unused_qt_libraries"](binaries)}
     assert unused == {"libQt63DCore.so.6", "libQt6Charts.so.6"}
@@ -257,14 +283,24 @@ def test_spec_trims_qml_and_qt_translations_but_keeps_what_qtwebengine_needs(spe
 
 def test_spec_leaves_the_systems_graphics_x11_font_and_c_libraries_to_the_system(spec):
     dropped = spec["dropped"]
-    for host in ("libGL.so.1", "libgbm.so.1", "libX11.so.6", "libxcb.so.1", "libfontconfig.so.1", "libc.so.6",
-                 "libstdc++.so.6", "libmvec.so.1"):
+    for host in (
+        "libGL.so.1",
+        "libgbm.so.1",
+        "libX11.so.6",
+        "libxcb.so.1",
+        "libfontconfig.so.1",
+        "libc.so.6",
+        "libstdc++.so.6",
+        "libmvec.so.1",
+    ):
         assert dropped(host), host
     for bundled in ("mxnet/libopenblas.so.0", "libgomp.so.1", "libxcb-icccm.so.4", "libpython3.11.so.1.0"):
         assert not dropped(bundled), bundled
-    toc = [("PySide6/Qt/lib/libQt6Core.so.6", "/x/libQt6Core.so.6", "BINARY"),
-           ("libQt6Core.so.6", "PySide6/Qt/lib/libQt6Core.so.6", "SYMLINK"),
-           ("libQt63DCore.so.6", "PySide6/Qt/lib/libQt63DCore.so.6", "SYMLINK")]
+    toc = [
+        ("PySide6/Qt/lib/libQt6Core.so.6", "/x/libQt6Core.so.6", "BINARY"),
+        ("libQt6Core.so.6", "PySide6/Qt/lib/libQt6Core.so.6", "SYMLINK"),
+        ("libQt63DCore.so.6", "PySide6/Qt/lib/libQt63DCore.so.6", "SYMLINK"),
+    ]
     kept = spec["without_dangling_links"](toc, {"PySide6/Qt/lib/libQt6Core.so.6"})
     assert [dest for dest, _src, _kind in kept] == ["PySide6/Qt/lib/libQt6Core.so.6", "libQt6Core.so.6"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from geoguess_app.core.geo.places import Places
-from geoguess_app.core.predict.pipeline import Predictor
-from geoguess_app.core.model.mxnet.thread import mxnet_worker
 from geoguess_app.core.model.mxnet.locationnet import LocationNet
+from geoguess_app.core.model.mxnet.thread import mxnet_worker
+from geoguess_app.core.predict.pipeline import Predictor
 
 
 def test_top_k_is_sorted_and_described(full_model, corpus_dir):

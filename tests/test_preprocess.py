@@ -10,10 +10,10 @@ import pytest
 from conftest import CORPUS
 from PIL import Image, ImageOps
 
+from geoguess_app.core.model.mxnet.thread import mxnet_worker
+from geoguess_app.core.model.recipe import MEAN_RGB, preprocess_pixels
 from geoguess_app.core.photos.decode import open_photo, orient_view
 from geoguess_app.core.predict.pipeline import decode
-from geoguess_app.core.model.recipe import MEAN_RGB, preprocess_pixels
-from geoguess_app.core.model.mxnet.thread import mxnet_worker
 
 PARITY_MODES = {"RGB", "L", "CMYK", "I;16", "I;16B", "P", "1"}
 PARITY_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP", "Extended WEBP", "HEIC", "HEIF", "MPO", "AVIF"}
@@ -90,7 +90,9 @@ def test_probabilities_match_published_code_path(full_model_dir, full_model, cor
     published_model = mxnet_worker().run(published_recipe.load_model, str(full_model_dir))
     for rel in PROBABILITY_PHOTOS:
         ours = full_model.probabilities(decode(corpus_dir / rel)[1][None])[0]
-        theirs = mxnet_worker().run(published_recipe.predict, published_model, published_input(corpus_dir / rel)[None])[0]
+        theirs = mxnet_worker().run(published_recipe.predict, published_model, published_input(corpus_dir / rel)[None])[
+            0
+        ]
         assert ours.shape == theirs.shape == (15527,)
         assert np.abs(ours - theirs).max() <= 1e-5, rel
         assert ours.argmax() == theirs.argmax()

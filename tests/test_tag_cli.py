@@ -66,13 +66,27 @@ def test_dry_run_changes_nothing_and_says_what_it_would_do(photos, tiny_model_di
 def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, exiftool_cli):
     journal = tmp_path / "journal.jsonl"
     original = (photos / "d90.jpg").read_bytes()
-    out = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir,
-              "--report", tmp_path / "done.geojson", photos)
+    out = run(
+        "tag",
+        "--write",
+        "--journal",
+        journal,
+        "--model-dir",
+        tiny_model_dir,
+        "--report",
+        tmp_path / "done.geojson",
+        photos,
+    )
     assert out.returncode == 1 and out.stdout.count("written") == 1
     geo = json.loads((tmp_path / "done.geojson").read_text())
     assert {f["properties"]["status"] for f in geo["features"]} >= {"written", "refused"}
-    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude",
-                                      str(photos / "d90.jpg")], capture_output=True, text=True).stdout)[0]
+    tags = json.loads(
+        subprocess.run(
+            [exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude", str(photos / "d90.jpg")],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )[0]
     assert tags["Predicted"] in (True, "True") and "GPSLatitude" in tags
     again = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, photos)
     assert again.stdout.count("already geotagged by GeoGuess") == 1 and "written" not in again.stdout
@@ -88,14 +102,27 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     assert listed.returncode == 0 and "1 photo(s), all undone" in listed.stdout
     again = run("undo", "--journal", journal, "--last")  # the last run again: nothing more, no older run
     assert again.returncode == 0 and again.stdout == "" and "nothing to undo for the last run" in again.stderr
-    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude",
-                                      str(photos / "d90.jpg")], capture_output=True, text=True).stdout)[0]
+    tags = json.loads(
+        subprocess.run(
+            [exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude", str(photos / "d90.jpg")],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )[0]
     assert "GPSLatitude" not in tags and "Predicted" not in tags
 
 
 def test_min_probability_and_gpx_report(photos, tiny_model_dir, tmp_path):
-    out = run("tag", "--min-probability", "0.999", "--model-dir", tiny_model_dir, "--report",
-              tmp_path / "r.gpx", photos / "d90.jpg")
+    out = run(
+        "tag",
+        "--min-probability",
+        "0.999",
+        "--model-dir",
+        tiny_model_dir,
+        "--report",
+        tmp_path / "r.gpx",
+        photos / "d90.jpg",
+    )
     assert out.returncode == 0 and "is below 99.9%" in out.stdout
     assert "<wpt " in (tmp_path / "r.gpx").read_text() and "UNTRAINED" in (tmp_path / "r.gpx").read_text()
 
@@ -105,8 +132,17 @@ def test_a_file_with_two_names_in_the_folder_is_written_once(corpus_dir, tiny_mo
     folder.mkdir()
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
     os.link(folder / "a.jpg", folder / "b.jpg")
-    out = run("tag", "--write", "--hardlinks", "in-place", "--journal", tmp_path / "j.jsonl", "--model-dir",
-              tiny_model_dir, folder)
+    out = run(
+        "tag",
+        "--write",
+        "--hardlinks",
+        "in-place",
+        "--journal",
+        tmp_path / "j.jsonl",
+        "--model-dir",
+        tiny_model_dir,
+        folder,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("written") == 1 and "b.jpg: the same file as" in out.stdout
     assert len(Journal(tmp_path / "j.jsonl").read().writes) == 1
@@ -119,9 +155,12 @@ def start_tagging(corpus_dir, tiny_model_dir, tmp_path, marks: str, count: int):
     for i in range(40):
         copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / f"{i:02d}.jpg")
     journal = tmp_path / "j.jsonl"
-    proc = subprocess.Popen([str(GEOGUESS), "tag", "--write", "--journal", str(journal), "--model-dir",
-                             str(tiny_model_dir), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [str(GEOGUESS), "tag", "--write", "--journal", str(journal), "--model-dir", str(tiny_model_dir), str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and (not journal.exists() or journal.read_text().count(marks) < count):
         time.sleep(0.02)
@@ -140,8 +179,9 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, 
     assert rest.stdout.count("written") == 40 - first
 
 
-def test_ctrl_c_twice_stops_the_queue_and_reports_every_photo_written(corpus_dir, tiny_model_dir, tmp_path,
-                                                                      exiftool_cli):
+def test_ctrl_c_twice_stops_the_queue_and_reports_every_photo_written(
+    corpus_dir, tiny_model_dir, tmp_path, exiftool_cli
+):
     proc, folder, journal = start_tagging(corpus_dir, tiny_model_dir, tmp_path, '"type": "done"', 2)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.05)

@@ -55,8 +55,9 @@ def window(qtbot, tiny_model_dir):
 
 def shown(qtbot, window, path, action):
     """Run ``action`` and return the PhotoResult shown for ``path``."""
-    with qtbot.waitSignal(window.predictionShown, timeout=WAIT,
-                          check_params_cb=lambda r: Path(r.path) == Path(path)) as blocker:
+    with qtbot.waitSignal(
+        window.predictionShown, timeout=WAIT, check_params_cb=lambda r: Path(r.path) == Path(path)
+    ) as blocker:
         action()
     return blocker.args[0]
 
@@ -143,12 +144,16 @@ def test_a_guess_close_to_a_better_one_hides_its_rank_label_until_zoomed_in(qtbo
     payload = result_payload(result)
     best = payload["guesses"][0]
     corner = best["corners"][0]  # #5 goes half-way to a corner of #1's cell, and at least 2 km away
-    near = tuple(c + max(abs(k - c) / 2, 0.02) * (1 if k >= c else -1)
-                 for c, k in ((best["lat"], corner[0]), (best["lon"], corner[1])))
+    near = tuple(
+        c + max(abs(k - c) / 2, 0.02) * (1 if k >= c else -1)
+        for c, k in ((best["lat"], corner[0]), (best["lon"], corner[1]))
+    )
     payload["guesses"][4].update(lat=near[0], lon=near[1])
     window.map._run(f"geoguess.show({json.dumps(payload)})")
-    qtbot.waitUntil(lambda: next(m for m in markers(qtbot, window, 6) if m.get("rank") == 5)["lat"]
-                    == pytest.approx(near[0]), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: next(m for m in markers(qtbot, window, 6) if m.get("rank") == 5)["lat"] == pytest.approx(near[0]),
+        timeout=WAIT,
+    )
     labels = {m["rank"]: m["label"] for m in markers(qtbot, window, 6) if m["kind"] == "guess"}
     assert labels[1] and not labels[5]  # (others may also be hidden: the stand-in's guesses cluster)
     # double-clicking guess #1's row fits the map to its cell: both labels show again
@@ -156,8 +161,7 @@ def test_a_guess_close_to_a_better_one_hides_its_rank_label_until_zoomed_in(qtbo
     cell = table.visualRect(table.model().index(0, 2)).center()
     QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, no, cell)  # a double click's first press
     QTest.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, no, cell)
-    qtbot.waitUntil(lambda: all(m["label"] for m in markers(qtbot, window, 6) if m.get("rank") in (1, 5)),
-                    timeout=WAIT)
+    qtbot.waitUntil(lambda: all(m["label"] for m in markers(qtbot, window, 6) if m.get("rank") in (1, 5)), timeout=WAIT)
 
 
 def _drop(widget, paths):
@@ -170,8 +174,9 @@ def _drop(widget, paths):
         enter = QDragEnterEvent(QPoint(20, 20), *args)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, drop)
     assert drop.isAccepted()
 
@@ -233,8 +238,11 @@ def test_names_from_files_are_shown_as_text(qtbot, window, corpus_dir, tmp_path)
     exif = next(m for m in markers(qtbot, window, 7) if m["kind"] == "exif")
     click_at(qtbot, window, exif["x"], exif["y"])
     box = {}
-    probe = ("JSON.stringify({popup: (document.querySelector('.leaflet-popup-content') || {}).textContent || '',"
-             " imgs: document.querySelectorAll('img[src=\"x\"]').length, alerted: window.alerted})")
+    probe = (
+        "JSON.stringify({popup: (document.querySelector('.leaflet-popup-content') || {}).textContent || '',"
+        " imgs: document.querySelectorAll('img[src=\"x\"]').length, alerted: window.alerted})"
+    )
+
     def popup_shows_name():
         window.map.page().runJavaScript(probe, 0, lambda t: box.update(json.loads(t)))
         return name in box.get("popup", "")
@@ -252,8 +260,9 @@ def test_model_missing_offers_download_and_import(qtbot, tmp_path, tiny_model_di
     qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
     assert not dialog.cancel_button.isVisible() and not dialog.progress.isVisible()  # nothing to cancel yet
     dialog.download_button.click()  # no internet here: it must fail quickly and say so
-    qtbot.waitUntil(lambda: "cannot reach" in dialog.status.text() or "did not answer" in dialog.status.text(),
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: "cannot reach" in dialog.status.text() or "did not answer" in dialog.status.text(), timeout=WAIT
+    )
     assert dialog.download_button.isEnabled() and not (tmp_path / "no-model").exists()
     with qtbot.waitSignal(w.modelReady, timeout=WAIT):
         dialog.import_from(str(tiny_model_dir))
@@ -276,8 +285,10 @@ def test_uncaught_exception_is_shown_and_logged(qtbot, window, tmp_path):
             raise RuntimeError("boom in a slot")
         except RuntimeError:
             sys.excepthook(*sys.exc_info())
-        qtbot.waitUntil(lambda: any(isinstance(t, QMessageBox) and t.isVisible()
-                                    for t in QApplication.topLevelWidgets()), timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: any(isinstance(t, QMessageBox) and t.isVisible() for t in QApplication.topLevelWidgets()),
+            timeout=WAIT,
+        )
         box = next(t for t in QApplication.topLevelWidgets() if isinstance(t, QMessageBox) and t.isVisible())
         assert "boom in a slot" in box.text()
         box.close()
@@ -291,9 +302,16 @@ def test_uncaught_exception_is_shown_and_logged(qtbot, window, tmp_path):
 
 def error_box(qtbot, title: str) -> QMessageBox:
     """The error box with this title, once it is on screen."""
+
     def find():
-        return next((t for t in QApplication.topLevelWidgets()
-                     if isinstance(t, QMessageBox) and t.isVisible() and t.windowTitle() == title), None)
+        return next(
+            (
+                t
+                for t in QApplication.topLevelWidgets()
+                if isinstance(t, QMessageBox) and t.isVisible() and t.windowTitle() == title
+            ),
+            None,
+        )
 
     qtbot.waitUntil(lambda: find() is not None, timeout=WAIT)
     return find()
@@ -347,8 +365,10 @@ def test_a_failed_task_is_shown_and_logged_unless_told_otherwise(qtbot, tasks, c
         qtbot.waitUntil(lambda: bool(succeeded), timeout=WAIT)
     assert isinstance(handled[0], ValueError) and str(handled[0]) == "handled here"
     assert succeeded == [(42, threading.main_thread())]
-    assert not any(isinstance(t, QMessageBox) and t.isVisible() and t.windowTitle() == "Must not show"
-                   for t in QApplication.topLevelWidgets())
+    assert not any(
+        isinstance(t, QMessageBox) and t.isVisible() and t.windowTitle() == "Must not show"
+        for t in QApplication.topLevelWidgets()
+    )
     assert not [r for r in caplog.records if "handled here" in r.getMessage()]
 
 
@@ -372,8 +392,22 @@ def test_a_folder_that_cannot_be_listed_is_an_error_message(qtbot, window, tmp_p
 def test_headless_check_mode(tiny_model_dir, corpus_dir, tmp_path):
     out = tmp_path / "shot.png"
     exe = Path(sys.executable).parent / "geoguess-app"
-    run = subprocess.run([str(exe), str(corpus_dir / HEIC), "--model-dir", str(tiny_model_dir), "--offline-map",
-                          "--screenshot", str(out), "--timeout", "120"], capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        [
+            str(exe),
+            str(corpus_dir / HEIC),
+            "--model-dir",
+            str(tiny_model_dir),
+            "--offline-map",
+            "--screenshot",
+            str(out),
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     record = json.loads(run.stdout.strip().splitlines()[-1])
     assert record["photo"]["name"] == "IMG_5195.HEIC" and record["model"]["untrained"] is True
@@ -384,12 +418,23 @@ def test_headless_check_mode(tiny_model_dir, corpus_dir, tmp_path):
     assert record["window_icon"] is True
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"nothing")
-    run = subprocess.run([str(exe), str(bad), "--model-dir", str(tiny_model_dir), "--offline-map",
-                          "--screenshot", str(tmp_path / "bad.png"), "--timeout", "120"],
-                         capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        [
+            str(exe),
+            str(bad),
+            "--model-dir",
+            str(tiny_model_dir),
+            "--offline-map",
+            "--screenshot",
+            str(tmp_path / "bad.png"),
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 1 and "bad.jpg" in run.stderr and not (tmp_path / "bad.png").exists()
-
-
 
 
 def test_queue_shows_progress_and_cancel_stops_it(qtbot, window, corpus_dir, tmp_path):
@@ -489,8 +534,12 @@ def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_c
     QTest.keyClick(table, Qt.Key.Key_R)  # reject b
     table.setCurrentCell(rows["c-has-gps.jpg"], 1)
     QTest.keyClick(table, Qt.Key.Key_A)  # cannot accept a photo that has GPS
-    assert dialog.accepted == {str(folder / "a.jpg"): True, str(folder / "b.jpg"): False,
-                               str(folder / "c-has-gps.jpg"): False, str(folder / "d-broken.jpg"): False}
+    assert dialog.accepted == {
+        str(folder / "a.jpg"): True,
+        str(folder / "b.jpg"): False,
+        str(folder / "c-has-gps.jpg"): False,
+        str(folder / "d-broken.jpg"): False,
+    }
     assert len([m for m in markers(qtbot, dialog, 3)]) == 3  # every predicted photo on the map
     with qtbot.waitSignal(dialog.finished, timeout=WAIT):
         dialog.write_button.click()
@@ -500,8 +549,7 @@ def test_batch_geotagging_dialog(qtbot, window, corpus_dir, tmp_path, exiftool_c
     dialog.close()
 
 
-def test_batch_dialog_says_why_planning_or_writing_stopped(qtbot, window, corpus_dir, tmp_path, monkeypatch,
-                                                           caplog):
+def test_batch_dialog_says_why_planning_or_writing_stopped(qtbot, window, corpus_dir, tmp_path, monkeypatch, caplog):
     import logging
 
     from geoguess_app.core.geotag.journal import Journal
@@ -535,8 +583,10 @@ def test_batch_dialog_says_why_planning_or_writing_stopped(qtbot, window, corpus
         assert dialog.table.rowCount() == 1 and dialog.write_button.isEnabled()  # what was planned can be written
         with qtbot.waitSignal(dialog.finished, timeout=WAIT):
             dialog.write_button.click()
-    assert dialog.header.text().startswith("0 photos written.") and "writing stopped: the disk went away" in \
-        dialog.header.text()
+    assert (
+        dialog.header.text().startswith("0 photos written.")
+        and "writing stopped: the disk went away" in dialog.header.text()
+    )
     logged = {r.getMessage(): r for r in caplog.records if r.levelno == logging.ERROR}
     assert any("the model broke" in m for m in logged) and any("the disk went away" in m for m in logged)
     dialog.close()
@@ -547,7 +597,10 @@ def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, photo_to_wri
 
     photo, result = photo_to_write
     pin = next(m for m in markers(qtbot, window, 6) if m["kind"] == "pin")  # 5 guesses + the pin
-    assert (pin["lat"], pin["lon"]) == (pytest.approx(result.predictions[0].lat), pytest.approx(result.predictions[0].lon))
+    assert (pin["lat"], pin["lon"]) == (
+        pytest.approx(result.predictions[0].lat),
+        pytest.approx(result.predictions[0].lon),
+    )
     with qtbot.waitSignal(window.map.pinMoved, timeout=WAIT):
         window.map.move_pin(46.5197, 6.6323)  # as a drag ends
     with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:

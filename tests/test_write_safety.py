@@ -21,14 +21,22 @@ from pathlib import Path
 import pytest
 from conftest import copy_photo, unavailable
 
-from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter, write_gps
-from geoguess_app.core.geotag.metadata import GeotagRefused, read_metadata
 from geoguess_app.core.geotag.journal import Journal
+from geoguess_app.core.geotag.metadata import GeotagRefused, read_metadata
 from geoguess_app.core.geotag.undo import UndoScope, undo
+from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter, write_gps
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
-TAG = GeoTag(lat=-33.8567844, lon=151.2131083, accuracy_m=1234.5, model="safety test", untrained=True,
-             token="6b12ae3", probability=0.25, rank=1)
+TAG = GeoTag(
+    lat=-33.8567844,
+    lon=151.2131083,
+    accuracy_m=1234.5,
+    model="safety test",
+    untrained=True,
+    token="6b12ae3",
+    probability=0.25,
+    rank=1,
+)
 D90 = "metadata-extractor-images/jpg/Nikon D90.jpg"  # 3.2 MB, no GPS position
 
 
@@ -60,8 +68,12 @@ def test_owner_group_mode_extended_attributes_and_times_are_kept(photo, tmp_path
 
     def same_as_before():
         now = os.stat(photo)
-        assert (now.st_uid, now.st_gid, now.st_mode, now.st_mtime_ns) == (st.st_uid, st.st_gid, st.st_mode,
-                                                                         st.st_mtime_ns)
+        assert (now.st_uid, now.st_gid, now.st_mode, now.st_mtime_ns) == (
+            st.st_uid,
+            st.st_gid,
+            st.st_mode,
+            st.st_mtime_ns,
+        )
         assert {n: os.getxattr(photo, n) for n in os.listxattr(photo)} == xattrs
 
     assert is_tagged(photo) and photo.read_bytes() != original
@@ -112,7 +124,7 @@ def as_if_killed(journal: Journal, kept: Path) -> Path:
 
 
 def test_an_interrupted_in_place_write_is_finished_by_the_next_run(photo, tmp_path, monkeypatch):
-    from geoguess_app.core.geotag import staged_write
+    from geoguess_app.core.geotag import recovery, staged_write
 
     other = tmp_path / "other-name.jpg"
     os.link(photo, other)
@@ -135,10 +147,10 @@ def test_an_interrupted_in_place_write_is_finished_by_the_next_run(photo, tmp_pa
     monkeypatch.undo()
     kept = [p for p in tmp_path.iterdir() if p.name.startswith(".geoguess-inplace-")]
     assert len(kept) == 1  # the verified new version
-    assert staged_write.finish_interrupted(journal) == []  # its writer (this process) still runs: left to it
+    assert recovery.finish_interrupted(journal) == []  # its writer (this process) still runs: left to it
     as_if_killed(journal, kept[0])
     torn = photo.read_bytes()
-    notes = staged_write.finish_interrupted(journal)
+    notes = recovery.finish_interrupted(journal)
     assert any("that an interrupted run left: finished" in n for n in notes)
     assert is_tagged(other) and leftovers(tmp_path) == []
     assert torn != photo.read_bytes()
@@ -147,7 +159,7 @@ def test_an_interrupted_in_place_write_is_finished_by_the_next_run(photo, tmp_pa
 
 
 def test_an_interrupted_in_place_write_never_overwrites_a_photo_changed_since(photo, tmp_path, monkeypatch):
-    from geoguess_app.core.geotag import staged_write
+    from geoguess_app.core.geotag import recovery, staged_write
 
     os.link(photo, tmp_path / "other-name.jpg")
     journal = Journal(tmp_path / "j.jsonl")
@@ -164,7 +176,7 @@ def test_an_interrupted_in_place_write_never_overwrites_a_photo_changed_since(ph
     [kept] = [p for p in tmp_path.iterdir() if p.name.startswith(".geoguess-inplace-")]
     dead = as_if_killed(journal, kept)
     photo.write_bytes(b"the person's own new version")  # edited before the next run
-    notes = staged_write.finish_interrupted(journal)
+    notes = recovery.finish_interrupted(journal)
     assert any("the photo changed since; left as it is" in n for n in notes)
     assert photo.read_bytes() == b"the person's own new version" and dead.exists()
 
@@ -207,8 +219,9 @@ def test_read_only_and_immutable_photos_are_refused_with_the_reason(photo, tmp_p
 @contextlib.contextmanager
 def tmpfs(folder: Path, size: str):
     folder.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                      capture_output=True).returncode:
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    ).returncode:
         unavailable("cannot mount a tmpfs here (needs root)")
     try:
         yield folder
@@ -261,8 +274,9 @@ def test_a_file_system_without_an_inode_count_is_not_full(corpus_dir, tmp_path, 
     # btrfs, FAT and SMB report no inodes at all (0 of 0), which is not "no free inodes"
     folder = tmp_path / "btrfs-like"
     folder.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20M,nr_inodes=0", "tmpfs", str(folder)],
-                      capture_output=True).returncode:
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=20M,nr_inodes=0", "tmpfs", str(folder)], capture_output=True
+    ).returncode:
         unavailable("cannot mount a tmpfs here (needs root)")
     try:
         assert os.statvfs(folder).f_files == 0
@@ -323,8 +337,9 @@ def _alive(pid: int) -> bool:
 def test_undo_refuses_a_photo_whose_position_was_edited_since(photo, tmp_path, exiftool_cli):
     journal = Journal(tmp_path / "j.jsonl")
     write_gps(photo, TAG, journal=journal)
-    subprocess.run([exiftool_cli, "-q", "-overwrite_original", "-GPSLatitude=10.5", "-GPSLatitudeRef=N",
-                    str(photo)], check=True)
+    subprocess.run(
+        [exiftool_cli, "-q", "-overwrite_original", "-GPSLatitude=10.5", "-GPSLatitudeRef=N", str(photo)], check=True
+    )
     edited = photo.read_bytes()
     outcomes = list(undo(journal, UndoScope(paths=[photo])))
     assert [o.status for o in outcomes] == ["refused"]
@@ -374,9 +389,22 @@ def test_no_permission_and_other_causes_are_named_for_a_user_who_is_not_root(cor
         originals = {p: p.read_bytes() for p in (roots, theirs, fixed)}
         said = {}
         for p in originals:
-            out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                                  "-c", WRITE_AS_ANOTHER_USER, str(p)], capture_output=True, text=True, timeout=120,
-                                 env={**os.environ, "HOME": str(folder), "XDG_CACHE_HOME": str(folder)})
+            out = subprocess.run(
+                [
+                    "setpriv",
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    sys.executable,
+                    "-c",
+                    WRITE_AS_ANOTHER_USER,
+                    str(p),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env={**os.environ, "HOME": str(folder), "XDG_CACHE_HOME": str(folder)},
+            )
             said[p.name] = out.stdout + out.stderr
         assert "belongs to user 0" in said["root's.jpg"], said
         assert "no permission to create files in its folder" in said["nobody's.jpg"], said

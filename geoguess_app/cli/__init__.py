@@ -31,31 +31,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    t = sub.add_parser("tag", help="write the predicted position into photos (a dry run unless --write)",
-                       description="Predict where each photo was taken and write the top guess into its "
-                                   "EXIF GPS tags, marked as a prediction. Without --write nothing is changed.")
+    t = sub.add_parser(
+        "tag",
+        help="write the predicted position into photos (a dry run unless --write)",
+        description="Predict where each photo was taken and write the top guess into its "
+        "EXIF GPS tags, marked as a prediction. Without --write nothing is changed.",
+    )
     t.add_argument("paths", nargs="+", metavar="PATH")
     t.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
     t.add_argument("--write", action="store_true", help="really write (default: only say what would be written)")
-    t.add_argument("--min-probability", type=float, default=0.0, metavar="P",
-                   help="leave photos whose best guess is below P (0-1)")
+    t.add_argument(
+        "--min-probability", type=float, default=0.0, metavar="P", help="leave photos whose best guess is below P (0-1)"
+    )
     t.add_argument("--overwrite-gps", action="store_true", help="replace a GPS position the photo already has")
     t.add_argument("--backup", action="store_true", help="keep a copy of each original (NAME.geoguess-backup)")
-    t.add_argument("--sidecar", action="store_true",
-                   help="write into an XMP sidecar (PHOTO.xmp) instead of the photo, which is left untouched")
+    t.add_argument(
+        "--sidecar",
+        action="store_true",
+        help="write into an XMP sidecar (PHOTO.xmp) instead of the photo, which is left untouched",
+    )
     t.add_argument("--touch", action="store_true", help="let the file's modification time change")
-    t.add_argument("--hardlinks", choices=("refuse", "in-place", "split"), default="refuse",
-                   help="a photo with several hard links (names): refuse it (default), write it in place "
-                        "(every name sees the position), or split (only this name gets a new file)")
+    t.add_argument(
+        "--hardlinks",
+        choices=("refuse", "in-place", "split"),
+        default="refuse",
+        help="a photo with several hard links (names): refuse it (default), write it in place "
+        "(every name sees the position), or split (only this name gets a new file)",
+    )
     t.add_argument("--report", metavar="FILE", help="also write a report: FILE.csv, FILE.geojson or FILE.gpx")
     t.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
     t.add_argument("--model-dir", help=model_dir_help)
     t.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    u = sub.add_parser("undo", help="put photos back as they were before 'geoguess tag --write'",
-                       description="Restore photos exactly as they were before GeoGuess wrote into them. Say "
-                                   "what to undo: photos, folders (everything under them), --run ID, --last or "
-                                   "--all; --list shows the runs that can be undone.")
+    u = sub.add_parser(
+        "undo",
+        help="put photos back as they were before 'geoguess tag --write'",
+        description="Restore photos exactly as they were before GeoGuess wrote into them. Say "
+        "what to undo: photos, folders (everything under them), --run ID, --last or "
+        "--all; --list shows the runs that can be undone.",
+    )
     u.add_argument("paths", nargs="*", metavar="PHOTO_OR_FOLDER", help="undo GeoGuess's writes into these")
     scope = u.add_mutually_exclusive_group()
     scope.add_argument("--run", metavar="ID", help="undo one run (see --list)")
@@ -82,9 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("out_dir", metavar="OUT_DIR")
     s.add_argument("--tiny", action="store_true", help="a few layers and 48 cells, for fast tests")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--source", metavar="DIR",
-                   help="folder with the official RN101-5k500-symbol.json and grids.txt "
-                        "(default: the installed model folder)")
+    s.add_argument(
+        "--source",
+        metavar="DIR",
+        help="folder with the official RN101-5k500-symbol.json and grids.txt (default: the installed model folder)",
+    )
     return parser
 
 
@@ -93,12 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
-    from ..core.errors import GeoGuessError  # noqa: PLC0415 - keep --help fast
-
-    from .model import cmd_download, cmd_import, cmd_info, cmd_synth  # noqa: PLC0415
-    from .predict import cmd_predict  # noqa: PLC0415
-    from .tag import cmd_tag  # noqa: PLC0415
-    from .undo import cmd_undo  # noqa: PLC0415
+    from ..core.errors import GeoGuessError  # keep --help fast
+    from .model import cmd_download, cmd_import, cmd_info, cmd_synth
+    from .predict import cmd_predict
+    from .tag import cmd_tag
+    from .undo import cmd_undo
 
     try:
         if args.command == "predict":
@@ -107,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_tag(args)
         if args.command == "undo":
             return cmd_undo(args)
-        return {"download": cmd_download, "import": cmd_import, "info": cmd_info,
-                "synth": cmd_synth}[args.model_command](args)
+        return {"download": cmd_download, "import": cmd_import, "info": cmd_info, "synth": cmd_synth}[
+            args.model_command
+        ](args)
     except GeoGuessError as e:
         print(f"geoguess: error: {e}", file=sys.stderr)
         return EXIT_ERROR

@@ -11,15 +11,16 @@ from .output import EXIT_OK, EXIT_PHOTO_FAILED
 
 def _print_progress():
     """A progress callback drawing one tqdm bar per file (for downloads and imports)."""
-    from tqdm import tqdm  # noqa: PLC0415
+    from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
 
     def progress(name: str, done: int, total: int | None) -> None:
         bar = bars.get(name)
         if bar is None:
-            bar = bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024,
-                                    file=sys.stderr, leave=True)
+            bar = bars[name] = tqdm(
+                total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=True
+            )
         bar.total = total
         bar.update(done - bar.n)
         if total is not None and done >= total:
@@ -29,7 +30,7 @@ def _print_progress():
 
 
 def cmd_download(args) -> int:
-    from ..core.model.store import download, resolve_model_dir  # noqa: PLC0415
+    from ..core.model.store import download, resolve_model_dir
 
     folder = resolve_model_dir(args.model_dir)
     print(f"Downloading LocationNet into {folder}", file=sys.stderr)
@@ -39,8 +40,8 @@ def cmd_download(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from ..core.engine import import_model  # noqa: PLC0415
-    from ..core.model.store import resolve_model_dir  # noqa: PLC0415
+    from ..core.engine import import_model
+    from ..core.model.store import resolve_model_dir
 
     folder = resolve_model_dir(args.model_dir)
     report = import_model(args.source, folder, progress=_print_progress())
@@ -52,10 +53,10 @@ def cmd_import(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from ..core.errors import GeoGuessError  # noqa: PLC0415
-    from ..core.engine import open_engine  # noqa: PLC0415
-    from ..core.model.files import read_marker  # noqa: PLC0415
-    from ..core.model.store import ENV_MODEL_DIR, inspect_folder, resolve_model_dir  # noqa: PLC0415
+    from ..core.engine import open_engine
+    from ..core.errors import GeoGuessError
+    from ..core.model.files import read_marker
+    from ..core.model.store import ENV_MODEL_DIR, inspect_folder, resolve_model_dir
 
     folder = resolve_model_dir(args.model_dir)
     origin = "--model-dir" if args.model_dir else (f"${ENV_MODEL_DIR}" if environment.model_dir() else "default")
@@ -79,15 +80,17 @@ def cmd_info(args) -> int:
         print(f"Status: {marker.description}. Loads: {model.info.num_classes} classes.")
         return EXIT_OK
     if report.verified:
-        print(f"Status: verified, identical to the published LocationNet files. Loads: {model.info.num_classes} classes.")
+        print(
+            f"Status: verified, identical to the published LocationNet files. Loads: {model.info.num_classes} classes."
+        )
         return EXIT_OK
     print("Status: loads, but is NOT the published LocationNet (md5 mismatch); its answers are unverified.")
     return EXIT_PHOTO_FAILED
 
 
 def cmd_synth(args) -> int:
-    from ..core.model.store import resolve_model_dir  # noqa: PLC0415
-    from ..core.engine import synthesize  # noqa: PLC0415
+    from ..core.engine import synthesize
+    from ..core.model.store import resolve_model_dir
 
     source = Path(args.source) if args.source else resolve_model_dir(None)
     kind = "tiny" if args.tiny else "full-size"

@@ -18,15 +18,14 @@ def warn_about_model(info, warned: bool) -> bool:
 def progress_bar(total: int, disabled: bool, unit: str = "photo"):
     if disabled or not sys.stderr.isatty():
         return None
-    from tqdm import tqdm  # noqa: PLC0415
+    from tqdm import tqdm
 
     return tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
 
-
 def human(result) -> str:
-    from ..core.geo.cells import format_km  # noqa: PLC0415
-    from ..core.names import display_path  # noqa: PLC0415
+    from ..core.geo.cells import format_km
+    from ..core.names import display_path
 
     lines = [display_path(result.path)]
     if result.error:
@@ -47,8 +46,10 @@ def human(result) -> str:
         header += "  (distance from EXIF GPS)"
     lines.append(header)
     for g in result.predictions:
-        line = (f"  {g.rank:>2}  {g.probability * 100:5.1f}%  {g.lat:9.4f}  {g.lon:10.4f}  "
-                f"{format_km(g.cell_size_km):>8}  {g.place}")
+        line = (
+            f"  {g.rank:>2}  {g.probability * 100:5.1f}%  {g.lat:9.4f}  {g.lon:10.4f}  "
+            f"{format_km(g.cell_size_km):>8}  {g.place}"
+        )
         if g.distance_km is not None:
             line += f"  ({format_km(g.distance_km)})"
         lines.append(line)

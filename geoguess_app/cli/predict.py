@@ -11,15 +11,15 @@ from .output import EXIT_OK, EXIT_PHOTO_FAILED, human, progress_bar, warn_about_
 def open_predictor(args, top_k: int):
     """The engine for --model-dir and --device. The model loads on its runtime's thread and the
     place names in the background while the first photos are decoded."""
-    from ..core.engine import open_engine, predictor_while_loading  # noqa: PLC0415
-    from ..core.model.store import resolve_model_dir  # noqa: PLC0415
+    from ..core.engine import open_engine, predictor_while_loading
+    from ..core.model.store import resolve_model_dir
 
     return predictor_while_loading(open_engine(resolve_model_dir(args.model_dir), args.device), top_k=top_k)
 
 
 def cmd_predict(args) -> int:
-    from ..core.errors import GeoGuessError  # noqa: PLC0415
-    from ..core.photos.decode import list_photos  # noqa: PLC0415
+    from ..core.errors import GeoGuessError
+    from ..core.photos.decode import list_photos
 
     if args.top_k < 1:
         raise GeoGuessError("--top-k must be at least 1")

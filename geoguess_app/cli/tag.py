@@ -10,17 +10,17 @@ from .predict import open_predictor
 
 
 def cmd_tag(args) -> int:
-    import signal  # noqa: PLC0415
-    import threading  # noqa: PLC0415
+    import signal
+    import threading
 
-    from ..core.errors import GeoGuessError  # noqa: PLC0415
-    from ..core.geotag.writer import PhotoWriter  # noqa: PLC0415
-    from ..core.photos.decode import list_photos  # noqa: PLC0415
-    from ..core.geotag.journal import Journal  # noqa: PLC0415
-    from ..core.names import display_path  # noqa: PLC0415
-    from ..core.geotag.batch import tag_photos  # noqa: PLC0415
-    from ..core.geotag.outcome import Status  # noqa: PLC0415
-    from ..core.geotag.reports import write_report  # noqa: PLC0415
+    from ..core.errors import GeoGuessError
+    from ..core.geotag.batch import tag_photos
+    from ..core.geotag.journal import Journal
+    from ..core.geotag.outcome import Status
+    from ..core.geotag.reports import write_report
+    from ..core.geotag.writer import PhotoWriter
+    from ..core.names import display_path
+    from ..core.photos.decode import list_photos
 
     if not 0 <= args.min_probability <= 1:
         raise GeoGuessError("--min-probability is between 0 and 1")
@@ -36,27 +36,42 @@ def cmd_tag(args) -> int:
             raise KeyboardInterrupt
         if cancel.is_set():
             stop.set()
-            print("\ngeoguess: stopping now: the photo being written finishes, the queued ones are not written",
-                  file=sys.stderr)
+            print(
+                "\ngeoguess: stopping now: the photo being written finishes, the queued ones are not written",
+                file=sys.stderr,
+            )
             return
         cancel.set()
-        print("\ngeoguess: stopping after the photos already predicted (Ctrl+C again to stop at once)",
-              file=sys.stderr)
+        print("\ngeoguess: stopping after the photos already predicted (Ctrl+C again to stop at once)", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     writer = None
     if args.write:
-        writer = PhotoWriter(Journal(args.journal), command=_command_line(), keep_mtime=not args.touch,
-                             backup=args.backup, hardlinks=args.hardlinks)
+        writer = PhotoWriter(
+            Journal(args.journal),
+            command=_command_line(),
+            keep_mtime=not args.touch,
+            backup=args.backup,
+            hardlinks=args.hardlinks,
+        )
         writer.prepare_folders(photos)
     predictor = open_predictor(args, top_k=1)
     bar = progress_bar(len(photos), disabled=args.no_progress, unit="photo")
     say = bar.write if bar else print
     outcomes, warned = [], False
     try:
-        for outcome in tag_photos(photos, predictor, write=args.write, min_probability=args.min_probability,
-                                  overwrite_gps=args.overwrite_gps, writer=writer, cancel=cancel, stop=stop,
-                                  sidecar=args.sidecar, hardlinks=args.hardlinks):
+        for outcome in tag_photos(
+            photos,
+            predictor,
+            write=args.write,
+            min_probability=args.min_probability,
+            overwrite_gps=args.overwrite_gps,
+            writer=writer,
+            cancel=cancel,
+            stop=stop,
+            sidecar=args.sidecar,
+            hardlinks=args.hardlinks,
+        ):
             outcomes.append(outcome)
             warned = warn_about_model(outcome.model, warned)
             _say_notices(writer, say)
@@ -64,8 +79,10 @@ def cmd_tag(args) -> int:
             if bar:
                 bar.update(1)
     except KeyboardInterrupt:
-        print("geoguess: interrupted; every photo written is complete and in the undo journal "
-              "('geoguess undo --list')", file=sys.stderr)
+        print(
+            "geoguess: interrupted; every photo written is complete and in the undo journal ('geoguess undo --list')",
+            file=sys.stderr,
+        )
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -84,14 +101,17 @@ def cmd_tag(args) -> int:
     if writer is not None and counts.get(Status.WRITTEN):
         print(f"geoguess: undo this run with 'geoguess undo --run {writer.run}'", file=sys.stderr)
     if cancel.is_set():
-        print("geoguess: stopped; what was written is complete and in the undo journal. "
-              "Run the same command again to continue.", file=sys.stderr)
+        print(
+            "geoguess: stopped; what was written is complete and in the undo journal. "
+            "Run the same command again to continue.",
+            file=sys.stderr,
+        )
         return 130
     return EXIT_PHOTO_FAILED if any(o.failed for o in outcomes) else EXIT_OK
 
 
 def _command_line() -> str:
-    import shlex  # noqa: PLC0415
+    import shlex
 
     return " ".join(shlex.quote(a) for a in ["geoguess", *sys.argv[1:]])
 

@@ -9,11 +9,11 @@ from .output import EXIT_ERROR, EXIT_OK, EXIT_PHOTO_FAILED
 
 
 def cmd_undo(args) -> int:
-    from ..core.errors import GeoGuessError  # noqa: PLC0415
-    from ..core.geotag.journal import Journal  # noqa: PLC0415
-    from ..core.names import display_path  # noqa: PLC0415
-    from ..core.geotag.outcome import RESTORED  # noqa: PLC0415
-    from ..core.geotag.undo import UndoScope, list_runs, undo  # noqa: PLC0415
+    from ..core.errors import GeoGuessError
+    from ..core.geotag.journal import Journal
+    from ..core.geotag.outcome import RESTORED
+    from ..core.geotag.undo import UndoScope, list_runs, undo
+    from ..core.names import display_path
 
     journal = Journal(args.journal)
     if args.list or not (args.paths or args.run or args.last or args.all):
@@ -52,7 +52,9 @@ def _print_runs(runs, damaged, display_path) -> None:
     if not runs:
         print("Nothing was written by GeoGuess (the undo journal is empty).")
     for s in runs:
-        left = f"{s.undoable} of {s.written} photo(s) can be undone" if s.undoable else f"{s.written} photo(s), all undone"
+        left = (
+            f"{s.undoable} of {s.written} photo(s) can be undone" if s.undoable else f"{s.written} photo(s), all undone"
+        )
         command = s.run.command or ("written by GeoGuess 0.1" if s.run.id == "legacy" else "")
         print(f"{s.run.id}  {s.run.time[:19].replace('T', ' ')}  {left}")
         if command:

@@ -22,8 +22,16 @@ from .model.mxnet.synth import synthesize
 from .model.mxnet.thread import mxnet_worker
 from .predict.pipeline import Predictor
 
-__all__ = ["Engine", "ModelMissing", "check_loads", "import_model", "model_installed", "open_engine",
-           "predictor_while_loading", "synthesize"]
+__all__ = [
+    "Engine",
+    "ModelMissing",
+    "check_loads",
+    "import_model",
+    "model_installed",
+    "open_engine",
+    "predictor_while_loading",
+    "synthesize",
+]
 
 
 class ModelMissing(ModelError):
@@ -95,7 +103,8 @@ def check_loads(folder: Path) -> None:
     LocationNet.load(folder, device="cpu")
 
 
-def import_model(source: str | Path, target: str | Path,
-                 progress: Callable[[str, int, int | None], None] | None = None) -> store.StoreReport:
+def import_model(
+    source: str | Path, target: str | Path, progress: Callable[[str, int, int | None], None] | None = None
+) -> store.StoreReport:
     """Copy and verify a model folder into the store, once it is known to load."""
     return store.import_model(source, target, check_loads, progress=progress)

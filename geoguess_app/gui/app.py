@@ -16,8 +16,11 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("photos", nargs="*", metavar="PHOTO_OR_FOLDER")
     parser.add_argument("--model-dir", help="model folder (default: $GEOGUESS_MODEL_DIR or the user data folder)")
     parser.add_argument("--device", help="auto, cpu, gpu or gpu:N (default: the last one chosen, else auto)")
-    parser.add_argument("--screenshot", metavar="OUT.png",
-                        help="check mode: predict the one PHOTO, save a PNG of the window, print a JSON line, exit")
+    parser.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="check mode: predict the one PHOTO, save a PNG of the window, print a JSON line, exit",
+    )
     parser.add_argument("--offline-map", action="store_true", help="do not fetch OpenStreetMap tiles")
     parser.add_argument("--timeout", type=float, default=300, help="seconds the check mode may take (default 300)")
     args = parser.parse_args(argv)
@@ -52,8 +55,12 @@ def install_excepthook(log_path: Path) -> None:
 
         if QApplication.instance() is not None:
             window = QApplication.activeWindow()
-            show_error(window, "Something went wrong",
-                       f"GeoGuess hit an unexpected error: {value}\n\nIt was written to {log_path}.", text)
+            show_error(
+                window,
+                "Something went wrong",
+                f"GeoGuess hit an unexpected error: {value}\n\nIt was written to {log_path}.",
+                text,
+            )
 
     sys.excepthook = hook
 
@@ -78,8 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     log_path = setup_logging()
     install_excepthook(log_path)
     device = args.device or settings.DEVICE.get()
-    window = MainWindow(resolve_model_dir(args.model_dir), device=device,
-                        online_tiles=not args.offline_map, ask_for_model=not args.screenshot)
+    window = MainWindow(
+        resolve_model_dir(args.model_dir),
+        device=device,
+        online_tiles=not args.offline_map,
+        ask_for_model=not args.screenshot,
+    )
     check = None
     if args.screenshot:
         from .screenshot import ScreenshotCheck

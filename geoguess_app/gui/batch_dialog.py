@@ -125,8 +125,14 @@ class BatchDialog(QDialog):
         g = outcome.guess
         prob = _SortItem(f"{g.probability * 100:.1f}%" if g else "")
         prob.setData(SORT_ROLE, g.probability if g else -1.0)
-        items = [check, photo, QTableWidgetItem(g.place if g else ""), prob,
-                 QTableWidgetItem(outcome.existing_gps or ""), QTableWidgetItem(self._status_text(outcome))]
+        items = [
+            check,
+            photo,
+            QTableWidgetItem(g.place if g else ""),
+            prob,
+            QTableWidgetItem(outcome.existing_gps or ""),
+            QTableWidgetItem(self._status_text(outcome)),
+        ]
         for column, item in enumerate(items):
             self.table.setItem(row, column, item)
         self.table.setRowHeight(row, 70)
@@ -149,18 +155,31 @@ class BatchDialog(QDialog):
             log_failure("planning the geotagging stopped", error)
             stopped = f"Stopped: {error}\n"  # stays above the rows planned so far
         done = len(self.outcomes)
-        self.header.setText(f"{stopped}{done} photos: {sum(self.accepted.values())} accepted for writing. "
-                            "Space toggles, A accepts, R rejects; click a column to sort."
-                            + ("  " + self._model_note() if self._model.info.warning else ""))
+        self.header.setText(
+            f"{stopped}{done} photos: {sum(self.accepted.values())} accepted for writing. "
+            "Space toggles, A accepts, R rejects; click a column to sort."
+            + ("  " + self._model_note() if self._model.info.warning else "")
+        )
         self.write_button.setEnabled(any(self.accepted.values()))
         self.planned.emit()
 
     def _update_map(self) -> None:
-        self.map.show_points([
-            {"name": Path(o.path).name, "lat": o.guess.lat, "lon": o.guess.lon, "place": o.guess.place,
-             "probability": o.guess.probability, "accepted": self.accepted.get(o.path, False),
-             "untrained": o.untrained, "unverified": not o.untrained and o.verified is False}
-            for o in self.outcomes.values() if o.guess is not None])
+        self.map.show_points(
+            [
+                {
+                    "name": Path(o.path).name,
+                    "lat": o.guess.lat,
+                    "lon": o.guess.lon,
+                    "place": o.guess.place,
+                    "probability": o.guess.probability,
+                    "accepted": self.accepted.get(o.path, False),
+                    "untrained": o.untrained,
+                    "unverified": not o.untrained and o.verified is False,
+                }
+                for o in self.outcomes.values()
+                if o.guess is not None
+            ]
+        )
 
     # ----- review ----------------------------------------------------------------------------
     def _row_path(self, row: int) -> str:
@@ -185,7 +204,7 @@ class BatchDialog(QDialog):
             self.write_button.setEnabled(any(self.accepted.values()))
             self._update_map()
 
-    def eventFilter(self, obj, event):  # noqa: N802 - keyboard review in the table
+    def eventFilter(self, obj, event):  # keyboard review in the table
         if obj is self.table and event.type() == QEvent.Type.KeyPress:
             row = self.table.currentRow()
             key = event.key()
@@ -208,8 +227,11 @@ class BatchDialog(QDialog):
 
     def _model_note(self) -> str:
         info = self._model.info
-        return "UNTRAINED MODEL: the positions are random." if info.untrained else \
-            "UNVERIFIED MODEL: its files are not the published LocationNet files."
+        return (
+            "UNTRAINED MODEL: the positions are random."
+            if info.untrained
+            else "UNVERIFIED MODEL: its files are not the published LocationNet files."
+        )
 
     def _write(self, todo: list[str]) -> None:  # background thread
         self.writer = PhotoWriter(self._journal, command=f"GeoGuess window: geotag {len(todo)} photos")
@@ -237,8 +259,13 @@ class BatchDialog(QDialog):
         if error is not None:
             log_failure("writing the accepted photos stopped", error)
             notes = [*notes, f"writing stopped: {error}"]
-        self.header.setText(f"{written} photos written" + (" (cancelled)" if self._cancel.is_set() else "")
-                            + "." + undo + "".join(f"\n{display_path(n)}" for n in notes))
+        self.header.setText(
+            f"{written} photos written"
+            + (" (cancelled)" if self._cancel.is_set() else "")
+            + "."
+            + undo
+            + "".join(f"\n{display_path(n)}" for n in notes)
+        )
         self.finished.emit()
 
     def reject(self) -> None:

@@ -27,7 +27,9 @@ class ModelDialog(QDialog):
             "GeoGuess guesses places with <b>LocationNet</b>, a ResNet-101 trained on geotagged "
             "Flickr photos. Its three files (about 300 MB) are not installed yet.<br><br>"
             "Download them (checked against their published md5 sums), or import a folder that "
-            "holds them.", self)
+            "holds them.",
+            self,
+        )
         intro.setWordWrap(True)
         self.reason = plain_label(reason, self)
         self.reason.setWordWrap(True)
@@ -73,8 +75,14 @@ class ModelDialog(QDialog):
         def progress(name: str, done: int, total: int | None) -> None:
             self._tasks.post(self._show_progress, name, done, total)
 
-        self._tasks.run(store.download, self._model_dir, progress=progress, cancel=self._cancel,
-                        on_success=lambda _: self._finished(), on_failure=self._finished)
+        self._tasks.run(
+            store.download,
+            self._model_dir,
+            progress=progress,
+            cancel=self._cancel,
+            on_success=lambda _: self._finished(),
+            on_failure=self._finished,
+        )
 
     def _show_progress(self, name: str, done: int, total: int | None) -> None:
         if total:
@@ -92,8 +100,9 @@ class ModelDialog(QDialog):
         self.progress.setRange(0, 0)
         self.status.setStyleSheet("")
         self.status.setText(f"Importing and verifying {folder} ...")
-        self._tasks.run(import_model, folder, self._model_dir, on_success=lambda _: self._finished(),
-                        on_failure=self._finished)
+        self._tasks.run(
+            import_model, folder, self._model_dir, on_success=lambda _: self._finished(), on_failure=self._finished
+        )
 
     def _finished(self, error: BaseException | None = None) -> None:
         """The model is in place (the dialog closes and the window loads it), or ``error`` says why not."""
@@ -128,4 +137,3 @@ def describe_store(report: store.StoreReport) -> str:
     else:
         lines.append("Not installed.")
     return "\n".join(lines)
-

@@ -62,8 +62,9 @@ class Filmstrip(QListWidget):
     def set_thumbnail(self, path: str, image: QImage) -> None:
         row = self.row_of(path)
         if row >= 0:
-            thumb = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                                 Qt.TransformationMode.SmoothTransformation)
+            thumb = image.scaled(
+                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
             self.item(row).setIcon(QIcon(QPixmap.fromImage(thumb)))
 
     def mark_unreadable(self, path: str, error: str) -> None:

@@ -34,8 +34,15 @@ log = logging.getLogger(__name__)
 class GeotagActions(QObject):
     written = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "error: ..." or "cancelled")
 
-    def __init__(self, window: QWidget, tasks: TaskRunner, model: ModelController, status: QStatusBar,
-                 current: Callable[[], PhotoResult | None], online_tiles: bool = True):
+    def __init__(
+        self,
+        window: QWidget,
+        tasks: TaskRunner,
+        model: ModelController,
+        status: QStatusBar,
+        current: Callable[[], PhotoResult | None],
+        online_tiles: bool = True,
+    ):
         super().__init__(window)
         self._window, self._tasks, self._model, self._status = window, tasks, model, status
         self._current = current  # the result of the photo shown, if it has one
@@ -46,8 +53,13 @@ class GeotagActions(QObject):
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask before doing something to a photo (tests replace this)."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self._window)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            title,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self._window,
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Yes
@@ -73,7 +85,8 @@ class GeotagActions(QObject):
             f"{name} is one of {links} names (hard links) of the same file.\n\n"
             "Write into the shared file, so that every name shows the position, or give this name a "
             "new file of its own, leaving the others as they are?",
-            [("in-place", "Write the shared file"), ("split", "Only this name")])
+            [("in-place", "Write the shared file"), ("split", "Only this name")],
+        )
 
     # ----- the position to write ---------------------------------------------------------------
     def pin_moved(self, lat: float, lon: float) -> None:
@@ -100,22 +113,31 @@ class GeotagActions(QObject):
         if adjusted is not None:
             what = f"{adjusted[0]:.6f}, {adjusted[1]:.6f} (guess #{rank} moved on the map)"
         if result.model.untrained and not self.confirm(
-                "Untrained model", f"The model is an UNTRAINED stand-in: this position is random.\n\n"
-                                   f"Write {what} into {name} anyway?"):
+            "Untrained model",
+            f"The model is an UNTRAINED stand-in: this position is random.\n\nWrite {what} into {name} anyway?",
+        ):
             self.written.emit(result.path, "cancelled")
             return
-        if not result.model.untrained and not result.model.verified and not self.confirm(
-                "Unverified model", f"The model's files are not the published LocationNet files (their md5 sums "
-                                    f"differ): this position is not LocationNet's answer. The photo will record "
-                                    f"that the model was unverified.\n\nWrite {what} into {name} anyway?"):
+        if (
+            not result.model.untrained
+            and not result.model.verified
+            and not self.confirm(
+                "Unverified model",
+                f"The model's files are not the published LocationNet files (their md5 sums "
+                f"differ): this position is not LocationNet's answer. The photo will record "
+                f"that the model was unverified.\n\nWrite {what} into {name} anyway?",
+            )
+        ):
             self.written.emit(result.path, "cancelled")
             return
         overwrite = False
         gps = result.exif_gps
         if gps is not None:
-            if not self.confirm("Replace the photo's GPS position?",
-                                f"{name} already has a GPS position: {gps.lat:.6f}, {gps.lon:.6f}.\n\n"
-                                f"Replace it with the predicted {what}?"):
+            if not self.confirm(
+                "Replace the photo's GPS position?",
+                f"{name} already has a GPS position: {gps.lat:.6f}, {gps.lon:.6f}.\n\n"
+                f"Replace it with the predicted {what}?",
+            ):
                 self.written.emit(result.path, "cancelled")
                 return
             overwrite = True
@@ -127,8 +149,9 @@ class GeotagActions(QObject):
         if adjusted is not None:
             tag = dataclasses.replace(tag, lat=adjusted[0], lon=adjusted[1], adjusted=True)
         self._status.showMessage(f"Writing {what} into {name}...")
-        writer = PhotoWriter(self.journal, command=f"GeoGuess window: Write GPS to {display_path(result.path)}",
-                             hardlinks=hardlinks)
+        writer = PhotoWriter(
+            self.journal, command=f"GeoGuess window: Write GPS to {display_path(result.path)}", hardlinks=hardlinks
+        )
 
         def notes() -> str:
             for note in writer.notices:
@@ -142,8 +165,9 @@ class GeotagActions(QObject):
             else:  # refused (the photo is as it was) or error (the file system failed)
                 message = outcome.summary + notes()
                 log.warning("%s: %s", result.path, outcome.summary)
-                show_error(self._window, "The position was not written",
-                           f"{name} was left as it was: {outcome.message}")
+                show_error(
+                    self._window, "The position was not written", f"{name} was left as it was: {outcome.message}"
+                )
             self._finish_write(result.path, message)
 
         def failed(error: BaseException) -> None:  # not a refusal nor the file system: a bug
@@ -151,8 +175,9 @@ class GeotagActions(QObject):
             show_error(self._window, "The position was not written", f"{name}: {error}")
             self._finish_write(result.path, f"error: {error}{notes()}")
 
-        self._tasks.run(write_one, writer, result.path, tag, overwrite_gps=overwrite, on_success=done,
-                        on_failure=failed)
+        self._tasks.run(
+            write_one, writer, result.path, tag, overwrite_gps=overwrite, on_success=done, on_failure=failed
+        )
 
     def _finish_write(self, path: str, message: str) -> None:
         self._status.showMessage(message, 15000)
@@ -165,8 +190,9 @@ class GeotagActions(QObject):
         if engine is None:
             show_error(self._window, "No model", "The model is not loaded yet.")
             return
-        folder = folder or QFileDialog.getExistingDirectory(self._window, "Geotag the photos of a folder",
-                                                            settings.LAST_FOLDER.get())
+        folder = folder or QFileDialog.getExistingDirectory(
+            self._window, "Geotag the photos of a folder", settings.LAST_FOLDER.get()
+        )
         if not folder:
             return
 
@@ -175,9 +201,15 @@ class GeotagActions(QObject):
             if not paths:
                 show_error(self._window, "No photos", f"No photos found in {folder}.")
                 return
-            self.batch_dialog = BatchDialog(self._tasks, engine.classifier, self.journal, paths, self._window,
-                                            online_tiles=self.online_tiles)
+            self.batch_dialog = BatchDialog(
+                self._tasks, engine.classifier, self.journal, paths, self._window, online_tiles=self.online_tiles
+            )
             self.batch_dialog.open()
 
-        self._tasks.run(list_photos, [Path(folder)], on_success=listed,
-                        failure_title=f"The photos of {folder} could not be listed", parent=self._window)
+        self._tasks.run(
+            list_photos,
+            [Path(folder)],
+            on_success=listed,
+            failure_title=f"The photos of {folder} could not be listed",
+            parent=self._window,
+        )

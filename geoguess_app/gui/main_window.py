@@ -40,8 +40,14 @@ class MainWindow(QMainWindow):
     predictionShown = Signal(object)  # PhotoResult, once its photo, rows and map are updated
     photoWritten = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "cancelled")
 
-    def __init__(self, model_dir: Path, device: str = "auto", online_tiles: bool = True,
-                 ask_for_model: bool = True, tasks: TaskRunner | None = None):
+    def __init__(
+        self,
+        model_dir: Path,
+        device: str = "auto",
+        online_tiles: bool = True,
+        ask_for_model: bool = True,
+        tasks: TaskRunner | None = None,
+    ):
         super().__init__()
         self.setWindowTitle("GeoGuess")
         self.setWindowIcon(QIcon(str(resources_dir() / "icons" / "geoguess.svg")))
@@ -60,10 +66,19 @@ class MainWindow(QMainWindow):
         self.banner = ModelBanner(self)  # what is wrong with the model, over the whole window
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        self.model = ModelController(self, self.tasks, self.queue, self.status, self.banner, model_dir,
-                                     device=device, ask_for_model=ask_for_model)
-        self.geotag = GeotagActions(self, self.tasks, self.model, self.status, self.current_result,
-                                    online_tiles=online_tiles)
+        self.model = ModelController(
+            self,
+            self.tasks,
+            self.queue,
+            self.status,
+            self.banner,
+            model_dir,
+            device=device,
+            ask_for_model=ask_for_model,
+        )
+        self.geotag = GeotagActions(
+            self, self.tasks, self.model, self.status, self.current_result, online_tiles=online_tiles
+        )
 
         self.left = QSplitter(Qt.Orientation.Vertical, self)
         self.left.addWidget(self.photo)
@@ -113,10 +128,12 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         add_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
         go = menus.addMenu("&Go")
-        add_action(self, "&Previous photo", lambda: self.filmstrip.step(-1),
-                   [QKeySequence("Left"), QKeySequence("PgUp")], go)
-        add_action(self, "&Next photo", lambda: self.filmstrip.step(1),
-                   [QKeySequence("Right"), QKeySequence("PgDown")], go)
+        add_action(
+            self, "&Previous photo", lambda: self.filmstrip.step(-1), [QKeySequence("Left"), QKeySequence("PgUp")], go
+        )
+        add_action(
+            self, "&Next photo", lambda: self.filmstrip.step(1), [QKeySequence("Right"), QKeySequence("PgDown")], go
+        )
         add_action(self, "&Copy selected place", self.guesses.copy_selected, QKeySequence.StandardKey.Copy, go)
         add_action(self, "&Stop predicting", self.queue.cancel, "Esc", go, tools)
         self.model.add_menus(menus)  # Device and Model
@@ -139,8 +156,9 @@ class MainWindow(QMainWindow):
 
     def open_photos(self) -> None:
         patterns = " ".join(f"*{e}" for e in sorted(PHOTO_EXTENSIONS))
-        files, _ = QFileDialog.getOpenFileNames(self, "Open photos", settings.LAST_FOLDER.get(),
-                                                f"Photos ({patterns} {patterns.upper()});;All files (*)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open photos", settings.LAST_FOLDER.get(), f"Photos ({patterns} {patterns.upper()});;All files (*)"
+        )
         if files:
             settings.LAST_FOLDER.set(str(Path(files[0]).parent))
             self.add_paths(files)
@@ -153,8 +171,13 @@ class MainWindow(QMainWindow):
 
     def add_paths(self, paths: list[str]) -> None:
         """Files and folders (walked in the background) join the queue, in order."""
-        self.tasks.run(list_photos, [Path(p) for p in paths], on_success=self._add_listed,
-                       failure_title="The photos could not be opened", parent=self)
+        self.tasks.run(
+            list_photos,
+            [Path(p) for p in paths],
+            on_success=self._add_listed,
+            failure_title="The photos could not be opened",
+            parent=self,
+        )
 
     def _add_listed(self, found: list[Path]) -> None:
         new = [str(p) for p in found if str(p) not in self.results and not self.filmstrip.contains(str(p))]
@@ -184,9 +207,11 @@ class MainWindow(QMainWindow):
         preview = self._previews.get(path)
         if preview is None and result.ok:
             self.photo.show_photo(result, None)
-            self.tasks.run(lambda: open_photo(path).preview(PREVIEW_SIDE),
-                           on_success=lambda array: self._preview_ready(path, array),
-                           on_failure=lambda error: self._preview_failed(path, error))
+            self.tasks.run(
+                lambda: open_photo(path).preview(PREVIEW_SIDE),
+                on_success=lambda array: self._preview_ready(path, array),
+                on_failure=lambda error: self._preview_failed(path, error),
+            )
         else:
             self.photo.show_photo(result, preview)
         self.guesses.show_result(result)
@@ -234,16 +259,16 @@ class MainWindow(QMainWindow):
         show_error(self, "Prediction stopped", message)
 
     # ----- drag and drop (the map hands its drops here too) --------------------------------
-    def dragEnterEvent(self, event):  # noqa: N802
+    def dragEnterEvent(self, event):
         if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event):  # noqa: N802
+    def dragMoveEvent(self, event):
         self.dragEnterEvent(event)
 
-    def dropEvent(self, event):  # noqa: N802
+    def dropEvent(self, event):
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()
@@ -261,7 +286,7 @@ class MainWindow(QMainWindow):
             if state is not None:
                 splitter.restoreState(state)
 
-    def closeEvent(self, event):  # noqa: N802
+    def closeEvent(self, event):
         settings.GEOMETRY.set(self.saveGeometry())
         settings.SPLIT.set(self.split.saveState())
         settings.LEFT.set(self.left.saveState())
@@ -271,7 +296,9 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(
-            self, "About GeoGuess",
+            self,
+            "About GeoGuess",
             "GeoGuess guesses where a photo was taken with LocationNet, an open re-implementation "
             "of Google's PlaNet (Weyand et al., 2016). Its answers are predictions, not "
-            "measurements. Map data: Natural Earth, OpenStreetMap contributors.")
+            "measurements. Map data: Natural Earth, OpenStreetMap contributors.",
+        )

@@ -26,8 +26,7 @@ def build_map_page(out_dir: Path, online_tiles: bool = True) -> Path:
         default_js = [("leaflet", (vendor / "leaflet" / "leaflet.js").as_uri())]
         default_css = [("leaflet_css", (vendor / "leaflet" / "leaflet.css").as_uri())]
 
-    fmap = OfflineMap(location=[25, 10], zoom_start=2, min_zoom=1, tiles=None, world_copy_jump=True,
-                      control_scale=True)
+    fmap = OfflineMap(location=[25, 10], zoom_start=2, min_zoom=1, tiles=None, world_copy_jump=True, control_scale=True)
     root = fmap.get_root()
     root.header.add_child(CssLink((web / "map.css").as_uri()), name="geoguess_css")
     for name, url in (
@@ -39,8 +38,11 @@ def build_map_page(out_dir: Path, online_tiles: bool = True) -> Path:
         root.header.add_child(JavascriptLink(url), name=name)
     options = {"tiles": OSM_TILES if online_tiles else None}
     # folium declares the map in its own script, rendered after this one: start once all ran.
-    root.script.add_child(Element(
-        f"window.addEventListener('load', function () {{ geoguess.init({fmap.get_name()}, {json.dumps(options)}); }});"))
+    root.script.add_child(
+        Element(
+            f"window.addEventListener('load', function () {{ geoguess.init({fmap.get_name()}, {json.dumps(options)}); }});"
+        )
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / "map.html"
     page.write_text(root.render(), encoding="utf-8")

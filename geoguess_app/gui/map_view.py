@@ -59,7 +59,7 @@ class _Bridge(QObject):
 
 
 class _LoggingPage(QWebEnginePage):
-    def javaScriptConsoleMessage(self, level, message, line, source):  # noqa: N802
+    def javaScriptConsoleMessage(self, level, message, line, source):
         log.debug("map page: %s (%s:%s)", message, source, line)
 
 
@@ -140,17 +140,20 @@ class MapView(QWebEngineView):
 
     # Drops: the web engine would open a dropped file as a page. Its drop target is an inner
     # widget created later (the focus proxy); watch every child and hand drops on.
-    def childEvent(self, event):  # noqa: N802
+    def childEvent(self, event):
         super().childEvent(event)
         if event.type() == QEvent.Type.ChildAdded and event.child().isWidgetType():
             event.child().installEventFilter(self)
             event.child().setAcceptDrops(True)
 
-    def eventFilter(self, obj, event):  # noqa: N802
+    def eventFilter(self, obj, event):
         if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
             if self._drop_target is not None:
-                handler = {QEvent.Type.DragEnter: "dragEnterEvent", QEvent.Type.DragMove: "dragMoveEvent",
-                           QEvent.Type.Drop: "dropEvent"}[event.type()]
+                handler = {
+                    QEvent.Type.DragEnter: "dragEnterEvent",
+                    QEvent.Type.DragMove: "dragMoveEvent",
+                    QEvent.Type.Drop: "dropEvent",
+                }[event.type()]
                 getattr(self._drop_target, handler)(event)
             else:
                 event.ignore()

@@ -38,13 +38,18 @@ class ModelWarning:
 def model_warning(info: ModelInfo) -> ModelWarning | None:
     """UNTRAINED (red) or UNVERIFIED (amber); None for the published LocationNet files."""
     if info.untrained:
-        return ModelWarning("UNTRAINED", "#b00020",
-                            "UNTRAINED MODEL: this is a stand-in with random weights. "
-                            "Its predictions are random and mean nothing.")
+        return ModelWarning(
+            "UNTRAINED",
+            "#b00020",
+            "UNTRAINED MODEL: this is a stand-in with random weights. Its predictions are random and mean nothing.",
+        )
     if not info.verified:
-        return ModelWarning("UNVERIFIED", "#a05a00",
-                            f"UNVERIFIED MODEL: the files in {info.folder} are not the published LocationNet files "
-                            "(their md5 sums differ). Its answers are not LocationNet's and cannot be trusted.")
+        return ModelWarning(
+            "UNVERIFIED",
+            "#a05a00",
+            f"UNVERIFIED MODEL: the files in {info.folder} are not the published LocationNet files "
+            "(their md5 sums differ). Its answers are not LocationNet's and cannot be trusted.",
+        )
     return None
 
 
@@ -72,8 +77,17 @@ class ModelController(QObject):
     ready = Signal(object)  # Engine, once its predictor is the queue's
     failed = Signal(str)  # why the model is not loaded
 
-    def __init__(self, window: QMainWindow, tasks: TaskRunner, queue: PredictionQueue, status: StatusBar,
-                 banner: ModelBanner, model_dir: Path, device: str = "auto", ask_for_model: bool = True):
+    def __init__(
+        self,
+        window: QMainWindow,
+        tasks: TaskRunner,
+        queue: PredictionQueue,
+        status: StatusBar,
+        banner: ModelBanner,
+        model_dir: Path,
+        device: str = "auto",
+        ask_for_model: bool = True,
+    ):
         super().__init__(window)
         self._window, self._tasks, self._queue = window, tasks, queue
         self._status, self._banner = status, banner
@@ -120,9 +134,11 @@ class ModelController(QObject):
         folder, device = self.model_dir, self.device
         self._loads += 1
         load = self._loads
-        self._tasks.run(lambda: open_engine(folder, device).result(),
-                        on_success=lambda engine: self._loaded(engine, load),
-                        on_failure=lambda error: self._load_failed(error, load))
+        self._tasks.run(
+            lambda: open_engine(folder, device).result(),
+            on_success=lambda engine: self._loaded(engine, load),
+            on_failure=lambda error: self._load_failed(error, load),
+        )
 
     def _loaded(self, engine: Engine, load: int) -> None:
         if load != self._loads:
@@ -192,5 +208,9 @@ class ModelController(QObject):
             log_failure("model information", error)
             show(str(error))
 
-        self._tasks.run(store.inspect_folder, self.model_dir, on_success=lambda report: show(describe_store(report)),
-                        on_failure=failed)
+        self._tasks.run(
+            store.inspect_folder,
+            self.model_dir,
+            on_success=lambda report: show(describe_store(report)),
+            on_failure=failed,
+        )

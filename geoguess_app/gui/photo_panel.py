@@ -28,14 +28,17 @@ class ScaledImage(QLabel):
             self.setText(placeholder)
         self._rescale()
 
-    def resizeEvent(self, event):  # noqa: N802
+    def resizeEvent(self, event):
         super().resizeEvent(event)
         self._rescale()
 
     def _rescale(self) -> None:
         if self._pixmap is not None and not self._pixmap.isNull():
-            self.setPixmap(self._pixmap.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                               Qt.TransformationMode.SmoothTransformation))
+            self.setPixmap(
+                self._pixmap.scaled(
+                    self.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
 
 
 class PhotoPanel(QWidget):

@@ -60,8 +60,9 @@ class PredictionQueue(QObject):
             return
         self._running = True
         self._cancel.clear()
-        self._tasks.run(self._work, self._predictor, on_success=lambda _: self._work_done(),
-                        on_failure=self._work_failed)
+        self._tasks.run(
+            self._work, self._predictor, on_success=lambda _: self._work_done(), on_failure=self._work_failed
+        )
 
     def _source(self):
         while not self._cancel.is_set():

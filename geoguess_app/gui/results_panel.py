@@ -144,12 +144,14 @@ class ResultsPanel(QWidget):
         """What the panel shows, row by row (for the headless check and tests)."""
         out = []
         for r in range(self.table.rowCount()):
-            out.append({
-                "rank": int(self.table.item(r, 0).text()),
-                "probability": self.table.item(r, 1).data(PROB_ROLE),
-                "place": self.table.item(r, 2).text(),
-                "position": self.table.item(r, 3).text(),
-            })
+            out.append(
+                {
+                    "rank": int(self.table.item(r, 0).text()),
+                    "probability": self.table.item(r, 1).data(PROB_ROLE),
+                    "place": self.table.item(r, 2).text(),
+                    "position": self.table.item(r, 3).text(),
+                }
+            )
         return out
 
     def _request_zoom(self, *_index) -> None:

@@ -54,17 +54,28 @@ class ScreenshotCheck(QObject):
             return
         r = self.result
         gps = r.exif_gps
-        print(json.dumps({
-            "photo": {"path": r.path, "name": r.name, "size": list(r.size) if r.size else None,
-                      "camera": r.meta.camera if r.meta else "", "taken": r.meta.taken if r.meta else "",
-                      "exif_gps": gps.as_dict() if gps else None},
-            "model": r.model.as_dict(),
-            "rows": self.window.guesses.rows(),
-            "markers": markers,
-            "window_icon": not self.window.windowIcon().isNull(),
-            "screenshot": str(self.out),
-            "shown_unix": shown_unix,
-        }, ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {
+                    "photo": {
+                        "path": r.path,
+                        "name": r.name,
+                        "size": list(r.size) if r.size else None,
+                        "camera": r.meta.camera if r.meta else "",
+                        "taken": r.meta.taken if r.meta else "",
+                        "exif_gps": gps.as_dict() if gps else None,
+                    },
+                    "model": r.model.as_dict(),
+                    "rows": self.window.guesses.rows(),
+                    "markers": markers,
+                    "window_icon": not self.window.windowIcon().isNull(),
+                    "screenshot": str(self.out),
+                    "shown_unix": shown_unix,
+                },
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
         self._finish(0)
 
     def _fail(self, message: str) -> None:

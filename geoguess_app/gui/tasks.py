@@ -50,9 +50,16 @@ class TaskRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="geoguess-task")
         self._call.connect(self._on_call)  # queued: emitted from other threads
 
-    def run(self, fn: Callable, *args, on_success: Callable[[Any], None] | None = None,
-            on_failure: Callable[[BaseException], None] | None = None,
-            failure_title: str = "Something went wrong", parent: QWidget | None = None, **kwargs) -> Future:
+    def run(
+        self,
+        fn: Callable,
+        *args,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        failure_title: str = "Something went wrong",
+        parent: QWidget | None = None,
+        **kwargs,
+    ) -> Future:
         """Run ``fn(*args, **kwargs)`` in the background; then, on the GUI thread, ``on_success(result)``
         or ``on_failure(exception)``. Without ``on_failure`` the failure is logged and shown over
         ``parent`` (default: the widget that owns this runner)."""

@@ -54,8 +54,9 @@ class CellInfo:
 class CellGrid:
     """The classes of a LocationNet model: one S2 cell per line of grids.txt."""
 
-    def __init__(self, tokens: list[str], lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64],
-                 source: str = ""):
+    def __init__(
+        self, tokens: list[str], lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64], source: str = ""
+    ):
         self.tokens = tokens
         self.lats = lats
         self.lons = lons

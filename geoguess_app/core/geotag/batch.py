@@ -10,19 +10,36 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import GeoGuessError
-from .writer import GeoTag, PhotoWriter
-from .metadata import (NAMESPACE_BYTES, GeotagRefused, existing_position, is_geoguess_tagged, photo_format,
-                       read_metadata, refuse_replacing, sidecar_path)
 from ..names import display_path
 from ..predict.pipeline import Predictor
+from ..threads import background_thread_init
+from .metadata import (
+    NAMESPACE_BYTES,
+    GeotagRefused,
+    existing_position,
+    is_geoguess_tagged,
+    photo_format,
+    read_metadata,
+    refuse_replacing,
+    sidecar_path,
+)
 from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, TagOutcome, write_one
 from .staged_write import check_writable
-from ..threads import background_thread_init
+from .writer import GeoTag, PhotoWriter
 
-def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = False, min_probability: float = 0.0,
-               overwrite_gps: bool = False, writer: PhotoWriter | None = None,
-               cancel: threading.Event | None = None, stop: threading.Event | None = None,
-               sidecar: bool = False, hardlinks: str = "refuse") -> Iterator[TagOutcome]:
+
+def tag_photos(
+    paths: Iterable[str | Path],
+    predictor: Predictor,
+    write: bool = False,
+    min_probability: float = 0.0,
+    overwrite_gps: bool = False,
+    writer: PhotoWriter | None = None,
+    cancel: threading.Event | None = None,
+    stop: threading.Event | None = None,
+    sidecar: bool = False,
+    hardlinks: str = "refuse",
+) -> Iterator[TagOutcome]:
     """One outcome per photo, in order, except that photos skipped without predicting them
     (already tagged by GeoGuess, so that a stopped run can simply be run again; another name of a
     file met before) are reported as soon as they are found. Writes happen on one save thread
@@ -46,8 +63,11 @@ def tag_photos(paths: Iterable[str | Path], predictor: Predictor, write: bool = 
             except OSError:
                 first = str(path)  # the prediction says what is wrong with it
             if first != str(path):
-                skipped.append(TagOutcome(str(path), SKIPPED, f"the same file as {display_path(first)} "
-                                                              "(another name for it), done once"))
+                skipped.append(
+                    TagOutcome(
+                        str(path), SKIPPED, f"the same file as {display_path(first)} (another name for it), done once"
+                    )
+                )
                 continue
             if _already_tagged(sidecar_path(Path(path)) if sidecar else Path(path)):
                 skipped.append(TagOutcome(str(path), SKIPPED, "already geotagged by GeoGuess"))
@@ -130,8 +150,13 @@ def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hard
     guess = result.predictions[0]
     where = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, {guess.probability * 100:.1f}%)"
     if guess.probability < min_probability:
-        return TagOutcome(result.path, SKIPPED, f"best guess {guess.probability * 100:.1f}% is below "
-                                                f"{min_probability * 100:.1f}%", guess, untrained)
+        return TagOutcome(
+            result.path,
+            SKIPPED,
+            f"best guess {guess.probability * 100:.1f}% is below {min_probability * 100:.1f}%",
+            guess,
+            untrained,
+        )
     tag = GeoTag.from_guess(guess, result.model)
     path = Path(result.path)
     if write:

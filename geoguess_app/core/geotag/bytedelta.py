@@ -38,13 +38,13 @@ def _forward(a: bytes, i: int, b: bytes, j: int, limit: int) -> int:
     done = 0
     while done < limit:
         step = min(_CHUNK, limit - done)
-        if a[i + done:i + done + step] == b[j + done:j + done + step]:
+        if a[i + done : i + done + step] == b[j + done : j + done + step]:
             done += step
             continue
         lo, hi = 0, step  # the first difference lies in this chunk
         while lo < hi:
             mid = (lo + hi) // 2
-            if a[i + done:i + done + mid + 1] == b[j + done:j + done + mid + 1]:
+            if a[i + done : i + done + mid + 1] == b[j + done : j + done + mid + 1]:
                 lo = mid + 1
             else:
                 hi = mid
@@ -57,13 +57,13 @@ def _backward(a: bytes, i: int, b: bytes, j: int, limit: int) -> int:
     done = 0
     while done < limit:
         step = min(_CHUNK, limit - done)
-        if a[i - done - step:i - done] == b[j - done - step:j - done]:
+        if a[i - done - step : i - done] == b[j - done - step : j - done]:
             done += step
             continue
         lo, hi = 0, step  # the last difference lies in this chunk
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if a[i - done - mid:i - done] == b[j - done - mid:j - done]:
+            if a[i - done - mid : i - done] == b[j - done - mid : j - done]:
                 lo = mid
             else:
                 hi = mid - 1
@@ -99,10 +99,10 @@ def make(source: bytes, target: bytes, max_literal: int | None = None) -> bytes 
     index: dict[int, int] = {}
     if end - start >= BLOCK:
         for i in range(0, len(source) - BLOCK + 1, BLOCK):
-            index.setdefault(hash(source[i:i + BLOCK]), i)
+            index.setdefault(hash(source[i : i + BLOCK]), i)
     while t + BLOCK <= end:
-        s = index.get(hash(target[t:t + BLOCK]))
-        if s is None or src[s:s + BLOCK] != tgt[t:t + BLOCK]:
+        s = index.get(hash(target[t : t + BLOCK]))
+        if s is None or src[s : s + BLOCK] != tgt[t : t + BLOCK]:
             t += 1
             continue
         back = _backward(src, s, tgt, t, min(s, t - start))
@@ -121,7 +121,7 @@ def make(source: bytes, target: bytes, max_literal: int | None = None) -> bytes 
         if kind == _COPY:
             out += struct.pack("<BQQ", _COPY, a, n)
         else:
-            out += struct.pack("<BQ", _LITERAL, n) + tgt[a:a + n]
+            out += struct.pack("<BQ", _LITERAL, n) + tgt[a : a + n]
     return zlib.compress(bytes(out), 6)
 
 
@@ -143,11 +143,11 @@ def apply(source: bytes, delta: bytes) -> bytes:
                 _, offset, length = struct.unpack_from("<BQQ", data, i)
                 if offset + length > len(source):
                     raise DeltaError("the delta refers past the end of the file: it belongs to another file")
-                out += source[offset:offset + length]
+                out += source[offset : offset + length]
                 i += 17
             elif kind == _LITERAL:
                 _, length = struct.unpack_from("<BQ", data, i)
-                out += data[i + 9:i + 9 + length]
+                out += data[i + 9 : i + 9 + length]
                 i += 9 + length
             else:
                 raise DeltaError("the delta is damaged (unknown operation)")

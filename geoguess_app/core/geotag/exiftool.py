@@ -39,9 +39,11 @@ from ... import environment
 from ...resources import resources_dir
 from ..errors import GeoGuessError
 
-INSTALL_HINT = ("GeoGuess writes metadata with ExifTool, which is not installed: install it "
-                "(Debian/Ubuntu: apt install libimage-exiftool-perl; macOS: brew install exiftool), "
-                "or set GEOGUESS_EXIFTOOL to the exiftool program")
+INSTALL_HINT = (
+    "GeoGuess writes metadata with ExifTool, which is not installed: install it "
+    "(Debian/Ubuntu: apt install libimage-exiftool-perl; macOS: brew install exiftool), "
+    "or set GEOGUESS_EXIFTOOL to the exiftool program"
+)
 ENV_EXIFTOOL = environment.EXIFTOOL
 T = TypeVar("T")
 
@@ -117,7 +119,7 @@ ALIAS_PREFIX = "geoguess-exiftool-"
 
 def _remove_old_alias_dirs() -> None:
     """Empty alias folders that a killed GeoGuess left (an hour old: none of a running one)."""
-    import time  # noqa: PLC0415
+    import time
 
     for folder in Path(tempfile.gettempdir()).glob(ALIAS_PREFIX + "*"):
         try:
@@ -164,7 +166,11 @@ class ExifTool:
             config = resources_dir() / "exiftool" / "geoguess.config"
             self._proc = launcher().popen(
                 [self.program, "-config", str(config), "-stay_open", "True", "-@", "-"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+            )
         return self._proc
 
     @property

@@ -41,12 +41,25 @@ class FileAttrs:
     @classmethod
     def of(cls, path: Path) -> FileAttrs:
         st = os.stat(path)
-        return cls(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_atime_ns, st.st_mtime_ns, st.st_nlink,
-                   read_xattrs(path))
+        return cls(
+            stat.S_IMODE(st.st_mode),
+            st.st_uid,
+            st.st_gid,
+            st.st_atime_ns,
+            st.st_mtime_ns,
+            st.st_nlink,
+            read_xattrs(path),
+        )
 
     def as_dict(self) -> dict:
-        return {"mode": self.mode, "uid": self.uid, "gid": self.gid, "mtime_ns": self.mtime_ns,
-                "nlink": self.nlink, "xattrs": sorted(name for name, _ in self.xattrs)}
+        return {
+            "mode": self.mode,
+            "uid": self.uid,
+            "gid": self.gid,
+            "mtime_ns": self.mtime_ns,
+            "nlink": self.nlink,
+            "xattrs": sorted(name for name, _ in self.xattrs),
+        }
 
 
 def read_xattrs(path: Path) -> tuple[tuple[str, bytes], ...]:
@@ -90,8 +103,10 @@ def writable_reason(path: Path, attrs: FileAttrs, what: str = "it") -> str | Non
     if not attrs.mode & stat.S_IWUSR:
         return f"{what} is read-only (its permissions allow no writing; chmod u+w allows it)"
     if os.geteuid() != 0 and attrs.uid != os.geteuid():
-        return (f"{what} belongs to user {attrs.uid}: a new version would belong to you instead, so it is "
-                "left as it is (run GeoGuess as its owner)")
+        return (
+            f"{what} belongs to user {attrs.uid}: a new version would belong to you instead, so it is "
+            "left as it is (run GeoGuess as its owner)"
+        )
     if os.geteuid() != 0 and not os.access(path, os.W_OK):
         return f"{what} cannot be written: no permission"
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -107,8 +122,9 @@ def keep(attrs: FileAttrs, new: Path, keep_times: bool = True) -> None:
         try:
             os.chown(new, attrs.uid, attrs.gid)
         except OSError as e:
-            raise KeepError(e.errno, f"its owner and group ({attrs.uid}:{attrs.gid}) cannot be kept: "
-                                     f"{e.strerror}") from None
+            raise KeepError(
+                e.errno, f"its owner and group ({attrs.uid}:{attrs.gid}) cannot be kept: {e.strerror}"
+            ) from None
     os.chmod(new, attrs.mode)  # after chown, which clears set-user-ID bits
     for name, value in attrs.xattrs:
         try:
@@ -124,10 +140,17 @@ def keep(attrs: FileAttrs, new: Path, keep_times: bool = True) -> None:
     if keep_times:
         os.utime(new, ns=(attrs.atime_ns, attrs.mtime_ns))
     got = FileAttrs.of(new)
-    lost = [what for what, same in (("mode", got.mode == attrs.mode), ("owner", got.uid == attrs.uid),
-                                    ("group", got.gid == attrs.gid), ("extended attributes", got.xattrs == attrs.xattrs),
-                                    ("modification time", not keep_times or got.mtime_ns == attrs.mtime_ns))
-            if not same]
+    lost = [
+        what
+        for what, same in (
+            ("mode", got.mode == attrs.mode),
+            ("owner", got.uid == attrs.uid),
+            ("group", got.gid == attrs.gid),
+            ("extended attributes", got.xattrs == attrs.xattrs),
+            ("modification time", not keep_times or got.mtime_ns == attrs.mtime_ns),
+        )
+        if not same
+    ]
     if lost:
         raise KeepError(errno.EPERM, f"its {', '.join(lost)} could not be kept on the new version")
 
@@ -182,8 +205,11 @@ def disk_full_text(folder: Path, quota: bool = False) -> str:
         return "the disk quota is used up"
     try:
         fs = os.statvfs(folder)
-        free = " (no free inodes)" if fs.f_files > 0 and fs.f_favail == 0 else \
-            f" ({fs.f_bavail * fs.f_frsize:,} bytes free)"
+        free = (
+            " (no free inodes)"
+            if fs.f_files > 0 and fs.f_favail == 0
+            else f" ({fs.f_bavail * fs.f_frsize:,} bytes free)"
+        )
     except OSError:
         free = ""
     return f"the disk is full{free}"

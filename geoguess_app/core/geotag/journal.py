@@ -30,8 +30,8 @@ import re
 import secrets
 import threading
 import zlib
-from enum import StrEnum
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +73,10 @@ def frame(record: dict) -> bytes:
 def unframe(line: bytes) -> dict | None:
     """The record of one framed line, or None if the line is torn or damaged."""
     m = _CRC.search(line)
-    if m is None or int(m.group(1), 16) != zlib.crc32(line[:m.start()]):
+    if m is None or int(m.group(1), 16) != zlib.crc32(line[: m.start()]):
         return None
     try:
-        record = json.loads(line[:m.start()].decode("utf-8") + "}")
+        record = json.loads(line[: m.start()].decode("utf-8") + "}")
     except ValueError:  # UnicodeDecodeError included
         return None
     if not isinstance(record, dict) or not isinstance(record.get("type"), str):
@@ -132,14 +132,30 @@ class WriteRecord:
 
     @classmethod
     def from_dict(cls, r: dict) -> WriteRecord:
-        return cls(id=str(r["id"]), run=str(r.get("run", "")), time=str(r.get("time", "")), kind=str(r["kind"]),
-                   path=str(r["path"]), given=r.get("given"), before=r.get("before"), after=dict(r["after"]),
-                   tags=dict(r.get("tags") or {}), delta=r.get("delta"), in_place=bool(r.get("in_place")),
-                   tmp=r.get("tmp"))
+        return cls(
+            id=str(r["id"]),
+            run=str(r.get("run", "")),
+            time=str(r.get("time", "")),
+            kind=str(r["kind"]),
+            path=str(r["path"]),
+            given=r.get("given"),
+            before=r.get("before"),
+            after=dict(r["after"]),
+            tags=dict(r.get("tags") or {}),
+            delta=r.get("delta"),
+            in_place=bool(r.get("in_place")),
+            tmp=r.get("tmp"),
+        )
 
     def as_dict(self) -> dict:
-        out: dict[str, Any] = {"type": "write", "id": self.id, "run": self.run, "time": self.time,
-                               "kind": self.kind, "path": self.path}
+        out: dict[str, Any] = {
+            "type": "write",
+            "id": self.id,
+            "run": self.run,
+            "time": self.time,
+            "kind": self.kind,
+            "path": self.path,
+        }
         if self.given:
             out["given"] = self.given
         out.update(before=self.before, after=self.after, tags=self.tags, delta=self.delta)
@@ -197,7 +213,7 @@ class Journal:
                     data = b"\n" + data  # the last record was torn: never append onto it
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 if durable:
                     os.fsync(fd)
             finally:
@@ -273,16 +289,26 @@ def _legacy(line: bytes) -> dict | None:
         return None
     created = bool(old["before"].get(LEGACY_SIDECAR))
     before = {} if created else old["before"]
-    return {"type": "write", "id": str(old["id"]), "run": "legacy", "time": "", "path": old["path"],
-            "kind": "sidecar" if created else "photo", "before": None if created else {},
-            "after": {}, "tags": {"set": old["after"], "before": before, "added": []}, "delta": None}
+    return {
+        "type": "write",
+        "id": str(old["id"]),
+        "run": "legacy",
+        "time": "",
+        "path": old["path"],
+        "kind": "sidecar" if created else "photo",
+        "before": None if created else {},
+        "after": {},
+        "tags": {"set": old["after"], "before": before, "added": []},
+        "delta": None,
+    }
 
 
 def _apply(record: dict, runs: dict[str, Run], writes: dict[str, WriteRecord], restores: dict[str, dict]) -> None:
     kind = record["type"]
     if kind == "run":
-        runs[record["run"]] = Run(record["run"], record.get("time", ""), record.get("command", ""),
-                                  record.get("cwd", ""))
+        runs[record["run"]] = Run(
+            record["run"], record.get("time", ""), record.get("command", ""), record.get("cwd", "")
+        )
     elif kind == "write":
         write = WriteRecord.from_dict(record)
         writes[write.id] = write
@@ -313,4 +339,3 @@ def _cwd() -> str:
         return os.getcwd()
     except OSError:
         return ""
-

@@ -25,8 +25,29 @@ NAMESPACE_URI = "http://geoguess.invalid/ns/1.0/"
 NAMESPACE_BYTES = NAMESPACE_URI.removeprefix("http://").encode("ascii")
 
 WRITABLE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "HEIF", "AVIF"}
-RAW_SUFFIXES = {".dng", ".nef", ".nrw", ".cr2", ".cr3", ".crw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
-                ".raf", ".pef", ".srw", ".x3f", ".3fr", ".erf", ".kdc", ".mrw", ".iiq", ".rwl"}
+RAW_SUFFIXES = {
+    ".dng",
+    ".nef",
+    ".nrw",
+    ".cr2",
+    ".cr3",
+    ".crw",
+    ".arw",
+    ".srf",
+    ".sr2",
+    ".orf",
+    ".rw2",
+    ".raf",
+    ".pef",
+    ".srw",
+    ".x3f",
+    ".3fr",
+    ".erf",
+    ".kdc",
+    ".mrw",
+    ".iiq",
+    ".rwl",
+}
 GPS_POSITION_KEYS = ("GPS:GPSLatitude", "GPS:GPSLongitude", "XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")
 PREDICTED_KEY = "XMP-geoguess:Predicted"
 PROCESSING_METHOD = "GeoGuess prediction, not a measurement"
@@ -37,7 +58,6 @@ DERIVED = ("System:", "Composite:", "ExifTool:", "SourceFile")
 # and pointers that move when metadata grows (the image data they point to is checked byte for byte).
 UNCOMPARED_GROUPS = (*DERIVED, "XMP-geoguess:")
 POINTER = re.compile(r"(Offset|Offsets|Start|ByteCounts?|MediaDataSize)$")
-
 
 
 def photo_format(path: Path) -> str:
@@ -135,8 +155,6 @@ def tag_changes(original: dict, written: dict, values: dict) -> dict:
 def sidecar_path(photo: Path) -> Path:
     """The XMP sidecar beside a photo: same name, extension .xmp (Adobe's convention)."""
     return photo.with_suffix(".xmp")
-
-
 
 
 def exif_block(path: Path) -> str:

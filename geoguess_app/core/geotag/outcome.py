@@ -29,7 +29,13 @@ class Status(StrEnum):
 
 
 WRITTEN, WOULD_WRITE, SKIPPED, REFUSED, ERROR, RESTORED = (
-    Status.WRITTEN, Status.WOULD_WRITE, Status.SKIPPED, Status.REFUSED, Status.ERROR, Status.RESTORED)
+    Status.WRITTEN,
+    Status.WOULD_WRITE,
+    Status.SKIPPED,
+    Status.REFUSED,
+    Status.ERROR,
+    Status.RESTORED,
+)
 FAILED = frozenset({REFUSED, ERROR})
 STOPPED = "not written: stopped before its turn"
 
@@ -56,8 +62,14 @@ class TagOutcome:
         return f"{self.status}: {self.message}" if self.message else str(self.status)
 
 
-def write_one(writer: PhotoWriter, path: str | Path, tag: GeoTag, overwrite_gps: bool = False,
-              sidecar: bool = False, where: str = "") -> TagOutcome:
+def write_one(
+    writer: PhotoWriter,
+    path: str | Path,
+    tag: GeoTag,
+    overwrite_gps: bool = False,
+    sidecar: bool = False,
+    where: str = "",
+) -> TagOutcome:
     """Write one position (into the photo or its sidecar) and say what happened: written, refused
     (the file untouched, with the reason) or error (the file system failed)."""
     path = Path(path)

@@ -23,27 +23,59 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
             w = csv.writer(f)
             w.writerow(["path", "status", "lat", "lon", "place", "probability", "untrained", "verified", "message"])
             for o, g, name in rows:
-                w.writerow([name, o.status, g.lat if g else "", g.lon if g else "", g.place if g else "",
-                            f"{g.probability:.6f}" if g else "", o.untrained, "" if o.verified is None else o.verified,
-                            o.message])
+                w.writerow(
+                    [
+                        name,
+                        o.status,
+                        g.lat if g else "",
+                        g.lon if g else "",
+                        g.place if g else "",
+                        f"{g.probability:.6f}" if g else "",
+                        o.untrained,
+                        "" if o.verified is None else o.verified,
+                        o.message,
+                    ]
+                )
     elif kind in (".geojson", ".json"):
-        features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [g.lon, g.lat]},
-                     "properties": {"path": name, "status": o.status, "place": g.place, "probability": g.probability,
-                                    "cell": g.token, "untrained": o.untrained, "verified": o.verified,
-                                    "predicted": True, "message": o.message}}
-                    for o, g, name in rows if g is not None]
-        target.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1),
-                          encoding="utf-8")
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [g.lon, g.lat]},
+                "properties": {
+                    "path": name,
+                    "status": o.status,
+                    "place": g.place,
+                    "probability": g.probability,
+                    "cell": g.token,
+                    "untrained": o.untrained,
+                    "verified": o.verified,
+                    "predicted": True,
+                    "message": o.message,
+                },
+            }
+            for o, g, name in rows
+            if g is not None
+        ]
+        target.write_text(
+            json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
     elif kind == ".gpx":
+
         def label(o: TagOutcome) -> str:
             return " (UNTRAINED model)" if o.untrained else " (UNVERIFIED model)" if o.verified is False else ""
 
         points = "".join(
             f'  <wpt lat="{g.lat:.7f}" lon="{g.lon:.7f}"><name>{escape(Path(name).name)}</name>'
             f"<desc>{escape(f'{o.status}: predicted, {g.probability * 100:.1f}%, {g.place}' + label(o))}</desc></wpt>\n"
-            for o, g, name in rows if g is not None)
-        target.write_text('<?xml version="1.0" encoding="UTF-8"?>\n'
-                          '<gpx version="1.1" creator="GeoGuess" xmlns="http://www.topografix.com/GPX/1/1">\n'
-                          f"{points}</gpx>\n", encoding="utf-8")
+            for o, g, name in rows
+            if g is not None
+        )
+        target.write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<gpx version="1.1" creator="GeoGuess" xmlns="http://www.topografix.com/GPX/1/1">\n'
+            f"{points}</gpx>\n",
+            encoding="utf-8",
+        )
     else:
         raise GeoGuessError(f"unknown report format {target.suffix!r}: use .csv, .geojson or .gpx")

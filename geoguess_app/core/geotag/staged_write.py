@@ -30,11 +30,10 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import bytedelta, fileattrs
 from ..errors import WriteRefused
+from . import bytedelta, fileattrs
 from .fileattrs import FileAttrs, fsync_dir
 from .journal import Journal, WriteRecord, WriteState, now_text
 
@@ -81,7 +80,8 @@ def check_writable(given: str | Path, hardlinks: str = "refuse", what: str = "it
         raise WriteRefused(
             f"{what} has {attrs.nlink} hard links (other names for the same file): writing would split them. "
             "Choose: --hardlinks in-place (every name sees the position) or --hardlinks split (only this "
-            "name gets a new file)")
+            "name gets a new file)"
+        )
     return target, attrs, attrs.nlink > 1 and hardlinks == "in-place"
 
 
@@ -112,8 +112,9 @@ class StagedWrite:
         try:
             fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as e:
-            raise WriteRefused(f"no new file can be made in {self.target.parent}: "
-                               f"{fileattrs.explain(e, self.tmp)}") from None
+            raise WriteRefused(
+                f"no new file can be made in {self.target.parent}: {fileattrs.explain(e, self.tmp)}"
+            ) from None
         os.close(fd)
         os.unlink(self.tmp)
         if fileattrs.disk_full(self.target.parent, len(self.original or b"") + (1 << 20)):
@@ -139,18 +140,31 @@ class StagedWrite:
         before = None
         delta = None
         if self.original is not None and self.attrs is not None:
-            before = {"sha256": bytedelta.sha256(self.original), "size": len(self.original),
-                      **self.attrs.as_dict()}
+            before = {"sha256": bytedelta.sha256(self.original), "size": len(self.original), **self.attrs.as_dict()}
             made = bytedelta.make(new, self.original, max_literal=MAX_DELTA_LITERAL)
             if made is not None and bytedelta.apply(new, made) == self.original:
                 delta = base64.b64encode(made).decode("ascii")
         given = os.path.abspath(self.given)
-        return WriteRecord(id=write_id, run=journal_run, time=now_text(), kind=kind, path=str(self.target),
-                           given=given if given != str(self.target) else None, before=before,
-                           after={"sha256": bytedelta.sha256(new), "size": len(new)}, tags=tags, delta=delta)
+        return WriteRecord(
+            id=write_id,
+            run=journal_run,
+            time=now_text(),
+            kind=kind,
+            path=str(self.target),
+            given=given if given != str(self.target) else None,
+            before=before,
+            after={"sha256": bytedelta.sha256(new), "size": len(new)},
+            tags=tags,
+            delta=delta,
+        )
 
-    def commit(self, journal: Journal | None = None, record: dict | None = None, keep_mtime: bool = True,
-               abort_id: str | None = None) -> None:
+    def commit(
+        self,
+        journal: Journal | None = None,
+        record: dict | None = None,
+        keep_mtime: bool = True,
+        abort_id: str | None = None,
+    ) -> None:
         """Put the new version in place; ``record`` is journaled (and synced) just before."""
         try:
             if self.attrs is not None and not self.in_place:  # in place, the file keeps its own
@@ -166,8 +180,9 @@ class StagedWrite:
             try:
                 journal.append(record)
             except OSError as e:
-                raise WriteRefused(f"the undo journal {journal.path} cannot be written: "
-                                   f"{fileattrs.explain(e, journal.path)}") from None
+                raise WriteRefused(
+                    f"the undo journal {journal.path} cannot be written: {fileattrs.explain(e, journal.path)}"
+                ) from None
         try:
             if kept is not None:
                 os.rename(self.tmp, kept)
@@ -216,8 +231,12 @@ class StagedWrite:
             return
         now = os.stat(self.target)
         was = self._stat
-        if (now.st_ino, now.st_size, now.st_mtime_ns, now.st_ctime_ns) != (was.st_ino, was.st_size, was.st_mtime_ns,
-                                                                         was.st_ctime_ns):
+        if (now.st_ino, now.st_size, now.st_mtime_ns, now.st_ctime_ns) != (
+            was.st_ino,
+            was.st_size,
+            was.st_mtime_ns,
+            was.st_ctime_ns,
+        ):
             raise WriteRefused("it changed while GeoGuess was writing it; left as the other program wrote it")
 
     def _copy_in_place(self) -> None:
@@ -232,8 +251,10 @@ class StagedWrite:
                 copy_over(self.target, self.original or b"")
             except OSError:
                 self._keep_tmp = True  # the verified copy, for finish_interrupted
-                raise _Interrupted(f"the in-place write was interrupted ({fileattrs.explain(e, self.target)}); "
-                                   f"the next GeoGuess run with this journal finishes it from {self.tmp.name}") from None
+                raise _Interrupted(
+                    f"the in-place write was interrupted ({fileattrs.explain(e, self.target)}); "
+                    f"the next GeoGuess run with this journal finishes it from {self.tmp.name}"
+                ) from None
             raise
 
 
@@ -252,146 +273,9 @@ def copy_over(target: Path, data: bytes) -> None:
         raise OSError(errno.EIO, "the file does not read back as written")
 
 
-@dataclass
-class _Unfinished:
-    """An in-place copy (a write, or the undo of one) that a killed run left."""
-
-    target: Path
-    kept: Path  # the verified new content
-    new_sha: str
-    old_sha: str | None  # what the file held before the copy began
-    back: str | None  # base64 delta rebuilding the old content from the new
-    mark: WriteState  # journal mark once finished: done or undone
-    write_id: str
-    mtime_ns: int | None  # the photo's modification time to keep
-
-
-def finish_interrupted(journal: Journal) -> list[str]:
-    """Finish in-place copies (writes, and undos of them) that a killed run left half done, from
-    the verified copy kept beside the photo; returns what was done, for the person. A copy whose
-    process still runs is left to it; a photo changed since (neither before, after, nor a torn
-    mix of the two) is left as it is."""
-    contents = journal.read()
-    jobs = []
-    for w in contents.writes:
-        mtime = (w.before or {}).get("mtime_ns")
-        if w.in_place and w.state == WriteState.PENDING and w.tmp:
-            jobs.append(_Unfinished(Path(w.path), Path(w.tmp), w.after.get("sha256", ""),
-                                    (w.before or {}).get("sha256"), w.delta, WriteState.DONE, w.id, mtime))
-        restore = contents.restores.get(w.id)
-        if restore is not None and w.state != WriteState.UNDONE and restore.get("tmp"):
-            jobs.append(_Unfinished(Path(restore["path"]), Path(restore["tmp"]), restore.get("sha256", ""),
-                                    restore.get("from_sha256"), restore.get("back"), WriteState.UNDONE, w.id, mtime))
-    notes = []
-    for job in jobs:
-        what = "write" if job.mark == WriteState.DONE else "undo"
-        m = _INPLACE.match(job.kept.name)
-        if m is not None and _pid_alive(int(m.group(1))):
-            continue  # a running GeoGuess is doing it
-        try:
-            note = _finish(job, journal)
-        except OSError as e:
-            note = f"cannot finish: {fileattrs.explain(e, job.target)}"
-        if note:
-            notes.append(f"the in-place {what} of {job.target} that an interrupted run left: {note}")
-    return notes
-
-
-def _finish(job: _Unfinished, journal: Journal) -> str:
-    current = job.target.read_bytes() if job.target.exists() else None
-    digest = bytedelta.sha256(current) if current is not None else None
-    if digest == job.new_sha:
-        job.kept.unlink(missing_ok=True)
-        journal.mark(job.mark, job.write_id)
-        return ""
-    if not job.kept.exists():
-        if digest == job.old_sha and job.mark == WriteState.DONE:
-            journal.mark(WriteState.ABORTED, job.write_id, "interrupted before the photo was changed")
-        return ""
-    new = job.kept.read_bytes()
-    if bytedelta.sha256(new) != job.new_sha:
-        return f"its verified copy {job.kept} changed; left as it is"
-    old = bytedelta.apply(new, base64.b64decode(job.back)) if job.back else None
-    if old is None or bytedelta.sha256(old) != job.old_sha or current is None or not _torn(current, old, new):
-        return f"the photo changed since; left as it is (the verified copy stays at {job.kept})"
-    copy_over(job.target, new)
-    if job.mtime_ns is not None:
-        os.utime(job.target, ns=(os.stat(job.target).st_atime_ns, job.mtime_ns))
-    job.kept.unlink()
-    journal.mark(job.mark, job.write_id)
-    return "finished"
-
-
-def _torn(current: bytes, old: bytes, new: bytes) -> bool:
-    """Whether ``current`` is what an interrupted copy of ``new`` over ``old`` leaves: the start of
-    the new content, then the rest of the old (the old one alone, or the new one, included)."""
-    k = bytedelta.common_prefix(current, new)
-    return current == new[:k] + old[k:] or current == old
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clean_stale_temps(folders) -> tuple[list[Path], list[Path]]:
-    """Remove GeoGuess's temporary files that a killed run left in ``folders``: (removed, kept).
-    Kept are verified copies of in-place writes not finished: they may still be needed."""
-    import time  # noqa: PLC0415
-
-    removed, kept = [], []
-    for folder in {Path(f) for f in folders}:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = entry.name
-            if not name.startswith("."):
-                continue
-            m = _TEMP.match(name)
-            stale = (m is not None and not _pid_alive(int(m.group(1)))) or (
-                _OLD_TEMP.match(name) is not None and _age(entry, time.time()) > 3600)
-            inplace = _INPLACE.match(name)
-            if inplace is not None:
-                if not _pid_alive(int(inplace.group(1))):
-                    kept.append(Path(entry.path))
-            elif stale:
-                try:
-                    os.unlink(entry.path)
-                    removed.append(Path(entry.path))
-                except OSError:
-                    pass
-    return removed, kept
-
-
-def tidy_folders(folders) -> list[str]:
-    """Clean stale temporary files from ``folders``; what was done, for the person."""
-    removed, kept = clean_stale_temps(folders)
-    notes = [f"removed {p}, a temporary file an interrupted GeoGuess run left" for p in removed]
-    notes += [f"left {p}: the verified copy of an interrupted in-place write, kept because another undo "
-              "journal records it or because the photo changed since (see geoguess undo --list)" for p in kept]
-    return notes
-
-
-def _age(entry: os.DirEntry, now: float) -> float:
-    try:
-        return now - entry.stat(follow_symlinks=False).st_mtime
-    except OSError:
-        return 0.0
-
-
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-

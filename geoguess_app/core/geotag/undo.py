@@ -29,15 +29,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bytedelta, fileattrs
 from ..errors import GeoGuessError, WriteRefused
-from .writer import write_new_version
-from .metadata import (NAMESPACE_BYTES, exif_block_file, harm_text, is_geoguess_tagged, new_warnings, photo_format,
-                       read_metadata, real_tag)
-from .journal import Contents, Journal, Run, WriteRecord, WriteState
 from ..names import display_path
-from .staged_write import StagedWrite, finish_interrupted, tidy_folders
+from . import bytedelta, fileattrs
+from .journal import Contents, Journal, Run, WriteRecord, WriteState
+from .metadata import (
+    NAMESPACE_BYTES,
+    exif_block_file,
+    harm_text,
+    is_geoguess_tagged,
+    new_warnings,
+    photo_format,
+    read_metadata,
+    real_tag,
+)
 from .outcome import ERROR, REFUSED, RESTORED, TagOutcome
+from .recovery import finish_interrupted, tidy_folders
+from .staged_write import StagedWrite
+from .writer import write_new_version
 
 EXIF_MARK = "File:ExifByteOrder"  # present exactly when a file has EXIF
 
@@ -135,8 +144,9 @@ def undo(journal: Journal, scope: UndoScope, notices: list[str] | None = None) -
             notes.append(f"{damage.describe()}; {harmless}")
             continue
         where = damage.paths[0] if damage.paths else f"(journal line {damage.line})"
-        yield TagOutcome(where, ERROR, damage.describe() + ": check that photo by hand "
-                                                           "(exiftool -XMP-geoguess:all -GPS:all PHOTO)")
+        yield TagOutcome(
+            where, ERROR, damage.describe() + ": check that photo by hand (exiftool -XMP-geoguess:all -GPS:all PHOTO)"
+        )
     for record in reversed(selected):
         yield restore(journal, record)
 
@@ -220,9 +230,14 @@ def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes,
         restore_record = None
         if stage.in_place:  # kept until the copy is complete: see staged_write.finish_interrupted
             back = bytedelta.make(original, current)
-            restore_record = {"type": "restore", "of": record.id, "path": str(stage.target),
-                              "sha256": bytedelta.sha256(original), "from_sha256": bytedelta.sha256(current),
-                              "back": base64.b64encode(back).decode("ascii") if back is not None else None}
+            restore_record = {
+                "type": "restore",
+                "of": record.id,
+                "path": str(stage.target),
+                "sha256": bytedelta.sha256(original),
+                "from_sha256": bytedelta.sha256(current),
+                "back": base64.b64encode(back).decode("ascii") if back is not None else None,
+            }
         stage.commit(journal, restore_record, keep_mtime=True)
 
 
@@ -240,8 +255,9 @@ def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
         now, value = current.get(key), wrote.get(key)
         if value is None or not isinstance(now, (int, float)) or abs(now - float(value)) > 1e-7:
             shown = f"{current.get('Composite:GPSLatitude', now)}, {current.get('Composite:GPSLongitude', '')}"
-            raise WriteRefused(f"its GPS position changed since GeoGuess wrote it (now {shown.strip(', ')}); "
-                               "left as it is")
+            raise WriteRefused(
+                f"its GPS position changed since GeoGuess wrote it (now {shown.strip(', ')}); left as it is"
+            )
     if not is_geoguess_tagged(current):
         raise WriteRefused("GeoGuess's provenance record is no longer in it; left as it is")
     before = record.tags.get("before", {})
@@ -268,11 +284,15 @@ def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
     else:
         values = {k: None for k in current if k.startswith("GPS:")}
     values.update({k: None for k in ours if k in current and not (whole_exif and k.startswith(EXIF_GROUPS))})
-    values.update({k: _value(v) for k, v in before.items()
-                   if v is not None and not (whole_exif and k.startswith(EXIF_GROUPS))})
+    values.update(
+        {k: _value(v) for k, v in before.items() if v is not None and not (whole_exif and k.startswith(EXIF_GROUPS))}
+    )
     xmp = [k for k in current if k.startswith("XMP-") and real_tag(k)]
-    if xmp and all(k in ours for k in xmp) and not any(k.startswith("XMP-") and v is not None
-                                                      for k, v in before.items()):
+    if (
+        xmp
+        and all(k in ours for k in xmp)
+        and not any(k.startswith("XMP-") and v is not None for k, v in before.items())
+    ):
         extra.append("-XMP:all=")  # no XMP before: none after
     expected = {k: v for k, v in current.items() if real_tag(k) and k not in ours}
     expected.update({k: v for k, v in before.items() if v is not None})
@@ -282,16 +302,19 @@ def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
 EXIF_GROUPS = ("GPS:", "IFD0:", "IFD1:", "ExifIFD:", "InteropIFD:", "File:ExifByteOrder")
 
 
-def _rewrite(journal: Journal, record: WriteRecord, path: Path, current: dict, values: dict, expected: dict,
-             extra: list[str]) -> str:
+def _rewrite(
+    journal: Journal, record: WriteRecord, path: Path, current: dict, values: dict, expected: dict, extra: list[str]
+) -> str:
     """Write ``values`` (and the ``extra`` ExifTool arguments) and check the result tag by tag
     against ``expected`` (when given) before it replaces the photo."""
 
     def check(written: dict) -> None:
         problems = (differences(expected, written) if expected else []) + new_warnings(current, written)
         if problems:
-            raise WriteRefused(harm_text(problems, "its tags") + " (compared with the photo before GeoGuess's "
-                               "write, with the changes made since)")
+            raise WriteRefused(
+                harm_text(problems, "its tags") + " (compared with the photo before GeoGuess's "
+                "write, with the changes made since)"
+            )
 
     fmt = None if record.kind == "sidecar" else photo_format(path)
     with tempfile.TemporaryDirectory(prefix="geoguess-undo-") as scratch:
@@ -299,12 +322,15 @@ def _rewrite(journal: Journal, record: WriteRecord, path: Path, current: dict, v
             block = exif_block_file(record.tags["exif"], Path(scratch))
             extra = [f"-EXIF<={block}" if a == "-EXIF<=" else a for a in extra]
         with StagedWrite(path, hardlinks="in-place") as stage:
-            write_new_version(stage, fmt, values, clear=extra, original=current, check=check,
-                              compare_others=not expected)
+            write_new_version(
+                stage, fmt, values, clear=extra, original=current, check=check, compare_others=not expected
+            )
             stage.commit(journal, None, keep_mtime=True)
     if record.delta is None and record.before == {}:
-        return ("tags GeoGuess recorded restored (a record of GeoGuess 0.1: tags its write added besides, "
-                "such as basic EXIF tags, stay)")
+        return (
+            "tags GeoGuess recorded restored (a record of GeoGuess 0.1: tags its write added besides, "
+            "such as basic EXIF tags, stay)"
+        )
     return "every tag as before GeoGuess's write; the changes made since by another program were kept"
 
 

@@ -26,15 +26,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from ... import __version__
+from ..photos.pixel_digest import image_data_digest
 from . import fileattrs
 from .exiftool import ExifToolError, shared_exiftool
-from .metadata import (PROCESSING_METHOD, GeotagRefused, exif_block, harm_text, photo_format, read_metadata,
-                       refuse_replacing, sidecar_path, tag_changes, unexpected_changes)
-from ..photos.pixel_digest import image_data_digest
 from .journal import Journal, WriteState, new_run_id
-from .staged_write import HARDLINKS, StagedWrite, finish_interrupted, tidy_folders
+from .metadata import (
+    PROCESSING_METHOD,
+    GeotagRefused,
+    exif_block,
+    harm_text,
+    photo_format,
+    read_metadata,
+    refuse_replacing,
+    sidecar_path,
+    tag_changes,
+    unexpected_changes,
+)
+from .recovery import finish_interrupted, tidy_folders
+from .staged_write import HARDLINKS, StagedWrite
 
 
 @dataclass(frozen=True)
@@ -52,9 +62,17 @@ class GeoTag:
 
     @classmethod
     def from_guess(cls, guess, model_info) -> GeoTag:
-        return cls(lat=guess.lat, lon=guess.lon, accuracy_m=guess.cell_size_km * 1000 * math.sqrt(2) / 2,
-                   model=model_info.name, untrained=model_info.untrained, token=guess.token,
-                   probability=guess.probability, rank=guess.rank, verified=model_info.verified)
+        return cls(
+            lat=guess.lat,
+            lon=guess.lon,
+            accuracy_m=guess.cell_size_km * 1000 * math.sqrt(2) / 2,
+            model=model_info.name,
+            untrained=model_info.untrained,
+            token=guess.token,
+            probability=guess.probability,
+            rank=guess.rank,
+            verified=model_info.verified,
+        )
 
 
 def exif_values(tag: GeoTag) -> dict[str, str]:
@@ -93,13 +111,21 @@ def xmp_values(tag: GeoTag) -> dict[str, str]:
         p + "Rank": str(tag.rank),
         p + "Adjusted": "True" if tag.adjusted else "False",
         p + "Software": f"GeoGuess {__version__}",
-        p + "Date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y:%m:%d %H:%M:%S+00:00"),
+        p + "Date": datetime.datetime.now(datetime.UTC).strftime("%Y:%m:%d %H:%M:%S+00:00"),
     }
 
 
-def write_new_version(stage: StagedWrite, fmt: str | None, values: dict, clear: list[str] | None = None,
-                      original: dict | None = None, check: Callable[[dict], None] | None = None,
-                      may_drop: tuple[str, ...] = (), source: Path | None = None, compare_others: bool = True) -> dict:
+def write_new_version(
+    stage: StagedWrite,
+    fmt: str | None,
+    values: dict,
+    clear: list[str] | None = None,
+    original: dict | None = None,
+    check: Callable[[dict], None] | None = None,
+    may_drop: tuple[str, ...] = (),
+    source: Path | None = None,
+    compare_others: bool = True,
+) -> dict:
     """Have ExifTool write ``stage.tmp`` from ``source`` (default the staged file) with tags set
     (value) or deleted (None), and check it: every other tag as it was, no new ExifTool warning
     (unless ``compare_others`` is off: then ``check`` does it), the image data byte-identical (when
@@ -157,8 +183,12 @@ def _failure_reason(err: str, out: str, stage: StagedWrite) -> str:
 
 def _check_position(tags: dict, tag: GeoTag, keys=("Composite:GPSLatitude", "Composite:GPSLongitude")) -> None:
     lat, lon = tags.get(keys[0]), tags.get(keys[1])
-    if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)) \
-            or abs(lat - tag.lat) > 1e-6 or abs(lon - tag.lon) > 1e-6:
+    if (
+        not isinstance(lat, (int, float))
+        or not isinstance(lon, (int, float))
+        or abs(lat - tag.lat) > 1e-6
+        or abs(lon - tag.lon) > 1e-6
+    ):
         raise GeotagRefused(f"after writing, the position reads back as {lat}, {lon} instead of {tag.lat}, {tag.lon}")
 
 
@@ -172,8 +202,14 @@ class PhotoWriter:
     ``notices`` collects what a person should be told besides each photo's outcome (temporary
     files of a killed run removed, an interrupted in-place write finished)."""
 
-    def __init__(self, journal: Journal | None = None, command: str = "", keep_mtime: bool = True,
-                 backup: bool = False, hardlinks: str = "refuse"):
+    def __init__(
+        self,
+        journal: Journal | None = None,
+        command: str = "",
+        keep_mtime: bool = True,
+        backup: bool = False,
+        hardlinks: str = "refuse",
+    ):
         if hardlinks not in HARDLINKS:
             raise ValueError(f"hardlinks must be one of {HARDLINKS}")
         self.journal = journal
@@ -222,8 +258,9 @@ class PhotoWriter:
             try:
                 write_id = self._next_id()
             except OSError as e:
-                raise GeotagRefused(f"the undo journal {self.journal.path} cannot be written: "
-                                    f"{fileattrs.explain(e, self.journal.path)}") from None
+                raise GeotagRefused(
+                    f"the undo journal {self.journal.path} cannot be written: {fileattrs.explain(e, self.journal.path)}"
+                ) from None
             record = stage.record(self.run, write_id, kind, tags).as_dict()
         stage.commit(self.journal, record, keep_mtime=keep_mtime, abort_id=write_id)
         if self.journal is not None and write_id is not None:
@@ -243,8 +280,9 @@ class PhotoWriter:
             existing = refuse_replacing(tags, overwrite_gps)
             values = {**exif_values(tag), **xmp_values(tag)}
             clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []  # nothing old may contradict the new
-            written = write_new_version(stage, fmt, values, clear=clear, original=tags,
-                                        check=lambda t: _check_position(t, tag))
+            written = write_new_version(
+                stage, fmt, values, clear=clear, original=tags, check=lambda t: _check_position(t, tag)
+            )
             changes = tag_changes(tags, written, values)
             if any(k.startswith("GPS:") and v is not None for k, v in changes["before"].items()):
                 # EXIF tags replaced: keep the original EXIF block, the only exact way back should the
@@ -275,14 +313,26 @@ class PhotoWriter:
             values = {**sidecar_values(tag), **xmp_values(tag)}
             source = stage.target if stage.original is not None else path
             written = write_new_version(
-                stage, None, values, original=side_tags, source=source,
-                check=lambda t: _check_position(t, tag, ("XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")))
+                stage,
+                None,
+                values,
+                original=side_tags,
+                source=source,
+                check=lambda t: _check_position(t, tag, ("XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")),
+            )
             self._commit(stage, "sidecar", tag_changes(side_tags, written, values), keep_mtime=False)
             return stage.target
 
 
-def write_gps(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, keep_mtime: bool = True,
-              backup: bool = False, journal: Journal | None = None, hardlinks: str = "refuse") -> Path:
+def write_gps(
+    path: str | Path,
+    tag: GeoTag,
+    overwrite_gps: bool = False,
+    keep_mtime: bool = True,
+    backup: bool = False,
+    journal: Journal | None = None,
+    hardlinks: str = "refuse",
+) -> Path:
     """Write one photo in a run of its own (see ``PhotoWriter.write_gps``)."""
     writer = PhotoWriter(journal, keep_mtime=keep_mtime, backup=backup, hardlinks=hardlinks)
     return writer.write_gps(path, tag, overwrite_gps=overwrite_gps)

@@ -28,12 +28,24 @@ class OfficialFile:
 OFFICIAL_FILES = {
     f.name: f
     for f in (
-        OfficialFile(SYMBOL_FILE, "f1ea8e5e12c29b074626d85f109cc903",
-                     "https://s3.amazonaws.com/mmcommons-tutorial/models/RN101-5k500-symbol.json", 193626),
-        OfficialFile(PARAMS_FILE, "e206e84fd2b801a9faca47156638c009",
-                     "https://s3.amazonaws.com/mmcommons-tutorial/models/RN101-5k500-0012.params", 297658751),
-        OfficialFile(GRIDS_FILE, "1228c937dafe828f636f056f5099bf78",
-                     "https://raw.githubusercontent.com/multimedia-berkeley/tutorials/master/grids.txt", 557683),
+        OfficialFile(
+            SYMBOL_FILE,
+            "f1ea8e5e12c29b074626d85f109cc903",
+            "https://s3.amazonaws.com/mmcommons-tutorial/models/RN101-5k500-symbol.json",
+            193626,
+        ),
+        OfficialFile(
+            PARAMS_FILE,
+            "e206e84fd2b801a9faca47156638c009",
+            "https://s3.amazonaws.com/mmcommons-tutorial/models/RN101-5k500-0012.params",
+            297658751,
+        ),
+        OfficialFile(
+            GRIDS_FILE,
+            "1228c937dafe828f636f056f5099bf78",
+            "https://raw.githubusercontent.com/multimedia-berkeley/tutorials/master/grids.txt",
+            557683,
+        ),
     )
 }
 

@@ -88,8 +88,9 @@ def resize_crop_from(h: int, w: int, take: Take, white: float) -> npt.NDArray[np
     return out[:, :, :3]
 
 
-def _clip_like_skimage(out: npt.NDArray[np.float64], crop: npt.NDArray[np.float64],
-                       white: float) -> npt.NDArray[np.float64]:
+def _clip_like_skimage(
+    out: npt.NDArray[np.float64], crop: npt.NDArray[np.float64], white: float
+) -> npt.NDArray[np.float64]:
     """scikit-image's ``clip=True``: clip to the input's range, widened to cval 0 only if the
     output itself spans 0. Matters only when enlarging (edge pixels blend with cval)."""
     lo = float(crop.min()) / white

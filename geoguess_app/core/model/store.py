@@ -190,7 +190,7 @@ def download(
     timeout: float = 15.0,
 ) -> Path:
     """Download the model files into ``target`` (resuming earlier partial transfers)."""
-    import requests  # noqa: PLC0415 - only needed here
+    import requests  # only needed here
 
     target = Path(target).expanduser()
     staging = _staging_for(target, "download")
@@ -221,9 +221,15 @@ def download(
     return target
 
 
-def _fetch(session: requests.Session, spec: OfficialFile, part: Path, progress: Progress | None,
-           cancel: threading.Event | None, timeout: float) -> None:
-    import requests  # noqa: PLC0415
+def _fetch(
+    session: requests.Session,
+    spec: OfficialFile,
+    part: Path,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    timeout: float,
+) -> None:
+    import requests
 
     host = urlparse(spec.url).hostname or spec.url
     done = part.stat().st_size if part.exists() else 0
@@ -261,8 +267,7 @@ def _fetch(session: requests.Session, spec: OfficialFile, part: Path, progress: 
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
         got = part.stat().st_size if part.exists() else 0
         raise StoreError(
-            f"the connection broke while downloading {spec.name} ({got:,} bytes kept); "
-            "run the download again to resume"
+            f"the connection broke while downloading {spec.name} ({got:,} bytes kept); run the download again to resume"
         ) from None
     except requests.exceptions.Timeout:
         raise StoreError(f"{host} did not answer in time; run the download again to resume") from None
@@ -270,8 +275,9 @@ def _fetch(session: requests.Session, spec: OfficialFile, part: Path, progress: 
         raise StoreError(f"downloading {spec.name} failed: {e}; run it again to resume") from None
 
 
-def import_model(source: str | Path, target: str | Path, load_check: Callable[[Path], None],
-                 progress: Progress | None = None) -> StoreReport:
+def import_model(
+    source: str | Path, target: str | Path, load_check: Callable[[Path], None], progress: Progress | None = None
+) -> StoreReport:
     """Copy a model folder the user got elsewhere into the store, verifying it first.
 
     The official files must match their published md5 sums. A folder made by
@@ -302,8 +308,7 @@ def import_model(source: str | Path, target: str | Path, load_check: Callable[[P
         if not untrained and not report.verified:
             bad = [f.name for f in report.files if not f.official]
             raise StoreError(
-                f"{', '.join(bad)} in {source} differ from the published LocationNet files "
-                "(md5 mismatch): not imported"
+                f"{', '.join(bad)} in {source} differ from the published LocationNet files (md5 mismatch): not imported"
             )
         try:
             load_check(staging)

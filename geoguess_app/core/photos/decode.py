@@ -43,8 +43,19 @@ PHOTO_EXTENSIONS = frozenset(
     ".jpg .jpeg .jpe .jfif .png .tif .tiff .webp .bmp .dib .gif .heic .heif .hif .avif .mpo".split()
 )
 
-_DECODE_ERRORS = (OSError, ValueError, EOFError, SyntaxError, struct.error, zlib.error, IndexError,
-                  TypeError, KeyError, ZeroDivisionError, RuntimeError)
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    SyntaxError,
+    struct.error,
+    zlib.error,
+    IndexError,
+    TypeError,
+    KeyError,
+    ZeroDivisionError,
+    RuntimeError,
+)
 
 
 @dataclass
@@ -91,8 +102,9 @@ class Photo:
         w, h = image.size
         scale = min(1.0, max_side / max(w, h))
         if scale < 1.0:
-            image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR,
-                                 reducing_gap=2.0)
+            image = image.resize(
+                (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR, reducing_gap=2.0
+            )
         small = np.asarray(image.convert("RGB"))
         return np.ascontiguousarray(orient_view(small, self.meta.orientation))
 
@@ -120,8 +132,9 @@ class Photo:
             ordered = rows[order]
             # Bilinear taps come in pairs of adjacent rows: copy each run of rows in one crop.
             breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
-            bands = [np.asarray(image.crop((lo, int(run[0]), hi, int(run[-1]) + 1)))
-                     for run in np.split(ordered, breaks)]
+            bands = [
+                np.asarray(image.crop((lo, int(run[0]), hi, int(run[-1]) + 1))) for run in np.split(ordered, breaks)
+            ]
             block: npt.NDArray[Any] = np.concatenate(bands)[:, cols - lo]
             return block[np.argsort(order)]  # back to the order asked for
         taken: npt.NDArray[Any] = self._converted()[0][np.ix_(rows, cols)]  # numpy types np.ix_ indexing as Any
@@ -138,8 +151,16 @@ _DIRECT_MODES = {"RGB": 255.0, "L": 255.0, "I;16": 65535.0, "I;16B": 65535.0, "I
 
 # EXIF orientation -> (rows flipped, columns flipped) in display orientation; 5-8 also transpose.
 # The same operations orient_view() applies to an array.
-_ORIENTATION_FLIPS = {1: (False, False), 2: (False, True), 3: (True, True), 4: (True, False),
-                      5: (False, False), 6: (False, True), 7: (True, True), 8: (True, False)}
+_ORIENTATION_FLIPS = {
+    1: (False, False),
+    2: (False, True),
+    3: (True, True),
+    4: (True, False),
+    5: (False, False),
+    6: (False, True),
+    7: (True, True),
+    8: (True, False),
+}
 
 
 def is_photo_name(path: str | Path) -> bool:

@@ -57,12 +57,12 @@ def _jpeg(data: bytes, h: hashlib._Hash) -> None:
             h.update(data[i:])
             return
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            h.update(data[i:i + 2])
+            h.update(data[i : i + 2])
             i += 2
             continue
         if i + 4 > n:
             raise NotUnderstood("JPEG segment cut short")
-        end = i + 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+        end = i + 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
         if marker == 0xDA:  # start of scan: the entropy-coded data runs to the next real marker
             end = _scan_end(data, end)
         if marker not in _JPEG_METADATA:
@@ -88,7 +88,7 @@ def _png(data: bytes, h: hashlib._Hash) -> None:
         raise NotUnderstood("no PNG signature")
     i = 8
     while i + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[i:i + 8])
+        length, kind = struct.unpack(">I4s", data[i : i + 8])
         end = i + 12 + length
         if kind not in _PNG_METADATA:
             h.update(data[i:end])
@@ -103,7 +103,7 @@ def _webp(data: bytes, h: hashlib._Hash) -> None:
         raise NotUnderstood("no WebP RIFF header")
     i = 12
     while i + 8 <= len(data):
-        kind, length = struct.unpack("<4sI", data[i:i + 8])
+        kind, length = struct.unpack("<4sI", data[i : i + 8])
         end = i + 8 + length + (length & 1)
         if kind not in _WEBP_METADATA:
             h.update(data[i:end])

@@ -48,7 +48,7 @@ def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
     except GeoGuessError as e:
         result.error = str(e)
         return result, None
-    except Exception as e:  # noqa: BLE001 - one bad photo must never stop a batch
+    except Exception as e:  # one bad photo must never stop a batch
         log.exception("unexpected failure opening %s", result.path)
         result.error = f"cannot read this photo ({type(e).__name__}: {e})"
         return result, None
@@ -59,7 +59,7 @@ def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
         return result, tensor
     except MemoryError:
         result.error = "not enough memory to process this photo"
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         log.exception("unexpected failure preparing %s", result.path)
         result.error = f"cannot process this photo ({type(e).__name__}: {e})"
     finally:
@@ -70,8 +70,14 @@ def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
 class Predictor:
     """Ranks a classifier's guesses for photos and describes them (cells, place names, distances)."""
 
-    def __init__(self, classifier: Classifier | Future[Classifier], top_k: int = 5, places: Places | None = None,
-                 preview_size: int | None = None, keep: int | None = None):
+    def __init__(
+        self,
+        classifier: Classifier | Future[Classifier],
+        top_k: int = 5,
+        places: Places | None = None,
+        preview_size: int | None = None,
+        keep: int | None = None,
+    ):
         """``classifier`` may be a Future of one still loading: photos are decoded meanwhile.
         With ``preview_size``, each result also carries an upright preview for display. ``keep``:
         each result's distribution holds the whole vector (None) or its ``keep`` most likely cells."""
@@ -106,8 +112,9 @@ class Predictor:
         source = iter(paths)
         loaded = not isinstance(self._classifier, Future)
         batch_size = self.classifier.batch_size if loaded else 1
-        decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-decode",
-                                     initializer=background_thread_init)
+        decoder = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="geoguess-decode", initializer=background_thread_init
+        )
 
         def fill() -> None:
             while len(pending) < batch_size + prefetch:
@@ -165,6 +172,19 @@ class Predictor:
         guesses = []
         for rank, (i, p, cell, place) in enumerate(zip(top.classes, top.probabilities, cells, places), start=1):
             distance = great_circle_km(gps.lat, gps.lon, cell.lat, cell.lon) if gps else None
-            guesses.append(Guess(rank, int(i), cell.token, float(p), cell.lat, cell.lon, cell.level,
-                                 cell.size_km, cell.corners, place.name, distance))
+            guesses.append(
+                Guess(
+                    rank,
+                    int(i),
+                    cell.token,
+                    float(p),
+                    cell.lat,
+                    cell.lon,
+                    cell.level,
+                    cell.size_km,
+                    cell.corners,
+                    place.name,
+                    distance,
+                )
+            )
         return guesses

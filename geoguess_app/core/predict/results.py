@@ -62,9 +62,14 @@ class Guess:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Guess:
         return cls(
-            rank=int(data["rank"]), cls=int(data["class"]), token=str(data["token"]),
-            probability=float(data["probability"]), lat=float(data["lat"]), lon=float(data["lon"]),
-            level=int(data["cell_level"]), cell_size_km=float(data["cell_size_km"]),
+            rank=int(data["rank"]),
+            cls=int(data["class"]),
+            token=str(data["token"]),
+            probability=float(data["probability"]),
+            lat=float(data["lat"]),
+            lon=float(data["lon"]),
+            level=int(data["cell_level"]),
+            cell_size_km=float(data["cell_size_km"]),
             corners=tuple((float(a), float(b)) for a, b in data.get("corners", ())),
             place=str(data["place"]),
             distance_km=None if data["distance_km"] is None else float(data["distance_km"]),
@@ -108,8 +113,11 @@ class Distribution:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Distribution:
-        return cls(np.asarray(data["classes"], dtype=np.int64), np.asarray(data["probabilities"], dtype=np.float32),
-                   int(data["num_classes"]))
+        return cls(
+            np.asarray(data["classes"], dtype=np.int64),
+            np.asarray(data["probabilities"], dtype=np.float32),
+            int(data["num_classes"]),
+        )
 
 
 @dataclass
@@ -164,9 +172,14 @@ class PhotoResult:
             "path": self.path,
             "model": self.model.to_dict() if self.model else None,
             "predictions": [g.to_dict() for g in self.predictions],
-            "meta": None if meta is None else {
-                "orientation": meta.orientation, "gps": meta.gps.as_dict() if meta.gps else None,
-                "make": meta.make, "model": meta.model, "taken": meta.taken,
+            "meta": None
+            if meta is None
+            else {
+                "orientation": meta.orientation,
+                "gps": meta.gps.as_dict() if meta.gps else None,
+                "make": meta.make,
+                "model": meta.model,
+                "taken": meta.taken,
             },
             "size": list(self.size) if self.size else None,
             "error": self.error,
@@ -178,8 +191,13 @@ class PhotoResult:
         meta = data.get("meta")
         if meta is not None:
             gps = meta.get("gps")
-            meta = PhotoMeta(orientation=int(meta["orientation"]), gps=GPSPosition(**gps) if gps else None,
-                             make=meta["make"], model=meta["model"], taken=meta["taken"])
+            meta = PhotoMeta(
+                orientation=int(meta["orientation"]),
+                gps=GPSPosition(**gps) if gps else None,
+                make=meta["make"],
+                model=meta["model"],
+                taken=meta["taken"],
+            )
         size = data.get("size")
         distribution = data.get("distribution")
         return cls(

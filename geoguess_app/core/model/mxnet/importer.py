@@ -31,8 +31,12 @@ _mx = None
 
 ENGINE_DEFAULTS = {"MXNET_ENGINE_TYPE": "NaiveEngine", "MXNET_SUBGRAPH_BACKEND": "NONE"}
 # Notices MXNet's native code prints to stderr that say nothing to a GeoGuess user.
-_NOISE = ("legacy_json_util", "start using engine", "MXNET_SUBGRAPH_BACKEND=NONE is detected",
-          "Symbol successfully upgraded")
+_NOISE = (
+    "legacy_json_util",
+    "start using engine",
+    "MXNET_SUBGRAPH_BACKEND=NONE is detected",
+    "Symbol successfully upgraded",
+)
 
 
 def mxnet():
@@ -51,7 +55,7 @@ def mxnet():
                     sys.modules["scipy.stats"] = None  # type: ignore[assignment]  # None blocks the import
                 try:
                     with quiet_native_stderr():
-                        import mxnet as mx  # noqa: PLC0415
+                        import mxnet as mx
 
                         mx.nd.zeros((1,)).wait_to_read()  # starts the engine, which prints a notice
                 finally:

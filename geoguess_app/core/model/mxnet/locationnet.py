@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ...geo.cells import CellGrid
 from ...errors import DeviceError, ModelError
+from ...geo.cells import CellGrid
 from ..classifier import ModelInfo, missing_files, parse_device
 from ..files import GRIDS_FILE, MODEL_NAME, PARAMS_FILE, SYMBOL_FILE, read_marker
-from .importer import mxnet, quiet_native_stderr
 from ..recipe import SIZE
 from ..store import files_verified
+from .importer import mxnet, quiet_native_stderr
 from .thread import on_mxnet_thread
 
 CUDA_HINT = (
@@ -35,7 +35,7 @@ CUDA_HINT = (
 def cuda_available() -> tuple[bool, int]:
     """(whether this MXNet build has CUDA, how many GPUs it sees)."""
     mx = mxnet()
-    from mxnet import runtime  # noqa: PLC0415
+    from mxnet import runtime
 
     if not runtime.Features().is_enabled("CUDA"):
         return False, 0
@@ -139,8 +139,9 @@ class LocationNet:
         mx = mxnet()
         n = batch.shape[0]
         if n > self.batch_size:
-            return np.concatenate([self.probabilities(batch[i:i + self.batch_size])
-                                   for i in range(0, n, self.batch_size)])
+            return np.concatenate(
+                [self.probabilities(batch[i : i + self.batch_size]) for i in range(0, n, self.batch_size)]
+            )
         executor = self._executor_for(n)
         executor.forward(is_train=False, data=mx.nd.array(batch, ctx=self._ctx))
         probs = executor.outputs[0].asnumpy()
@@ -152,8 +153,11 @@ class LocationNet:
         executor = self._executors.get(n)
         if executor is None:
             base = self._executors[1]
-            shapes = {name: (n, *arr.shape[1:]) for name, arr in base.arg_dict.items()
-                      if name == "data" or name.endswith("_label")}
+            shapes = {
+                name: (n, *arr.shape[1:])
+                for name, arr in base.arg_dict.items()
+                if name == "data" or name.endswith("_label")
+            }
             with quiet_native_stderr():
                 executor = base.reshape(allow_up_sizing=True, **shapes)
             self._executors[n] = executor
@@ -195,8 +199,9 @@ def _expected_shapes(symbol):
         raise ModelError(f"the model does not accept 224 x 224 photos: {_first_line(e)}") from None
     if arg_shapes is None or len(out_shapes[0]) != 2:
         raise ModelError("the model's output is not one probability per class")
-    args = {n: tuple(s) for n, s in zip(symbol.list_arguments(), arg_shapes)
-            if n != "data" and not n.endswith("_label")}
+    args = {
+        n: tuple(s) for n, s in zip(symbol.list_arguments(), arg_shapes) if n != "data" and not n.endswith("_label")
+    }
     aux = {n: tuple(s) for n, s in zip(symbol.list_auxiliary_states(), aux_shapes)}
     return args, aux, int(out_shapes[0][1])
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ...geo.cells import CellGrid
 from ...errors import ModelError
+from ...geo.cells import CellGrid
 from ..files import GRIDS_FILE, OFFICIAL_FILES, PARAMS_FILE, SYMBOL_FILE, read_marker, write_marker
-from .importer import mxnet
 from ..recipe import SIZE, preprocess_pixels
 from ..store import md5_of
+from .importer import mxnet
 from .thread import on_mxnet_thread
 
 TINY_CELLS = 48
@@ -52,7 +52,7 @@ def calibration_images(count: int, seed: int, size: int = SIZE) -> np.ndarray:
     images = []
     for _ in range(count):
         beta = rng.uniform(0.8, 1.6)
-        spectrum = (rng.standard_normal((3, *radius.shape)) + 1j * rng.standard_normal((3, *radius.shape)))
+        spectrum = rng.standard_normal((3, *radius.shape)) + 1j * rng.standard_normal((3, *radius.shape))
         planes = np.fft.irfft2(spectrum / radius**beta, s=(size, size))
         planes = (planes - planes.mean(axis=(1, 2), keepdims=True)) / planes.std(axis=(1, 2), keepdims=True)
         colour = rng.normal(0, 1, (3, 3)) + np.eye(3) * rng.uniform(0, 2)
@@ -107,7 +107,7 @@ def _random_params(symbol, rng: np.random.Generator) -> tuple[dict, dict]:
 
 def _batchnorm_inputs(symbol) -> dict[str, str]:
     """BatchNorm layer name -> the internal output name that feeds it."""
-    import json  # noqa: PLC0415
+    import json
 
     graph = json.loads(symbol.tojson())
     nodes = graph["nodes"]
