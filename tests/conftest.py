@@ -145,3 +145,21 @@ def copy_photo(source: Path, target: Path) -> Path:
 
 def corpus_rows(manifest: list[dict], **want) -> list[dict]:
     return [r for r in manifest if all(r.get(k) == v for k, v in want.items())]
+
+
+def geotag(**changes):
+    """A GeoTag as a prediction makes one (an untrained model's rank-1 guess in Sydney), with
+    ``changes`` applied, for tests that write positions without predicting."""
+    from geoguess_app.core.geotag.writer import GeoTag
+
+    values = dict(
+        lat=-33.8567844,
+        lon=151.2131083,
+        accuracy_m=1234.5,
+        model="test model",
+        untrained=True,
+        token="6b12ae3",
+        probability=0.25,
+        rank=1,
+    )
+    return GeoTag(**{**values, **changes})

@@ -101,6 +101,7 @@ def temps(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if ".geoguess-" in p.name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count,extra_ms", MOMENTS)
 def test_sigkill_during_tag_and_undo(batch, tiny_model_dir, tmp_path, count, extra_ms):
     folder, originals = batch

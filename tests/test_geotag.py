@@ -16,24 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_photo
+from conftest import copy_photo, geotag
 from PIL import Image
 
 from geoguess_app.core.geotag.journal import Journal
 from geoguess_app.core.geotag.metadata import GeotagRefused
 from geoguess_app.core.geotag.undo import UndoScope, undo
-from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter, write_gps
+from geoguess_app.core.geotag.writer import PhotoWriter, write_gps
 
-TAG = GeoTag(
-    lat=-33.8567844,
-    lon=151.2131083,
-    accuracy_m=1234.5,
-    model="test model",
-    untrained=True,
-    token="6b12ae3",
-    probability=0.25,
-    rank=1,
-)
+TAG = geotag()
 EVERYTHING = UndoScope(everything=True)
 IGNORED = ("System:", "Composite:", "ExifTool:ExifToolVersion", "SourceFile", "GPS:", "XMP-geoguess:")
 POINTERS = ("Offset", "Offsets", "Start", "ByteCounts", "MediaDataSize")

@@ -15,25 +15,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_photo
+from conftest import copy_photo, geotag
 
 from geoguess_app.core.geotag import staged_write
 from geoguess_app.core.geotag.journal import Journal, WriteRecord, frame
 from geoguess_app.core.geotag.metadata import GeotagRefused, read_metadata
 from geoguess_app.core.geotag.undo import UndoScope, undo
-from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter
+from geoguess_app.core.geotag.writer import PhotoWriter
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
-TAG = GeoTag(
-    lat=48.8583701,
-    lon=2.2944813,
-    accuracy_m=500,
-    model="journal test",
-    untrained=True,
-    token="47e66fd",
-    probability=0.5,
-    rank=1,
-)
+TAG = geotag(lat=48.8583701, lon=2.2944813, accuracy_m=500, model="journal test", token="47e66fd", probability=0.5)
 D90 = "metadata-extractor-images/jpg/Nikon D90.jpg"
 
 

@@ -80,13 +80,7 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     assert out.returncode == 1 and out.stdout.count("written") == 1
     geo = json.loads((tmp_path / "done.geojson").read_text())
     assert {f["properties"]["status"] for f in geo["features"]} >= {"written", "refused"}
-    tags = json.loads(
-        subprocess.run(
-            [exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude", str(photos / "d90.jpg")],
-            capture_output=True,
-            text=True,
-        ).stdout
-    )[0]
+    tags = _geotags(exiftool_cli, photos / "d90.jpg")
     assert tags["Predicted"] in (True, "True") and "GPSLatitude" in tags
     again = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, photos)
     assert again.stdout.count("already geotagged by GeoGuess") == 1 and "written" not in again.stdout
@@ -102,13 +96,7 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     assert listed.returncode == 0 and "1 photo(s), all undone" in listed.stdout
     again = run("undo", "--journal", journal, "--last")  # the last run again: nothing more, no older run
     assert again.returncode == 0 and again.stdout == "" and "nothing to undo for the last run" in again.stderr
-    tags = json.loads(
-        subprocess.run(
-            [exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude", str(photos / "d90.jpg")],
-            capture_output=True,
-            text=True,
-        ).stdout
-    )[0]
+    tags = _geotags(exiftool_cli, photos / "d90.jpg")
     assert "GPSLatitude" not in tags and "Predicted" not in tags
 
 
@@ -197,3 +185,11 @@ def test_ctrl_c_twice_stops_the_queue_and_reports_every_photo_written(
     assert [p.name for p in folder.iterdir() if ".geoguess-" in p.name] == []
     summary = re.search(r"(\d+) written", err)
     assert summary and int(summary.group(1)) == len(tagged)
+
+
+def _geotags(exiftool_cli, photo):
+    """GeoGuess's XMP record and the GPS latitude of a photo, as ExifTool reads them."""
+    run = subprocess.run(
+        [exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude", str(photo)], capture_output=True, text=True
+    )
+    return json.loads(run.stdout)[0]

@@ -19,24 +19,15 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import copy_photo, unavailable
+from conftest import copy_photo, geotag, unavailable
 
 from geoguess_app.core.geotag.journal import Journal
 from geoguess_app.core.geotag.metadata import GeotagRefused, read_metadata
 from geoguess_app.core.geotag.undo import UndoScope, undo
-from geoguess_app.core.geotag.writer import GeoTag, PhotoWriter, write_gps
+from geoguess_app.core.geotag.writer import PhotoWriter, write_gps
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
-TAG = GeoTag(
-    lat=-33.8567844,
-    lon=151.2131083,
-    accuracy_m=1234.5,
-    model="safety test",
-    untrained=True,
-    token="6b12ae3",
-    probability=0.25,
-    rank=1,
-)
+TAG = geotag(model="safety test")
 D90 = "metadata-extractor-images/jpg/Nikon D90.jpg"  # 3.2 MB, no GPS position
 
 

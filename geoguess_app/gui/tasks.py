@@ -7,8 +7,8 @@ shown in an error box titled ``failure_title``, so that no error is ever dropped
 excepthook. ``post(fn, *args)`` lets background code call ``fn`` on the GUI thread (for results
 that stream, such as one prediction per photo).
 
-MXNet work itself always ends up on the engine's own MXNet thread (see geoguess_app.core.threads);
-these threads only wait for it, so the GUI thread never does.
+Model work itself always ends up on the runtime's own thread (for MXNet,
+geoguess_app.core.model.mxnet.thread); these threads only wait for it, so the GUI thread never does.
 """
 
 from __future__ import annotations
