@@ -76,7 +76,7 @@ def test_closing_the_generator_stops_the_work(tiny_model, corpus_dir):
 
 def test_json_record_has_the_documented_fields(tiny_model, corpus_dir):
     record = Predictor(tiny_model, top_k=3).predict(corpus_dir / "Pillow/Tests/images/hopper.jpg").as_dict()
-    assert set(record) == {"path", "predictions", "exif_gps", "model", "error"}
+    assert set(record) == {"path", "predictions", "exif_gps", "taken", "model", "error"}
     assert record["model"]["untrained"] is True and "UNTRAINED" in record["model"]["name"]
     assert record["error"] is None and len(record["predictions"]) == 3
     assert {"rank", "class", "token", "probability", "lat", "lon", "place"} <= set(record["predictions"][0])

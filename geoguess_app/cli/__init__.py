@@ -28,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=5, metavar="K", help="how many places per photo (default 5)")
     p.add_argument("--device", default="auto", help="auto (default: first GPU if there is one), cpu, gpu or gpu:N")
     p.add_argument("--json", action="store_true", help="JSON Lines: one object per photo")
+    p.add_argument(
+        "--distribution",
+        action="store_true",
+        help="with --json: also each photo's distribution over the cells, as [[class, probability], ...], "
+        "highest first: the cells that hold 99.5%% of the probability, at most 512",
+    )
     p.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -23,6 +23,8 @@ def cmd_predict(args) -> int:
 
     if args.top_k < 1:
         raise GeoGuessError("--top-k must be at least 1")
+    if args.distribution and not args.json:
+        raise GeoGuessError("--distribution goes with --json")
     photos = list_photos(args.paths, recursive=args.recursive)
     if not photos:
         raise GeoGuessError("no photos found in " + ", ".join(args.paths))
@@ -33,7 +35,11 @@ def cmd_predict(args) -> int:
     for result in predictor.predict_many(photos):
         warned = warn_about_model(result.model, warned)
         failed += not result.ok
-        text = json.dumps(result.as_dict(), ensure_ascii=False) if args.json else human(result)
+        text = (
+            json.dumps(result.as_dict(distribution=args.distribution), ensure_ascii=False)
+            if args.json
+            else human(result)
+        )
         if bar is not None:
             bar.write(text)
             bar.update(1)

@@ -6,7 +6,9 @@ a field that cannot be read is simply absent, and an impossible GPS position is 
 
 from __future__ import annotations
 
+import datetime
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,11 @@ TAG_DATETIME = 0x0132
 IFD_EXIF = 0x8769
 IFD_GPS = 0x8825
 TAG_DATETIME_ORIGINAL = 0x9003
+TAG_DATETIME_DIGITIZED = 0x9004
+TAG_OFFSET, TAG_OFFSET_ORIGINAL, TAG_OFFSET_DIGITIZED = 0x9010, 0x9011, 0x9012
+TAG_SUBSEC, TAG_SUBSEC_ORIGINAL, TAG_SUBSEC_DIGITIZED = 0x9290, 0x9291, 0x9292
+_EXIF_TIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,32 @@ class PhotoMeta:
     gps: GPSPosition | None = None
     make: str = ""
     model: str = ""
-    taken: str = ""  # EXIF DateTimeOriginal (or DateTime) as written, "YYYY:MM:DD HH:MM:SS"
+    taken: str = ""  # EXIF DateTimeOriginal (or DateTimeDigitized, or DateTime) as written, "YYYY:MM:DD HH:MM:SS"
+    subsec: str = ""  # the SubSecTime that goes with that time, as written
+    offset: str = ""  # OffsetTimeOriginal (or OffsetTimeDigitized, or OffsetTime) as written, "+HH:MM"
+
+    @property
+    def time(self) -> str | None:
+        """When the photo was taken, in the camera's local time: "YYYY-MM-DDTHH:MM:SS" with any
+        sub-seconds; None when the photo does not say, or says an impossible time."""
+        m = _EXIF_TIME.fullmatch(self.taken.strip())
+        if not m:
+            return None
+        try:
+            year, month, day, hour, minute, second = (int(g) for g in m.groups())
+            when = datetime.datetime(year, month, day, hour, minute, second)
+        except ValueError:  # month 13, second 70, year 0 ...
+            return None
+        digits = self.subsec.strip()
+        return when.isoformat() + (f".{digits}" if digits.isdigit() else "")
+
+    @property
+    def utc_offset(self) -> str | None:
+        """The camera's offset from UTC when the photo was taken ("+09:00"), or None."""
+        m = _OFFSET.fullmatch(self.offset.strip())
+        if not m or int(m.group(2)) > 14 or int(m.group(3)) >= 60:
+            return None
+        return f"{m.group(1)}{m.group(2)}:{m.group(3)}"
 
     @property
     def camera(self) -> str:
@@ -63,13 +95,32 @@ def read_meta(image: Image.Image) -> PhotoMeta:
         gps_ifd = exif.get_ifd(IFD_GPS)
     except Exception:  # noqa: BLE001
         gps_ifd = {}
-    taken = _text(exif_ifd.get(TAG_DATETIME_ORIGINAL)) or _text(exif.get(TAG_DATETIME))
+    # The time and its sub-seconds from the same source: taken, else digitized, else last changed.
+    taken, subsec = "", ""
+    for value, fraction in (
+        (exif_ifd.get(TAG_DATETIME_ORIGINAL), exif_ifd.get(TAG_SUBSEC_ORIGINAL)),
+        (exif_ifd.get(TAG_DATETIME_DIGITIZED), exif_ifd.get(TAG_SUBSEC_DIGITIZED)),
+        (exif.get(TAG_DATETIME), exif_ifd.get(TAG_SUBSEC)),
+    ):
+        if _text(value):
+            taken, subsec = _text(value), _text(fraction)
+            break
+    offset = next(
+        (
+            _text(exif_ifd.get(t))
+            for t in (TAG_OFFSET_ORIGINAL, TAG_OFFSET_DIGITIZED, TAG_OFFSET)
+            if _text(exif_ifd.get(t))
+        ),
+        "",
+    )
     return PhotoMeta(
         orientation=orientation,
         gps=parse_gps(gps_ifd),
         make=_text(exif.get(TAG_MAKE)),
         model=_text(exif.get(TAG_MODEL)),
         taken=taken,
+        subsec=subsec,
+        offset=offset,
     )
 
 

@@ -76,6 +76,10 @@ class Guess:
         )
 
 
+STORED_MASS = 0.995  # a stored distribution holds at least this share of the probability ...
+STORED_MAX = 512  # ... in at most this many cells
+
+
 @dataclass(frozen=True, eq=False)
 class Distribution:
     """A model's probabilities over its cells: the whole vector, or its top-K slice.
@@ -98,11 +102,32 @@ class Distribution:
         return len(self.classes) == self.num_classes
 
     def top(self, k: int) -> Distribution:
-        """The ``k`` most likely classes, highest first (ties in class order)."""
+        """The ``k`` most likely classes, highest first."""
         k = min(k, len(self.classes))
         order = np.argpartition(-self.probabilities, k - 1)[:k] if k < len(self.classes) else np.arange(k)
         order = order[np.argsort(-self.probabilities[order], kind="stable")]
         return Distribution(self.classes[order], self.probabilities[order], self.num_classes)
+
+    def stored(self) -> Distribution:
+        """What GeoGuess keeps of a distribution in files: the most likely cells that together hold
+        at least 99.5% of the probability, at most 512 of them, highest first."""
+        top = self.top(STORED_MAX)
+        mass = np.cumsum(top.probabilities, dtype=np.float64)
+        n = min(int(np.searchsorted(mass, STORED_MASS)) + 1, len(top.classes))
+        return Distribution(top.classes[:n], top.probabilities[:n], self.num_classes)
+
+    def pairs(self) -> list[list[float]]:
+        """``[[class, probability], ...]`` in the order held, each probability written with the
+        fewest digits that read back as the same float32."""
+        return [[int(c), float(str(p))] for c, p in zip(self.classes, self.probabilities)]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[list[float]], num_classes: int) -> Distribution:
+        classes = np.asarray([int(c) for c, _ in pairs], dtype=np.int64)
+        probabilities = np.asarray([p for _, p in pairs], dtype=np.float32)
+        if len(classes) and (classes.min() < 0 or classes.max() >= num_classes):
+            raise ValueError(f"a class outside 0-{num_classes - 1}")
+        return cls(classes, probabilities, num_classes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,16 +179,27 @@ class PhotoResult:
             parts.append(self.meta.camera)
         return parts
 
-    def as_dict(self) -> dict[str, Any]:
-        """The command line's JSON for this photo."""
+    @property
+    def taken(self) -> dict[str, str | None]:
+        """When the photo was taken, as its EXIF says: local time and offset from UTC, each or None."""
+        meta = self.meta
+        return {"time": meta.time if meta else None, "offset": meta.utc_offset if meta else None}
+
+    def as_dict(self, distribution: bool = False) -> dict[str, Any]:
+        """The command line's JSON for this photo; with ``distribution``, also the stored
+        distribution as ``[[class, probability], ...]``, highest first (empty for a failed photo)."""
         gps = self.exif_gps
-        return {
+        data: dict[str, Any] = {
             "path": self.path,
             "predictions": [g.as_dict() for g in self.predictions],
             "exif_gps": gps.as_dict() if gps else None,
+            "taken": self.taken,
             "model": self.model.as_dict() if self.model else None,
             "error": self.error,
         }
+        if distribution:
+            data["distribution"] = self.distribution.stored().pairs() if self.distribution is not None else []
+        return data
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the preview, as plain data (``from_dict`` reads it back)."""
@@ -180,6 +216,8 @@ class PhotoResult:
                 "make": meta.make,
                 "model": meta.model,
                 "taken": meta.taken,
+                "subsec": meta.subsec,
+                "offset": meta.offset,
             },
             "size": list(self.size) if self.size else None,
             "error": self.error,
@@ -197,6 +235,8 @@ class PhotoResult:
                 make=meta["make"],
                 model=meta["model"],
                 taken=meta["taken"],
+                subsec=meta.get("subsec", ""),
+                offset=meta.get("offset", ""),
             )
         size = data.get("size")
         distribution = data.get("distribution")
