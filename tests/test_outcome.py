@@ -43,3 +43,33 @@ def test_one_write_says_written_or_refused_with_the_reason(tmp_path, corpus_dir,
     assert has_gps.read_bytes() == before
     missing = write_one(PhotoWriter(None), tmp_path / "gone.jpg", tag)
     assert missing.failed and missing.message
+
+
+def test_a_missing_exiftool_stops_the_run_instead_of_refusing_each_photo(tmp_path, corpus_dir, tiny_model_dir):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import copy_photo
+
+    photo = copy_photo(corpus_dir / "Pillow/Tests/images/hopper.jpg", tmp_path / "hopper.jpg")
+    before = photo.read_bytes()
+    env = {**os.environ, "GEOGUESS_EXIFTOOL": str(tmp_path / "no-such-program")}
+    run = subprocess.run(
+        [
+            Path(sys.executable).parent / "geoguess",
+            "tag",
+            "--write",
+            "--model-dir",
+            tiny_model_dir,
+            "--journal",
+            tmp_path / "j.jsonl",
+            photo,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert run.returncode == 2 and "GEOGUESS_EXIFTOOL is set to" in run.stderr
+    assert "refused" not in run.stdout and photo.read_bytes() == before

@@ -1,5 +1,6 @@
-"""The GeoGuess engine: model, cells, imaging, prediction and model store.
+"""The GeoGuess engine, in packages by concern: photos, geo, model (with its runtimes), predict,
+geotag; ``engine`` is the one entry point the command line and the window call.
 
-Nothing under this package imports Qt; the command line and the window both call it.
-(Enforced by the import-linter contract in pyproject.toml and tests/test_architecture.py.)
+Nothing under this package imports Qt, and the packages import one way (the import-linter
+contracts in pyproject.toml, checked by tests/test_architecture.py).
 """

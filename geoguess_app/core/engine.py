@@ -50,7 +50,7 @@ class Engine:
     """A loaded model on its device, and what the window offers about devices."""
 
     classifier: Classifier
-    gpus: int  # GPUs the runtime can use (0 without a CUDA build or a GPU)
+    gpus: int  # GPUs the runtime can use (0 without a CUDA build or a GPU, or when not counted)
 
     @property
     def info(self) -> ModelInfo:
@@ -65,7 +65,7 @@ def model_installed(model_dir: str | Path) -> bool:
     return folder.is_dir() and not missing_files(folder)
 
 
-def open_engine(model_dir: str | Path, device: str = "auto") -> Future[Engine]:
+def open_engine(model_dir: str | Path, device: str = "auto", count_gpus: bool = False) -> Future[Engine]:
     """Start loading the model in ``model_dir`` on ``device`` (auto, cpu, gpu, gpu:N).
 
     Raises ModelMissing at once when the folder holds no complete model; every other failure
@@ -74,11 +74,13 @@ def open_engine(model_dir: str | Path, device: str = "auto") -> Future[Engine]:
     if not model_installed(folder):
         raise ModelMissing(folder)
     shared_places().warm_up()
-    return mxnet_worker().submit(_load, folder, device)
+    return mxnet_worker().submit(_load, folder, device, count_gpus)
 
 
-def _load(folder: Path, device: str) -> Engine:
+def _load(folder: Path, device: str, count_gpus: bool) -> Engine:
     classifier = LocationNet.load(folder, device)
+    if not count_gpus:  # asking starts the CUDA driver of a CUDA build: only for the window's Device menu
+        return Engine(classifier, 0)
     has_cuda, count = cuda_available()
     return Engine(classifier, count if has_cuda else 0)
 

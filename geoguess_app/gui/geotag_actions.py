@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
 from ..core.geotag.journal import Journal
-from ..core.geotag.outcome import WRITTEN, TagOutcome, write_one
+from ..core.geotag.outcome import REFUSED, WRITTEN, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.photos.decode import list_photos
@@ -165,12 +165,11 @@ class GeotagActions(QObject):
             else:  # refused (the photo is as it was) or error (the file system failed)
                 message = outcome.summary + notes()
                 log.warning("%s: %s", result.path, outcome.summary)
-                show_error(
-                    self._window, "The position was not written", f"{name} was left as it was: {outcome.message}"
-                )
+                left = "was left as it was" if outcome.status == REFUSED else "could not be written"
+                show_error(self._window, "The position was not written", f"{name} {left}: {outcome.message}")
             self._finish_write(result.path, message)
 
-        def failed(error: BaseException) -> None:  # not a refusal nor the file system: a bug
+        def failed(error: BaseException) -> None:  # not about this photo: no ExifTool, or a bug
             log_failure("writing GPS failed", error)
             show_error(self._window, "The position was not written", f"{name}: {error}")
             self._finish_write(result.path, f"error: {error}{notes()}")

@@ -20,7 +20,7 @@ from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
-from ..core.predict.pipeline import PhotoResult
+from ..core.predict.results import PhotoResult
 from .map_page import build_map_page
 
 log = logging.getLogger(__name__)

@@ -135,7 +135,7 @@ class ModelController(QObject):
         self._loads += 1
         load = self._loads
         self._tasks.run(
-            lambda: open_engine(folder, device).result(),
+            lambda: open_engine(folder, device, count_gpus=True).result(),
             on_success=lambda engine: self._loaded(engine, load),
             on_failure=lambda error: self._load_failed(error, load),
         )

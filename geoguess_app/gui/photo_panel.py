@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..core.predict.pipeline import PhotoResult
+from ..core.predict.results import PhotoResult
 from .qt_helpers import plain_label
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core.predict.pipeline import PhotoResult, Predictor
+from ..core.predict.pipeline import Predictor
+from ..core.predict.results import PhotoResult
 from .tasks import TaskRunner, log_failure
 
 

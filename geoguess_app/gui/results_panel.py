@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.geo.cells import format_km
-from ..core.predict.pipeline import Guess, PhotoResult
+from ..core.predict.results import Guess, PhotoResult
 from .qt_helpers import plain_label
 
 COLORS = ["#d7191c", "#f07c1b", "#1f78b4", "#33a02c", "#6a3d9a"]  # as on the map (map.js)

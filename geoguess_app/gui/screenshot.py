@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from ..core.predict.pipeline import PhotoResult
+from ..core.predict.results import PhotoResult
 from .main_window import MainWindow
 
 

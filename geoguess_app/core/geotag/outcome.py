@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import GeoGuessError
+from ..errors import WriteRefused
 from ..names import display_path
 from ..predict.results import Guess
 
@@ -71,7 +71,8 @@ def write_one(
     where: str = "",
 ) -> TagOutcome:
     """Write one position (into the photo or its sidecar) and say what happened: written, refused
-    (the file untouched, with the reason) or error (the file system failed)."""
+    (the file untouched, with the reason) or error (the file system failed). Anything else (no
+    ExifTool, ExifTool stopped) is not about this photo and is raised, to stop the run."""
     path = Path(path)
     try:
         if sidecar:
@@ -80,7 +81,7 @@ def write_one(
         target = writer.write_gps(path, tag, overwrite_gps=overwrite_gps)
         into = f" into {display_path(target)} (the file its link names)" if path.is_symlink() else ""
         return TagOutcome(str(path), WRITTEN, (where + into).strip())
-    except GeoGuessError as e:
+    except WriteRefused as e:
         return TagOutcome(str(path), REFUSED, str(e))
     except OSError as e:
         return TagOutcome(str(path), ERROR, f"cannot write: {e.strerror or e}")

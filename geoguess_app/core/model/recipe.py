@@ -112,6 +112,6 @@ def preprocess_pixels(pixels: npt.NDArray[Any], white: float = 255.0) -> npt.NDA
 
 
 def preprocess_photo(photo: Photo) -> npt.NDArray[np.float32]:
-    """A decoded ``imaging.Photo`` -> the tensor, reading only the pixels the recipe samples."""
+    """A decoded ``photos.decode.Photo`` -> the tensor, reading only the pixels the recipe samples."""
     h, w = photo.oriented_shape
     return to_tensor(resize_crop_from(h, w, photo.take, photo.white))

@@ -1,1 +1,1 @@
-"""predict"""
+"""Prediction: the pipeline in stages (decode, infer, score, describe) and its results."""
