@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-cache", action="store_true", help="predict every photo again, without the prediction cache")
 
     t = sub.add_parser(
         "tag",
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model-dir", help=model_dir_help)
     t.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--no-cache", action="store_true", help="predict every photo again, without the prediction cache")
     u = sub.add_parser(
         "undo",
         help="put photos back as they were before 'geoguess tag --write'",
@@ -83,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--all", action="store_true", help="undo every write in the journal")
     scope.add_argument("--list", action="store_true", help="show what can be undone, by run")
     u.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
+
+    c = sub.add_parser("cache", help="the cache of predictions: what it holds, or empty it")
+    c.add_argument("cache_command", choices=("info", "clear"), metavar="ACTION", help="info or clear")
 
     m = sub.add_parser("model", help="install, check or synthesize the LocationNet model")
     msub = m.add_subparsers(dest="model_command", required=True, metavar="ACTION")
@@ -116,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     from ..core.errors import GeoGuessError  # keep --help fast
+    from .cache import cmd_cache
     from .model import cmd_download, cmd_import, cmd_info, cmd_synth
     from .predict import cmd_predict
     from .tag import cmd_tag
@@ -126,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_predict(args)
         if args.command == "tag":
             return cmd_tag(args)
+        if args.command == "cache":
+            return cmd_cache(args)
         if args.command == "undo":
             return cmd_undo(args)
         return {"download": cmd_download, "import": cmd_import, "info": cmd_info, "synth": cmd_synth}[

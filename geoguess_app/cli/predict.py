@@ -13,8 +13,11 @@ def open_predictor(args, top_k: int):
     place names in the background while the first photos are decoded."""
     from ..core.engine import open_engine, predictor_while_loading
     from ..core.model.store import resolve_model_dir
+    from ..core.predict.cache import PredictionCache
 
-    return predictor_while_loading(open_engine(resolve_model_dir(args.model_dir), args.device), top_k=top_k)
+    cache = None if args.no_cache else PredictionCache()
+    engine = open_engine(resolve_model_dir(args.model_dir), args.device)
+    return predictor_while_loading(engine, top_k=top_k, cache=cache)
 
 
 def cmd_predict(args) -> int:

@@ -20,6 +20,7 @@ from .model.classifier import Classifier, ModelInfo, missing_files
 from .model.mxnet.locationnet import LocationNet, cuda_available
 from .model.mxnet.synth import synthesize
 from .model.mxnet.thread import mxnet_worker
+from .predict.cache import PredictionCache
 from .predict.pipeline import Predictor
 
 __all__ = [
@@ -85,7 +86,9 @@ def _load(folder: Path, device: str, count_gpus: bool) -> Engine:
     return Engine(classifier, count if has_cuda else 0)
 
 
-def predictor_while_loading(engine: Future[Engine], top_k: int = 5, keep: int | None = None) -> Predictor:
+def predictor_while_loading(
+    engine: Future[Engine], top_k: int = 5, keep: int | None = None, cache: PredictionCache | None = None
+) -> Predictor:
     """A predictor that decodes the first photos while the engine is still loading."""
     classifier: Future[Classifier] = Future()
 
@@ -97,7 +100,7 @@ def predictor_while_loading(engine: Future[Engine], top_k: int = 5, keep: int | 
             classifier.set_result(done.result().classifier)
 
     engine.add_done_callback(hand_over)
-    return Predictor(classifier, top_k=top_k, keep=keep)
+    return Predictor(classifier, top_k=top_k, keep=keep, cache=cache)
 
 
 def check_loads(folder: Path) -> None:

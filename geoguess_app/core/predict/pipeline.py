@@ -20,6 +20,7 @@ from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -32,11 +33,18 @@ from ..model.recipe import preprocess_photo
 from ..photos.decode import open_photo
 from ..photos.exif import GPSPosition
 from ..threads import background_thread_init
+from .cache import PredictionCache, model_key, photo_key
 from .results import Distribution, Guess, PhotoResult
 
 log = logging.getLogger(__name__)
 
 Decoded = tuple[PhotoResult, "npt.NDArray[np.float32] | None"]  # the result so far, and the input tensor if it decoded
+
+
+class _Staged(NamedTuple):
+    result: PhotoResult
+    tensor: npt.NDArray[np.float32] | None  # None: failed, or from the cache
+    key: str | None  # the photo's cache key, when a cache is used
 
 
 def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
@@ -77,10 +85,13 @@ class Predictor:
         places: Places | None = None,
         preview_size: int | None = None,
         keep: int | None = None,
+        cache: PredictionCache | None = None,
     ):
         """``classifier`` may be a Future of one still loading: photos are decoded meanwhile.
         With ``preview_size``, each result also carries an upright preview for display. ``keep``:
-        each result's distribution holds the whole vector (None) or its ``keep`` most likely cells."""
+        each result's distribution holds the whole vector (None) or its ``keep`` most likely cells.
+        With a ``cache``, a photo predicted before by the same model is not decoded or classified
+        again: its result comes from the cache (without a preview), with the stored distribution."""
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         if keep is not None and keep < 1:
@@ -90,6 +101,8 @@ class Predictor:
         self.keep = keep
         self.places = places or shared_places()
         self.preview_size = preview_size
+        self.cache = cache
+        self._model_key: str | None = None  # the cache's key of the model, once it is loaded
 
     @property
     def classifier(self) -> Classifier:
@@ -108,7 +121,7 @@ class Predictor:
 
     def predict_many(self, paths: Iterable[str | Path], prefetch: int = 8) -> Generator[PhotoResult, None, None]:
         """One result per path, in order; decoding runs ahead of inference by ``prefetch`` photos."""
-        pending: deque[Future[Decoded]] = deque()
+        pending: deque[Future[_Staged]] = deque()
         source = iter(paths)
         loaded = not isinstance(self._classifier, Future)
         batch_size = self.classifier.batch_size if loaded else 1
@@ -122,7 +135,7 @@ class Predictor:
                     path = next(source)
                 except StopIteration:
                     return
-                pending.append(decoder.submit(decode, path, self.preview_size))
+                pending.append(decoder.submit(self._decode, path))
 
         try:
             fill()
@@ -140,17 +153,53 @@ class Predictor:
                 fut.cancel()
             decoder.shutdown(wait=True, cancel_futures=True)
 
-    def _finish(self, group: list[Decoded]) -> list[PhotoResult]:
-        """Stages 2 to 4 for a group of decoded photos."""
+    def _decode(self, path: str | Path) -> _Staged:
+        """Stage 1, from the cache when the photo was predicted before by this model."""
+        key = None
+        if self.cache is not None and self.preview_size is None:
+            try:
+                key = photo_key(path)
+            except OSError:
+                key = None  # decoding says what is wrong with the file
+            hit = self._cached(key, str(path))
+            if hit is not None:
+                return _Staged(hit, None, key)
+        result, tensor = decode(path, self.preview_size)
+        return _Staged(result, tensor, key)
+
+    def _cached(self, key: str | None, path: str) -> PhotoResult | None:
+        if key is None or self._model_key is None or self.cache is None:
+            return None
+        hit = self.cache.get(key, self._model_key, path)
+        if hit is None or hit.distribution is None or len(hit.distribution.classes) < self.top_k:
+            return None  # a stored distribution too short for the guesses asked for: predict again
+        return hit
+
+    def _finish(self, group: list[_Staged]) -> list[PhotoResult]:
+        """Stages 2 to 4 for a group of decoded (or cached) photos."""
         classifier = self.classifier
-        good = [(result, tensor) for result, tensor in group if tensor is not None]
-        probs = self.infer([tensor for _, tensor in good])
-        for (result, _), vector in zip(good, probs):
-            result.distribution = self.score(vector)
-            result.predictions = self.describe(result.distribution, result.exif_gps)
-        for result, _ in group:
+        if self.cache is not None and self._model_key is None:
+            try:
+                self._model_key = model_key(classifier.info)
+            except OSError as e:
+                log.warning("predicting without the cache: the model's files cannot be read (%s)", e)
+                self.cache = None
+        staged = []
+        for s in group:  # decoded before the model's key was known: the cache may have it after all
+            hit = self._cached(s.key, s.result.path) if s.tensor is not None else None
+            staged.append(_Staged(hit, None, s.key) if hit is not None else s)
+        fresh = [s for s in staged if s.tensor is not None]
+        probs = self.infer([s.tensor for s in fresh if s.tensor is not None])
+        for s, vector in zip(fresh, probs):
+            s.result.distribution = self.score(vector)
+        for s in staged:
+            result = s.result
             result.model = classifier.info
-        return [result for result, _ in group]
+            if result.ok and result.distribution is not None:
+                result.predictions = self.describe(result.distribution, result.exif_gps)
+            if s.tensor is not None and s.key is not None and self.cache is not None and self._model_key:
+                self.cache.put(s.key, self._model_key, result)
+        return [s.result for s in staged]
 
     def infer(self, tensors: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
         """Stage 2: the classifier's probabilities, one row per tensor."""

@@ -1,0 +1,163 @@
+"""A cache of predictions, so that a folder predicted once is not predicted again.
+
+SQLite in the user cache folder. Each entry is keyed by the photo's content (SHA-256 of its bytes,
+so a renamed or copied photo is found, and a photo changed in any way is predicted again) and by
+the model's identity (the md5 sums of its three files and whether it is an untrained stand-in), and
+holds the result as plain data with the stored distribution (``Distribution.stored``). SQLite's
+write-ahead log makes every entry atomic: a process killed while writing leaves the entries
+before it whole and the one being written absent. A cache that cannot be opened or read is
+reported once and then not used: predictions never fail because of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ..model.classifier import ModelInfo
+from ..model.files import MODEL_FILES
+from ..model.store import cached_md5
+from .results import PhotoResult
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+MIN_CELLS = 32  # cells kept even when fewer hold 99.5% of the probability: top-k asks up to this many
+CHUNK = 1 << 20
+
+
+def default_cache_path() -> Path:
+    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "predictions.sqlite3"
+
+
+def photo_key(path: str | Path) -> str:
+    """SHA-256 of the photo's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_key(info: ModelInfo) -> str:
+    """What makes two models give the same answers: their files, and the stand-in's marker."""
+    folder = Path(info.folder)
+    parts = [cached_md5(folder / name) for name in MODEL_FILES]
+    return hashlib.sha256(json.dumps([parts, info.untrained, info.variant]).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    path: Path
+    entries: int
+    size_bytes: int
+
+
+class PredictionCache:
+    """Stored predictions by photo content and model; safe to use from several threads."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else default_cache_path()
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # with WAL: a crash keeps every committed entry whole
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS predictions (photo TEXT NOT NULL, model TEXT NOT NULL, "
+                    "schema INTEGER NOT NULL, result TEXT NOT NULL, created REAL NOT NULL, "
+                    "PRIMARY KEY (photo, model))"
+                )
+                db.commit()
+                self._db = db
+            except sqlite3.Error as e:
+                self._give_up("cannot be opened", e)
+        return self._db
+
+    def _give_up(self, what: str, error: Exception) -> None:
+        log.warning("the prediction cache %s %s (%s); predicting without it", self.path, what, error)
+        self._broken = True
+        self._db = None
+
+    def get(self, photo: str, model: str, path: str) -> PhotoResult | None:
+        """The stored result for this photo content and model, named ``path``; None if absent."""
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return None
+            try:
+                row = db.execute(
+                    "SELECT result FROM predictions WHERE photo = ? AND model = ? AND schema = ?",
+                    (photo, model, SCHEMA),
+                ).fetchone()
+            except sqlite3.Error as e:
+                self._give_up("cannot be read", e)
+                return None
+        if row is None:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(row[0])
+            return replace(PhotoResult.from_dict(data), path=path)
+        except (ValueError, KeyError, TypeError) as e:
+            log.warning("a damaged entry in the prediction cache (%s): predicting the photo again", e)
+            return None
+
+    def put(self, photo: str, model: str, result: PhotoResult) -> None:
+        """Store a successful result with its stored distribution (at least ``MIN_CELLS`` cells)."""
+        if not result.ok or result.distribution is None:
+            return
+        stored = result.distribution.stored()
+        kept = result.distribution.top(max(len(stored.classes), MIN_CELLS))  # enough for any usual top-k
+        data = replace(result, preview=None, distribution=kept).to_dict()
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return
+            try:
+                with db:  # one transaction: the entry is all there or not at all
+                    db.execute(
+                        "INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?, ?)",
+                        (photo, model, SCHEMA, json.dumps(data), time.time()),
+                    )
+            except sqlite3.Error as e:
+                self._give_up("cannot be written", e)
+
+    def info(self) -> CacheInfo:
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        with self._lock:
+            db = self._connect()
+            entries = db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] if db is not None else 0
+        return CacheInfo(self.path, int(entries), size)
+
+    def clear(self) -> int:
+        """Remove every entry; returns how many there were."""
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return 0
+            with db:
+                count = int(db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0])
+                db.execute("DELETE FROM predictions")
+            db.execute("VACUUM")
+            return count
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
