@@ -24,9 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="the most likely places where photos were taken")
     p.add_argument("paths", nargs="+", metavar="PHOTO_OR_FOLDER")
-    p.add_argument("--model-dir", help=model_dir_help)
     p.add_argument("--top-k", type=int, default=5, metavar="K", help="how many places per photo (default 5)")
-    p.add_argument("--device", default="auto", help="auto (default: first GPU if there is one), cpu, gpu or gpu:N")
     p.add_argument("--json", action="store_true", help="JSON Lines: one object per photo")
     p.add_argument(
         "--distribution",
@@ -35,8 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         "highest first: the cells that hold 99.5%% of the probability, at most 512",
     )
     p.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--no-cache", action="store_true", help="predict every photo again, without the prediction cache")
+    _prediction_options(p, model_dir_help)
 
     t = sub.add_parser(
         "tag",
@@ -67,10 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--report", metavar="FILE", help="also write a report: FILE.csv, FILE.geojson or FILE.gpx")
     t.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
-    t.add_argument("--model-dir", help=model_dir_help)
-    t.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    t.add_argument("--no-cache", action="store_true", help="predict every photo again, without the prediction cache")
+    _prediction_options(t, model_dir_help)
     u = sub.add_parser(
         "undo",
         help="put photos back as they were before 'geoguess tag --write'",
@@ -113,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with the official RN101-5k500-symbol.json and grids.txt (default: the installed model folder)",
     )
     return parser
+
+
+def _prediction_options(parser: argparse.ArgumentParser, model_dir_help: str) -> None:
+    """The options of every command that predicts."""
+    parser.add_argument("--model-dir", help=model_dir_help)
+    parser.add_argument("--device", default="auto", help="auto (default: first GPU if there is one), cpu, gpu or gpu:N")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="predict every photo again, without the prediction cache"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
