@@ -144,7 +144,18 @@ def start_tagging(corpus_dir, tiny_model_dir, tmp_path, marks: str, count: int):
         copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / f"{i:02d}.jpg")
     journal = tmp_path / "j.jsonl"
     proc = subprocess.Popen(
-        [str(GEOGUESS), "tag", "--write", "--journal", str(journal), "--model-dir", str(tiny_model_dir), str(folder)],
+        # without the cache: 40 copies of one photo would otherwise be predicted once, and at once
+        [
+            str(GEOGUESS),
+            "tag",
+            "--write",
+            "--no-cache",
+            "--journal",
+            str(journal),
+            "--model-dir",
+            str(tiny_model_dir),
+            str(folder),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
