@@ -19,8 +19,9 @@ import pytest
 from conftest import copy_photo
 from PIL import Image
 
+from geoguess_app.core.geotag.metadata import NAMESPACE_BYTES as NAMESPACE
+
 GEOGUESS = Path(sys.executable).parent / "geoguess"
-NAMESPACE = b"geoguess.invalid/ns/1.0/"
 SOURCES = [
     "metadata-extractor-images/jpg/Nikon D90.jpg",
     "exiv2/test/data/FurnaceCreekInn.jpg",

@@ -17,6 +17,7 @@ import pytest
 from conftest import copy_photo
 
 from geoguess_app.core.geotag.journal import Journal
+from geoguess_app.core.geotag.metadata import NAMESPACE_BYTES
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 
@@ -189,7 +190,7 @@ def test_ctrl_c_twice_stops_the_queue_and_reports_every_photo_written(
     assert proc.returncode == 130, err
     assert "stopping now" in err
     reported = set(re.findall(r"written  .*/(\d\d\.jpg):", out))
-    tagged = {p.name for p in folder.iterdir() if b"geoguess.invalid/ns/1.0/" in p.read_bytes()}
+    tagged = {p.name for p in folder.iterdir() if NAMESPACE_BYTES in p.read_bytes()}
     assert reported == tagged and 2 <= len(tagged) < 40, (sorted(reported), sorted(tagged))
     done = Journal(journal).read().writes
     assert {Path(w.path).name for w in done if w.state == "done"} == tagged

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenuBar, QMessageBox
 
-from ..core.engine import Engine, ModelMissing, model_installed, open_engine
+from ..core.engine import Engine, ModelMissing, open_engine
 from ..core.model import store
 from ..core.model.classifier import ModelInfo
 from . import settings
@@ -128,14 +128,15 @@ class ModelController(QObject):
         self.engine = None
         self._queue.set_predictor(None)
         self._status.show_loading()
-        if not model_installed(self.model_dir):
+        try:  # the folder is checked at once; the model loads on its runtime's thread
+            engine = open_engine(self.model_dir, self.device, count_gpus=True)
+        except ModelMissing:
             self._failed(f"No model installed in {self.model_dir}.", missing=True)
             return
-        folder, device = self.model_dir, self.device
         self._loads += 1
         load = self._loads
         self._tasks.run(
-            lambda: open_engine(folder, device, count_gpus=True).result(),
+            engine.result,
             on_success=lambda engine: self._loaded(engine, load),
             on_failure=lambda error: self._load_failed(error, load),
         )
@@ -158,7 +159,7 @@ class ModelController(QObject):
         log_failure("model load failed", error)
         if load != self._loads:
             return
-        self._failed(str(error), missing=isinstance(error, ModelMissing))
+        self._failed(str(error), missing=False)
 
     def _failed(self, message: str, missing: bool) -> None:
         self._status.show_not_loaded(message)

@@ -23,7 +23,7 @@ from .metadata import (
     refuse_replacing,
     sidecar_path,
 )
-from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, TagOutcome, write_one
+from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, TagOutcome, failure, write_one
 from .staged_write import check_writable
 from .writer import GeoTag, PhotoWriter
 
@@ -158,24 +158,26 @@ def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hard
             untrained,
         )
     tag = GeoTag.from_guess(guess, result.model)
-    path = Path(result.path)
     if write:
-        outcome = write_one(writer, path, tag, overwrite_gps=overwrite_gps, sidecar=sidecar, where=where)
-        outcome.guess, outcome.untrained = guess, untrained
-        return outcome
+        outcome = write_one(writer, result.path, tag, overwrite_gps=overwrite_gps, sidecar=sidecar, where=where)
+    else:
+        outcome = _dry_run(result.path, where, overwrite_gps, sidecar, hardlinks)
+    outcome.guess, outcome.untrained = guess, untrained
+    return outcome
+
+
+def _dry_run(path: str, where: str, overwrite_gps: bool, sidecar: bool, hardlinks: str) -> TagOutcome:
+    """The same checks as a write, short of writing."""
     try:
-        # The dry run makes the same checks as a write, short of writing.
         if not sidecar:
-            photo_format(path)
+            photo_format(Path(path))
             check_writable(path, hardlinks)
-        tags = read_metadata(path)
+        tags = read_metadata(Path(path))
         existing = existing_position(tags)
         try:
             refuse_replacing(tags, overwrite_gps)
         except GeotagRefused as e:
-            return TagOutcome(result.path, REFUSED, str(e), guess, untrained, existing_gps=existing)
-        return TagOutcome(result.path, WOULD_WRITE, where, guess, untrained, existing_gps=existing)
-    except GeotagRefused as e:
-        return TagOutcome(result.path, REFUSED, str(e), guess, untrained)
-    except OSError as e:
-        return TagOutcome(result.path, ERROR, f"cannot write: {e.strerror or e}", guess, untrained)
+            return TagOutcome(path, REFUSED, str(e), existing_gps=existing)
+        return TagOutcome(path, WOULD_WRITE, where, existing_gps=existing)
+    except (GeotagRefused, OSError) as e:
+        return failure(path, e)

@@ -72,16 +72,22 @@ def write_one(
 ) -> TagOutcome:
     """Write one position (into the photo or its sidecar) and say what happened: written, refused
     (the file untouched, with the reason) or error (the file system failed). Anything else (no
-    ExifTool, ExifTool stopped) is not about this photo and is raised, to stop the run."""
-    path = Path(path)
+    ExifTool, ExifTool stopped) is not about this photo and is raised, to stop the run. The
+    outcome names the photo as ``path`` was given."""
     try:
         if sidecar:
             side = writer.write_sidecar(path, tag, overwrite_gps=overwrite_gps)
             return TagOutcome(str(path), WRITTEN, f"{where} into {display_path(side.name)}".strip())
         target = writer.write_gps(path, tag, overwrite_gps=overwrite_gps)
-        into = f" into {display_path(target)} (the file its link names)" if path.is_symlink() else ""
+        into = f" into {display_path(target)} (the file its link names)" if Path(path).is_symlink() else ""
         return TagOutcome(str(path), WRITTEN, (where + into).strip())
-    except WriteRefused as e:
-        return TagOutcome(str(path), REFUSED, str(e))
-    except OSError as e:
-        return TagOutcome(str(path), ERROR, f"cannot write: {e.strerror or e}")
+    except (WriteRefused, OSError) as e:
+        return failure(path, e)
+
+
+def failure(path: str | Path, error: WriteRefused | OSError) -> TagOutcome:
+    """What a photo that a write (or its dry run) could not do says: refused with the reason (the
+    file untouched), or an error of the file system."""
+    if isinstance(error, WriteRefused):
+        return TagOutcome(str(path), REFUSED, str(error))
+    return TagOutcome(str(path), ERROR, f"cannot write: {error.strerror or error}")

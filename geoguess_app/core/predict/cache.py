@@ -122,7 +122,8 @@ class PredictionCache:
         if not result.ok or result.distribution is None:
             return
         stored = result.distribution.stored()
-        kept = result.distribution.top(max(len(stored.classes), MIN_CELLS))  # enough for any usual top-k
+        # enough cells for any usual top-k, even where fewer hold 99.5% of the probability
+        kept = stored if len(stored.classes) >= MIN_CELLS else result.distribution.top(MIN_CELLS)
         data = replace(result, preview=None, distribution=kept).to_dict()
         with self._lock:
             db = self._connect()
