@@ -11,6 +11,7 @@ start. Here the data is kept, after the first use, as a compact numpy file in th
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import importlib.metadata
 import importlib.util
@@ -123,6 +124,20 @@ class Places:
             name = names[i]
             places.append(Place(name if distance <= NEAR_KM else f"near {name}", distance))
         return places
+
+
+@functools.cache
+def country_data() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str], dict[str, str]]:
+    """Every place of the GeoNames data with its ISO country code, and the country names by code:
+    (latitudes, longitudes, codes, names)."""
+    folder = _package_dir()
+    with open(folder / "countries.csv", encoding="utf-8", newline="") as f:
+        countries = {code: name for code, name in csv.reader(f)}
+    with gzip.open(folder / "geocode.gz") as f:
+        records = json.loads(f.read())
+    lats = np.array([r["latitude"] for r in records], np.float64)
+    lons = np.array([r["longitude"] for r in records], np.float64)
+    return lats, lons, [str(r.get("country_code") or "") for r in records], countries
 
 
 _shared = Places()

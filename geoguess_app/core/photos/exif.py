@@ -24,6 +24,7 @@ IFD_GPS = 0x8825
 TAG_DATETIME_ORIGINAL = 0x9003
 TAG_DATETIME_DIGITIZED = 0x9004
 TAG_OFFSET, TAG_OFFSET_ORIGINAL, TAG_OFFSET_DIGITIZED = 0x9010, 0x9011, 0x9012
+TAG_GPS_PROCESSING_METHOD = 0x001B
 TAG_SUBSEC, TAG_SUBSEC_ORIGINAL, TAG_SUBSEC_DIGITIZED = 0x9290, 0x9291, 0x9292
 _EXIF_TIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
@@ -33,9 +34,11 @@ _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 class GPSPosition:
     lat: float
     lon: float
+    #: GeoGuess wrote it (GPSProcessingMethod says so): a prediction, not a measurement.
+    predicted: bool = False
 
-    def as_dict(self) -> dict[str, float]:
-        return {"lat": self.lat, "lon": self.lon}
+    def as_dict(self) -> dict[str, float | bool]:
+        return {"lat": self.lat, "lon": self.lon, "predicted": self.predicted}
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,8 @@ def parse_gps(gps_ifd: Mapping[int, Any]) -> GPSPosition | None:
         lon = -abs(lon)
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None
-    return GPSPosition(lat=lat, lon=lon)
+    method = _text(gps_ifd.get(TAG_GPS_PROCESSING_METHOD))
+    return GPSPosition(lat=lat, lon=lon, predicted="GeoGuess" in method)
 
 
 def _dms(value: Any) -> float | None:

@@ -1,0 +1,164 @@
+"""What fusion knows of each photo: its time, its own GPS, its model distribution.
+
+Read from a line of ``geoguess predict --json --distribution`` (``from_json``) or from a
+PhotoResult (``from_result``). A GPS position that GeoGuess itself wrote is a prediction, never
+evidence: it is ignored here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..predict.results import PhotoResult
+
+_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+
+
+class BadLine(ValueError):
+    """A line of predictions that fusion cannot use; the message says why."""
+
+
+def parse_time(text: str | None) -> datetime.datetime | None:
+    """ "YYYY-MM-DDTHH:MM:SS[.fraction]" (local time, as EXIF says it) to a naive datetime."""
+    if not text:
+        return None
+    main, _, fraction = text.partition(".")
+    try:
+        when = datetime.datetime.strptime(main, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        raise BadLine(f"'taken' time {text!r} is not YYYY-MM-DDTHH:MM:SS") from None
+    if fraction:
+        if not fraction.isdigit():
+            raise BadLine(f"'taken' time {text!r} has a bad fraction of a second")
+        when += datetime.timedelta(microseconds=int(fraction[:6].ljust(6, "0")))
+    return when
+
+
+def parse_offset(text: str | None) -> datetime.timedelta | None:
+    """ "+09:00" to a timedelta; None for none."""
+    if not text:
+        return None
+    m = _OFFSET.fullmatch(text.strip())
+    if not m:
+        raise BadLine(f"'taken' offset {text!r} is not +HH:MM")
+    minutes = int(m.group(2)) * 60 + int(m.group(3))
+    return datetime.timedelta(minutes=-minutes if m.group(1) == "-" else minutes)
+
+
+def format_offset(offset: datetime.timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+@dataclass
+class FusionPhoto:
+    """One photo as fusion sees it."""
+
+    index: int  # position in the input
+    path: str
+    time: datetime.datetime | None = None  # local time of the camera, as in EXIF
+    offset: datetime.timedelta | None = None  # from EXIF (OffsetTimeOriginal and fallbacks)
+    gps: tuple[float, float] | None = None  # its own GPS position: a measurement (never GeoGuess's)
+    classes: npt.NDArray[np.int64] | None = None  # the stored distribution, highest first
+    probabilities: npt.NDArray[np.float64] | None = None
+    error: str | None = None
+    #: The offset used to place the photo in time: its own, or borrowed from the nearest photo
+    #: with one (set by fuse.place_in_time).
+    clock_offset: datetime.timedelta | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def usable(self) -> bool:
+        return self.error is None and self.classes is not None and len(self.classes) > 0
+
+    @property
+    def utc(self) -> datetime.datetime | None:
+        """The time on one clock for the whole set: UTC when an offset is known, else the camera's."""
+        if self.time is None:
+            return None
+        return self.time - self.clock_offset if self.clock_offset is not None else self.time
+
+    @classmethod
+    def from_json(cls, data: Any, index: int, num_classes: int) -> FusionPhoto:
+        """A line of ``predict --json --distribution``, already parsed; BadLine when it is not one."""
+        if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+            raise BadLine("not a prediction of 'geoguess predict --json' (no 'path')")
+        photo = cls(index=index, path=data["path"])
+        if data.get("error"):
+            photo.error = str(data["error"])
+            return photo
+        taken = data.get("taken") or {}
+        if not isinstance(taken, dict):
+            raise BadLine("'taken' is not an object")
+        photo.time = parse_time(taken.get("time"))
+        photo.offset = parse_offset(taken.get("offset"))
+        gps = data.get("exif_gps")
+        if isinstance(gps, dict) and not gps.get("predicted"):
+            photo.gps = _position(gps)
+        pairs = data.get("distribution")
+        if pairs is None:  # an older line: fall back on its ranked guesses
+            pairs = [
+                [g.get("class"), g.get("probability")] for g in data.get("predictions") or [] if isinstance(g, dict)
+            ]
+        photo.classes, photo.probabilities = _pairs(pairs, num_classes)
+        if not len(photo.classes):
+            photo.error = "no distribution in this line (run 'geoguess predict --json --distribution')"
+        return photo
+
+    @classmethod
+    def from_result(cls, result: PhotoResult, index: int) -> FusionPhoto:
+        photo = cls(index=index, path=result.path, error=result.error)
+        meta = result.meta
+        if meta is not None:
+            photo.time = parse_time(meta.time)
+            photo.offset = parse_offset(meta.utc_offset)
+            if meta.gps is not None and not meta.gps.predicted:
+                photo.gps = (meta.gps.lat, meta.gps.lon)
+        if result.distribution is not None and result.ok:
+            stored = result.distribution.stored()
+            photo.classes = stored.classes.astype(np.int64)
+            photo.probabilities = stored.probabilities.astype(np.float64)
+        elif result.ok:
+            photo.error = "no distribution"
+        return photo
+
+
+def _position(gps: dict[str, Any]) -> tuple[float, float]:
+    try:
+        lat, lon = float(gps["lat"]), float(gps["lon"])
+    except (KeyError, TypeError, ValueError):
+        raise BadLine("'exif_gps' is not {'lat': ..., 'lon': ...}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadLine(f"'exif_gps' {lat}, {lon} is not a position on the Earth")
+    return lat, lon
+
+
+def _pairs(pairs: Any, num_classes: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    if not isinstance(pairs, list):
+        raise BadLine("'distribution' is not a list of [class, probability]")
+    try:
+        classes = np.array([int(c) for c, _ in pairs], np.int64)
+        probabilities = np.array([float(p) for _, p in pairs], np.float64)
+    except (TypeError, ValueError):
+        raise BadLine("'distribution' is not a list of [class, probability]") from None
+    if len(classes) and (classes.min() < 0 or classes.max() >= num_classes):
+        raise BadLine(f"'distribution' names a class outside 0-{num_classes - 1}: is it from another model?")
+    if len(probabilities) and (
+        not np.all(np.isfinite(probabilities)) or probabilities.min() < 0 or probabilities.sum() > 1.001
+    ):
+        raise BadLine("'distribution' probabilities are not between 0 and 1, or add up to more than 1")
+    if len(np.unique(classes)) != len(classes):
+        raise BadLine("'distribution' names a class twice")
+    order = np.argsort(-probabilities, kind="stable")
+    return classes[order], probabilities[order]

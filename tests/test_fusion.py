@@ -1,0 +1,210 @@
+"""Fusion: each source alone and together, on the real grid (grids.txt) with hand-made distributions."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pytest
+
+from geoguess_app.core.errors import GeoGuessError
+from geoguess_app.core.fusion.fuse import FusionOptions, fuse
+from geoguess_app.core.fusion.geometry import GridGeometry
+from geoguess_app.core.fusion.inputs import BadLine, FusionPhoto
+from geoguess_app.core.fusion.region import RegionEvidence, parse_region
+from geoguess_app.core.fusion.timezone import TimezoneEvidence
+from geoguess_app.core.fusion.tracks import AnchorEvidence
+from geoguess_app.core.geo.cells import CellGrid, great_circle_km
+
+PLACES = {
+    "paris": (48.857, 2.35),
+    "rome": (41.9, 12.5),
+    "new_york": (40.71, -74.0),
+    "tokyo": (35.68, 139.76),
+    "berlin": (52.52, 13.4),
+    "london": (51.5, -0.12),
+    "sydney": (-33.87, 151.21),
+    "anchorage": (61.2, -149.9),
+    "kamchatka": (53.0, 158.65),
+}
+T0 = datetime.datetime(2023, 1, 14, 10, 0)
+
+
+@pytest.fixture(scope="module")
+def geo(reference_dir) -> GridGeometry:
+    return GridGeometry(CellGrid.from_file(reference_dir / "grids.txt"))
+
+
+@pytest.fixture(scope="module")
+def tz(geo) -> TimezoneEvidence:
+    return TimezoneEvidence(geo)
+
+
+def cell(geo, place: str) -> int:
+    return int(geo.nearest(*PLACES[place])[0])
+
+
+def photo(geo, index, ranked, time=None, offset=None, gps=None) -> FusionPhoto:
+    """A photo whose model ranks the places given as (place, probability), highest first."""
+    classes = np.array([cell(geo, name) for name, _ in ranked], np.int64)
+    return FusionPhoto(
+        index=index,
+        path=f"IMG_{index:04d}.jpg",
+        time=time,
+        offset=None if offset is None else datetime.timedelta(hours=offset),
+        gps=gps,
+        classes=classes,
+        probabilities=np.array([p for _, p in ranked], np.float64),
+    )
+
+
+def km_from(answer, place: str) -> float:
+    return great_circle_km(*answer.position, *PLACES[place])
+
+
+def test_a_photo_alone_keeps_its_own_guess(geo, tz):
+    alone = photo(geo, 0, [("paris", 0.4), ("rome", 0.3)], T0, offset=1)
+    no_time = photo(geo, 1, [("tokyo", 0.5), ("paris", 0.2)])
+    answers = fuse([alone, no_time], geo, FusionOptions(sources=[tz]))
+    assert km_from(answers[0], "paris") < 1 and answers[0].source == "fused"
+    assert answers[0].evidence == ["time zone +01:00"]
+    assert km_from(answers[1], "tokyo") < 1 and answers[1].source == "model" and answers[1].evidence == []
+    assert answers[1].single[2] == pytest.approx(0.5) and answers[1].radius_km > 0
+
+
+def test_neighbours_outvote_a_wrong_photo(geo):
+    burst = [photo(geo, i, [("paris", 0.5), ("sydney", 0.1)], T0 + datetime.timedelta(minutes=3 * i)) for i in range(4)]
+    wrong = photo(geo, 4, [("sydney", 0.45), ("paris", 0.3)], T0 + datetime.timedelta(minutes=7))
+    answers = fuse([*burst, wrong], geo)
+    assert km_from(answers[4], "paris") < 1, answers[4]
+    assert answers[4].source == "fused" and "4 photos within 2 h" in answers[4].evidence
+    assert answers[4].single[:2] == pytest.approx(PLACES["sydney"], abs=0.5)
+    alone = fuse([*burst, wrong], geo, FusionOptions(neighbours=False))
+    assert km_from(alone[4], "sydney") < 1 and alone[4].source == "model"
+
+
+def test_no_fusion_across_a_long_gap_or_without_times(geo):
+    first = photo(geo, 0, [("paris", 0.6), ("sydney", 0.1)], T0)
+    later = photo(geo, 1, [("sydney", 0.5), ("paris", 0.1)], T0 + datetime.timedelta(days=2))
+    untimed = [photo(geo, 2 + i, [("sydney", 0.5), ("paris", 0.1)]) for i in range(2)]
+    answers = fuse([first, later, *untimed], geo)
+    assert km_from(answers[0], "paris") < 1 and all(km_from(a, "sydney") < 1 for a in answers[1:])
+    assert all(a.source == "model" and a.evidence == [] for a in answers)
+    album = fuse([first, later, *untimed], geo, FusionOptions(album=True))
+    assert all(km_from(a, "sydney") < 1 for a in album)  # three of four photos say Sydney, strongly
+    assert "album of 4 photos (one place)" in album[0].evidence
+
+
+def test_time_zone_moves_a_photo_to_cells_with_its_offset(geo, tz):
+    p = photo(geo, 0, [("new_york", 0.5), ("tokyo", 0.3)], T0, offset=9)
+    assert km_from(fuse([p], geo, FusionOptions(sources=[tz]))[0], "tokyo") < 1
+    assert km_from(fuse([p], geo, FusionOptions())[0], "new_york") < 1  # --no-timezone
+    nowhere = photo(geo, 0, [("new_york", 0.5), ("tokyo", 0.3)], T0, offset=4)  # no candidate has +04:00
+    assert km_from(fuse([nowhere], geo, FusionOptions(sources=[tz]))[0], "new_york") < 1  # lowered, never zero
+
+
+def test_time_zone_knows_daylight_saving_time(geo, tz):
+    july = datetime.datetime(2023, 7, 14, 12, 0)
+    # +01:00 in July is London (BST), not Berlin (CEST, +02:00); in January it is Berlin.
+    summer = photo(geo, 0, [("berlin", 0.5), ("london", 0.3)], july, offset=1)
+    winter = photo(geo, 1, [("berlin", 0.5), ("london", 0.3)], T0, offset=1)
+    answers = fuse([summer, winter], geo, FusionOptions(sources=[tz], neighbours=False))
+    assert km_from(answers[0], "london") < 1 and km_from(answers[1], "berlin") < 1
+    # the night of the change, 26 March 2023: +01:00 is Berlin before 02:00 (London is still on
+    # +00:00) and London after it (Berlin has moved on to +02:00)
+    night = datetime.datetime(2023, 3, 26, 0, 30)
+    before = photo(geo, 2, [("london", 0.5), ("berlin", 0.3)], night, offset=1)
+    after = photo(geo, 3, [("berlin", 0.5), ("london", 0.3)], night + datetime.timedelta(hours=4), offset=1)
+    answers = fuse([before, after], geo, FusionOptions(sources=[tz], neighbours=False))
+    assert km_from(answers[0], "berlin") < 1 and km_from(answers[1], "london") < 1
+
+
+def test_time_zone_across_the_date_line(geo, tz):
+    east = photo(geo, 0, [("anchorage", 0.5), ("kamchatka", 0.3)], T0, offset=12)
+    west = photo(geo, 1, [("kamchatka", 0.5), ("anchorage", 0.3)], T0, offset=-9)
+    answers = fuse([east, west], geo, FusionOptions(sources=[tz], neighbours=False))
+    assert answers[0].cell == cell(geo, "kamchatka") and answers[1].cell == cell(geo, "anchorage")
+
+
+def test_region_by_country_box_and_circle(geo):
+    p = photo(geo, 0, [("paris", 0.5), ("rome", 0.3), ("tokyo", 0.1)])
+    for text in ("Italy", "it", "de,IT", "36,6,47,19", "41.9,12.5,50"):
+        answer = fuse([p], geo, FusionOptions(sources=[RegionEvidence(parse_region(text), geo)]))[0]
+        assert km_from(answer, "rome") < 1, text
+        assert answer.source == "fused" and answer.evidence[0].startswith("region ")
+    japan = fuse([p], geo, FusionOptions(sources=[RegionEvidence(parse_region("Japan"), geo)]))[0]
+    assert km_from(japan, "tokyo") < 1 and japan.evidence == ["region Japan"]
+    with pytest.raises(GeoGuessError, match="did you mean Italy"):
+        parse_region("Itly")
+    with pytest.raises(GeoGuessError, match="MIN_LAT"):
+        parse_region("50,0,40,10")
+
+
+def test_gps_anchor_places_the_photos_around_it(geo):
+    anchor = photo(geo, 0, [("sydney", 0.4)], T0, offset=1, gps=(48.8606, 2.3376))  # the Louvre
+    later = photo(geo, 1, [("tokyo", 0.4), ("paris", 0.1)], T0 + datetime.timedelta(minutes=4), offset=1)
+    hours_later = photo(geo, 2, [("tokyo", 0.3), ("paris", 0.25)], T0 + datetime.timedelta(hours=2), offset=1)
+    answers = fuse([anchor, later, hours_later], geo, FusionOptions(sources=[AnchorEvidence()]))
+    assert answers[0].source == "gps" and answers[0].position == (48.8606, 2.3376)
+    assert "measured, not predicted" in answers[0].evidence[0]
+    assert answers[1].source == "interpolated" and answers[1].evidence == ["anchor IMG_0000.jpg 4 min earlier"]
+    assert great_circle_km(*answers[1].position, 48.8606, 2.3376) < 0.01 and answers[1].radius_km < 3
+    # two hours on: beyond interpolation, but the anchor still pulls it through the travel model
+    assert answers[2].source == "fused" and km_from(answers[2], "paris") < 5
+    assert "anchor IMG_0000.jpg 2 h earlier" in answers[2].evidence
+
+
+def test_gps_written_by_geoguess_is_not_an_anchor(geo):
+    line = {
+        "path": "a.jpg",
+        "taken": {"time": "2023-01-14T10:00:00", "offset": None},
+        "exif_gps": {"lat": 1.0, "lon": 2.0, "predicted": True},
+        "distribution": [[cell(geo, "paris"), 0.5]],
+        "error": None,
+    }
+    assert FusionPhoto.from_json(line, 0, geo.num_cells).gps is None
+    line["exif_gps"]["predicted"] = False
+    assert FusionPhoto.from_json(line, 0, geo.num_cells).gps == (1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ([1, 2], "no 'path'"),
+        ({"path": "a.jpg", "distribution": "x"}, "not a list"),
+        ({"path": "a.jpg", "distribution": [[99999, 0.5]]}, "outside 0-15526"),
+        ({"path": "a.jpg", "distribution": [[1, 0.5], [1, 0.2]]}, "names a class twice"),
+        ({"path": "a.jpg", "distribution": [[1, 1.5]]}, "between 0 and 1"),
+        ({"path": "a.jpg", "taken": {"time": "yesterday"}, "distribution": [[1, 0.5]]}, "YYYY-MM-DD"),
+        ({"path": "a.jpg", "taken": {"offset": "9h"}, "distribution": [[1, 0.5]]}, r"\+HH:MM"),
+    ],
+)
+def test_lines_that_cannot_be_read_say_why(geo, line, reason):
+    with pytest.raises(BadLine, match=reason):
+        FusionPhoto.from_json(line, 0, geo.num_cells)
+
+
+def test_radius_holds_the_fused_probability(geo):
+    sure = photo(geo, 0, [("paris", 0.95)])
+    unsure = photo(geo, 1, [("paris", 0.3), ("tokyo", 0.29), ("sydney", 0.28)])
+    answers = fuse([sure, unsure], geo, FusionOptions(neighbours=False))
+    assert answers[0].radius_km < 50
+    assert answers[1].radius_km > 15000  # Paris to Sydney: the three candidates hold 87%
+
+
+def test_on_simulated_trips_fusion_beats_single_photos(geo, tz):
+    """SIMULATED distributions (core/fusion/simulate.py), calibrated to the published figures."""
+    from geoguess_app.core.fusion.simulate import PUBLISHED, SimConfig, Simulator
+
+    sims = Simulator(geo, SimConfig(trips=25, seed=11)).run()
+    truth = [(s.lat, s.lon) for s in sims]
+
+    def share_within(positions, km):
+        return np.mean([great_circle_km(*p, *t) <= km for p, t in zip(positions, truth)])
+
+    single = [(geo.lats[s.photo.classes[0]], geo.lons[s.photo.classes[0]]) for s in sims]
+    for km, published in PUBLISHED:
+        assert share_within(single, km) == pytest.approx(published, abs=0.04), km
+    fused = [a.position for a in fuse([s.photo for s in sims], geo, FusionOptions(sources=[tz]))]
+    assert share_within(fused, 25) > 3 * share_within(single, 25)
+    assert share_within(fused, 2500) > 1.4 * share_within(single, 2500)
