@@ -146,7 +146,7 @@ def test_gps_anchor_places_the_photos_around_it(geo):
     hours_later = photo(geo, 2, [("tokyo", 0.3), ("paris", 0.25)], T0 + datetime.timedelta(hours=2), offset=1)
     answers = fuse([anchor, later, hours_later], geo, FusionOptions(sources=[AnchorEvidence()]))
     assert answers[0].source == "gps" and answers[0].position == (48.8606, 2.3376)
-    assert "measured, not predicted" in answers[0].evidence[0]
+    assert answers[0].evidence == ["its own GPS position (a measurement, not a prediction)"]
     assert answers[1].source == "interpolated" and answers[1].evidence == ["anchor IMG_0000.jpg 4 min earlier"]
     assert great_circle_km(*answers[1].position, 48.8606, 2.3376) < 0.01 and answers[1].radius_km < 3
     # two hours on: beyond interpolation, but the anchor still pulls it through the travel model

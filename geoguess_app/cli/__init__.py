@@ -1,4 +1,4 @@
-"""The ``geoguess`` command line: predict, tag, undo, and manage the model (download, import, info, synth).
+"""The ``geoguess`` command line: predict, fuse, tag, undo, and manage the model (download, import, info, synth).
 
 Each command lives in a module of its own; they import the core only when run, so --help is fast.
 """
@@ -9,7 +9,8 @@ import argparse
 import sys
 
 from .. import __version__
-from .output import EXIT_ERROR
+from .fuse import add_fusion_options
+from .output import EXIT_ERROR, EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--list", action="store_true", help="show what can be undone, by run")
     u.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
 
+    f = sub.add_parser(
+        "fuse",
+        help="each photo's best position from all the evidence of the set (time, neighbours, GPS, tracks)",
+        description="Read the output of 'geoguess predict --json --distribution' and give each photo the "
+        "position that all the evidence of the set supports: its own distribution, the offset from UTC "
+        "in EXIF, the photos taken before and after it, GPS positions of photos of the set, tracks and a "
+        "region. Needs only the model folder's grids.txt, not the weights.",
+    )
+    f.add_argument(
+        "predictions",
+        metavar="PREDICTIONS.jsonl",
+        help="JSON Lines of predict --json --distribution ('-': standard input)",
+    )
+    f.add_argument("--model-dir", help=model_dir_help)
+    f.add_argument("--json", action="store_true", help="JSON Lines: one object per photo, in input order")
+    add_fusion_options(f)
+
     c = sub.add_parser("cache", help="the cache of predictions: what it holds, or empty it")
     c.add_argument("cache_command", choices=("info", "clear"), metavar="ACTION", help="info or clear")
 
@@ -126,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ..core.errors import GeoGuessError  # keep --help fast
     from .cache import cmd_cache
+    from .fuse import cmd_fuse
     from .model import cmd_download, cmd_import, cmd_info, cmd_synth
     from .predict import cmd_predict
     from .tag import cmd_tag
@@ -136,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_predict(args)
         if args.command == "tag":
             return cmd_tag(args)
+        if args.command == "fuse":
+            return cmd_fuse(args)
         if args.command == "cache":
             return cmd_cache(args)
         if args.command == "undo":
@@ -146,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     except GeoGuessError as e:
         print(f"geoguess: error: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # the reader went away (| head): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("geoguess: interrupted", file=sys.stderr)
         return 130

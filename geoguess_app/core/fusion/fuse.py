@@ -58,7 +58,7 @@ class FusedAnswer:
             if self.position is None
             else {"lat": round(self.position[0], 6), "lon": round(self.position[1], 6)},
             "radius_km": None if self.radius_km is None else round(self.radius_km, 3),
-            "source": self.source,
+            "source": None if self.error else self.source,
             "evidence": list(self.evidence),
             "single": None
             if self.single is None

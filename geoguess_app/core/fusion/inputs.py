@@ -8,7 +8,9 @@ evidence: it is ignored here.
 from __future__ import annotations
 
 import datetime
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,3 +164,32 @@ def _pairs(pairs: Any, num_classes: int) -> tuple[npt.NDArray[np.int64], npt.NDA
         raise BadLine("'distribution' names a class twice")
     order = np.argsort(-probabilities, kind="stable")
     return classes[order], probabilities[order]
+
+
+def read_lines(lines: Iterable[str], num_classes: int) -> tuple[list[FusionPhoto], list[dict[str, Any]]]:
+    """The photos of ``predict --json --distribution`` output, in order, and the models named in it.
+    A line that cannot be read is a photo with an error (its path when the line has one, else
+    "line N"); the others go on. Blank lines are skipped."""
+    photos: list[FusionPhoto] = []
+    models: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        index = len(photos)
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as e:
+            photos.append(FusionPhoto(index=index, path=f"line {number}", error=f"line {number} is not JSON: {e.msg}"))
+            continue
+        try:
+            photos.append(FusionPhoto.from_json(data, index, num_classes))
+        except BadLine as e:
+            path = (
+                data.get("path") if isinstance(data, dict) and isinstance(data.get("path"), str) else f"line {number}"
+            )
+            photos.append(FusionPhoto(index=index, path=path, error=f"line {number}: {e}"))
+            continue
+        model = data.get("model")
+        if isinstance(model, dict) and model not in models:
+            models.append(model)
+    return photos, models

@@ -272,7 +272,7 @@ class AnchorEvidence(Evidence):
         for p in anchors:
             assert p.gps is not None
             out[p.index] = Fix(
-                p.gps[0], p.gps[1], GPS_RADIUS_KM, "gps", "its own GPS position: measured, not predicted"
+                p.gps[0], p.gps[1], GPS_RADIUS_KM, "gps", "its own GPS position (a measurement, not a prediction)"
             )
         timed = [p for p in anchors if p.utc is not None]
         if not timed:
