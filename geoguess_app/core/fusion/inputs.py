@@ -184,9 +184,9 @@ def read_lines(lines: Iterable[str], num_classes: int) -> tuple[list[FusionPhoto
         try:
             photos.append(FusionPhoto.from_json(data, index, num_classes))
         except BadLine as e:
-            path = (
-                data.get("path") if isinstance(data, dict) and isinstance(data.get("path"), str) else f"line {number}"
-            )
+            path = f"line {number}"
+            if isinstance(data, dict) and isinstance(data.get("path"), str):
+                path = data["path"]
             photos.append(FusionPhoto(index=index, path=path, error=f"line {number}: {e}"))
             continue
         model = data.get("model")
