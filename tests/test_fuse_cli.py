@@ -9,7 +9,7 @@ from test_cli import run
 from geoguess_app.core.fusion.geometry import GridGeometry
 from geoguess_app.core.geo.cells import CellGrid
 
-KEYS = ["path", "position", "radius_km", "source", "evidence", "single", "error", "untrained"]
+KEYS = ["path", "position", "radius_km", "probability", "source", "evidence", "single", "error", "untrained"]
 
 
 def line(path, cls, time=None, offset=None, gps=None, p=0.4, second=6523):  # 6523: New York

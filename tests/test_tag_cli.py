@@ -55,13 +55,16 @@ def test_dry_run_changes_nothing_and_says_what_it_would_do(photos, tiny_model_di
     before = digests(photos)
     out = run("tag", "--model-dir", tiny_model_dir, "--report", tmp_path / "plan.csv", photos)
     assert digests(photos) == before
-    assert out.returncode == 1  # has-gps.jpg is refused, broken.jpg is an error
+    assert out.returncode == 1  # broken.jpg is an error
     assert "would write" in out.stdout and "dry run: nothing was changed" in out.stderr
-    assert "already has a GPS position (37.78605" in out.stdout
+    assert "has-gps.jpg: it has its own GPS position (used to place the others)" in out.stdout
     with open(tmp_path / "plan.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert {r["status"] for r in rows} == {"would write", "refused", "error"}
-    assert all(r["untrained"] == "True" for r in rows)
+    assert {r["status"] for r in rows} == {"would write", "skipped", "error"}
+    assert all(r["untrained"] == "True" for r in rows if r["lat"])
+    # one photo at a time (--no-fuse): a photo's own GPS is not replaced without --overwrite-gps
+    alone = run("tag", "--no-fuse", "--model-dir", tiny_model_dir, photos)
+    assert "already has a GPS position (37.78605" in alone.stdout and digests(photos) == before
 
 
 def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, exiftool_cli):
@@ -80,7 +83,7 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     )
     assert out.returncode == 1 and out.stdout.count("written") == 1
     geo = json.loads((tmp_path / "done.geojson").read_text())
-    assert {f["properties"]["status"] for f in geo["features"]} >= {"written", "refused"}
+    assert {f["properties"]["status"] for f in geo["features"]} == {"written"}
     tags = _geotags(exiftool_cli, photos / "d90.jpg")
     assert tags["Predicted"] in (True, "True") and "GPSLatitude" in tags
     again = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, photos)
@@ -137,7 +140,7 @@ def test_a_file_with_two_names_in_the_folder_is_written_once(corpus_dir, tiny_mo
     assert len(Journal(tmp_path / "j.jsonl").read().writes) == 1
 
 
-def start_tagging(corpus_dir, tiny_model_dir, tmp_path, marks: str, count: int):
+def start_tagging(corpus_dir, tiny_model_dir, tmp_path, marks: str, count: int, fuse: bool = False):
     """``tag --write`` on 40 photos, returned once its journal holds ``count`` lines with ``marks``."""
     folder = tmp_path / "many"
     folder.mkdir()
@@ -151,6 +154,8 @@ def start_tagging(corpus_dir, tiny_model_dir, tmp_path, marks: str, count: int):
             "tag",
             "--write",
             "--no-cache",
+            # one photo at a time: predicting and writing go on side by side
+            *([] if fuse else ["--no-fuse"]),
             "--journal",
             str(journal),
             "--model-dir",
@@ -174,7 +179,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, 
     assert proc.returncode == 130 and "Run the same command again to continue" in err
     first = out.count("written")
     assert 3 <= first < 40
-    rest = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, folder)
+    rest = run("tag", "--write", "--no-fuse", "--journal", journal, "--model-dir", tiny_model_dir, folder)
     assert rest.stdout.count("already geotagged by GeoGuess") == first
     assert rest.stdout.count("written") == 40 - first
 
@@ -205,3 +210,17 @@ def _geotags(exiftool_cli, photo):
         [exiftool_cli, "-j", "-n", "-XMP-geoguess:all", "-GPSLatitude", str(photo)], capture_output=True, text=True
     )
     return json.loads(run.stdout)[0]
+
+
+def test_ctrl_c_while_a_fused_set_is_written_stops_after_the_photo_being_written(
+    corpus_dir, tiny_model_dir, tmp_path, exiftool_cli
+):
+    proc, folder, journal = start_tagging(corpus_dir, tiny_model_dir, tmp_path, '"type": "done"', 2, fuse=True)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "stopping now" in err and "Run the same command again to continue" in err
+    first = len(re.findall(r"written  ", out))
+    assert 2 <= first < 40 and out.count("not written: stopped before its turn") == 40 - first
+    rest = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, folder)
+    assert rest.stdout.count("already geotagged by GeoGuess") == first
+    assert len(re.findall(r"written  ", rest.stdout)) == 40 - first

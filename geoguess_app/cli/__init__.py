@@ -39,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "tag",
         help="write the predicted position into photos (a dry run unless --write)",
-        description="Predict where each photo was taken and write the top guess into its "
-        "EXIF GPS tags, marked as a prediction. Without --write nothing is changed.",
+        description="Predict where each photo was taken, fuse the set (time zones, photos taken "
+        "before and after, GPS photos of the set, tracks, a region; see 'geoguess fuse') and write "
+        "each photo's answer into its EXIF GPS tags, marked as a prediction or as taken from GPS data, "
+        "with its 90%% radius. Without --write nothing is changed.",
     )
     t.add_argument("paths", nargs="+", metavar="PATH")
     t.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
@@ -48,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--min-probability", type=float, default=0.0, metavar="P", help="leave photos whose best guess is below P (0-1)"
     )
-    t.add_argument("--overwrite-gps", action="store_true", help="replace a GPS position the photo already has")
+    t.add_argument(
+        "--overwrite-gps",
+        action="store_true",
+        help="replace a GPS position the photo already has (such positions are then not used to place the other photos)",
+    )
     t.add_argument("--backup", action="store_true", help="keep a copy of each original (NAME.geoguess-backup)")
     t.add_argument(
         "--sidecar",
@@ -66,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--report", metavar="FILE", help="also write a report: FILE.csv, FILE.geojson or FILE.gpx")
     t.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
     _prediction_options(t, model_dir_help)
+    t.add_argument(
+        "--no-fuse",
+        action="store_true",
+        help="place each photo by its own pixels alone, as it is predicted (no fusion of the set)",
+    )
+    add_fusion_options(t)
     u = sub.add_parser(
         "undo",
         help="put photos back as they were before 'geoguess tag --write'",

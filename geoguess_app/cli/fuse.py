@@ -46,8 +46,9 @@ def add_fusion_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def fusion_options(args, geometry):
-    """A FusionOptions from the command line's options (reading tracks, parsing the region)."""
+def prepare_fusion(args):
+    """Check the fusion options now (read the tracks, parse the region: a mistake is said before
+    any photo is predicted); returns a function that makes the FusionOptions for a grid."""
     import datetime
 
     from ..core.errors import GeoGuessError
@@ -59,21 +60,27 @@ def fusion_options(args, geometry):
 
     if args.max_gap <= 0:
         raise GeoGuessError("--max-gap is a number of hours above 0")
-    sources = []
-    if not args.no_timezone:
-        sources.append(TimezoneEvidence(geometry))
-    if args.region:
-        sources.append(RegionEvidence(parse_region(args.region), geometry))
-    if not args.no_anchors:
-        sources.append(AnchorEvidence())
-    if args.track:
-        sources.append(TrackEvidence([read_track(path) for path in args.track]))
-    return FusionOptions(
-        sources=sources,
-        neighbours=not args.no_neighbours,
-        album=args.album,
-        travel=TravelModel(max_gap=datetime.timedelta(hours=args.max_gap)),
-    )
+    region = parse_region(args.region) if args.region else None
+    tracks = [read_track(path) for path in args.track]
+
+    def options(geometry) -> FusionOptions:
+        sources = []
+        if not args.no_timezone:
+            sources.append(TimezoneEvidence(geometry))
+        if region is not None:
+            sources.append(RegionEvidence(region, geometry))
+        if not args.no_anchors:
+            sources.append(AnchorEvidence())
+        if tracks:
+            sources.append(TrackEvidence(tracks))
+        return FusionOptions(
+            sources=sources,
+            neighbours=not args.no_neighbours,
+            album=args.album,
+            travel=TravelModel(max_gap=datetime.timedelta(hours=args.max_gap)),
+        )
+
+    return options
 
 
 def open_geometry(args):
@@ -128,8 +135,7 @@ def cmd_fuse(args) -> int:
     from ..core.fusion.fuse import fuse
     from ..core.fusion.inputs import read_lines
 
-    geometry = open_geometry(args)
-    options = fusion_options(args, geometry)
+    options = prepare_fusion(args)(geometry := open_geometry(args))
     try:
         if args.predictions == "-":
             photos, models = read_lines(sys.stdin, geometry.num_cells)

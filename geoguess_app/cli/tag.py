@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .fuse import prepare_fusion
 from .output import EXIT_OK, EXIT_PHOTO_FAILED, progress_bar, warn_about_model
 from .predict import open_predictor
 
@@ -26,6 +27,7 @@ def cmd_tag(args) -> int:
         raise GeoGuessError("--min-probability is between 0 and 1")
     if args.report and Path(args.report).suffix.lower() not in (".csv", ".geojson", ".json", ".gpx"):
         raise GeoGuessError("--report must end in .csv, .geojson or .gpx")
+    fusion = None if args.no_fuse else prepare_fusion(args)
     photos = list_photos(args.paths, recursive=args.recursive)
     if not photos:
         raise GeoGuessError("no photos found in " + ", ".join(display_path(p) for p in args.paths))
@@ -34,10 +36,10 @@ def cmd_tag(args) -> int:
     def on_sigint(signum, frame):
         if stop.is_set():
             raise KeyboardInterrupt
-        if cancel.is_set():
+        if cancel.is_set() or fusion is not None:
             stop.set()
             print(
-                "\ngeoguess: stopping now: the photo being written finishes, the queued ones are not written",
+                "\ngeoguess: stopping now: the photo being written finishes, the others are not written",
                 file=sys.stderr,
             )
             return
@@ -59,6 +61,7 @@ def cmd_tag(args) -> int:
     bar = progress_bar(len(photos), disabled=args.no_progress, unit="photo")
     say = bar.write if bar else print
     outcomes, warned = [], False
+    fuse_with = None if fusion is None else _fuser(predictor, fusion, trust_gps=not args.overwrite_gps)
     try:
         for outcome in tag_photos(
             photos,
@@ -71,12 +74,16 @@ def cmd_tag(args) -> int:
             stop=stop,
             sidecar=args.sidecar,
             hardlinks=args.hardlinks,
+            fuse_with=fuse_with,
+            on_predicted=(lambda _: bar.update(1)) if bar and fuse_with else None,
         ):
             outcomes.append(outcome)
             warned = warn_about_model(outcome.model, warned)
             _say_notices(writer, say)
             say(f"{outcome.status:>11}  {display_path(outcome.path)}: {outcome.message}")
-            if bar:
+            if outcome.evidence:
+                say(f"{'':>11}  {'; '.join(outcome.evidence)}")
+            if bar and not fuse_with:
                 bar.update(1)
     except KeyboardInterrupt:
         print(
@@ -100,7 +107,7 @@ def cmd_tag(args) -> int:
     print(f"geoguess: {summary}", file=sys.stderr)
     if writer is not None and counts.get(Status.WRITTEN):
         print(f"geoguess: undo this run with 'geoguess undo --run {writer.run}'", file=sys.stderr)
-    if cancel.is_set():
+    if cancel.is_set() or stop.is_set():
         print(
             "geoguess: stopped; what was written is complete and in the undo journal. "
             "Run the same command again to continue.",
@@ -119,3 +126,23 @@ def _command_line() -> str:
 def _say_notices(writer, say) -> None:
     while writer is not None and writer.notices:
         say(f"geoguess: {writer.notices.pop(0)}")
+
+
+def _fuser(predictor, fusion, trust_gps: bool):
+    """Fuse the predicted photos with the options given (on the model's own grid). Without
+    ``trust_gps`` (--overwrite-gps) the photos' own GPS positions are neither kept nor evidence."""
+
+    def fuse_with(results):
+        from ..core.fusion.fuse import fuse
+        from ..core.fusion.geometry import GridGeometry
+        from ..core.fusion.inputs import FusionPhoto
+
+        geometry = GridGeometry(predictor.classifier.grid)
+        photos = [FusionPhoto.from_result(r, i) for i, r in enumerate(results)]
+        if not trust_gps:
+            for photo in photos:
+                photo.gps = None
+        print(f"geoguess: fusing {len(photos)} photo(s) with what the set holds", file=sys.stderr)
+        return fuse(photos, geometry, fusion(geometry))
+
+    return fuse_with

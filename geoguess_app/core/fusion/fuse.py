@@ -50,6 +50,8 @@ class FusedAnswer:
     single: tuple[float, float, float] | None = None  # the photo's own top guess: lat, lon, probability
     error: str | None = None
     cell: int | None = None  # the answer's cell, when it is one
+    probability: float | None = None  # the fused probability of that cell (None for a measured position)
+    token: str | None = None  # that cell's S2 token
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class FusedAnswer:
             if self.position is None
             else {"lat": round(self.position[0], 6), "lon": round(self.position[1], 6)},
             "radius_km": None if self.radius_km is None else round(self.radius_km, 3),
+            "probability": None if self.probability is None else round(self.probability, 6),
             "source": None if self.error else self.source,
             "evidence": list(self.evidence),
             "single": None
@@ -206,6 +209,8 @@ class Fuser:
             best = int(np.argmax(post))
             cell = int(cells[best])
             answer.cell = cell
+            answer.probability = float(post[best])
+            answer.token = self.geometry.grid.tokens[cell]
             answer.position = (float(self.geometry.lats[cell]), float(self.geometry.lons[cell]))
             answer.radius_km = self._radius(cell, cells, post)
             answer.evidence = self._texts(p, chain, k, fixes)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import GeoGuessError
+from ..fusion.fuse import FusedAnswer
+from ..geo.cells import format_km
+from ..geo.places import shared_places
 from ..names import display_path
 from ..predict.pipeline import Predictor
+from ..predict.results import Guess, PhotoResult
 from ..threads import background_thread_init
 from .metadata import (
     NAMESPACE_BYTES,
@@ -39,6 +43,8 @@ def tag_photos(
     stop: threading.Event | None = None,
     sidecar: bool = False,
     hardlinks: str = "refuse",
+    fuse_with: Callable[[list[PhotoResult]], list[FusedAnswer]] | None = None,
+    on_predicted: Callable[[PhotoResult], None] | None = None,
 ) -> Iterator[TagOutcome]:
     """One outcome per photo, in order, except that photos skipped without predicting them
     (already tagged by GeoGuess, so that a stopped run can simply be run again; another name of a
@@ -47,7 +53,13 @@ def tag_photos(
 
     ``cancel``: predict no more photos; the writes already queued finish. ``stop``: also drop the
     queued writes that have not started (each reported as not written); the write in progress
-    finishes. Every photo written is reported either way."""
+    finishes. Every photo written is reported either way.
+
+    ``fuse_with``: fuse the set before writing (core/fusion): every photo is predicted first
+    (``on_predicted`` is told of each), then fused, then written. Photos GeoGuess tagged before
+    are predicted too (their distributions are evidence for the others; a rerun fuses the same
+    set) and then skipped. ``cancel`` or ``stop`` while predicting writes nothing; while writing,
+    the write in progress finishes and the rest are reported as not written."""
     if write and writer is None:
         writer = PhotoWriter(hardlinks=hardlinks)
     skipped: list[TagOutcome] = []
@@ -69,8 +81,8 @@ def tag_photos(
                     )
                 )
                 continue
-            if _already_tagged(sidecar_path(Path(path)) if sidecar else Path(path)):
-                skipped.append(TagOutcome(str(path), SKIPPED, "already geotagged by GeoGuess"))
+            if fuse_with is None and _already_tagged(sidecar_path(Path(path)) if sidecar else Path(path)):
+                skipped.append(TagOutcome(str(path), SKIPPED, ALREADY_TAGGED))
                 continue
             yield path
 
@@ -81,6 +93,18 @@ def tag_photos(
 
     saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-save", initializer=background_thread_init)
     pending: deque[tuple[str, Future]] = deque()
+    if fuse_with is not None:
+
+        def decide_fused(result, answer):
+            outcome = _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks)
+            outcome.model, outcome.preview = result.model, result.preview
+            outcome.verified = result.model.verified if result.model else None
+            return outcome
+
+        yield from _fused(
+            predictor.predict_many(source()), skipped, fuse_with, on_predicted, decide_fused, saver, cancel, stop
+        )
+        return
 
     def finished(path: str, future: Future) -> TagOutcome:
         try:
@@ -105,9 +129,10 @@ def tag_photos(
         for outcome in skipped:
             pending.append((outcome.path, _done(outcome)))
         while pending:
-            path, future = pending.popleft()
             if _is_set(stop):
-                future.cancel()  # only succeeds for a write that has not started
+                for _, queued in pending:  # all at once: the save thread starts the next write at once
+                    queued.cancel()  # only succeeds for a write that has not started
+            path, future = pending.popleft()
             yield finished(path, future)
     finally:
         results.close()
@@ -181,3 +206,91 @@ def _dry_run(path: str, where: str, overwrite_gps: bool, sidecar: bool, hardlink
         return TagOutcome(path, WOULD_WRITE, where, existing_gps=existing)
     except (GeotagRefused, OSError) as e:
         return failure(path, e)
+
+
+ALREADY_TAGGED = "already geotagged by GeoGuess"
+
+
+def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, stop) -> Iterator[TagOutcome]:
+    """Predict all, fuse, then write in order on the save thread."""
+    predicted: list[PhotoResult] = []
+    try:
+        for result in results:
+            if result.distribution is not None:
+                result.distribution = result.distribution.stored()  # what fusion reads; a fraction of the memory
+            predicted.append(result)
+            if on_predicted is not None:
+                on_predicted(result)
+            if _is_set(cancel) or _is_set(stop):
+                break
+    finally:
+        results.close()
+    yield from skipped
+    if _is_set(stop) or _is_set(cancel):
+        for result in predicted:
+            yield TagOutcome(result.path, SKIPPED, STOPPED)
+        return
+    answers = fuse_with(predicted)
+    try:
+        futures = [(r.path, saver.submit(decide, r, a)) for r, a in zip(predicted, answers)]
+        for k, (path, future) in enumerate(futures):
+            if _is_set(stop) or _is_set(cancel):
+                for _, later in futures[k:]:  # all at once: the save thread starts the next write at once
+                    later.cancel()  # only succeeds for a write that has not started
+            try:
+                yield future.result()
+            except CancelledError:
+                yield TagOutcome(path, SKIPPED, STOPPED)
+    finally:
+        saver.shutdown(wait=True, cancel_futures=True)
+
+
+def _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks) -> TagOutcome:
+    untrained = bool(result.model and result.model.untrained)
+    if not result.ok or answer.error or answer.position is None:
+        return TagOutcome(result.path, ERROR, result.error or answer.error or "no position", untrained=untrained)
+    if answer.source == "gps":
+        return TagOutcome(result.path, SKIPPED, "it has its own GPS position (used to place the others)")
+    if _already_tagged(sidecar_path(Path(result.path)) if sidecar else Path(result.path)):
+        return TagOutcome(result.path, SKIPPED, ALREADY_TAGGED)
+    guess = _answer_guess(result, answer)
+    measured = answer.source in ("track", "interpolated")
+    where = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, within {format_km(answer.radius_km)}, {answer.source}"
+    where += ")" if measured else f", {guess.probability * 100:.1f}%)"
+    if not measured and guess.probability < min_probability:
+        outcome = TagOutcome(
+            result.path,
+            SKIPPED,
+            f"fused probability {guess.probability * 100:.1f}% is below {min_probability * 100:.1f}%",
+            guess,
+            untrained,
+        )
+    else:
+        tag = GeoTag.from_answer(answer, result.model, guess.token)
+        if write:
+            outcome = write_one(writer, result.path, tag, overwrite_gps=overwrite_gps, sidecar=sidecar, where=where)
+        else:
+            outcome = _dry_run(result.path, where, overwrite_gps, sidecar, hardlinks)
+        outcome.guess, outcome.untrained = guess, untrained and not measured
+    outcome.source, outcome.evidence = answer.source, tuple(answer.evidence)
+    return outcome
+
+
+def _answer_guess(result: PhotoResult, answer: FusedAnswer) -> Guess:
+    """The fused position as a ranked guess, for reports and the window."""
+    lat, lon = answer.position  # type: ignore[misc]
+    own = next((g for g in result.predictions if g.cls == answer.cell), None)
+    place = own.place if own else shared_places().lookup([(lat, lon)])[0].name
+    return Guess(
+        rank=1,
+        cls=-1 if answer.cell is None else answer.cell,
+        token=answer.token or "",
+        probability=answer.probability if answer.probability is not None else 1.0,
+        lat=lat,
+        lon=lon,
+        level=own.level if own else 0,
+        cell_size_km=own.cell_size_km if own else 0.0,
+        corners=own.corners if own else (),
+        place=place,
+        distance_km=None,
+    )

@@ -51,6 +51,8 @@ class TagOutcome:
     existing_gps: str | None = None  # the position the photo already has, when known
     preview: Any = field(default=None, repr=False)  # upright thumbnail, when the predictor makes them
     verified: bool | None = None  # whether the model's files are the published ones (None: no model used)
+    source: str = "model"  # what placed ``guess``: model, fused, track or interpolated (core/fusion)
+    evidence: tuple[str, ...] = ()  # what moved it from the photo's own guess
 
     @property
     def failed(self) -> bool:

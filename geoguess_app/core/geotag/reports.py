@@ -21,7 +21,21 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
     if kind == ".csv":
         with open(target, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(["path", "status", "lat", "lon", "place", "probability", "untrained", "verified", "message"])
+            w.writerow(
+                [
+                    "path",
+                    "status",
+                    "lat",
+                    "lon",
+                    "place",
+                    "probability",
+                    "source",
+                    "evidence",
+                    "untrained",
+                    "verified",
+                    "message",
+                ]
+            )
             for o, g, name in rows:
                 w.writerow(
                     [
@@ -31,6 +45,8 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
                         g.lon if g else "",
                         g.place if g else "",
                         f"{g.probability:.6f}" if g else "",
+                        o.source if g else "",
+                        "; ".join(o.evidence),
                         o.untrained,
                         "" if o.verified is None else o.verified,
                         o.message,
@@ -49,7 +65,9 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
                     "cell": g.token,
                     "untrained": o.untrained,
                     "verified": o.verified,
-                    "predicted": True,
+                    "predicted": o.source in ("model", "fused"),
+                    "source": o.source,
+                    "evidence": list(o.evidence),
                     "message": o.message,
                 },
             }
@@ -67,7 +85,7 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
 
         points = "".join(
             f'  <wpt lat="{g.lat:.7f}" lon="{g.lon:.7f}"><name>{escape(Path(name).name)}</name>'
-            f"<desc>{escape(f'{o.status}: predicted, {g.probability * 100:.1f}%, {g.place}' + label(o))}</desc></wpt>\n"
+            f"<desc>{escape(f'{o.status}: {_kind(o)}, {g.probability * 100:.1f}%, {g.place}' + label(o))}</desc></wpt>\n"
             for o, g, name in rows
             if g is not None
         )
@@ -79,3 +97,9 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
         )
     else:
         raise GeoGuessError(f"unknown report format {target.suffix!r}: use .csv, .geojson or .gpx")
+
+
+def _kind(o: TagOutcome) -> str:
+    return {"track": "from a GPS track", "interpolated": "between GPS photos", "fused": "predicted (fused)"}.get(
+        o.source, "predicted"
+    )
