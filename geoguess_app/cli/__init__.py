@@ -110,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--json", action="store_true", help="JSON Lines: one object per photo, in input order")
     add_fusion_options(f)
 
+    e = sub.add_parser(
+        "evaluate",
+        help="how well GeoGuess places your own photos that have GPS (single photo and fused)",
+        description="Predict photos that have their own GPS position with that position hidden, fuse them, "
+        "and print how many land within 1, 25, 200, 750 and 2,500 km of where they were taken: each photo "
+        "alone, fused without any GPS, and fused with the GPS of the other half of the photos.",
+    )
+    e.add_argument("paths", nargs="+", metavar="PHOTO_OR_FOLDER")
+    e.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
+    e.add_argument("--json", action="store_true", help="one JSON object with the figures")
+    _prediction_options(e, model_dir_help)
+    add_fusion_options(e)
+
     c = sub.add_parser("cache", help="the cache of predictions: what it holds, or empty it")
     c.add_argument("cache_command", choices=("info", "clear"), metavar="ACTION", help="info or clear")
 
@@ -156,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ..core.errors import GeoGuessError  # keep --help fast
     from .cache import cmd_cache
+    from .evaluate import cmd_evaluate
     from .fuse import cmd_fuse
     from .model import cmd_download, cmd_import, cmd_info, cmd_synth
     from .predict import cmd_predict
@@ -167,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_predict(args)
         if args.command == "tag":
             return cmd_tag(args)
+        if args.command == "evaluate":
+            return cmd_evaluate(args)
         if args.command == "fuse":
             return cmd_fuse(args)
         if args.command == "cache":
