@@ -1,10 +1,14 @@
-"""Geotagging a folder from the window: plan (a dry run), review, write the accepted photos.
+"""Geotagging a folder from the window: plan (predict, fuse, a dry run), review, write.
 
-The photos are predicted in the background and appear as rows (thumbnail, best guess's place,
-probability, existing GPS, status) and as points on a map. Rows can be sorted by confidence and
-accepted or rejected with the keyboard (Space toggles, A accepts, R rejects). "Write accepted"
-writes them one by one on the background thread, with progress and Cancel, through the same
-writer and undo journal as ``geoguess tag``.
+The photos are predicted in the background, then fused as a set (core/fusion: time zones, the
+photos taken before and after each, the photos with their own GPS), then appear as rows
+(thumbnail, time, place, probability, where the position came from, its radius, the evidence,
+existing GPS, status) and on a map: the answers joined in time order as a track, each photo's own
+single-photo guess faint beside it. Rows sort by any column and filter by kind; only photos at or
+above the acceptance threshold (or placed by GPS data) are ticked to begin with. The keyboard
+reviews (Space toggles, A accepts, R rejects). "Write accepted" asks first, then writes on the
+background thread, with progress and Cancel, through the same writer and undo journal as
+``geoguess tag``.
 """
 
 from __future__ import annotations
@@ -13,40 +17,37 @@ import logging
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QHBoxLayout,
+    QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
 )
 
+from ..core.fusion.fuse import FusedAnswer, FusionOptions, fuse
+from ..core.fusion.geometry import GridGeometry
+from ..core.fusion.inputs import FusionPhoto
+from ..core.fusion.timezone import TimezoneEvidence
+from ..core.fusion.tracks import AnchorEvidence
 from ..core.geotag.batch import tag_photos
-from ..core.geotag.outcome import REFUSED, WOULD_WRITE, WRITTEN, Status, TagOutcome, write_one
+from ..core.geotag.outcome import ERROR, REFUSED, WOULD_WRITE, WRITTEN, Status, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.predict.pipeline import Predictor
+from .batch_table import FILTERS, MEASURED, BatchTable
 from .map_view import MapView
-from .qt_helpers import plain_label, qimage_from_array
+from .qt_helpers import plain_label
 from .tasks import TaskRunner, log_failure
 
 log = logging.getLogger(__name__)
-COLUMNS = ["Write", "Photo", "Best guess", "Probability", "GPS already there", "Status"]
-SORT_ROLE = Qt.ItemDataRole.UserRole + 10
-
-
-class _SortItem(QTableWidgetItem):
-    def __lt__(self, other):  # numeric where a sort value is set
-        a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        if a is not None and b is not None:
-            return a < b
-        return self.text() < other.text()
+DEFAULT_THRESHOLD = 50.0  # percent
 
 
 class BatchDialog(QDialog):
@@ -56,33 +57,44 @@ class BatchDialog(QDialog):
     def __init__(self, tasks: TaskRunner, model, journal, paths: list[str], parent=None, online_tiles: bool = True):
         super().__init__(parent)
         self.setWindowTitle("Geotag photos")
-        self.resize(1200, 700)
+        self.resize(1300, 720)
         self._tasks, self._model, self._journal = tasks, model, journal
         self._cancel = threading.Event()
+        self._total = len(paths)
+        self._predicted = 0
         self.writer: PhotoWriter | None = None  # the run that writes the accepted photos
         self.outcomes: dict[str, TagOutcome] = {}
         self.accepted: dict[str, bool] = {}
+        self.answers: dict[str, tuple[FusionPhoto, FusedAnswer]] = {}  # set once, before the rows come
+        self.confirmation: QMessageBox | None = None
+        self._stopped = ""  # why planning stopped early, kept above the counts
         self.header = plain_label(f"{len(paths)} photos. Predicting...", self)
         if model.info.warning:
-            self.header.setText(self.header.text() + "  " + self._model_note())
             self.header.setStyleSheet("color: #b00020; font-weight: bold")
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setIconSize(QPixmap(64, 64).size())
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        for column, width in enumerate((50, 180, 160, 75, 140)):
-            header.resizeSection(column, width)
-        self.table.installEventFilter(self)
-        self.table.itemChanged.connect(self._on_item_changed)
+        self.table = BatchTable(self.outcomes, self)
+        self.table.acceptChanged.connect(self._on_accept_changed)
         self.map = MapView(self, online_tiles=online_tiles)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.table)
         split.addWidget(self.map)
-        split.setSizes([800, 400])
+        split.setSizes([850, 450])
+        self.threshold = QDoubleSpinBox(self)
+        self.threshold.setRange(0.0, 100.0)
+        self.threshold.setSingleStep(5.0)
+        self.threshold.setSuffix(" %")
+        self.threshold.setValue(DEFAULT_THRESHOLD)
+        self.threshold.setToolTip("Photos below this fused probability are not ticked for writing")
+        self.accept_above = QPushButton("Accept all &above", self)
+        self.accept_above.clicked.connect(self.accept_all_above)
+        self.filter = QComboBox(self)
+        self.filter.addItems(list(FILTERS))
+        self.filter.currentTextChanged.connect(self.table.apply_filter)
+        tools = QHBoxLayout()
+        for widget in (QLabel("Accept from", self), self.threshold, self.accept_above):
+            tools.addWidget(widget)
+        tools.addStretch(1)
+        tools.addWidget(QLabel("Show", self))
+        tools.addWidget(self.filter)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, len(paths))
         self.write_button = QPushButton("&Write accepted", self)
@@ -98,74 +110,89 @@ class BatchDialog(QDialog):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
+        layout.addLayout(tools)
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
         self._tasks.run(self._plan, paths, on_success=lambda _: self._planned(), on_failure=self._planned)
 
-    # ----- planning (a dry run) ------------------------------------------------------------
+    # ----- planning: predict, fuse, a dry run --------------------------------------------------
     def _plan(self, paths: list[str]) -> None:  # background thread
         predictor = Predictor(self._model, top_k=1, preview_size=96)
-        for outcome in tag_photos(paths, predictor, write=False, cancel=self._cancel):
+        for outcome in tag_photos(
+            paths,
+            predictor,
+            write=False,
+            cancel=self._cancel,
+            fuse_with=self._fuse,
+            on_predicted=lambda _: self._tasks.post(self._one_predicted),
+        ):
             self._tasks.post(self._add_row, outcome)
+
+    def _fuse(self, results) -> list[FusedAnswer]:  # background thread
+        self._tasks.post(self.header.setText, f"Fusing {len(results)} photos (time zones, neighbours, GPS)...")
+        geometry = GridGeometry(self._model.grid)
+        photos = [FusionPhoto.from_result(r, i) for i, r in enumerate(results)]
+        answers = fuse(photos, geometry, FusionOptions(sources=[TimezoneEvidence(geometry), AnchorEvidence()]))
+        self.answers = {p.path: (p, a) for p, a in zip(photos, answers)}
+        return answers
+
+    def _one_predicted(self) -> None:
+        self._predicted += 1
+        self.progress.setValue(self._predicted)
+        self.header.setText(f"{self._total} photos. Predicted {self._predicted}...")
 
     def _add_row(self, outcome: TagOutcome) -> None:
         self.outcomes[outcome.path] = outcome
-        self.accepted[outcome.path] = outcome.status == WOULD_WRITE
-        self.table.setSortingEnabled(False)
-        row = self.table.rowCount()
-        self.table.insertRow(row)
-        check = _SortItem()
-        check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-        check.setCheckState(Qt.CheckState.Checked if self.accepted[outcome.path] else Qt.CheckState.Unchecked)
-        check.setData(Qt.ItemDataRole.UserRole, outcome.path)
-        photo = QTableWidgetItem(Path(outcome.path).name)
-        photo.setToolTip(outcome.path)
-        if outcome.preview is not None:
-            photo.setIcon(QIcon(QPixmap.fromImage(qimage_from_array(outcome.preview))))
-        g = outcome.guess
-        prob = _SortItem(f"{g.probability * 100:.1f}%" if g else "")
-        prob.setData(SORT_ROLE, g.probability if g else -1.0)
-        items = [
-            check,
-            photo,
-            QTableWidgetItem(g.place if g else ""),
-            prob,
-            QTableWidgetItem(outcome.existing_gps or ""),
-            QTableWidgetItem(self._status_text(outcome)),
-        ]
-        for column, item in enumerate(items):
-            self.table.setItem(row, column, item)
-        self.table.setRowHeight(row, 70)
-        self.table.setSortingEnabled(True)
-        self.progress.setValue(len(self.outcomes))
+        self.accepted[outcome.path] = self._above_threshold(outcome)
+        photo, answer = self.answers.get(outcome.path, (None, None))
+        when = photo.time if photo is not None else None
+        radius = answer.radius_km if answer is not None else None
+        self.table.add_row(outcome, when, radius, self.accepted[outcome.path])
         self._update_map()
+        self._update_header()
 
-    @staticmethod
-    def _status_text(outcome: TagOutcome) -> str:
-        if outcome.status == WOULD_WRITE:
-            return "ready to write"
-        if outcome.status == REFUSED and outcome.existing_gps:
-            return "has its own GPS: kept"
-        return f"{outcome.status}: {outcome.message}"
+    def _above_threshold(self, outcome: TagOutcome) -> bool:
+        if outcome.status != WOULD_WRITE or outcome.guess is None:
+            return False
+        return outcome.source in MEASURED or outcome.guess.probability * 100 >= self.threshold.value()
 
     def _planned(self, error: BaseException | None = None) -> None:
         """Every photo has its row, or planning stopped at ``error``: the rows so far can be written."""
-        stopped = ""
         if error is not None:
             log_failure("planning the geotagging stopped", error)
-            stopped = f"Stopped: {error}\n"  # stays above the rows planned so far
-        done = len(self.outcomes)
-        self.header.setText(
-            f"{stopped}{done} photos: {sum(self.accepted.values())} accepted for writing. "
-            "Space toggles, A accepts, R rejects; click a column to sort."
-            + ("  " + self._model_note() if self._model.info.warning else "")
-        )
-        self.write_button.setEnabled(any(self.accepted.values()))
+        self._stopped = f"Stopped: {error}\n" if error is not None else ""  # stays above the rows so far
+        self.progress.setValue(self.progress.maximum())
+        self._update_header()
         self.planned.emit()
 
+    def _update_header(self) -> None:
+        """The counts, true after every change."""
+        ready = [o for o in self.outcomes.values() if o.status == WOULD_WRITE]
+        accepted = [o for o in ready if self.accepted.get(o.path)]
+        kinds = {k: sum(o.source == k for o in accepted) for k in ("fused", "model")}
+        measured = sum(o.source in MEASURED for o in accepted)
+        failed = sum(o.failed for o in self.outcomes.values())
+        own = sum(o.source == "gps" for o in self.outcomes.values())
+        text = (
+            f"{self._stopped}{len(self.outcomes)} photos: {len(accepted)} of {len(ready)} ready "
+            f"accepted for writing ({kinds['fused']} fused, {measured} from GPS data, {kinds['model']} from the photo "
+            f"alone); {own} have their own GPS; {failed} refused or failed."
+        )
+        if self.writer is None:
+            text += " Space toggles, A accepts, R rejects; click a column to sort."
+        if self._model.info.warning:
+            text += "  " + self._model_note()
+        self.header.setText(text)
+        self.write_button.setEnabled(bool(accepted) and self.writer is None)
+
     def _update_map(self) -> None:
-        self.map.show_points(
-            [
+        points, timed = [], []
+        for o in self.outcomes.values():
+            if o.guess is None:
+                continue
+            photo, answer = self.answers.get(o.path, (None, None))
+            single = answer.single if answer is not None else None
+            points.append(
                 {
                     "name": Path(o.path).name,
                     "lat": o.guess.lat,
@@ -175,83 +202,93 @@ class BatchDialog(QDialog):
                     "accepted": self.accepted.get(o.path, False),
                     "untrained": o.untrained,
                     "unverified": not o.untrained and o.verified is False,
+                    "source": o.source,
+                    "evidence": list(o.evidence),
+                    "radius_km": answer.radius_km if answer is not None else None,
+                    "single": {"lat": single[0], "lon": single[1]} if single else None,
                 }
-                for o in self.outcomes.values()
-                if o.guess is not None
-            ]
-        )
+            )
+            if photo is not None and photo.utc is not None:
+                timed.append((photo.utc, photo.index, (o.guess.lat, o.guess.lon)))
+        self.map.show_points(points, [where for _, _, where in sorted(timed)])
 
     # ----- review ----------------------------------------------------------------------------
-    def _row_path(self, row: int) -> str:
-        return self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+    def accept_all_above(self) -> None:
+        """Tick every photo ready to write at or above the threshold (or placed by GPS data)."""
+        for row in range(self.table.rowCount()):
+            if self._above_threshold(self.outcomes[self.table.row_path(row)]):
+                self.table.set_accepted(row, True)
 
-    def set_accepted(self, row: int, accepted: bool) -> None:
-        path = self._row_path(row)
-        if accepted and self.outcomes[path].status != WOULD_WRITE:
-            return  # refused or unreadable photos cannot be accepted
-        self.table.item(row, 0).setCheckState(Qt.CheckState.Checked if accepted else Qt.CheckState.Unchecked)
-
-    def _on_item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() != 0:
-            return
-        path = item.data(Qt.ItemDataRole.UserRole)
-        wanted = item.checkState() == Qt.CheckState.Checked
-        if wanted and self.outcomes[path].status != WOULD_WRITE:
-            item.setCheckState(Qt.CheckState.Unchecked)
-            return
+    def _on_accept_changed(self, path: str, wanted: bool) -> None:
         if self.accepted.get(path) != wanted:
             self.accepted[path] = wanted
-            self.write_button.setEnabled(any(self.accepted.values()))
+            self._update_header()
             self._update_map()
 
-    def eventFilter(self, obj, event):  # keyboard review in the table
-        if obj is self.table and event.type() == QEvent.Type.KeyPress:
-            row = self.table.currentRow()
-            key = event.key()
-            if row >= 0 and key in (Qt.Key.Key_Space, Qt.Key.Key_A, Qt.Key.Key_R):
-                current = self.table.item(row, 0).checkState() == Qt.CheckState.Checked
-                self.set_accepted(row, {Qt.Key.Key_Space: not current, Qt.Key.Key_A: True, Qt.Key.Key_R: False}[key])
-                if key != Qt.Key.Key_Space and row + 1 < self.table.rowCount():
-                    self.table.setCurrentCell(row + 1, 0)
-                return True
-        return super().eventFilter(obj, event)
-
     # ----- writing ---------------------------------------------------------------------------
+    def _todo(self) -> list[str]:
+        return [p for p, ok in self.accepted.items() if ok and self.outcomes[p].status == WOULD_WRITE]
+
     def write_accepted(self) -> None:
-        todo = [p for p, ok in self.accepted.items() if ok and self.outcomes[p].status == WOULD_WRITE]
+        """Ask first (``self.confirmation``), then write the accepted photos."""
+        todo = self._todo()
+        kinds = [self.outcomes[p].source for p in todo]
+        text = (
+            f"Write a GPS position into {len(todo)} photos?\n\n"
+            f"{kinds.count('fused')} fused from several photos, {sum(k in MEASURED for k in kinds)} from GPS data "
+            f"(not predictions), {kinds.count('model')} from the photo alone. Each is marked in the photo as what it "
+            "is, and every write can be undone."
+        )
+        if self._model.info.warning:
+            text += "\n\n" + self._model_note()
+        self.confirmation = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Write positions",
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        self.confirmation.button(QMessageBox.StandardButton.Yes).setText("Write")
+        self.confirmation.accepted.connect(lambda: self._start_writing(todo))
+        self.confirmation.open()
+
+    def _start_writing(self, todo: list[str]) -> None:
         self._cancel.clear()
         self.write_button.setEnabled(False)
         self.progress.setRange(0, len(todo))
         self.progress.setValue(0)
+        self.writer = PhotoWriter(self._journal, command=f"GeoGuess window: geotag {len(todo)} photos")
         self._tasks.run(self._write, todo, on_success=lambda _: self._written(), on_failure=self._written)
 
     def _model_note(self) -> str:
         info = self._model.info
         return (
-            "UNTRAINED MODEL: the positions are random."
+            "UNTRAINED MODEL: the predicted positions are random."
             if info.untrained
             else "UNVERIFIED MODEL: its files are not the published LocationNet files."
         )
 
     def _write(self, todo: list[str]) -> None:  # background thread
-        self.writer = PhotoWriter(self._journal, command=f"GeoGuess window: geotag {len(todo)} photos")
+        assert self.writer is not None
         for i, path in enumerate(todo, start=1):
             if self._cancel.is_set():
                 return
             planned = self.outcomes[path]
-            outcome = write_one(self.writer, path, GeoTag.from_guess(planned.guess, planned.model))
+            _, answer = self.answers[path]
+            tag = GeoTag.from_answer(answer, planned.model, planned.guess.token if planned.guess else "")
+            outcome = write_one(self.writer, path, tag)
             self._tasks.post(self._show_written, path, outcome.status, outcome.summary, i)
 
     def _show_written(self, path: str, status: Status, message: str, done: int) -> None:
         self.outcomes[path].status = status
-        for row in range(self.table.rowCount()):
-            if self._row_path(row) == path:
-                self.table.item(row, 5).setText(message)
+        self.outcomes[path].message = message.partition(": ")[2] if status != WRITTEN else ""
+        self.table.show_status(path, message, untick=status in (REFUSED, ERROR))  # a refused photo loses its tick
         self.progress.setValue(done)
 
     def _written(self, error: BaseException | None = None) -> None:
         """The writing ended: done, cancelled, or stopped by ``error`` (said in the header, and logged)."""
-        written = sum(o.status == WRITTEN for o in self.outcomes.values())
+        statuses = [o.status for o in self.outcomes.values()]
+        written, refused, failed = statuses.count(WRITTEN), statuses.count(REFUSED), statuses.count(ERROR)
         undo = f" Undo: geoguess undo --run {self.writer.run}" if self.writer is not None and written else ""
         notes = self.writer.notices if self.writer is not None else []
         for note in notes:
@@ -260,12 +297,13 @@ class BatchDialog(QDialog):
             log_failure("writing the accepted photos stopped", error)
             notes = [*notes, f"writing stopped: {error}"]
         self.header.setText(
-            f"{written} photos written"
+            f"{written} written, {refused} refused, {failed} failed"
             + (" (cancelled)" if self._cancel.is_set() else "")
             + "."
             + undo
             + "".join(f"\n{display_path(n)}" for n in notes)
         )
+        self._update_map()
         self.finished.emit()
 
     def reject(self) -> None:

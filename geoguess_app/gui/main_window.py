@@ -22,7 +22,7 @@ from ..resources import resources_dir
 from . import settings
 from .filmstrip import Filmstrip
 from .geotag_actions import GeotagActions
-from .map_view import MapView
+from .map_view import MapView, heat_payload
 from .model_controller import PREVIEW_SIDE, ModelBanner, ModelController
 from .photo_panel import PhotoPanel
 from .prediction_queue import PredictionQueue
@@ -136,6 +136,10 @@ class MainWindow(QMainWindow):
         )
         add_action(self, "&Copy selected place", self.guesses.copy_selected, QKeySequence.StandardKey.Copy, go)
         add_action(self, "&Stop predicting", self.queue.cancel, "Esc", go, tools)
+        view = menus.addMenu("&View")
+        self.heat_action = add_action(self, "Whole &distribution on the map", self._show_heat, "Ctrl+D", view)
+        self.heat_action.setCheckable(True)
+        self.heat_action.setToolTip("Colour every likely cell by the model's probability, not only the five best")
         self.model.add_menus(menus)  # Device and Model
         help_menu = menus.addMenu("&Help")
         add_action(self, "&About GeoGuess", self.about, None, help_menu)
@@ -216,7 +220,17 @@ class MainWindow(QMainWindow):
             self.photo.show_photo(result, preview)
         self.guesses.show_result(result)
         self.map.show_result(result)
+        self._show_heat()
         self.predictionShown.emit(result)
+
+    def _show_heat(self) -> None:
+        """The shown photo's whole distribution as a heat layer, when View > Whole distribution is on."""
+        result = self.current_result()
+        engine = self.model.engine
+        if self.heat_action.isChecked() and result is not None and result.ok and engine is not None:
+            self.map.show_heat(heat_payload(result, engine.classifier.grid))
+        else:
+            self.map.clear_heat()
 
     def _preview_ready(self, path: str, array) -> None:
         self._keep_preview(path, qimage_from_array(array))

@@ -1,6 +1,7 @@
 """The map widget: a Leaflet page in a QWebEngineView, behind a small interface.
 
-    show_result(result) / show_points(points) / clear() / select_rank(rank) / markers(callback)
+    show_result(result) / show_points(points, track) / show_heat(cells) / clear() / select_rank(rank)
+    / markers(callback)
     signal rankClicked(int), signal ready()
 
 The page is loaded once from a file; JavaScript sent before the page has said it is ready is
@@ -36,6 +37,20 @@ def result_payload(result: PhotoResult) -> dict:
         "guesses": [g.to_dict() for g in result.predictions],
         "exif": {"lat": gps.lat, "lon": gps.lon} if gps else None,
     }
+
+
+HEAT_CELLS = 300  # the most likely cells drawn in the heat layer
+
+
+def heat_payload(result: PhotoResult, grid) -> list[dict]:
+    """The most likely cells of the photo's distribution, with their corners, for ``show_heat``."""
+    if result.distribution is None:
+        return []
+    top = result.distribution.top(HEAT_CELLS)
+    return [
+        {"corners": [list(c) for c in grid.info(int(cls)).corners], "probability": float(p)}
+        for cls, p in zip(top.classes, top.probabilities)
+    ]
 
 
 class _Bridge(QObject):
@@ -102,10 +117,18 @@ class MapView(QWebEngineView):
     def clear(self) -> None:
         self._run("geoguess.clear()")
 
-    def show_points(self, points: list[dict]) -> None:
-        """Many photos' best guesses: dicts with name, lat, lon, place, probability, accepted, untrained,
-        unverified."""
-        self._run(f"geoguess.showMany({json.dumps(points)})")
+    def show_points(self, points: list[dict], track: list[tuple[float, float]] | None = None) -> None:
+        """Many photos' answers: dicts with name, lat, lon, place, probability, accepted, untrained,
+        unverified, and from fusion source, radius_km, evidence and single ({lat, lon}: the photo's
+        own guess, drawn faint). ``track``: positions in time order, drawn as a line."""
+        self._run(f"geoguess.showMany({json.dumps(points)}, {json.dumps(track or [])})")
+
+    def show_heat(self, cells: list[dict]) -> None:
+        """The whole distribution under the guesses: dicts with corners and probability."""
+        self._run(f"geoguess.heat({json.dumps(cells)})")
+
+    def clear_heat(self) -> None:
+        self._run("geoguess.clearHeat()")
 
     def select_rank(self, rank: int) -> None:
         self._run(f"geoguess.select({int(rank)})")

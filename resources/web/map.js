@@ -5,7 +5,9 @@
 (function () {
   "use strict";
   var COLORS = ["#d7191c", "#f07c1b", "#1f78b4", "#33a02c", "#6a3d9a"];
-  var state = { map: null, group: null, markers: [], exif: null, selected: 0, bridge: null, pin: null };
+  var state = { map: null, group: null, markers: [], exif: null, selected: 0, bridge: null, pin: null,
+                heat: null, heatCells: [], track: null, singles: [] };
+  var SOURCE_COLORS = { track: "#2e7d32", interpolated: "#2e7d32", fused: "#1f78b4", model: "#6a7fa0" };
 
   function el(tag, cls, content) {
     var node = document.createElement(tag);
@@ -102,6 +104,38 @@
     state.markers = [];
     state.exif = null;
     state.selected = 0;
+    state.track = null;
+    state.singles = [];
+    clearHeat();
+  }
+
+  // The model's whole distribution as a heat layer: every cell given, filled by its probability
+  // (relative to the most likely), under the guesses.
+  function clearHeat() {
+    if (state.heat) state.map.removeLayer(state.heat);
+    state.heat = null;
+    state.heatCells = [];
+  }
+
+  function heat(cells) {
+    clearHeat();
+    if (!cells.length) return;
+    var top = Math.max.apply(null, cells.map(function (c) { return c.probability; }));
+    state.heat = L.featureGroup();
+    cells.forEach(function (c) {
+      var t = Math.sqrt(c.probability / top);
+      var color = "hsl(" + Math.round(55 - 55 * t) + ", 100%, " + Math.round(60 - 15 * t) + "%)";
+      var ring = c.corners.map(function (q) { return [q[0], q[1]]; });
+      for (var i = 1; i < ring.length; i++) {  // a cell across the 180th meridian stays one piece
+        while (ring[i][1] - ring[i - 1][1] > 180) ring[i][1] -= 360;
+        while (ring[i][1] - ring[i - 1][1] < -180) ring[i][1] += 360;
+      }
+      var cell = L.polygon(ring, { stroke: false, fillColor: color, fillOpacity: 0.12 + 0.5 * t, interactive: false });
+      state.heat.addLayer(cell);
+    });
+    state.heat.addTo(state.map);
+    state.heat.bringToBack();
+    state.heatCells = cells;
   }
 
   function show(data) {
@@ -176,19 +210,34 @@
     banner.style.display = untrained || unverified ? "block" : "none";
   }
 
-  // Many photos at once (the batch dialog): each photo's best guess, sized by probability.
-  function showMany(points) {
+  // Many photos at once (the batch dialog): each photo's answer, sized by probability and coloured
+  // by where it came from; the photos in time order joined as a track, and each photo's own
+  // single-photo guess faint beside it.
+  function showMany(points, track) {
     clear();
     warn(points.some(function (p) { return p.untrained; }), points.some(function (p) { return p.unverified; }));
+    if (track && track.length > 1) {
+      state.track = L.polyline(track, { color: "#333", weight: 2, opacity: 0.7, interactive: false });
+      state.group.addLayer(state.track);
+    }
+    points.forEach(function (p) {
+      if (!p.single || (p.single.lat === p.lat && p.single.lon === p.lon)) return;
+      var faint = L.circleMarker([p.single.lat, p.single.lon], {
+        radius: 3, color: "#888", weight: 1, fillColor: "#bbb", fillOpacity: 0.35, opacity: 0.5, interactive: false
+      });
+      state.group.addLayer(faint);
+      state.singles.push({ marker: faint, name: p.name });
+    });
     points.forEach(function (p, i) {
       var marker = L.circleMarker([p.lat, p.lon], {
         radius: 5 + 15 * Math.sqrt(p.probability), color: "#fff", weight: 1.5,
-        fillColor: p.accepted ? "#1f78b4" : "#888", fillOpacity: 0.75
+        fillColor: p.accepted ? (SOURCE_COLORS[p.source] || "#1f78b4") : "#888", fillOpacity: 0.75
       });
       var box = el("div", "gg-popup");
       box.appendChild(el("div", "gg-title", p.name));
       box.appendChild(el("div", "", p.place + " \u00b7 " + (p.probability * 100).toFixed(1) + "%"));
-      box.appendChild(el("div", "gg-muted", fmt(p.lat) + ", " + fmt(p.lon)));
+      box.appendChild(el("div", "gg-muted", fmt(p.lat) + ", " + fmt(p.lon) + (p.radius_km ? " \u00b7 within " + km(p.radius_km) : "")));
+      if (p.source) box.appendChild(el("div", "gg-muted", p.source + (p.evidence && p.evidence.length ? ": " + p.evidence.join("; ") : "")));
       marker.bindPopup(box);
       marker.bindTooltip(p.name, { direction: "top" });
       marker.on("click", function () { if (state.bridge) state.bridge.markerClicked(i + 1); });
@@ -236,9 +285,20 @@
       var w = state.pin.getLatLng(), pxy = at(state.pin);
       out.push({ kind: "pin", lat: w.lat, lon: w.lng, radius: 0, x: pxy.x, y: pxy.y });
     }
+    if (state.track) {
+      out.push({ kind: "track", points: state.track.getLatLngs().map(function (p) { return [p.lat, p.lng]; }) });
+    }
+    state.singles.forEach(function (s) {
+      var q = s.marker.getLatLng();
+      out.push({ kind: "single", name: s.name, lat: q.lat, lon: q.lng, opacity: s.marker.options.fillOpacity });
+    });
+    if (state.heat) {
+      out.push({ kind: "heat", cells: state.heatCells.length,
+                 max: Math.max.apply(null, state.heatCells.map(function (c) { return c.probability; })) });
+    }
     return out;
   }
 
   window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, zoomTo: zoomTo, report: report,
-                      movePin: movePin };
+                      movePin: movePin, heat: heat, clearHeat: clearHeat };
 })();

@@ -250,7 +250,14 @@ def _decide_fused(result, answer, write, min_probability, overwrite_gps, writer,
     if not result.ok or answer.error or answer.position is None:
         return TagOutcome(result.path, ERROR, result.error or answer.error or "no position", untrained=untrained)
     if answer.source == "gps":
-        return TagOutcome(result.path, SKIPPED, "it has its own GPS position (used to place the others)")
+        lat, lon = answer.position
+        return TagOutcome(
+            result.path,
+            SKIPPED,
+            "it has its own GPS position (used to place the others)",
+            existing_gps=f"{lat:.6f}, {lon:.6f}",
+            source="gps",
+        )
     if _already_tagged(sidecar_path(Path(result.path)) if sidecar else Path(result.path)):
         return TagOutcome(result.path, SKIPPED, ALREADY_TAGGED)
     guess = _answer_guess(result, answer)

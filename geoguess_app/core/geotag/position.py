@@ -1,0 +1,126 @@
+"""What GeoGuess writes into a photo: the position (GeoTag) and its provenance, as ExifTool values.
+
+GPSVersionID 2.3.0.0, GPSLatitude/Ref, GPSLongitude/Ref, GPSMapDatum WGS-84, GPSHPositioningError
+(the 90% radius of a fused answer, or half the diagonal of the predicted S2 cell),
+GPSProcessingMethod saying it is a GeoGuess prediction or a position taken from GPS data, and an
+XMP provenance record in the GeoGuess namespace (model, untrained or not, verified against the
+published files or not, cell token, probability, rank, source, evidence, the photo's own guess,
+software, date).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+
+from ... import __version__
+from .metadata import PROCESSING_METHOD
+
+
+@dataclass(frozen=True)
+class GeoTag:
+    lat: float
+    lon: float
+    accuracy_m: float
+    model: str
+    untrained: bool
+    token: str
+    probability: float
+    rank: int
+    adjusted: bool = False  # moved by hand from the predicted cell's position
+    verified: bool = False  # the model's files are the published ones
+    source: str = "model"  # what placed it: model, fused, track or interpolated (see core/fusion)
+    evidence: tuple[str, ...] = ()  # what moved it from the photo's own guess, for people
+    single: tuple[float, float, float] | None = None  # the photo's own top guess: lat, lon, probability
+
+    @classmethod
+    def from_guess(cls, guess, model_info) -> GeoTag:
+        return cls(
+            lat=guess.lat,
+            lon=guess.lon,
+            accuracy_m=guess.cell_size_km * 1000 * math.sqrt(2) / 2,
+            model=model_info.name,
+            untrained=model_info.untrained,
+            token=guess.token,
+            probability=guess.probability,
+            rank=guess.rank,
+            verified=model_info.verified,
+        )
+
+    @classmethod
+    def from_answer(cls, answer, model_info, token: str) -> GeoTag:
+        """A fused answer (core/fusion): its position, its 90% radius as the accuracy."""
+        return cls(
+            lat=answer.position[0],
+            lon=answer.position[1],
+            accuracy_m=answer.radius_km * 1000,
+            model=model_info.name,
+            untrained=model_info.untrained,
+            token=token,
+            probability=answer.probability if answer.probability is not None else 1.0,
+            rank=1,
+            verified=model_info.verified,
+            source=answer.source,
+            evidence=tuple(answer.evidence),
+            single=answer.single,
+        )
+
+    @property
+    def processing_method(self) -> str:
+        """GPSProcessingMethod: a prediction, or a position GeoGuess took from GPS data."""
+        if self.source == "track":
+            return "GeoGuess, from a GPS track: not a prediction"
+        if self.source == "interpolated":
+            return "GeoGuess, between GPS positions of other photos: not a prediction"
+        return PROCESSING_METHOD
+
+
+def exif_values(tag: GeoTag) -> dict[str, str]:
+    """ExifTool assignments (numeric values, -n) for the GPS position."""
+    return {
+        "GPS:GPSVersionID": "2 3 0 0",
+        "GPS:GPSLatitudeRef": "N" if tag.lat >= 0 else "S",
+        "GPS:GPSLatitude": f"{abs(tag.lat):.8f}",
+        "GPS:GPSLongitudeRef": "E" if tag.lon >= 0 else "W",
+        "GPS:GPSLongitude": f"{abs(tag.lon):.8f}",
+        "GPS:GPSMapDatum": "WGS-84",
+        "GPS:GPSHPositioningError": f"{tag.accuracy_m:.1f}",
+        "GPS:GPSProcessingMethod": tag.processing_method,
+    }
+
+
+def sidecar_values(tag: GeoTag) -> dict[str, str]:
+    return {
+        "XMP-exif:GPSLatitude": f"{tag.lat:.8f}",
+        "XMP-exif:GPSLongitude": f"{tag.lon:.8f}",
+        "XMP-exif:GPSMapDatum": "WGS-84",
+        "XMP-exif:GPSHPositioningError": f"{tag.accuracy_m:.1f}",
+        "XMP-exif:GPSProcessingMethod": tag.processing_method,
+    }
+
+
+def xmp_values(tag: GeoTag) -> dict[str, str]:
+    p = "XMP-geoguess:"
+    values = {
+        p + "Predicted": "True",
+        p + "Model": tag.model,
+        p + "Untrained": "True" if tag.untrained else "False",
+        p + "Verified": "True" if tag.verified else "False",
+        p + "Adjusted": "True" if tag.adjusted else "False",
+        p + "Source": tag.source,
+        p + "Software": f"GeoGuess {__version__}",
+        p + "Date": datetime.datetime.now(datetime.UTC).strftime("%Y:%m:%d %H:%M:%S+00:00"),
+    }
+    if tag.source not in ("track", "interpolated"):  # a position taken from GPS data has no probability
+        values[p + "Probability"] = f"{tag.probability:.6f}"
+        values[p + "Rank"] = str(tag.rank)
+    if tag.token:  # none for a position taken from GPS data
+        values[p + "CellToken"] = tag.token
+    if tag.evidence:
+        values[p + "Evidence"] = "; ".join(tag.evidence)
+    if tag.single is not None and tag.source != "model":
+        values[p + "SingleLatitude"] = f"{tag.single[0]:.6f}"
+        values[p + "SingleLongitude"] = f"{tag.single[1]:.6f}"
+        values[p + "SingleProbability"] = f"{tag.single[2]:.6f}"
+    return values

@@ -1,0 +1,179 @@
+"""The table of the batch dialog: one row per photo, sortable by any column, filtered by kind, with
+the keyboard review (Space toggles, A accepts, R rejects). Only photos ready to write can be ticked."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem
+
+from ..core.geo.cells import format_km
+from ..core.geotag.outcome import REFUSED, WOULD_WRITE, TagOutcome
+from .qt_helpers import qimage_from_array
+
+COLUMNS = [
+    "Write",
+    "Photo",
+    "Taken",
+    "Place",
+    "Probability",
+    "Source",
+    "Within",
+    "Evidence",
+    "GPS already there",
+    "Status",
+]
+WRITE, PHOTO, TAKEN, PLACE, PROBABILITY, SOURCE, WITHIN, EVIDENCE, EXISTING, STATUS = range(len(COLUMNS))
+SORT_ROLE = Qt.ItemDataRole.UserRole + 10
+MEASURED = ("track", "interpolated")
+SOURCE_TEXT = {
+    "fused": "fused",
+    "model": "this photo alone",
+    "track": "GPS track",
+    "interpolated": "between GPS photos",
+    "gps": "own GPS",
+}
+FILTERS = {
+    "All photos": lambda o: True,
+    "Ready to write": lambda o: o.status == WOULD_WRITE,
+    "Fused from several photos": lambda o: o.source == "fused" and o.guess is not None,
+    "Placed by GPS data": lambda o: o.source in MEASURED and o.guess is not None,
+    "This photo alone": lambda o: o.source == "model" and o.guess is not None,
+    "Refused or failed": lambda o: o.failed,
+}
+
+
+class _SortItem(QTableWidgetItem):
+    def __lt__(self, other):  # numeric where a sort value is set
+        a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if a is not None and b is not None:
+            return a < b
+        return self.text() < other.text()
+
+
+def _item(text: str, sort=None, tooltip: str = "") -> _SortItem:
+    item = _SortItem(text)
+    if sort is not None:
+        item.setData(SORT_ROLE, sort)
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
+
+
+def status_text(outcome: TagOutcome) -> str:
+    if outcome.status == WOULD_WRITE:
+        return "ready to write"
+    if outcome.source == "gps" or (outcome.status == REFUSED and outcome.existing_gps):
+        return "has its own GPS: kept"
+    return f"{outcome.status}: {outcome.message}"
+
+
+def _probability(outcome: TagOutcome) -> float:
+    if outcome.guess is None:
+        return -1.0
+    return 2.0 if outcome.source in MEASURED else outcome.guess.probability  # GPS data sorts above any prediction
+
+
+class BatchTable(QTableWidget):
+    acceptChanged = Signal(str, bool)  # a photo's tick changed (path, ticked)
+
+    def __init__(self, outcomes: dict[str, TagOutcome], parent=None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.outcomes = outcomes
+        self.filter_name = "All photos"
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.verticalHeader().setVisible(False)
+        self.setIconSize(QPixmap(64, 64).size())
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setWordWrap(False)
+        header = self.horizontalHeader()
+        header.setStretchLastSection(True)
+        for column, width in enumerate((50, 170, 130, 150, 80, 120, 70, 220, 120)):
+            header.resizeSection(column, width)
+        self.installEventFilter(self)
+        self.itemChanged.connect(self._on_item_changed)
+
+    def add_row(
+        self, outcome: TagOutcome, when: datetime.datetime | None, radius_km: float | None, ticked: bool
+    ) -> None:
+        self.setSortingEnabled(False)
+        row = self.rowCount()
+        self.insertRow(row)
+        check = _SortItem()
+        check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        check.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        check.setData(Qt.ItemDataRole.UserRole, outcome.path)
+        name = _item(Path(outcome.path).name, tooltip=outcome.path)
+        if outcome.preview is not None:
+            name.setIcon(QIcon(QPixmap.fromImage(qimage_from_array(outcome.preview))))
+        g = outcome.guess
+        measured = outcome.source in MEASURED
+        evidence = "; ".join(outcome.evidence)
+        radius = radius_km if g is not None else None
+        items = [
+            check,
+            name,
+            _item(when.strftime("%Y-%m-%d %H:%M:%S") if when else "", when.timestamp() if when else -1.0),
+            _item(g.place if g else "", tooltip=g.place if g else ""),
+            _item("GPS" if g and measured else f"{g.probability * 100:.1f}%" if g else "", _probability(outcome)),
+            _item(SOURCE_TEXT.get(outcome.source, outcome.source) if g or outcome.source == "gps" else ""),
+            _item(format_km(radius) if radius is not None else "", radius if radius is not None else -1.0),
+            _item(evidence, tooltip=evidence),
+            _item(outcome.existing_gps or ""),
+            _item(status_text(outcome), tooltip=outcome.summary),
+        ]
+        for column, item in enumerate(items):
+            self.setItem(row, column, item)
+        self.setRowHeight(row, 70)
+        self.setSortingEnabled(True)
+        self.setRowHidden(row, not FILTERS[self.filter_name](outcome))
+
+    def row_path(self, row: int) -> str:
+        return self.item(row, WRITE).data(Qt.ItemDataRole.UserRole)
+
+    def row_of(self, path: str) -> int:
+        return next(row for row in range(self.rowCount()) if self.row_path(row) == path)
+
+    def apply_filter(self, name: str) -> None:
+        self.filter_name = name
+        keep = FILTERS[name]
+        for row in range(self.rowCount()):
+            self.setRowHidden(row, not keep(self.outcomes[self.row_path(row)]))
+
+    def set_accepted(self, row: int, accepted: bool) -> None:
+        if accepted and self.outcomes[self.row_path(row)].status != WOULD_WRITE:
+            return  # refused or unreadable photos cannot be accepted
+        self.item(row, WRITE).setCheckState(Qt.CheckState.Checked if accepted else Qt.CheckState.Unchecked)
+
+    def show_status(self, path: str, message: str, untick: bool) -> None:
+        row = self.row_of(path)
+        self.item(row, STATUS).setText(message)
+        self.item(row, STATUS).setToolTip(message)
+        if untick:
+            self.set_accepted(row, False)
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() != WRITE:
+            return
+        path = item.data(Qt.ItemDataRole.UserRole)
+        wanted = item.checkState() == Qt.CheckState.Checked
+        if wanted and self.outcomes[path].status != WOULD_WRITE:
+            item.setCheckState(Qt.CheckState.Unchecked)
+            return
+        self.acceptChanged.emit(path, wanted)
+
+    def eventFilter(self, obj, event):  # keyboard review
+        if obj is self and event.type() == QEvent.Type.KeyPress:
+            row = self.currentRow()
+            key = event.key()
+            if row >= 0 and key in (Qt.Key.Key_Space, Qt.Key.Key_A, Qt.Key.Key_R):
+                current = self.item(row, WRITE).checkState() == Qt.CheckState.Checked
+                self.set_accepted(row, {Qt.Key.Key_Space: not current, Qt.Key.Key_A: True, Qt.Key.Key_R: False}[key])
+                if key != Qt.Key.Key_Space and row + 1 < self.rowCount():
+                    self.setCurrentCell(row + 1, WRITE)
+                return True
+        return super().eventFilter(obj, event)

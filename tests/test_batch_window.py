@@ -1,0 +1,188 @@
+"""The window's batch review of a fused folder, driven with pytest-qt: threshold, counts after each
+key, filter, confirmation, the fused track read back from the map, refused rows losing their tick."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+
+import pytest
+from conftest import copy_photo
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+from test_window import WAIT, close_window, fresh_settings, markers, open_window  # noqa: F401 - fresh_settings: autouse
+
+from geoguess_app.gui.batch_table import EVIDENCE, EXISTING, PHOTO, PROBABILITY, SORT_ROLE, SOURCE, STATUS, TAKEN, WRITE
+
+
+@pytest.fixture
+def window(qtbot, tiny_model_dir):
+    w = open_window(qtbot, tiny_model_dir)
+    yield w
+    close_window(w)
+
+
+def open_dialog(qtbot, window, folder, tmp_path):
+    from geoguess_app.core.geotag.journal import Journal
+
+    window.geotag.journal = Journal(tmp_path / "journal.jsonl")
+    window.geotag_folder(str(folder))
+    qtbot.waitUntil(lambda: window.geotag.batch_dialog is not None, timeout=WAIT)
+    dialog = window.geotag.batch_dialog
+    with qtbot.waitSignal(dialog.planned, timeout=WAIT):
+        pass
+    return dialog
+
+
+def rows_by_name(table) -> dict[str, int]:
+    return {table.item(r, PHOTO).text(): r for r in range(table.rowCount())}
+
+
+def ticked(table, row) -> bool:
+    return table.item(row, WRITE).checkState() == Qt.CheckState.Checked
+
+
+def test_batch_review_of_a_fused_folder(qtbot, window, corpus_dir, tmp_path, exiftool_cli):
+    from geoguess_app.core.geotag.metadata import read_metadata
+
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    walk = corpus_dir / "exif-samples" / "jpg" / "gps"
+    for name in ("DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"):
+        copy_photo(walk / name, folder / name)
+    subprocess.run([exiftool_cli, "-q", "-gps:all=", "-overwrite_original", str(folder / "DSCN0012.jpg")], check=True)
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Canon IXUS 400.jpg", folder / "b.jpg")
+    (folder / "d-broken.jpg").write_bytes(b"\xff\xd8 nothing")
+    originals = {p.name: p.read_bytes() for p in folder.iterdir()}
+    dialog = open_dialog(qtbot, window, folder, tmp_path)
+    table = dialog.table
+    rows = rows_by_name(table)
+    assert table.rowCount() == 6
+    between = rows["DSCN0012.jpg"]
+    assert table.item(between, SOURCE).text() == "between GPS photos" and ticked(table, between)  # GPS data: ticked
+    assert table.item(between, PROBABILITY).text() == "GPS"
+    evidence = table.item(between, EVIDENCE)
+    assert evidence.text().startswith("anchor DSCN0010.jpg 1 min earlier") and evidence.toolTip() == evidence.text()
+    assert table.item(rows["DSCN0010.jpg"], STATUS).text() == "has its own GPS: kept"
+    assert table.item(rows["DSCN0010.jpg"], TAKEN).text() == "2008-10-22 16:28:39"
+    # nothing is ticked below the threshold (50% to begin with)
+    for name in ("a.jpg", "b.jpg"):
+        probability = dialog.outcomes[str(folder / name)].guess.probability
+        assert ticked(table, rows[name]) == (probability >= 0.5)
+    assert "1 of 3 ready accepted for writing" in dialog.header.text()
+    assert "UNTRAINED MODEL" in dialog.header.text()
+
+    # the header counts follow every key
+    table.setFocus()
+    table.setCurrentCell(rows["a.jpg"], PHOTO)
+    QTest.keyClick(table, Qt.Key.Key_A)
+    assert "2 of 3 ready accepted for writing" in dialog.header.text()
+    table.setCurrentCell(rows["a.jpg"], PHOTO)
+    QTest.keyClick(table, Qt.Key.Key_Space)
+    assert "1 of 3 ready accepted for writing" in dialog.header.text()
+    dialog.threshold.setValue(0)
+    dialog.accept_above.click()
+    assert "3 of 3 ready accepted for writing" in dialog.header.text()
+    table.setCurrentCell(rows["b.jpg"], PHOTO)
+    QTest.keyClick(table, Qt.Key.Key_R)
+    assert "2 of 3 ready accepted" in dialog.header.text() and not ticked(table, rows["b.jpg"])
+    table.setCurrentCell(rows["DSCN0021.jpg"], PHOTO)
+    QTest.keyClick(table, Qt.Key.Key_A)  # a photo with its own GPS cannot be ticked
+    assert not ticked(table, rows["DSCN0021.jpg"])
+
+    # sorting and filtering
+    table.sortItems(PROBABILITY, Qt.SortOrder.DescendingOrder)
+    probabilities = [table.item(r, PROBABILITY).data(SORT_ROLE) for r in range(table.rowCount())]
+    assert probabilities == sorted(probabilities, reverse=True) and table.item(0, PHOTO).text() == "DSCN0012.jpg"
+    dialog.filter.setCurrentText("Placed by GPS data")
+    visible = [table.item(r, PHOTO).text() for r in range(table.rowCount()) if not table.isRowHidden(r)]
+    assert visible == ["DSCN0012.jpg"]
+    dialog.filter.setCurrentText("All photos")
+
+    # the map: every placed photo, and the track through them in time order
+    placed = [o for o in dialog.outcomes.values() if o.guess is not None]
+    moved = [o for o in placed if dialog.answers[o.path][1].single[:2] != (o.guess.lat, o.guess.lon)]
+    assert len(placed) == 3 and len(moved) >= 1  # DSCN0012 is placed away from its own guess
+    shown = markers(qtbot, dialog, len(placed) + len(moved) + 1)  # the answers, the faint guesses, the track
+    track = next(m for m in shown if m["kind"] == "track")
+    timed = sorted(
+        (table.item(r, TAKEN).text(), dialog.outcomes[table.row_path(r)].guess)
+        for r in range(table.rowCount())
+        if dialog.outcomes[table.row_path(r)].guess is not None and table.item(r, TAKEN).text()
+    )
+    assert track["points"] == [[g.lat, g.lon] for _, g in timed]
+    assert all(m["opacity"] < 0.5 for m in shown if m["kind"] == "single")  # each photo's own guess, faint
+
+    # writing asks first; a photo that became read-only is refused and loses its tick
+    dialog.write_button.click()
+    assert dialog.confirmation.isVisible() and "into 2 photos" in dialog.confirmation.text()
+    assert "UNTRAINED MODEL" in dialog.confirmation.text()
+    dialog.confirmation.button(QMessageBox.StandardButton.Cancel).click()
+    assert dialog.writer is None and {p.name: p.read_bytes() for p in folder.iterdir()} == originals
+    (folder / "a.jpg").chmod(0o444)
+    dialog.write_button.click()
+    with qtbot.waitSignal(dialog.finished, timeout=WAIT):
+        dialog.confirmation.button(QMessageBox.StandardButton.Yes).click()
+    assert dialog.header.text().startswith("1 written, 1 refused, 1 failed.")
+    rows = rows_by_name(table)
+    assert not ticked(table, rows["a.jpg"]) and "read-only" in table.item(rows["a.jpg"], STATUS).toolTip()
+    assert read_metadata(folder / "DSCN0012.jpg")["XMP-geoguess:Source"] == "interpolated"
+    for name in ("a.jpg", "b.jpg", "DSCN0010.jpg", "DSCN0021.jpg", "d-broken.jpg"):
+        assert (folder / name).read_bytes() == originals[name]
+    assert table.item(rows["DSCN0010.jpg"], EXISTING).text().startswith("43.46")
+    dialog.close()
+
+
+def test_batch_dialog_says_why_planning_or_writing_stopped(qtbot, window, corpus_dir, tmp_path, monkeypatch, caplog):
+    from geoguess_app.gui import batch_dialog
+
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / name)
+    real_plan = batch_dialog.tag_photos
+
+    def plan_breaks_after_one(*args, **kwargs):  # the model breaks half-way through the folder
+        outcomes = real_plan(*args, **kwargs)
+        yield next(outcomes)
+        outcomes.close()
+        raise RuntimeError("the model broke")
+
+    def write_breaks(*args, **kwargs):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(batch_dialog, "tag_photos", plan_breaks_after_one)
+    monkeypatch.setattr(batch_dialog, "write_one", write_breaks)
+    with caplog.at_level(logging.INFO):
+        dialog = open_dialog(qtbot, window, folder, tmp_path)
+        assert dialog.header.text().startswith("Stopped: the model broke\n1 photos: ")
+        dialog.threshold.setValue(0)
+        dialog.accept_above.click()
+        assert dialog.table.rowCount() == 1 and dialog.write_button.isEnabled()  # what was planned can be written
+        dialog.write_button.click()
+        with qtbot.waitSignal(dialog.finished, timeout=WAIT):
+            dialog.confirmation.button(QMessageBox.StandardButton.Yes).click()
+    text = dialog.header.text()
+    assert text.startswith("0 written, 0 refused, 0 failed.") and "writing stopped: the disk went away" in text
+    logged = {r.getMessage(): r for r in caplog.records if r.levelno == logging.ERROR}
+    assert any("the model broke" in m for m in logged) and any("the disk went away" in m for m in logged)
+    dialog.close()
+
+
+def test_the_whole_distribution_as_a_heat_layer(qtbot, window, corpus_dir, tmp_path):
+    from test_window import shown
+
+    photo = tmp_path / "d90.jpg"
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", photo)
+    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    plain = markers(qtbot, window, 6)  # five guesses and the pin, no heat
+    assert not any(m["kind"] == "heat" for m in plain)
+    window.heat_action.trigger()  # View > Whole distribution on the map
+    on = markers(qtbot, window, 7)
+    heat = next(m for m in on if m["kind"] == "heat")
+    assert heat["cells"] == len(result.distribution.classes) == 48  # the tiny model's every cell
+    assert abs(heat["max"] - result.predictions[0].probability) < 1e-6
+    window.heat_action.trigger()
+    assert not any(m["kind"] == "heat" for m in markers(qtbot, window, 6))
