@@ -101,18 +101,15 @@ def test_batch_review_of_a_fused_folder(qtbot, window, corpus_dir, tmp_path, exi
     assert visible == ["DSCN0012.jpg"]
     dialog.filter.setCurrentText("All photos")
 
-    # the map: every placed photo, and the track through them in time order
+    # the map: every placed photo and every GPS photo, and the walk as one line in time order (the
+    # photos of other years are not joined to it)
     placed = [o for o in dialog.outcomes.values() if o.guess is not None]
     moved = [o for o in placed if dialog.answers[o.path][1].single[:2] != (o.guess.lat, o.guess.lon)]
     assert len(placed) == 3 and len(moved) >= 1  # DSCN0012 is placed away from its own guess
-    shown = markers(qtbot, dialog, len(placed) + len(moved) + 1)  # the answers, the faint guesses, the track
+    shown = markers(qtbot, dialog, len(placed) + 2 + len(moved) + 1)  # answers, GPS photos, faint guesses, track
     track = next(m for m in shown if m["kind"] == "track")
-    timed = sorted(
-        (table.item(r, TAKEN).text(), dialog.outcomes[table.row_path(r)].guess)
-        for r in range(table.rowCount())
-        if dialog.outcomes[table.row_path(r)].guess is not None and table.item(r, TAKEN).text()
-    )
-    assert track["points"] == [[g.lat, g.lon] for _, g in timed]
+    walk = [dialog.answers[str(folder / f"DSCN00{n}.jpg")][1].position for n in ("10", "12", "21")]
+    assert track["segments"] == [[list(p) for p in walk]]
     assert all(m["opacity"] < 0.5 for m in shown if m["kind"] == "single")  # each photo's own guess, faint
 
     # writing asks first; a photo that became read-only is refused and loses its tick

@@ -36,6 +36,7 @@ from ..core.fusion.geometry import GridGeometry
 from ..core.fusion.inputs import FusionPhoto
 from ..core.fusion.timezone import TimezoneEvidence
 from ..core.fusion.tracks import AnchorEvidence
+from ..core.fusion.travel import TravelModel
 from ..core.geotag.batch import tag_photos
 from ..core.geotag.outcome import ERROR, REFUSED, WOULD_WRITE, WRITTEN, Status, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
@@ -188,17 +189,21 @@ class BatchDialog(QDialog):
     def _update_map(self) -> None:
         points, timed = [], []
         for o in self.outcomes.values():
-            if o.guess is None:
-                continue
             photo, answer = self.answers.get(o.path, (None, None))
-            single = answer.single if answer is not None else None
+            if o.guess is not None:
+                lat, lon, place, probability = o.guess.lat, o.guess.lon, o.guess.place, o.guess.probability
+            elif o.source == "gps" and answer is not None and answer.position is not None:
+                (lat, lon), place, probability = answer.position, "its own GPS position", 1.0
+            else:
+                continue
+            single = answer.single if answer is not None and o.source != "gps" else None
             points.append(
                 {
                     "name": Path(o.path).name,
-                    "lat": o.guess.lat,
-                    "lon": o.guess.lon,
-                    "place": o.guess.place,
-                    "probability": o.guess.probability,
+                    "lat": lat,
+                    "lon": lon,
+                    "place": place,
+                    "probability": probability,
                     "accepted": self.accepted.get(o.path, False),
                     "untrained": o.untrained,
                     "unverified": not o.untrained and o.verified is False,
@@ -209,8 +214,15 @@ class BatchDialog(QDialog):
                 }
             )
             if photo is not None and photo.utc is not None:
-                timed.append((photo.utc, photo.index, (o.guess.lat, o.guess.lon)))
-        self.map.show_points(points, [where for _, _, where in sorted(timed)])
+                timed.append((photo.utc, photo.index, (lat, lon)))
+        segments: list[list[tuple[float, float]]] = []  # no line across a long gap: fusion does not link them
+        last = None
+        for when, _, where in sorted(timed):
+            if last is None or when - last > TravelModel().max_gap:
+                segments.append([])
+            segments[-1].append(where)
+            last = when
+        self.map.show_points(points, [s for s in segments if len(s) > 1])
 
     # ----- review ----------------------------------------------------------------------------
     def accept_all_above(self) -> None:

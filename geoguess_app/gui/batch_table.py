@@ -92,7 +92,7 @@ class BatchTable(QTableWidget):
         self.setWordWrap(False)
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in enumerate((50, 170, 130, 150, 80, 120, 70, 220, 120)):
+        for column, width in enumerate((50, 170, 140, 150, 80, 140, 70, 220, 120)):
             header.resizeSection(column, width)
         self.installEventFilter(self)
         self.itemChanged.connect(self._on_item_changed)
@@ -120,7 +120,10 @@ class BatchTable(QTableWidget):
             _item(when.strftime("%Y-%m-%d %H:%M:%S") if when else "", when.timestamp() if when else -1.0),
             _item(g.place if g else "", tooltip=g.place if g else ""),
             _item("GPS" if g and measured else f"{g.probability * 100:.1f}%" if g else "", _probability(outcome)),
-            _item(SOURCE_TEXT.get(outcome.source, outcome.source) if g or outcome.source == "gps" else ""),
+            _item(
+                SOURCE_TEXT.get(outcome.source, outcome.source) if g or outcome.source == "gps" else "",
+                tooltip=SOURCE_TEXT.get(outcome.source, ""),
+            ),
             _item(format_km(radius) if radius is not None else "", radius if radius is not None else -1.0),
             _item(evidence, tooltip=evidence),
             _item(outcome.existing_gps or ""),

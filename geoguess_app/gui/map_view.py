@@ -117,10 +117,11 @@ class MapView(QWebEngineView):
     def clear(self) -> None:
         self._run("geoguess.clear()")
 
-    def show_points(self, points: list[dict], track: list[tuple[float, float]] | None = None) -> None:
+    def show_points(self, points: list[dict], track: list[list[tuple[float, float]]] | None = None) -> None:
         """Many photos' answers: dicts with name, lat, lon, place, probability, accepted, untrained,
-        unverified, and from fusion source, radius_km, evidence and single ({lat, lon}: the photo's
-        own guess, drawn faint). ``track``: positions in time order, drawn as a line."""
+        unverified, and from fusion source (gps: the photo's own position), radius_km, evidence and
+        single ({lat, lon}: the photo's own guess, drawn faint). ``track``: sequences of positions in
+        time order, each drawn as a line."""
         self._run(f"geoguess.showMany({json.dumps(points)}, {json.dumps(track or [])})")
 
     def show_heat(self, cells: list[dict]) -> None:

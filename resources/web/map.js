@@ -216,7 +216,7 @@
   function showMany(points, track) {
     clear();
     warn(points.some(function (p) { return p.untrained; }), points.some(function (p) { return p.unverified; }));
-    if (track && track.length > 1) {
+    if (track && track.length) {  // sequences of positions in time order, one line each
       state.track = L.polyline(track, { color: "#333", weight: 2, opacity: 0.7, interactive: false });
       state.group.addLayer(state.track);
     }
@@ -229,14 +229,15 @@
       state.singles.push({ marker: faint, name: p.name });
     });
     points.forEach(function (p, i) {
-      var marker = L.circleMarker([p.lat, p.lon], {
+      var own = p.source === "gps";  // a photo's own GPS position: an anchor, not written
+      var marker = L.circleMarker([p.lat, p.lon], own ? { radius: 5, color: "#000", weight: 3, fillColor: "#fff", fillOpacity: 1 } : {
         radius: 5 + 15 * Math.sqrt(p.probability), color: "#fff", weight: 1.5,
         fillColor: p.accepted ? (SOURCE_COLORS[p.source] || "#1f78b4") : "#888", fillOpacity: 0.75
       });
       var box = el("div", "gg-popup");
       box.appendChild(el("div", "gg-title", p.name));
-      box.appendChild(el("div", "", p.place + " \u00b7 " + (p.probability * 100).toFixed(1) + "%"));
-      box.appendChild(el("div", "gg-muted", fmt(p.lat) + ", " + fmt(p.lon) + (p.radius_km ? " \u00b7 within " + km(p.radius_km) : "")));
+      box.appendChild(el("div", "", own ? p.place : p.place + " \u00b7 " + (p.probability * 100).toFixed(1) + "%"));
+      box.appendChild(el("div", "gg-muted", fmt(p.lat) + ", " + fmt(p.lon) + (p.radius_km && !own ? " \u00b7 within " + km(p.radius_km) : "")));
       if (p.source) box.appendChild(el("div", "gg-muted", p.source + (p.evidence && p.evidence.length ? ": " + p.evidence.join("; ") : "")));
       marker.bindPopup(box);
       marker.bindTooltip(p.name, { direction: "top" });
@@ -286,7 +287,9 @@
       out.push({ kind: "pin", lat: w.lat, lon: w.lng, radius: 0, x: pxy.x, y: pxy.y });
     }
     if (state.track) {
-      out.push({ kind: "track", points: state.track.getLatLngs().map(function (p) { return [p.lat, p.lng]; }) });
+      out.push({ kind: "track", segments: state.track.getLatLngs().map(function (line) {
+        return line.map(function (p) { return [p.lat, p.lng]; });
+      }) });
     }
     state.singles.forEach(function (s) {
       var q = s.marker.getLatLng();
