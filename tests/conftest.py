@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -141,6 +142,16 @@ def copy_photo(source: Path, target: Path) -> Path:
     target = target / Path(source).name if target.is_dir() else target
     target.chmod(0o644)
     return target
+
+
+def walk_with_gps(corpus_dir: Path, folder: Path, exiftool: str, names: list[str], without_gps: list[str]) -> None:
+    """Copies of the corpus's walk in Arezzo (Nikon photos minutes apart, each with GPS), with the GPS
+    of ``without_gps`` removed by ExifTool."""
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        copy_photo(corpus_dir / "exif-samples" / "jpg" / "gps" / name, folder / name)
+    paths = [str(folder / name) for name in without_gps]
+    subprocess.run([exiftool, "-q", "-gps:all=", "-overwrite_original", *paths], check=True)
 
 
 def corpus_rows(manifest: list[dict], **want) -> list[dict]:

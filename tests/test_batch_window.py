@@ -4,23 +4,15 @@ key, filter, confirmation, the fused track read back from the map, refused rows 
 from __future__ import annotations
 
 import logging
-import subprocess
 
-import pytest
-from conftest import copy_photo
+from conftest import copy_photo, walk_with_gps
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
-from test_window import WAIT, close_window, fresh_settings, markers, open_window  # noqa: F401 - fresh_settings: autouse
+from test_window import WAIT, fresh_settings, markers  # noqa: F401 - fresh_settings: autouse
+from test_window import window as window
 
 from geoguess_app.gui.batch_table import EVIDENCE, EXISTING, PHOTO, PROBABILITY, SORT_ROLE, SOURCE, STATUS, TAKEN, WRITE
-
-
-@pytest.fixture
-def window(qtbot, tiny_model_dir):
-    w = open_window(qtbot, tiny_model_dir)
-    yield w
-    close_window(w)
 
 
 def open_dialog(qtbot, window, folder, tmp_path):
@@ -47,11 +39,7 @@ def test_batch_review_of_a_fused_folder(qtbot, window, corpus_dir, tmp_path, exi
     from geoguess_app.core.geotag.metadata import read_metadata
 
     folder = tmp_path / "trip"
-    folder.mkdir()
-    walk = corpus_dir / "exif-samples" / "jpg" / "gps"
-    for name in ("DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"):
-        copy_photo(walk / name, folder / name)
-    subprocess.run([exiftool_cli, "-q", "-gps:all=", "-overwrite_original", str(folder / "DSCN0012.jpg")], check=True)
+    walk_with_gps(corpus_dir, folder, exiftool_cli, ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"], ["DSCN0012.jpg"])
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Canon IXUS 400.jpg", folder / "b.jpg")
     (folder / "d-broken.jpg").write_bytes(b"\xff\xd8 nothing")

@@ -6,7 +6,7 @@ import csv
 import json
 import subprocess
 
-from conftest import copy_photo
+from conftest import copy_photo, walk_with_gps
 from test_tag_cli import run
 
 from geoguess_app.core.geo.cells import great_circle_km
@@ -21,11 +21,7 @@ def test_photos_between_gps_photos_are_placed_between_them_with_provenance(
     corpus_dir, tiny_model_dir, tmp_path, exiftool_cli
 ):
     folder = tmp_path / "walk"
-    folder.mkdir()
-    source = corpus_dir / "exif-samples" / "jpg" / "gps"
-    for name in ("DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"):
-        copy_photo(source / name, folder / name)
-    subprocess.run([exiftool_cli, "-q", "-gps:all=", "-overwrite_original", str(folder / "DSCN0012.jpg")], check=True)
+    walk_with_gps(corpus_dir, folder, exiftool_cli, ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"], ["DSCN0012.jpg"])
     original = (folder / "DSCN0012.jpg").read_bytes()
     journal = tmp_path / "journal.jsonl"
     out = run(

