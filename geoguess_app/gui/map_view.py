@@ -48,7 +48,12 @@ def heat_payload(result: PhotoResult, grid) -> list[dict]:
         return []
     top = result.distribution.top(HEAT_CELLS)
     return [
-        {"corners": [list(c) for c in grid.info(int(cls)).corners], "probability": float(p)}
+        {
+            "corners": [list(c) for c in grid.info(int(cls)).corners],
+            "lat": float(grid.lats[int(cls)]),
+            "lon": float(grid.lons[int(cls)]),
+            "probability": float(p),
+        }
         for cls, p in zip(top.classes, top.probabilities)
     ]
 

@@ -121,9 +121,12 @@
     clearHeat();
     if (!cells.length) return;
     var top = Math.max.apply(null, cells.map(function (c) { return c.probability; }));
+    var low = Math.min.apply(null, cells.map(function (c) { return c.probability; }));
+    var span = Math.log(top) - Math.log(Math.max(low, top * 1e-6)) || 1;
     state.heat = L.featureGroup();
     cells.forEach(function (c) {
-      var t = Math.sqrt(c.probability / top);
+      // a log scale: a peaked distribution still shows its tail
+      var t = Math.max(0, 1 - (Math.log(top) - Math.log(c.probability)) / span);
       var color = "hsl(" + Math.round(55 - 55 * t) + ", 100%, " + Math.round(60 - 15 * t) + "%)";
       var ring = c.corners.map(function (q) { return [q[0], q[1]]; });
       for (var i = 1; i < ring.length; i++) {  // a cell across the 180th meridian stays one piece
@@ -132,6 +135,10 @@
       }
       var cell = L.polygon(ring, { stroke: false, fillColor: color, fillOpacity: 0.12 + 0.5 * t, interactive: false });
       state.heat.addLayer(cell);
+      // a dot of a few pixels at the cell's position: small cells still show on a world map
+      state.heat.addLayer(L.circleMarker([c.lat, c.lon], {
+        radius: 2 + 4 * t, stroke: false, fillColor: color, fillOpacity: 0.5 + 0.4 * t, interactive: false
+      }));
     });
     state.heat.addTo(state.map);
     state.heat.bringToBack();
