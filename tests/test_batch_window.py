@@ -56,14 +56,20 @@ def test_batch_review_of_a_fused_folder(qtbot, window, corpus_dir, tmp_path, exi
     assert table.item(rows["DSCN0010.jpg"], STATUS).text() == "has its own GPS: kept"
     assert table.item(rows["DSCN0010.jpg"], TAKEN).text() == "2008-10-22 16:28:39"
     # nothing is ticked below the threshold (50% to begin with)
+    above = 0
     for name in ("a.jpg", "b.jpg"):
         probability = dialog.outcomes[str(folder / name)].guess.probability
         assert ticked(table, rows[name]) == (probability >= 0.5)
-    assert "1 of 3 ready accepted for writing" in dialog.header.text()
+        above += probability >= 0.5
+    assert f"{1 + above} of 3 ready accepted for writing" in dialog.header.text()
     assert "UNTRAINED MODEL" in dialog.header.text()
 
     # the header counts follow every key
     table.setFocus()
+    for name in ("a.jpg", "b.jpg"):
+        table.setCurrentCell(rows[name], PHOTO)
+        QTest.keyClick(table, Qt.Key.Key_R)
+    assert "1 of 3 ready accepted for writing" in dialog.header.text()
     table.setCurrentCell(rows["a.jpg"], PHOTO)
     QTest.keyClick(table, Qt.Key.Key_A)
     assert "2 of 3 ready accepted for writing" in dialog.header.text()

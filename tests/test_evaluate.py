@@ -24,6 +24,8 @@ def test_evaluate_on_a_walk_with_gps(corpus_dir, tiny_model_dir, tmp_path):
     # the photos of one walk, minutes apart: the other half's GPS places each within a kilometre,
     # whatever the (untrained) model says
     assert rows["fused, GPS of the other half"]["within"]["1"] >= 0.8 > rows["single photo"]["within"]["1"]
+    blind = run("evaluate", "--json", "--no-progress", "--no-anchors", "--model-dir", tiny_model_dir, folder)
+    assert [row["name"] for row in json.loads(blind.stdout)["rows"]] == ["single photo", "fused, no GPS"]
     readable = run("evaluate", "--no-progress", "--model-dir", tiny_model_dir, folder)
     assert "photos have their own GPS position; each was placed with it hidden" in readable.stdout
     assert "UNTRAINED stand-in" in readable.stderr and "say nothing about LocationNet" in readable.stderr

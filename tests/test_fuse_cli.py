@@ -33,7 +33,7 @@ def test_fuse_reads_predictions_and_answers_every_line_in_order(reference_dir, t
         line("a.jpg", paris, "2023-05-01T10:00:00", "+02:00"),
         "this is not JSON",
         json.dumps({"path": "c.jpg", "distribution": [[99999, 0.5]]}),
-        line("d.jpg", tokyo, "2023-05-01T10:05:00", "+02:00", p=0.2),
+        line("d.jpg", tokyo, "2023-05-01T10:05:00", "+02:00", p=0.2, second=paris),
         line("e.jpg", tokyo, "2023-05-01T10:06:00", None, gps={"lat": 48.86, "lon": 2.34, "predicted": False}),
         "",
     ]
@@ -55,7 +55,7 @@ def test_fuse_reads_predictions_and_answers_every_line_in_order(reference_dir, t
     alone = run("fuse", predictions, "--model-dir", reference_dir, "--json", "--no-anchors", "--no-neighbours")
     d_alone = json.loads(alone.stdout.splitlines()[3])
     assert d_alone["source"] == "fused" and d_alone["evidence"] == ["time zone +02:00"]
-    assert d_alone["position"]["lat"] == round(geo.lats[tokyo], 6)  # neither Tokyo nor New York has +02:00
+    assert d_alone["position"]["lat"] == round(geo.lats[paris], 6)  # Paris has +02:00 in May, Tokyo has not
 
     readable = run("fuse", predictions, "--model-dir", reference_dir)
     assert "e.jpg: 48.86000, 2.34000  within 30 m  [measured]" in readable.stdout

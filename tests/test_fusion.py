@@ -63,11 +63,12 @@ def km_from(answer, place: str) -> float:
 
 
 def test_a_photo_alone_keeps_its_own_guess(geo, tz):
-    alone = photo(geo, 0, [("paris", 0.4), ("rome", 0.3)], T0, offset=1)
+    alone = photo(geo, 0, [("paris", 0.4), ("rome", 0.3)], T0, offset=1)  # +01:00: both agree, nothing moves
     no_time = photo(geo, 1, [("tokyo", 0.5), ("paris", 0.2)])
     answers = fuse([alone, no_time], geo, FusionOptions(sources=[tz]))
-    assert km_from(answers[0], "paris") < 1 and answers[0].source == "fused"
-    assert answers[0].evidence == ["time zone +01:00"]
+    assert km_from(answers[0], "paris") < 1 and answers[0].source == "model" and answers[0].evidence == []
+    assert answers[0].probability == pytest.approx(0.4)  # the model's own, untempered
+    assert answers[0].radius_km > 1000  # 70% in two cells 1,100 km apart: 90% is not reached near Paris
     assert km_from(answers[1], "tokyo") < 1 and answers[1].source == "model" and answers[1].evidence == []
     assert answers[1].single[2] == pytest.approx(0.5) and answers[1].radius_km > 0
 
@@ -119,6 +120,14 @@ def test_time_zone_knows_daylight_saving_time(geo, tz):
     assert km_from(answers[0], "berlin") < 1 and km_from(answers[1], "london") < 1
 
 
+def test_time_zone_in_the_hour_the_clocks_go_back(geo, tz):
+    # 5 November 2023, 01:30 in New York happened twice: at -04:00, then at -05:00
+    repeated = datetime.datetime(2023, 11, 5, 1, 30)
+    for offset in (-4, -5):
+        p = photo(geo, 0, [("london", 0.5), ("new_york", 0.3)], repeated, offset=offset)
+        assert km_from(fuse([p], geo, FusionOptions(sources=[tz]))[0], "new_york") < 1, offset
+
+
 def test_time_zone_across_the_date_line(geo, tz):
     east = photo(geo, 0, [("anchorage", 0.5), ("kamchatka", 0.3)], T0, offset=12)
     west = photo(geo, 1, [("kamchatka", 0.5), ("anchorage", 0.3)], T0, offset=-9)
@@ -134,6 +143,13 @@ def test_region_by_country_box_and_circle(geo):
         assert answer.source == "fused" and answer.evidence[0].startswith("region ")
     japan = fuse([p], geo, FusionOptions(sources=[RegionEvidence(parse_region("Japan"), geo)]))[0]
     assert km_from(japan, "tokyo") < 1 and japan.evidence == ["region Japan"]
+    nowhere_there = photo(geo, 1, [("paris", 0.5), ("rome", 0.3)])  # the model ranks no cell in Japan
+    japan_evidence = RegionEvidence(parse_region("JP"), geo)
+    placed = fuse([nowhere_there], geo, FusionOptions(sources=[japan_evidence]))[0]
+    assert japan_evidence.inside[placed.cell] and placed.evidence == ["region Japan"]
+    assert placed.probability < 0.2 and placed.radius_km > 100  # somewhere in Japan, and it says how unsure
+    for small in ("NR", "TV", "-20.5,-175.5,-20.0,-175.0"):  # Nauru, Tuvalu, a box in Tonga: one cell each at least
+        assert RegionEvidence(parse_region(small), geo).inside.any(), small
     with pytest.raises(GeoGuessError, match="did you mean Italy"):
         parse_region("Itly")
     with pytest.raises(GeoGuessError, match="MIN_LAT"):
@@ -177,6 +193,9 @@ def test_gps_written_by_geoguess_is_not_an_anchor(geo):
         ({"path": "a.jpg", "distribution": [[1, 1.5]]}, "between 0 and 1"),
         ({"path": "a.jpg", "taken": {"time": "yesterday"}, "distribution": [[1, 0.5]]}, "YYYY-MM-DD"),
         ({"path": "a.jpg", "taken": {"offset": "9h"}, "distribution": [[1, 0.5]]}, r"\+HH:MM"),
+        ({"path": "a.jpg", "taken": {"time": 123}, "distribution": [[1, 0.5]]}, "YYYY-MM-DD"),
+        ({"path": "a.jpg", "taken": {"offset": 5}, "distribution": [[1, 0.5]]}, r"\+HH:MM"),
+        ({"path": "a.jpg", "model": {"num_classes": 48}, "distribution": [[1, 0.5]]}, "a model of 48 cells"),
     ],
 )
 def test_lines_that_cannot_be_read_say_why(geo, line, reason):

@@ -15,6 +15,7 @@ def cmd_evaluate(args) -> int:
     from ..core.fusion.evaluate import DISTANCES_KM, evaluate
     from ..core.fusion.geometry import GridGeometry
     from ..core.fusion.inputs import FusionPhoto
+    from ..core.geotag.batch import predict_all
     from ..core.photos.decode import list_photos
 
     fusion = prepare_fusion(args)
@@ -23,14 +24,15 @@ def cmd_evaluate(args) -> int:
         raise GeoGuessError("no photos found in " + ", ".join(args.paths))
     predictor = open_predictor(args, top_k=1)
     bar = progress_bar(len(paths), disabled=args.no_progress, unit="photo")
-    results, warned = [], False
-    for result in predictor.predict_many(paths):
+    warned = False
+
+    def predicted(result) -> None:
+        nonlocal warned
         warned = warn_about_model(result.model, warned)
-        if result.distribution is not None:
-            result.distribution = result.distribution.stored()
-        results.append(result)
         if bar:
             bar.update(1)
+
+    results = predict_all(predictor.predict_many(paths), predicted)
     if bar:
         bar.close()
     photos = [FusionPhoto.from_result(r, i) for i, r in enumerate(results)]

@@ -140,7 +140,7 @@ def cmd_fuse(args) -> int:
         if args.predictions == "-":
             photos, models = read_lines(sys.stdin, geometry.num_cells)
         else:
-            with open(args.predictions, encoding="utf-8", errors="replace") as f:
+            with open(args.predictions, encoding="utf-8-sig", errors="replace") as f:
                 photos, models = read_lines(f, geometry.num_cells)
     except OSError as e:
         raise GeoGuessError(f"cannot read {args.predictions}: {e.strerror or e}") from None

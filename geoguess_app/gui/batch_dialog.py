@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..core.fusion.fuse import FusedAnswer, FusionOptions, fuse
+from ..core.fusion.fuse import FusedAnswer, FusionOptions, fuse, split_in_time
 from ..core.fusion.geometry import GridGeometry
 from ..core.fusion.inputs import FusionPhoto
 from ..core.fusion.timezone import TimezoneEvidence
@@ -69,6 +69,7 @@ class BatchDialog(QDialog):
         self.answers: dict[str, tuple[FusionPhoto, FusedAnswer]] = {}  # set once, before the rows come
         self.confirmation: QMessageBox | None = None
         self._stopped = ""  # why planning stopped early, kept above the counts
+        self._planning_done = False  # writing waits for the whole plan
         self.header = plain_label(f"{len(paths)} photos. Predicting...", self)
         if model.info.warning:
             self.header.setStyleSheet("color: #b00020; font-weight: bold")
@@ -134,8 +135,11 @@ class BatchDialog(QDialog):
         geometry = GridGeometry(self._model.grid)
         photos = [FusionPhoto.from_result(r, i) for i, r in enumerate(results)]
         answers = fuse(photos, geometry, FusionOptions(sources=[TimezoneEvidence(geometry), AnchorEvidence()]))
-        self.answers = {p.path: (p, a) for p, a in zip(photos, answers)}
+        self._tasks.post(self._keep_answers, {p.path: (p, a) for p, a in zip(photos, answers)})  # before the rows
         return answers
+
+    def _keep_answers(self, answers: dict[str, tuple[FusionPhoto, FusedAnswer]]) -> None:
+        self.answers = answers
 
     def _one_predicted(self) -> None:
         self._predicted += 1
@@ -163,6 +167,7 @@ class BatchDialog(QDialog):
             log_failure("planning the geotagging stopped", error)
         self._stopped = f"Stopped: {error}\n" if error is not None else ""  # stays above the rows so far
         self.progress.setValue(self.progress.maximum())
+        self._planning_done = True
         self._update_header()
         self.planned.emit()
 
@@ -184,7 +189,7 @@ class BatchDialog(QDialog):
         if self._model.info.warning:
             text += "  " + self._model_note()
         self.header.setText(text)
-        self.write_button.setEnabled(bool(accepted) and self.writer is None)
+        self.write_button.setEnabled(bool(accepted) and self.writer is None and self._planning_done)
 
     def _update_map(self) -> None:
         points, timed = [], []
@@ -215,13 +220,8 @@ class BatchDialog(QDialog):
             )
             if photo is not None and photo.utc is not None:
                 timed.append((photo.utc, photo.index, (lat, lon)))
-        segments: list[list[tuple[float, float]]] = []  # no line across a long gap: fusion does not link them
-        last = None
-        for when, _, where in sorted(timed):
-            if last is None or when - last > TravelModel().max_gap:
-                segments.append([])
-            segments[-1].append(where)
-            last = when
+        # one line per sequence: none across a long gap, which fusion does not cross either
+        segments = split_in_time([(when, where) for when, _, where in sorted(timed)], TravelModel().max_gap)
         self.map.show_points(points, [s for s in segments if len(s) > 1])
 
     # ----- review ----------------------------------------------------------------------------

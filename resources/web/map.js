@@ -224,6 +224,16 @@
     clear();
     warn(points.some(function (p) { return p.untrained; }), points.some(function (p) { return p.unverified; }));
     if (track && track.length) {  // sequences of positions in time order, one line each
+      track = track.map(function (line) {  // across the 180th meridian the short way, not across the map
+        var out = [[line[0][0], line[0][1]]];
+        for (var i = 1; i < line.length; i++) {
+          var lon = line[i][1];
+          while (lon - out[i - 1][1] > 180) lon -= 360;
+          while (lon - out[i - 1][1] < -180) lon += 360;
+          out.push([line[i][0], lon]);
+        }
+        return out;
+      });
       state.track = L.polyline(track, { color: "#333", weight: 2, opacity: 0.7, interactive: false });
       state.group.addLayer(state.track);
     }
@@ -243,7 +253,8 @@
       });
       var box = el("div", "gg-popup");
       box.appendChild(el("div", "gg-title", p.name));
-      box.appendChild(el("div", "", own ? p.place : p.place + " \u00b7 " + (p.probability * 100).toFixed(1) + "%"));
+      var measured = p.source === "track" || p.source === "interpolated";  // from GPS data: no probability
+      box.appendChild(el("div", "", own || measured ? p.place : p.place + " \u00b7 " + (p.probability * 100).toFixed(1) + "%"));
       box.appendChild(el("div", "gg-muted", fmt(p.lat) + ", " + fmt(p.lon) + (p.radius_km && !own ? " \u00b7 within " + km(p.radius_km) : "")));
       if (p.source) box.appendChild(el("div", "gg-muted", p.source + (p.evidence && p.evidence.length ? ": " + p.evidence.join("; ") : "")));
       marker.bindPopup(box);

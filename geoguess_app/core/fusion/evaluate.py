@@ -18,6 +18,7 @@ from ..geo.cells import great_circle_km
 from .fuse import FusionOptions, fuse
 from .geometry import GridGeometry
 from .inputs import FusionPhoto
+from .tracks import AnchorEvidence
 
 DISTANCES_KM = (1, 25, 200, 750, 2500)
 
@@ -74,5 +75,6 @@ def evaluate(photos: Sequence[FusionPhoto], geometry: GridGeometry, options: Cal
         for answer, p in zip(fuse(half, geometry, options()), photos):
             if p.index in measured and answer.position is not None:
                 anchored.errors_km.append(great_circle_km(*truth[p.index], *answer.position))
-    rows = [single, blind] + ([anchored] if anchored.errors_km else [])
+    uses_anchors = any(isinstance(s, AnchorEvidence) for s in options().sources)
+    rows = [single, blind] + ([anchored] if anchored.errors_km and uses_anchors else [])
     return Evaluation(photos=len(photos), with_gps=len(truth), rows=rows)

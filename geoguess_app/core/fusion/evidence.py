@@ -44,8 +44,17 @@ class Evidence:
         """Positions by photo index, for the photos this source places outright."""
         return {}
 
-    def describe(self, photo: FusionPhoto) -> str | None:
-        """What this source added to the photo, for people; None when it added nothing."""
+    def candidates(self, photo: FusionPhoto) -> IntArray | None:
+        """Cells this source wants considered for the photo even when the model did not rank them."""
+        return None
+
+    def mean_factor(self, photo: FusionPhoto) -> float:
+        """The average of ``factors`` over all cells (for the probability outside a photo's candidates)."""
+        return 1.0
+
+    def describe(self, photo: FusionPhoto, cells: IntArray) -> str | None:
+        """What this source added to the photo, whose candidates are ``cells``, for people; None
+        when it added nothing (it did not tell the candidates apart)."""
         return None
 
 
@@ -75,6 +84,10 @@ class ModelEvidence(Evidence):
             self._sorted[photo.index] = found
         return found
 
+    def stored(self, photo: FusionPhoto) -> tuple[IntArray, FloatArray, float]:
+        """The photo's stored cells (in class order), their probabilities, and the floor."""
+        return self._lookup(photo)
+
     def probabilities(self, photo: FusionPhoto, cells: IntArray) -> FloatArray:
         """The photo's probability of each cell (the stored value, else the floor)."""
         classes, probabilities, floor = self._lookup(photo)
@@ -98,3 +111,20 @@ def normalised(weights: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.floatin
         return np.full(len(weights), 1.0 / max(len(weights), 1), weights.dtype)
     out: npt.NDArray[np.floating[Any]] = weights / total
     return out
+
+
+def format_duration(seconds: float) -> str:
+    """A time span for people: "4 min", "2 h", "3 days"."""
+    minutes = abs(seconds) / 60
+    if minutes < 90:
+        return f"{max(round(minutes), 1)} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.0f} h"
+    return f"{minutes / 1440:.0f} days"
+
+
+def anchor_text(name: str, seconds_after: float) -> str:
+    """ "anchor IMG_0012.jpg 4 min later": a GPS photo taken ``seconds_after`` the photo described."""
+    if abs(seconds_after) < 30:
+        return f"anchor {name} at the same time"
+    return f"anchor {name} {format_duration(seconds_after)} {'later' if seconds_after > 0 else 'earlier'}"

@@ -20,11 +20,12 @@ import datetime
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
-from .evidence import Evidence, Fix, ModelEvidence, normalised
+from .evidence import Evidence, Fix, ModelEvidence, anchor_text, format_duration, normalised
 from .geometry import Float32Array, FloatArray, GridGeometry, IntArray, distances_km, unit_vectors
 from .hmm import forward_backward
 from .inputs import FusionPhoto
@@ -36,6 +37,7 @@ SHARE_WITH = 6  # ... up to this many photos before and after it
 FIX_CELLS = 6  # cells nearest a measured position, candidates of every photo of its sequence
 NEIGHBOUR_WINDOW = datetime.timedelta(hours=2)  # for "14 photos within 2 h"
 RADIUS_MASS = 0.9
+T = TypeVar("T")
 
 
 @dataclass
@@ -115,15 +117,18 @@ def sequences(
         return [timed + untimed] if usable else []
     if not neighbours:
         return [[p] for p in usable]
-    out: list[list[FusionPhoto]] = [[p] for p in untimed]
-    chain: list[FusionPhoto] = []
-    for p in timed:
-        if chain and p.utc - chain[-1].utc > travel.max_gap:  # type: ignore[operator]
-            out.append(chain)
-            chain = []
-        chain.append(p)
-    if chain:
-        out.append(chain)
+    return [[p] for p in untimed] + split_in_time([(p.utc, p) for p in timed if p.utc], travel.max_gap)
+
+
+def split_in_time(items: Sequence[tuple[datetime.datetime, T]], max_gap: datetime.timedelta) -> list[list[T]]:
+    """Items in time order, cut wherever two are more than ``max_gap`` apart."""
+    out: list[list[T]] = []
+    last: datetime.datetime | None = None
+    for when, item in sorted(items, key=lambda pair: pair[0]):
+        if last is None or when - last > max_gap:
+            out.append([])
+        out[-1].append(item)
+        last = when
     return out
 
 
@@ -132,6 +137,7 @@ class Fuser:
         self.geometry = geometry
         self.options = options
         self.model = ModelEvidence(geometry, options.model_weight)
+        self._stored_weights: dict[int, FloatArray] = {}  # each photo's evidence over its stored cells
 
     def fuse(self, photos: Sequence[FusionPhoto]) -> list[FusedAnswer]:
         place_in_time(photos)
@@ -174,7 +180,11 @@ class Fuser:
             assert p.classes is not None
             fix = fixes.get(p.index)
             weights = self._evidence(p, p.classes, fix)
+            self._stored_weights[p.index] = weights  # for _coverage
             top = p.classes[np.argsort(-weights, kind="stable")[:OWN_CANDIDATES]]
+            extra = [c for c in (s.candidates(p) for s in self.options.sources) if c is not None]
+            if extra:
+                top = np.concatenate([top, *extra])
             if fix is not None:
                 top = np.concatenate([self.geometry.nearest(fix.lat, fix.lon, FIX_CELLS), top[:SHARED_CANDIDATES]])
             own.append(top)
@@ -188,8 +198,9 @@ class Fuser:
 
     def _fuse_chain(self, chain: list[FusionPhoto], fixes: dict[int, Fix], answers: dict[int, FusedAnswer]) -> None:
         states = self._candidates(chain, fixes)
+        evidence = [self._evidence(p, s, fixes.get(p.index)) for p, s in zip(chain, states)]
         # float32 like the transitions: the messages are normalised at every step
-        emissions = [self._evidence(p, s, fixes.get(p.index)).astype(np.float32) for p, s in zip(chain, states)]
+        emissions = [e.astype(np.float32) for e in evidence]
         travel = self.options.travel
         album = self.options.album
 
@@ -199,7 +210,7 @@ class Fuser:
             return travel.matrix(self.geometry, states[i], states[i + 1], seconds)
 
         posteriors = forward_backward(emissions, transition) if len(chain) > 1 else [normalised(emissions[0])]
-        for k, (p, cells, post) in enumerate(zip(chain, states, posteriors)):
+        for k, (p, cells, post, weights) in enumerate(zip(chain, states, posteriors, evidence)):
             answer = answers[p.index]
             fix = fixes.get(p.index)
             if fix is not None:
@@ -209,12 +220,32 @@ class Fuser:
             best = int(np.argmax(post))
             cell = int(cells[best])
             answer.cell = cell
-            answer.probability = float(post[best])
             answer.token = self.geometry.grid.tokens[cell]
             answer.position = (float(self.geometry.lats[cell]), float(self.geometry.lons[cell]))
-            answer.radius_km = self._radius(cell, cells, post)
-            answer.evidence = self._texts(p, chain, k, fixes)
+            answer.evidence = self._texts(p, chain, k, fixes, cells)
             answer.source = "fused" if answer.evidence else "model"
+            if answer.source == "model":  # nothing moved it: the model's own probability and spread
+                classes, probabilities, _ = self.model.stored(p)
+                answer.probability = float(self.model.probabilities(p, np.array([cell]))[0])
+                answer.radius_km = self._radius(cell, classes, probabilities)
+            else:  # the fused probability, less what lies outside the candidates
+                mass = post.astype(np.float64) * self._coverage(p, cells, weights)
+                answer.probability = float(mass[best])
+                answer.radius_km = self._radius(cell, cells, mass)
+
+    def _coverage(self, p: FusionPhoto, cells: IntArray, weights: FloatArray) -> float:
+        """The share of the photo's evidence (all sources, over every cell of the grid) that its
+        candidate cells hold: the cells of its stored distribution left out, and the cells it did not
+        store (at the floor, with each source's average weight)."""
+        classes, _, floor = self.model.stored(p)  # in class order
+        assert p.classes is not None
+        candidate = _member(p.classes, cells)
+        rest = float(self._stored_weights[p.index][~candidate].sum())
+        unstored = self.geometry.num_cells - len(classes) - int(np.count_nonzero(~_member(cells, classes)))
+        mean = float(np.prod([source.mean_factor(p) for source in self.options.sources]))
+        rest += max(unstored, 0) * floor**self.options.model_weight * mean
+        inside = float(weights.sum())
+        return inside / (inside + rest) if inside + rest > 0 else 0.0
 
     def _radius(self, cell: int, cells: IntArray, post: FloatArray) -> float:
         """The distance from the answer within which the fused probability reaches 90%, each cell
@@ -226,8 +257,10 @@ class Fuser:
         k = min(int(np.searchsorted(mass, RADIUS_MASS)), len(order) - 1)
         return float(d[order][k]) if mass[-1] >= RADIUS_MASS else 20037.5  # half the Earth's circumference
 
-    def _texts(self, p: FusionPhoto, chain: list[FusionPhoto], k: int, fixes: dict[int, Fix]) -> list[str]:
-        texts = [t for t in (s.describe(p) for s in self.options.sources) if t]
+    def _texts(
+        self, p: FusionPhoto, chain: list[FusionPhoto], k: int, fixes: dict[int, Fix], cells: IntArray
+    ) -> list[str]:
+        texts = [t for t in (s.describe(p, cells) for s in self.options.sources) if t]
         if len(chain) > 1:
             if self.options.album:
                 texts.append(f"album of {len(chain)} photos (one place)")
@@ -235,27 +268,22 @@ class Fuser:
                 near = sum(q is not p and abs(q.utc - p.utc) <= NEIGHBOUR_WINDOW for q in chain)  # type: ignore[operator]
                 span = chain[-1].utc - chain[0].utc  # type: ignore[operator]
                 texts.append(
-                    f"{near} photos within {_duration(NEIGHBOUR_WINDOW)}"
+                    f"{near} photos within {format_duration(NEIGHBOUR_WINDOW.total_seconds())}"
                     if near
-                    else f"{len(chain) - 1} photos in a sequence over {_duration(span)}"
+                    else f"{len(chain) - 1} photos in a sequence over {format_duration(span.total_seconds())}"
                 )
             anchored = [q for q in chain if q.index in fixes and q.gps is not None and q.utc is not None]
             if anchored and p.utc is not None:
                 q = min(anchored, key=lambda q: abs(q.utc - p.utc))  # type: ignore[operator]
-                dt = (q.utc - p.utc).total_seconds()  # type: ignore[operator]
-                texts.append(
-                    f"anchor {q.name} {_duration(datetime.timedelta(seconds=abs(dt)))} {'later' if dt > 0 else 'earlier'}"
-                )
+                texts.append(anchor_text(q.name, (q.utc - p.utc).total_seconds()))  # type: ignore[operator]
         return texts
 
 
-def _duration(d: datetime.timedelta) -> str:
-    minutes = d.total_seconds() / 60
-    if minutes < 90:
-        return f"{max(round(minutes), 1)} min"
-    if minutes < 48 * 60:
-        return f"{minutes / 60:.0f} h"
-    return f"{minutes / 1440:.0f} days"
+def _member(values: IntArray, sorted_set: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each of ``values`` is in ``sorted_set`` (sorted, as np.unique makes it)."""
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    found: npt.NDArray[np.bool_] = sorted_set[at] == values
+    return found
 
 
 def fuse(

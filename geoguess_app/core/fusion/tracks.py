@@ -26,9 +26,10 @@ import numpy.typing as npt
 import tzfpy
 
 from ..errors import GeoGuessError
-from .evidence import Evidence, Fix
+from .evidence import Evidence, Fix, anchor_text, format_duration
 from .geometry import FloatArray, to_lat_lon, unit_vectors
 from .inputs import FusionPhoto
+from .timezone import local_offsets
 
 GPS_RADIUS_KM = 0.03  # a GPS fix: tens of metres
 SPEED_KMH = 30.0  # how fast the radius grows away from a track point
@@ -200,11 +201,6 @@ def _geojson(data: bytes) -> list[tuple[datetime.datetime, float, float]]:
 # --- evidence -----------------------------------------------------------------------------------
 
 
-def _minutes_text(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
-
-
 def _offset_from_track(photo: FusionPhoto, track: Track, max_gap: datetime.timedelta) -> Located | None:
     """A photo without any offset: the one offset under which the track puts it in a zone with
     that offset, or None when none or several do."""
@@ -215,14 +211,7 @@ def _offset_from_track(photo: FusionPhoto, track: Track, max_gap: datetime.timed
         where = track.locate(photo.time - offset, max_gap, max_gap)
         if where is None:
             continue
-        zone = tzfpy.get_tz(where.lon, where.lat)
-        try:
-            import zoneinfo
-
-            real = photo.time.replace(tzinfo=zoneinfo.ZoneInfo(zone)).utcoffset() if zone else None
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            real = None
-        if real == offset:
+        if offset in local_offsets(tzfpy.get_tz(where.lon, where.lat) or "", photo.time):
             found.append(where)
     return found[0] if len(found) == 1 else None
 
@@ -252,7 +241,7 @@ class TrackEvidence(Evidence):
                     best = (where, track)
             if best is not None:
                 where, track = best
-                text = f"track {track.name}, {_minutes_text(where.seconds_to_nearest)} from a track point"
+                text = f"track {track.name}, {format_duration(where.seconds_to_nearest)} from a track point"
                 out[photo.index] = Fix(where.lat, where.lon, where.radius_km, "track", text)
         return out
 
@@ -291,14 +280,9 @@ class AnchorEvidence(Evidence):
             if where is None:
                 continue
             t = _seconds(photo.utc)
-            parts = []
-            for j in sorted({k for k in (where.before, where.after) if k is not None}):
-                dt = track.seconds[j] - t
-                when = (
-                    "at the same time"
-                    if abs(dt) < 30
-                    else f"{_minutes_text(abs(dt))} {'later' if dt > 0 else 'earlier'}"
-                )
-                parts.append(f"anchor {names[j]} {when}")
+            parts = [
+                anchor_text(names[j], float(track.seconds[j] - t))
+                for j in sorted({k for k in (where.before, where.after) if k is not None})
+            ]
             out[photo.index] = Fix(where.lat, where.lon, where.radius_km, "interpolated", "; ".join(parts))
         return out

@@ -7,6 +7,7 @@ a camera clock set wrong), so no evidence is ever overruled absolutely. Photos f
 ``max_gap`` are not linked at all.
 
 The kernel is normalised over the plane (2 pi s^2), and the chance of landing in a cell is its area
+(no less than the square of twice the scale)
 times the kernel at its position (at most 1), so the model needs no sum over the whole grid.
 """
 
@@ -38,7 +39,9 @@ class TravelModel:
         # The chord instead of the arc: within 0.1% up to 1,000 km, where the kernel still matters.
         dots = geometry.xyz32[a] @ geometry.xyz32[b].T
         chord = np.sqrt(np.maximum(2.0 - 2.0 * dots, 0.0)) * np.float32(EARTH_RADIUS_KM)
-        weight = (1.0 - self.jump) * geometry.area32[b] / np.float32(2 * math.pi * scale * scale)
+        # a tiny cell (a museum) may still be stayed in: no cell counts as smaller than the kernel
+        area = np.maximum(geometry.size32[b], np.float32(2 * scale)) ** 2
+        weight = (1.0 - self.jump) * area / np.float32(2 * math.pi * scale * scale)
         near = np.exp(chord * np.float32(-1.0 / scale))
         near *= weight[None, :]
         np.minimum(near, np.float32(1.0 - self.jump), out=near)

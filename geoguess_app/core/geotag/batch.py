@@ -130,8 +130,7 @@ def tag_photos(
             pending.append((outcome.path, _done(outcome)))
         while pending:
             if _is_set(stop):
-                for _, queued in pending:  # all at once: the save thread starts the next write at once
-                    queued.cancel()  # only succeeds for a write that has not started
+                _cancel_all(f for _, f in pending)
             path, future = pending.popleft()
             yield finished(path, future)
     finally:
@@ -211,32 +210,49 @@ def _dry_run(path: str, where: str, overwrite_gps: bool, sidecar: bool, hardlink
 ALREADY_TAGGED = "already geotagged by GeoGuess"
 
 
-def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, stop) -> Iterator[TagOutcome]:
-    """Predict all, fuse, then write in order on the save thread."""
+def predict_all(
+    results: Iterator[PhotoResult],
+    on_predicted: Callable[[PhotoResult], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> list[PhotoResult]:
+    """Every result of a prediction run, each keeping only its stored distribution (what fusion
+    reads; a fraction of the memory), until ``stop`` says so."""
     predicted: list[PhotoResult] = []
     try:
         for result in results:
             if result.distribution is not None:
-                result.distribution = result.distribution.stored()  # what fusion reads; a fraction of the memory
+                result.distribution = result.distribution.stored()
             predicted.append(result)
             if on_predicted is not None:
                 on_predicted(result)
-            if _is_set(cancel) or _is_set(stop):
+            if stop is not None and stop():
                 break
     finally:
-        results.close()
+        results.close()  # type: ignore[attr-defined]
+    return predicted
+
+
+def _cancel_all(futures: Iterable[Future]) -> None:
+    """Cancel every queued write at once (one at a time, the save thread would start the next)."""
+    for future in futures:
+        future.cancel()  # only succeeds for a write that has not started
+
+
+def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, stop) -> Iterator[TagOutcome]:
+    """Predict all, fuse, then write in order on the save thread."""
+    stopped = lambda: _is_set(cancel) or _is_set(stop)  # noqa: E731
+    predicted = predict_all(results, on_predicted, stopped)
     yield from skipped
-    if _is_set(stop) or _is_set(cancel):
+    answers = fuse_with(predicted) if not stopped() else []
+    if stopped():  # also when Ctrl+C came while fusing: nothing is written
         for result in predicted:
             yield TagOutcome(result.path, SKIPPED, STOPPED)
         return
-    answers = fuse_with(predicted)
     try:
         futures = [(r.path, saver.submit(decide, r, a)) for r, a in zip(predicted, answers)]
         for k, (path, future) in enumerate(futures):
-            if _is_set(stop) or _is_set(cancel):
-                for _, later in futures[k:]:  # all at once: the save thread starts the next write at once
-                    later.cancel()  # only succeeds for a write that has not started
+            if stopped():
+                _cancel_all(f for _, f in futures[k:])
             try:
                 yield future.result()
             except CancelledError:

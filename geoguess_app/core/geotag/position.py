@@ -56,7 +56,7 @@ class GeoTag:
             lon=answer.position[1],
             accuracy_m=answer.radius_km * 1000,
             model=model_info.name,
-            untrained=model_info.untrained,
+            untrained=model_info.untrained and answer.source not in ("track", "interpolated"),
             token=token,
             probability=answer.probability if answer.probability is not None else 1.0,
             rank=1,

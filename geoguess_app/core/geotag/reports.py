@@ -44,7 +44,7 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
                         g.lat if g else "",
                         g.lon if g else "",
                         g.place if g else "",
-                        f"{g.probability:.6f}" if g else "",
+                        f"{g.probability:.6f}" if g and not _measured(o) else "",
                         o.source if g else "",
                         "; ".join(o.evidence),
                         o.untrained,
@@ -61,7 +61,7 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
                     "path": name,
                     "status": o.status,
                     "place": g.place,
-                    "probability": g.probability,
+                    "probability": None if _measured(o) else g.probability,
                     "cell": g.token,
                     "untrained": o.untrained,
                     "verified": o.verified,
@@ -85,7 +85,7 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
 
         points = "".join(
             f'  <wpt lat="{g.lat:.7f}" lon="{g.lon:.7f}"><name>{escape(Path(name).name)}</name>'
-            f"<desc>{escape(f'{o.status}: {_kind(o)}, {g.probability * 100:.1f}%, {g.place}' + label(o))}</desc></wpt>\n"
+            f"<desc>{escape(f'{o.status}: {_kind(o)}{_percent(o)}, {g.place}' + label(o))}</desc></wpt>\n"
             for o, g, name in rows
             if g is not None
         )
@@ -103,3 +103,12 @@ def _kind(o: TagOutcome) -> str:
     return {"track": "from a GPS track", "interpolated": "between GPS photos", "fused": "predicted (fused)"}.get(
         o.source, "predicted"
     )
+
+
+def _measured(o: TagOutcome) -> bool:
+    """A position from GPS data: it has no probability."""
+    return o.source in ("track", "interpolated")
+
+
+def _percent(o: TagOutcome) -> str:
+    return "" if _measured(o) or o.guess is None else f", {o.guess.probability * 100:.1f}%"

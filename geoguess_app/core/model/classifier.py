@@ -37,7 +37,12 @@ class ModelInfo:
 
     def as_dict(self) -> dict[str, Any]:
         """What the command line's JSON says about the model."""
-        return {"name": self.name, "untrained": self.untrained, "verified": self.verified}
+        return {
+            "name": self.name,
+            "untrained": self.untrained,
+            "verified": self.verified,
+            "num_classes": self.num_classes,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, for results that travel (``from_dict`` reads it back)."""

@@ -30,7 +30,7 @@ from .results import PhotoResult
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 1
+SCHEMA = 2  # 2: GPS says whether GeoGuess wrote it (an entry of 1 would read it as a measurement)
 MIN_CELLS = 32  # cells kept even when fewer hold 99.5% of the probability: top-k asks up to this many
 CHUNK = 1 << 20
 
