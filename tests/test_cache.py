@@ -59,6 +59,11 @@ def test_a_photo_predicted_once_is_not_predicted_again(tiny_model, corpus_dir, t
     assert third.photos == 1 and results[0].path == str(renamed)
     assert results[0].as_dict() == {**fresh[0].as_dict(), "path": str(renamed)}
     assert cache.info().entries == 4
+    # the window's batch dialog asks for thumbnails too: from the cache, only they are made from the file
+    thumbs = Counting(tiny_model)
+    shown = list(Predictor(thumbs, preview_size=96, cache=cache).predict_many(photos))
+    assert thumbs.photos == 0 and all(r.preview is not None and max(r.preview.shape[:2]) <= 96 for r in shown)
+    assert [r.as_dict() for r in shown] == [r.as_dict() for r in fresh]
 
 
 def test_a_cache_killed_while_writing_keeps_every_finished_entry(tmp_path):

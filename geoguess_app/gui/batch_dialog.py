@@ -41,6 +41,7 @@ from ..core.geotag.batch import tag_photos
 from ..core.geotag.outcome import ERROR, REFUSED, WOULD_WRITE, WRITTEN, Status, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
+from ..core.predict.cache import PredictionCache
 from ..core.predict.pipeline import Predictor
 from .batch_table import FILTERS, MEASURED, BatchTable
 from .map_view import MapView
@@ -119,7 +120,7 @@ class BatchDialog(QDialog):
 
     # ----- planning: predict, fuse, a dry run --------------------------------------------------
     def _plan(self, paths: list[str]) -> None:  # background thread
-        predictor = Predictor(self._model, top_k=1, preview_size=96)
+        predictor = Predictor(self._model, top_k=1, preview_size=96, cache=PredictionCache())
         for outcome in tag_photos(
             paths,
             predictor,

@@ -154,15 +154,21 @@ class Predictor:
             decoder.shutdown(wait=True, cancel_futures=True)
 
     def _decode(self, path: str | Path) -> _Staged:
-        """Stage 1, from the cache when the photo was predicted before by this model."""
+        """Stage 1, from the cache when the photo was predicted before by this model (then only
+        the preview, when one is asked for, is made from the file)."""
         key = None
-        if self.cache is not None and self.preview_size is None:
+        if self.cache is not None:
             try:
                 key = photo_key(path)
             except OSError:
                 key = None  # decoding says what is wrong with the file
             hit = self._cached(key, str(path))
             if hit is not None:
+                if self.preview_size is not None and hit.ok:
+                    try:
+                        hit.preview = open_photo(path).preview(self.preview_size)
+                    except Exception:  # noqa: BLE001 - the prediction stands without its thumbnail
+                        log.debug("no preview of %s from the cache", path, exc_info=True)
                 return _Staged(hit, None, key)
         result, tensor = decode(path, self.preview_size)
         return _Staged(result, tensor, key)
@@ -187,6 +193,8 @@ class Predictor:
         staged = []
         for s in group:  # decoded before the model's key was known: the cache may have it after all
             hit = self._cached(s.key, s.result.path) if s.tensor is not None else None
+            if hit is not None:
+                hit.preview = s.result.preview  # made while decoding
             staged.append(_Staged(hit, None, s.key) if hit is not None else s)
         fresh = [s for s in staged if s.tensor is not None]
         probs = self.infer([s.tensor for s in fresh if s.tensor is not None])
