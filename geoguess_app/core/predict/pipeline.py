@@ -167,7 +167,7 @@ class Predictor:
                 if self.preview_size is not None and hit.ok:
                     try:
                         hit.preview = open_photo(path).preview(self.preview_size)
-                    except Exception:  # noqa: BLE001 - the prediction stands without its thumbnail
+                    except Exception:  # the prediction stands without its thumbnail (logged)
                         log.debug("no preview of %s from the cache", path, exc_info=True)
                 return _Staged(hit, None, key)
         result, tensor = decode(path, self.preview_size)
