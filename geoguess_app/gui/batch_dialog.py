@@ -72,6 +72,7 @@ class BatchDialog(QDialog):
         self._stopped = ""  # why planning stopped early, kept above the counts
         self._planning_done = False  # writing waits for the whole plan
         self.header = plain_label(f"{len(paths)} photos. Predicting...", self)
+        self.header.setWordWrap(True)  # the counts are long: they wrap instead of widening the dialog
         if model.info.warning:
             self.header.setStyleSheet("color: #b00020; font-weight: bold")
         self.table = BatchTable(self.outcomes, self)
@@ -252,7 +253,7 @@ class BatchDialog(QDialog):
             f"(not predictions), {kinds.count('model')} from the photo alone. Each is marked in the photo as what it "
             "is, and every write can be undone."
         )
-        if self._model.info.warning:
+        if self._model.info.warning and any(k not in MEASURED for k in kinds):  # some positions are predicted
             text += "\n\n" + self._model_note()
         self.confirmation = QMessageBox(
             QMessageBox.Icon.Question,

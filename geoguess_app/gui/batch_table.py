@@ -14,19 +14,20 @@ from ..core.geo.cells import format_km
 from ..core.geotag.outcome import REFUSED, WOULD_WRITE, TagOutcome
 from .qt_helpers import qimage_from_array
 
+# What happens to the photo comes first; the evidence, the longest text, last (it stretches).
 COLUMNS = [
     "Write",
     "Photo",
+    "Status",
     "Taken",
     "Place",
     "Probability",
     "Source",
     "Within",
-    "Evidence",
     "GPS already there",
-    "Status",
+    "Evidence",
 ]
-WRITE, PHOTO, TAKEN, PLACE, PROBABILITY, SOURCE, WITHIN, EVIDENCE, EXISTING, STATUS = range(len(COLUMNS))
+WRITE, PHOTO, STATUS, TAKEN, PLACE, PROBABILITY, SOURCE, WITHIN, EXISTING, EVIDENCE = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 10
 MEASURED = ("track", "interpolated")
 SOURCE_TEXT = {
@@ -92,7 +93,7 @@ class BatchTable(QTableWidget):
         self.setWordWrap(False)
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in enumerate((50, 170, 140, 150, 80, 140, 70, 220, 120)):
+        for column, width in enumerate((50, 170, 150, 140, 150, 80, 130, 70, 120)):
             header.resizeSection(column, width)
         self.installEventFilter(self)
         self.itemChanged.connect(self._on_item_changed)
@@ -117,6 +118,7 @@ class BatchTable(QTableWidget):
         items = [
             check,
             name,
+            _item(status_text(outcome), tooltip=outcome.summary),
             _item(when.strftime("%Y-%m-%d %H:%M:%S") if when else "", when.timestamp() if when else -1.0),
             _item(g.place if g else "", tooltip=g.place if g else ""),
             _item("GPS" if g and measured else f"{g.probability * 100:.1f}%" if g else "", _probability(outcome)),
@@ -125,9 +127,8 @@ class BatchTable(QTableWidget):
                 tooltip=SOURCE_TEXT.get(outcome.source, ""),
             ),
             _item(format_km(radius) if radius is not None else "", radius if radius is not None else -1.0),
-            _item(evidence, tooltip=evidence),
             _item(outcome.existing_gps or ""),
-            _item(status_text(outcome), tooltip=outcome.summary),
+            _item(evidence, tooltip=evidence),
         ]
         for column, item in enumerate(items):
             self.setItem(row, column, item)
