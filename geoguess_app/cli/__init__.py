@@ -156,6 +156,13 @@ def _prediction_options(parser: argparse.ArgumentParser, model_dir_help: str) ->
     """The options of every command that predicts."""
     parser.add_argument("--model-dir", help=model_dir_help)
     parser.add_argument("--device", default="auto", help="auto (default: first GPU if there is one), cpu, gpu or gpu:N")
+    parser.add_argument(
+        "--runtime",
+        default="auto",
+        choices=("auto", "mxnet", "onnxruntime"),
+        help="what runs the network: auto (default: MXNet where it is installed, else ONNX Runtime), "
+        "mxnet or onnxruntime (the same published weights, as an ONNX graph made from them)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--no-cache", action="store_true", help="predict every photo again, without the prediction cache"

@@ -16,7 +16,7 @@ def open_predictor(args, top_k: int):
     from ..core.predict.cache import PredictionCache
 
     cache = None if args.no_cache else PredictionCache()
-    engine = open_engine(resolve_model_dir(args.model_dir), args.device)
+    engine = open_engine(resolve_model_dir(args.model_dir), args.device, runtime=args.runtime)
     return predictor_while_loading(engine, top_k=top_k, cache=cache)
 
 

@@ -8,6 +8,8 @@ This is the only module above ``core.model`` that names a runtime.
 
 from __future__ import annotations
 
+import importlib.util
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -17,8 +19,7 @@ from .errors import ModelError
 from .geo.places import shared_places
 from .model import store
 from .model.classifier import Classifier, ModelInfo, missing_files
-from .model.mxnet.locationnet import LocationNet, cuda_available
-from .model.mxnet.synth import synthesize
+from .model.mxnet.synth import synthesize as _synthesize
 from .model.mxnet.thread import mxnet_worker
 from .predict.cache import PredictionCache
 from .predict.pipeline import Predictor
@@ -26,13 +27,20 @@ from .predict.pipeline import Predictor
 __all__ = [
     "Engine",
     "ModelMissing",
+    "RuntimeMissing",
+    "available_runtimes",
     "check_loads",
     "import_model",
     "model_installed",
     "open_engine",
     "predictor_while_loading",
     "synthesize",
+    "write_runtime_files",
 ]
+
+
+class RuntimeMissing(ModelError):
+    """The inference runtime asked for is not installed."""
 
 
 class ModelMissing(ModelError):
@@ -66,19 +74,66 @@ def model_installed(model_dir: str | Path) -> bool:
     return folder.is_dir() and not missing_files(folder)
 
 
-def open_engine(model_dir: str | Path, device: str = "auto", count_gpus: bool = False) -> Future[Engine]:
-    """Start loading the model in ``model_dir`` on ``device`` (auto, cpu, gpu, gpu:N).
+RUNTIMES = ("mxnet", "onnxruntime")  # in the order "auto" prefers them, when installed
 
-    Raises ModelMissing at once when the folder holds no complete model; every other failure
-    (damaged files, a device that is not there) is the Future's exception."""
+
+def available_runtimes() -> list[str]:
+    """The runtimes installed here, in the order ``auto`` prefers them."""
+    return [name for name in RUNTIMES if importlib.util.find_spec(name) is not None]
+
+
+def choose_runtime(runtime: str = "auto") -> str:
+    """The runtime ``runtime`` names (auto: MXNet, the reference, where it is installed, else ONNX
+    Runtime); RuntimeMissing when it is not installed."""
+    if runtime not in ("auto", *RUNTIMES):
+        raise RuntimeMissing(f"unknown runtime {runtime!r}: use auto, {', '.join(RUNTIMES)}")
+    installed = available_runtimes()
+    if runtime == "auto":
+        if not installed:
+            raise RuntimeMissing(
+                "no inference runtime is installed: 'pip install onnxruntime' (or mxnet on Python 3.11)"
+            )
+        return installed[0]
+    if runtime not in installed:
+        hint = "pip install onnxruntime" if runtime == "onnxruntime" else "pip install mxnet==1.9.1 (Python 3.11 only)"
+        raise RuntimeMissing(f"the {runtime} runtime is not installed: {hint}")
+    return runtime
+
+
+def open_engine(
+    model_dir: str | Path, device: str = "auto", count_gpus: bool = False, runtime: str = "auto"
+) -> Future[Engine]:
+    """Start loading the model in ``model_dir`` on ``device`` (auto, cpu, gpu, gpu:N) with
+    ``runtime`` (auto, mxnet, onnxruntime).
+
+    Raises ModelMissing at once when the folder holds no complete model, RuntimeMissing when the
+    runtime is not installed; every other failure (damaged files, a device that is not there) is
+    the Future's exception."""
     folder = Path(model_dir)
     if not model_installed(folder):
         raise ModelMissing(folder)
+    chosen = choose_runtime(runtime)
     shared_places().warm_up()
-    return mxnet_worker().submit(_load, folder, device, count_gpus)
+    if chosen == "mxnet":
+        return mxnet_worker().submit(_load_mxnet, folder, device, count_gpus)
+    future: Future[Engine] = Future()
+
+    def load() -> None:  # ONNX Runtime needs no thread of its own: a loading thread is enough
+        try:
+            from .model.onnx.runtime_ort import OnnxRuntimeNet, gpu_count
+
+            classifier = OnnxRuntimeNet.load(folder, device)
+            future.set_result(Engine(classifier, gpu_count() if count_gpus else 0))
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the engine
+            future.set_exception(e)
+
+    threading.Thread(target=load, name="geoguess-load", daemon=True).start()
+    return future
 
 
-def _load(folder: Path, device: str, count_gpus: bool) -> Engine:
+def _load_mxnet(folder: Path, device: str, count_gpus: bool) -> Engine:
+    from .model.mxnet.locationnet import LocationNet, cuda_available
+
     classifier = LocationNet.load(folder, device)
     if not count_gpus:  # asking starts the CUDA driver of a CUDA build: only for the window's Device menu
         return Engine(classifier, 0)
@@ -105,11 +160,30 @@ def predictor_while_loading(
 
 def check_loads(folder: Path) -> None:
     """Raise the runtime's GeoGuessError if the model in ``folder`` does not load (on the CPU)."""
-    LocationNet.load(folder, device="cpu")
+    open_engine(folder, "cpu").result()
 
 
 def import_model(
     source: str | Path, target: str | Path, progress: Callable[[str, int, int | None], None] | None = None
 ) -> store.StoreReport:
-    """Copy and verify a model folder into the store, once it is known to load."""
-    return store.import_model(source, target, check_loads, progress=progress)
+    """Copy and verify a model folder into the store, once it is known to load; then make its
+    runtime-neutral form."""
+    report = store.import_model(source, target, check_loads, progress=progress)
+    write_runtime_files(Path(target))
+    return report
+
+
+def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed: int = 0) -> Path:
+    """An untrained stand-in model folder (MXNet makes its weights), with its ONNX form."""
+    out = _synthesize(out_dir, source, tiny=tiny, seed=seed)
+    write_runtime_files(out)
+    return out
+
+
+def write_runtime_files(folder: Path) -> None:
+    """The ONNX graph of the model in ``folder`` (made from its own files), where the onnx package is
+    installed; without it, runtimes other than MXNet are not available anyway."""
+    if importlib.util.find_spec("onnx") is not None:
+        from .model.onnx.convert import ensure_onnx
+
+        ensure_onnx(folder)

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from ..errors import DeviceError
 from ..geo.cells import CellGrid
-from .files import MODEL_FILES
+from .files import MODEL_FILES, MODEL_NAME, read_marker
 
 UNVERIFIED_NOTE = "UNVERIFIED: its files are not the published ones (md5 differs), so its answers are not LocationNet's"
 
@@ -34,6 +34,7 @@ class ModelInfo:
     num_classes: int
     device: str
     verified: bool = False  # all three files are the published ones (md5)
+    runtime: str = "mxnet"  # what runs the network: mxnet or onnxruntime
 
     def as_dict(self) -> dict[str, Any]:
         """What the command line's JSON says about the model."""
@@ -79,6 +80,19 @@ class Classifier(Protocol):
     def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """(N, classes) float32: the softmax over the cells for each photo of the batch."""
         ...
+
+
+def describe_model(folder: Path, num_classes: int, device: str, verified: bool, runtime: str) -> ModelInfo:
+    """What a loaded model is: untrained (its marker says so), the published files, or unverified."""
+    marker = read_marker(folder)
+    if marker is not None:
+        name = f"{MODEL_NAME} - {marker.description}"
+        return ModelInfo(name, str(folder), True, marker.variant, num_classes, device, verified, runtime)
+    if verified:
+        return ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, device, True, runtime)
+    return ModelInfo(
+        f"{MODEL_NAME} - UNVERIFIED", str(folder), False, "unverified", num_classes, device, False, runtime
+    )
 
 
 def parse_device(spec: str) -> tuple[str, int]:

@@ -18,8 +18,8 @@ import numpy as np
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
-from ..classifier import ModelInfo, missing_files, parse_device
-from ..files import GRIDS_FILE, MODEL_NAME, PARAMS_FILE, SYMBOL_FILE, read_marker
+from ..classifier import ModelInfo, describe_model, missing_files, parse_device
+from ..files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE
 from ..recipe import SIZE
 from ..store import files_verified
 from .importer import mxnet, quiet_native_stderr
@@ -122,15 +122,7 @@ class LocationNet:
                 executor = symbol.bind(ctx, args=args, aux_states=aux, grad_req="null")
         except mx.base.MXNetError as e:
             raise ModelError(f"MXNet could not set up the model on {ctx}: {_first_line(e)}") from None
-        marker = read_marker(folder)
-        verified = verification.result()
-        if marker is not None:
-            name = f"{MODEL_NAME} - {marker.description}"
-            info = ModelInfo(name, str(folder), True, marker.variant, num_classes, str(ctx), verified)
-        elif verified:
-            info = ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, str(ctx), True)
-        else:
-            info = ModelInfo(f"{MODEL_NAME} - UNVERIFIED", str(folder), False, "unverified", num_classes, str(ctx))
+        info = describe_model(folder, num_classes, str(ctx), verification.result(), "mxnet")
         return cls(info, grid, executor, batch_size, ctx)
 
     @on_mxnet_thread

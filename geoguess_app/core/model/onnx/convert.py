@@ -1,0 +1,239 @@
+"""LocationNet as an ONNX graph, made from the published symbol and parameters without MXNet.
+
+The published symbol (MXNet 0.9.4 JSON) uses nine operators; each maps onto standard ONNX
+operators (opset 13): Convolution -> Conv, BatchNorm -> BatchNormalization (with ``fix_gamma``,
+MXNet ignores the stored gamma and uses 1, and so does the graph), Activation(relu) -> Relu,
+elemwise_add -> Add, Pooling -> MaxPool / AveragePool / GlobalAveragePool, Flatten -> Flatten,
+FullyConnected -> Gemm, SoftmaxOutput -> Softmax. The parameters come from ``model.params``.
+
+The graph records which files it was made from (their md5 sums) and by which version of this
+converter; ``ensure_onnx`` makes it again when they change.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ...errors import ModelError
+from ..files import PARAMS_FILE, SYMBOL_FILE
+from ..params import read_params
+from ..store import cached_md5
+
+ONNX_FILE = "RN101-5k500.onnx"
+CONVERTER = "geoguess-onnx-2"  # changes whenever the graph it makes would change
+OPSET = 13
+INPUT, OUTPUT = "data", "probabilities"
+
+
+def _attrs(node: dict[str, Any]) -> dict[str, str]:
+    return dict(node.get("attrs") or node.get("attr") or node.get("param") or {})
+
+
+def _tuple(text: str | None, default: tuple[int, ...]) -> list[int]:
+    if not text:
+        return list(default)
+    value = ast.literal_eval(text)
+    return [int(v) for v in (value if isinstance(value, (tuple, list)) else (value,))]
+
+
+def _true(text: str | None) -> bool:
+    return str(text).strip().lower() in ("true", "1")
+
+
+def build_graph(symbol: dict[str, Any], params: dict[str, npt.NDArray[np.generic]]) -> Any:
+    """An onnx ModelProto computing what the symbol computes, with ``params`` as its initializers."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes_json = symbol.get("nodes")
+    if not isinstance(nodes_json, list) or "heads" not in symbol:
+        raise ModelError(f"{SYMBOL_FILE} is not an MXNet symbol file (no nodes/heads)")
+    names: list[str] = []  # the ONNX value name of each symbol node's output
+    initializers: dict[str, Any] = {}
+    nodes: list[Any] = []
+
+    def value(entry: list[int]) -> str:
+        return names[entry[0]]
+
+    def param(name: str, array: npt.NDArray[np.generic]) -> str:
+        initializers[name] = numpy_helper.from_array(np.ascontiguousarray(array, np.float32), name)
+        return name
+
+    for n in nodes_json:
+        op, name, a = n["op"], n["name"], _attrs(n)
+        inputs = [value(e) for e in n.get("inputs", [])]
+        names.append(name)
+        if op == "null":
+            if name == INPUT or name.endswith("_label"):
+                continue
+            array = params.get("arg:" + name)
+            if array is None:
+                array = params.get("aux:" + name)
+            if array is None:
+                raise ModelError(f"{PARAMS_FILE} does not match {SYMBOL_FILE}: {name} is missing")
+            param(name, array)
+        elif op == "Convolution":
+            kernel = _tuple(a.get("kernel"), (1, 1))
+            pad = _tuple(a.get("pad"), (0,) * len(kernel))
+            nodes.append(
+                helper.make_node(
+                    "Conv",
+                    inputs[:2] if _true(a.get("no_bias")) else inputs[:3],
+                    [name],
+                    name=name,
+                    kernel_shape=kernel,
+                    strides=_tuple(a.get("stride"), (1,) * len(kernel)),
+                    pads=pad + pad,
+                    dilations=_tuple(a.get("dilate"), (1,) * len(kernel)),
+                    group=int(a.get("num_group", "1")),
+                )
+            )
+        elif op == "BatchNorm":
+            gamma = inputs[1]
+            if _true(a.get("fix_gamma", "True")):  # MXNet uses 1 whatever is stored
+                gamma = param(name + "_fixed_gamma", np.ones_like(params.get("arg:" + gamma, np.ones(1))))
+            nodes.append(
+                helper.make_node(
+                    "BatchNormalization",
+                    [inputs[0], gamma, inputs[2], inputs[3], inputs[4]],
+                    [name],
+                    name=name,
+                    epsilon=float(a.get("eps", "0.001")),
+                )
+            )
+        elif op == "Activation":
+            kind = a.get("act_type", "relu")
+            onnx_op = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}.get(kind)
+            if onnx_op is None:
+                raise ModelError(f"{SYMBOL_FILE}: activation {kind!r} is not supported")
+            nodes.append(helper.make_node(onnx_op, inputs[:1], [name], name=name))
+        elif op in ("elemwise_add", "_Plus", "_plus", "broadcast_add"):
+            nodes.append(helper.make_node("Add", inputs[:2], [name], name=name))
+        elif op == "Pooling":
+            nodes.append(_pooling(helper, a, inputs[0], name))
+        elif op == "Flatten":
+            nodes.append(helper.make_node("Flatten", inputs[:1], [name], name=name, axis=1))
+        elif op == "FullyConnected":
+            if not _true(a.get("flatten", "True")):
+                raise ModelError(f"{SYMBOL_FILE}: FullyConnected without flatten is not supported")
+            flat = name + "_flat"
+            nodes.append(helper.make_node("Flatten", inputs[:1], [flat], name=flat, axis=1))
+            gemm_inputs = [flat, *inputs[1:2]] if _true(a.get("no_bias")) else [flat, *inputs[1:3]]
+            nodes.append(helper.make_node("Gemm", gemm_inputs, [name], name=name, transB=1))
+        elif op == "SoftmaxOutput":
+            nodes.append(helper.make_node("Softmax", inputs[:1], [name], name=name, axis=1))
+        else:
+            raise ModelError(f"{SYMBOL_FILE}: operator {op!r} is not supported by the ONNX converter")
+    used = {i for node in nodes for i in node.input}  # a fixed gamma's stored values are not
+    initializers = {k: v for k, v in initializers.items() if k in used}
+    head = names[symbol["heads"][0][0]]
+    nodes.append(helper.make_node("Identity", [head], [OUTPUT], name=OUTPUT))
+    fc = next((n for n in reversed(nodes_json) if n["op"] == "FullyConnected"), None)
+    classes = int(_attrs(fc).get("num_hidden", "0")) if fc else 0
+    graph = helper.make_graph(
+        nodes,
+        "LocationNet",
+        [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", 3, 224, 224])],
+        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["N", classes])],
+        initializer=list(initializers.values()),
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="GeoGuess")
+    model.ir_version = 8  # read by every current ONNX Runtime and OpenVINO
+    onnx.checker.check_model(model, full_check=False)
+    return model
+
+
+def _pooling(helper: Any, a: dict[str, str], x: str, name: str) -> Any:
+    kind = a.get("pool_type", "max")
+    if _true(a.get("global_pool")):
+        op = {"avg": "GlobalAveragePool", "max": "GlobalMaxPool"}.get(kind)
+        if op is None:
+            raise ModelError(f"{SYMBOL_FILE}: global {kind} pooling is not supported")
+        return helper.make_node(op, [x], [name], name=name)
+    kernel = _tuple(a.get("kernel"), (1, 1))
+    pad = _tuple(a.get("pad"), (0,) * len(kernel))
+    options = {
+        "kernel_shape": kernel,
+        "strides": _tuple(a.get("stride"), (1,) * len(kernel)),
+        "pads": pad + pad,
+        "ceil_mode": 1 if a.get("pooling_convention", "valid") == "full" else 0,
+    }
+    if kind == "max":
+        return helper.make_node("MaxPool", [x], [name], name=name, **options)
+    if kind == "avg":
+        include = _true(a.get("count_include_pad", "True"))
+        return helper.make_node("AveragePool", [x], [name], name=name, count_include_pad=int(include), **options)
+    raise ModelError(f"{SYMBOL_FILE}: {kind} pooling is not supported")
+
+
+def sources(folder: Path) -> dict[str, str]:
+    """What an ONNX graph of this folder is made from: the converter and the files' md5 sums."""
+    return {"converter": CONVERTER, **{name: cached_md5(folder / name) for name in (SYMBOL_FILE, PARAMS_FILE)}}
+
+
+def made_from(path: Path) -> dict[str, str] | None:
+    """The sources recorded in an ONNX file, or None when it cannot be read."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # noqa: BLE001 - any damage means: make it again
+        return None
+    props = {p.key: p.value for p in model.metadata_props}
+    try:
+        recorded = json.loads(props.get("geoguess.sources", ""))
+    except ValueError:
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
+def ensure_onnx(folder: str | Path) -> Path:
+    """The ONNX graph of the model in ``folder``: the one beside it when it was made from these
+    very files, else made now (written atomically; in the user cache folder when the model folder
+    cannot be written)."""
+
+    folder = Path(folder)
+    wanted = sources(folder)
+    candidates = [folder / ONNX_FILE, _cache_path(wanted)]
+    for path in candidates:
+        if path.is_file() and made_from(path) == wanted:
+            return path
+    try:
+        symbol = json.loads((folder / SYMBOL_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise ModelError(f"{SYMBOL_FILE} is not an MXNet symbol file (not valid JSON)") from None
+    model = build_graph(symbol, read_params(folder / PARAMS_FILE))
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "geoguess.sources", json.dumps(wanted, sort_keys=True)
+    data = model.SerializeToString()
+    for path in candidates:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".geoguess-onnx-", suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            return path
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except (OSError, UnboundLocalError):
+                pass
+    raise ModelError(f"the ONNX form of the model could not be written beside it or in the cache ({folder})")
+
+
+def _cache_path(wanted: dict[str, str]) -> Path:
+    import platformdirs
+
+    key = wanted[PARAMS_FILE][:16] + "-" + wanted[SYMBOL_FILE][:8] + "-" + wanted["converter"]
+    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "onnx" / f"{key}.onnx"

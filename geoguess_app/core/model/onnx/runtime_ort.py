@@ -1,0 +1,118 @@
+"""LocationNet on ONNX Runtime: the ONNX graph made from the published files (``convert.py``),
+run on the CPU or, with the onnxruntime-gpu package, on an NVIDIA GPU through CUDA.
+
+ONNX Runtime's sessions may be run from any thread (they need no thread of their own, unlike
+MXNet). The fp32 graph is exact: on the corpus photos its probabilities are nearer those of the
+same network in float64 than MXNet's own float32 are.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ...errors import DeviceError, ModelError
+from ...geo.cells import CellGrid
+from ..classifier import ModelInfo, describe_model, missing_files, parse_device
+from ..files import GRIDS_FILE
+from ..store import files_verified
+from .convert import INPUT, OUTPUT, ensure_onnx
+
+GPU_HINT = "install ONNX Runtime's CUDA build in place of the CPU one: 'pip uninstall -y onnxruntime && pip install onnxruntime-gpu'"
+
+
+def gpu_count() -> int:
+    """GPUs ONNX Runtime can use (0 without its CUDA build)."""
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return 0
+    try:
+        import ctypes
+
+        cuda = ctypes.CDLL("libcudart.so")
+        count = ctypes.c_int(0)
+        return count.value if cuda.cudaGetDeviceCount(ctypes.byref(count)) == 0 else 0
+    except OSError:
+        return 1  # the provider is there; the runtime library is found by ONNX Runtime itself
+
+
+def _providers(device: str) -> tuple[list[Any], str]:
+    import onnxruntime as ort
+
+    kind, index = parse_device(device)
+    has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    if kind == "cpu" or (kind == "auto" and not has_cuda):
+        return ["CPUExecutionProvider"], "cpu"
+    if not has_cuda:
+        raise DeviceError(f"GPU requested, but this ONNX Runtime has no CUDA support: {GPU_HINT}")
+    return [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"], f"gpu({index})"
+
+
+class OnnxRuntimeNet:
+    """A LocationNet session, ready to classify 3 x 224 x 224 tensors."""
+
+    def __init__(self, info: ModelInfo, grid: CellGrid, session: Any, batch_size: int):
+        self.info = info
+        self.grid = grid
+        self.batch_size = batch_size
+        self._session = session
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str = "auto", batch_size: int | None = None) -> OnnxRuntimeNet:
+        import onnxruntime as ort
+
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise ModelError(f"no model folder at {folder}")
+        missing = missing_files(folder)
+        if missing:
+            raise ModelError(f"the model folder {folder} is incomplete: missing {', '.join(missing)}")
+        providers, where = _providers(device)
+        verification: Future[bool] = Future()
+        threading.Thread(target=lambda: _settle(verification, files_verified, folder), daemon=True).start()
+        grid = CellGrid.from_file(folder / GRIDS_FILE)
+        path = ensure_onnx(folder)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.log_severity_level = 3  # warnings about the graph are GeoGuess's business, not the user's
+        try:
+            session = ort.InferenceSession(str(path), options, providers=providers)
+        except Exception as e:  # noqa: BLE001 - ONNX Runtime raises its own exception types
+            raise ModelError(f"ONNX Runtime could not set up the model: {str(e).splitlines()[0][:200]}") from None
+        classes = session.get_outputs()[0].shape[-1]
+        if classes != len(grid):
+            raise ModelError(
+                f"the model has {classes} classes but {GRIDS_FILE} lists {len(grid)} cells: "
+                "the files do not belong together"
+            )
+        info = describe_model(folder, int(classes), where, verification.result(), "onnxruntime")
+        return cls(info, grid, session, batch_size or (16 if where != "cpu" else 1))
+
+    def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Softmax over the classes for an (N, 3, 224, 224) float32 batch."""
+        n = batch.shape[0]
+        if n > self.batch_size:
+            return np.concatenate(
+                [self.probabilities(batch[i : i + self.batch_size]) for i in range(0, n, self.batch_size)]
+            )
+        probs: npt.NDArray[np.float32] = self._session.run([OUTPUT], {INPUT: np.ascontiguousarray(batch, np.float32)})[
+            0
+        ]
+        if not np.all(np.isfinite(probs)):
+            raise ModelError("the model produced invalid numbers (NaN or infinity): its weights are damaged")
+        return probs
+
+
+def _settle(future: Future[bool], fn: Any, *args: Any) -> None:
+    try:
+        future.set_result(fn(*args))
+    except BaseException as e:  # noqa: BLE001 - handed to the caller
+        future.set_exception(e)

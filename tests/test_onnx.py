@@ -1,0 +1,128 @@
+"""The published model on ONNX Runtime: the .params file read without MXNet, the ONNX graph made
+from the published files, and its answers against MXNet's on corpus photos."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from geoguess_app.core.errors import ModelError
+from geoguess_app.core.model.files import PARAMS_FILE
+from geoguess_app.core.model.params import read_params
+from geoguess_app.core.photos.decode import list_photos
+from geoguess_app.core.predict.pipeline import decode
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def corpus_batch(corpus_dir, count: int) -> np.ndarray:
+    photos = list_photos([corpus_dir / "exif-samples" / "jpg"], recursive=True)[: count * 2]
+    tensors = [t for t in (decode(p)[1] for p in photos) if t is not None]
+    return np.stack(tensors[:count])
+
+
+def test_params_read_without_mxnet_are_mxnets_arrays(tiny_model_dir, tmp_path):
+    from geoguess_app.core.model.mxnet.importer import mxnet
+
+    ours = read_params(tiny_model_dir / PARAMS_FILE)
+    theirs = mxnet().nd.load(str(tiny_model_dir / PARAMS_FILE))
+    assert set(ours) == set(theirs) and all(n.startswith(("arg:", "aux:")) for n in ours)
+    for name, array in theirs.items():
+        assert ours[name].dtype == array.dtype and np.array_equal(ours[name], array.asnumpy()), name
+    data = (tiny_model_dir / PARAMS_FILE).read_bytes()
+    (tmp_path / "cut.params").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="truncated"):
+        read_params(tmp_path / "cut.params")
+    (tmp_path / "other.params").write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelError, match="not an MXNet parameter file"):
+        read_params(tmp_path / "other.params")
+
+
+def test_the_onnx_graph_is_made_once_and_again_when_the_files_change(tiny_model_dir, tmp_path):
+    from geoguess_app.core.model.onnx.convert import ONNX_FILE, ensure_onnx, made_from, sources
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    (folder / ONNX_FILE).unlink(missing_ok=True)
+    path = ensure_onnx(folder)
+    assert path == folder / ONNX_FILE and made_from(path) == sources(folder)
+    onnx.checker.check_model(str(path))
+    stamp = path.stat().st_mtime_ns
+    assert ensure_onnx(folder) == path and path.stat().st_mtime_ns == stamp  # reused as it is
+    params = read_params(folder / PARAMS_FILE)
+    assert made_from(path)[PARAMS_FILE] == sources(folder)[PARAMS_FILE]
+    with open(folder / PARAMS_FILE, "r+b") as f:  # other weights: a byte of the first array changes
+        f.seek(60)
+        byte = f.read(1)
+        f.seek(60)
+        f.write(bytes([byte[0] ^ 0x40]))
+    assert read_params(folder / PARAMS_FILE).keys() == params.keys()
+    remade = ensure_onnx(folder)
+    assert remade == path and made_from(remade) == sources(folder) and path.stat().st_mtime_ns != stamp
+
+
+def test_onnx_runtime_answers_as_mxnet_does(tiny_model_dir, tiny_model, corpus_dir):
+    from geoguess_app.core.engine import open_engine
+
+    engine = open_engine(tiny_model_dir, "cpu", runtime="onnxruntime").result()
+    assert engine.info.runtime == "onnxruntime" and engine.info.untrained and engine.info.device == "cpu"
+    batch = corpus_batch(corpus_dir, 8)
+    ours, reference = engine.classifier.probabilities(batch), tiny_model.probabilities(batch)
+    assert ours.shape == reference.shape == (8, len(engine.classifier.grid))
+    assert np.abs(ours - reference).max() < 1e-5
+    assert all((np.argsort(-a)[:5] == np.argsort(-b)[:5]).all() for a, b in zip(ours, reference))
+
+
+@pytest.mark.slow
+def test_full_size_onnx_runtime_is_as_exact_as_mxnet(full_model_dir, full_model, corpus_dir):
+    """On the real architecture (random weights) the fp32 runtimes are compared with the same network
+    computed in float64 by MXNet: ONNX Runtime is within 1e-4 of it (as MXNet's own float32 is, to
+    about the same), with the same top 5 as MXNet."""
+    from geoguess_app.core.engine import open_engine
+    from geoguess_app.core.model.mxnet.importer import mxnet
+
+    mx = mxnet()
+    batch = corpus_batch(corpus_dir, 6)
+    ours = open_engine(full_model_dir, "cpu", runtime="onnxruntime").result().classifier.probabilities(batch)
+    theirs = full_model.probabilities(batch)
+    symbol = mx.sym.load(str(full_model_dir / "RN101-5k500-symbol.json"))
+    params = mx.nd.load(str(full_model_dir / PARAMS_FILE))
+    args = {k[4:]: v.astype("float64") for k, v in params.items() if k.startswith("arg:")}
+    aux = {k[4:]: v.astype("float64") for k, v in params.items() if k.startswith("aux:")}
+    args["data"] = mx.nd.array(batch, dtype="float64")
+    args["softmax_label"] = mx.nd.zeros((len(batch),), dtype="float64")
+    executor = symbol.bind(mx.cpu(), args=args, aux_states=aux, grad_req="null")
+    executor.forward(is_train=False)
+    exact = executor.outputs[0].asnumpy()
+    assert np.abs(ours - exact).max() < 1e-4 and np.abs(theirs - exact).max() < 2e-4
+    assert all((np.argsort(-a)[:5] == np.argsort(-b)[:5]).all() for a, b in zip(ours, theirs))
+
+
+def test_runtimes_are_chosen_and_explained(tiny_model_dir, monkeypatch):
+    from geoguess_app.core import engine
+
+    assert engine.choose_runtime("auto") == "mxnet"  # the reference, where it is installed
+    with pytest.raises(engine.RuntimeMissing, match="unknown runtime 'tensorflow'"):
+        engine.open_engine(tiny_model_dir, runtime="tensorflow")
+    monkeypatch.setattr(engine, "available_runtimes", lambda: ["onnxruntime"])
+    assert engine.choose_runtime("auto") == "onnxruntime"
+    with pytest.raises(engine.RuntimeMissing, match="mxnet runtime is not installed"):
+        engine.open_engine(tiny_model_dir, runtime="mxnet")
+
+
+def test_predict_with_either_runtime_gives_the_same_places(tiny_model_dir, corpus_dir):
+    from test_cli import run
+
+    photo = corpus_dir / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg"
+    answers = {}
+    for runtime in ("mxnet", "onnxruntime"):
+        out = run("predict", "--json", "--no-cache", "--runtime", runtime, "--model-dir", tiny_model_dir, photo)
+        assert out.returncode == 0, out.stderr
+        answers[runtime] = json.loads(out.stdout)["predictions"]
+    assert [g["class"] for g in answers["mxnet"]] == [g["class"] for g in answers["onnxruntime"]]
+    for a, b in zip(answers["mxnet"], answers["onnxruntime"]):
+        assert abs(a["probability"] - b["probability"]) < 1e-5
