@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DeviceError
+from ..errors import DeviceError, ModelError
 from ..geo.cells import CellGrid
 from .files import MODEL_FILES, MODEL_NAME, read_marker
 
@@ -101,6 +101,17 @@ def parse_device(spec: str) -> tuple[str, int]:
     if not m or (m.group(2) is not None and m.group(1) != "gpu"):
         raise DeviceError(f"unknown device {spec!r}: use auto, cpu, gpu or gpu:N")
     return m.group(1), int(m.group(2) or 0)
+
+
+def complete_folder(folder: str | Path) -> Path:
+    """The model folder, checked: it exists and holds the three files (ModelError saying which not)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelError(f"no model folder at {folder}")
+    missing = missing_files(folder)
+    if missing:
+        raise ModelError(f"the model folder {folder} is incomplete: missing {', '.join(missing)}")
+    return folder
 
 
 def missing_files(folder: Path) -> list[str]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
-from ..classifier import ModelInfo, describe_model, missing_files, parse_device
+from ..classifier import ModelInfo, complete_folder, describe_model, parse_device
 from ..files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE
 from ..recipe import SIZE
 from ..store import files_verified
@@ -92,12 +92,7 @@ class LocationNet:
     @on_mxnet_thread
     def load(cls, folder: str | Path, device: str = "auto", batch_size: int | None = None) -> LocationNet:
         mx = mxnet()
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise ModelError(f"no model folder at {folder}")
-        missing = missing_files(folder)
-        if missing:
-            raise ModelError(f"the model folder {folder} is incomplete: missing {', '.join(missing)}")
+        folder = complete_folder(folder)
         ctx = resolve_device(device)
         verification = _background(files_verified, folder)  # md5 of the files, beside the loading
         grid = CellGrid.from_file(folder / GRIDS_FILE)

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
-from ..classifier import ModelInfo, describe_model, missing_files, parse_device
+from ..classifier import ModelInfo, complete_folder, describe_model, parse_device
 from ..files import GRIDS_FILE
 from ..store import files_verified
 from .convert import INPUT, OUTPUT, ensure_onnx
@@ -68,12 +68,7 @@ class OnnxRuntimeNet:
     def load(cls, folder: str | Path, device: str = "auto", batch_size: int | None = None) -> OnnxRuntimeNet:
         import onnxruntime as ort
 
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise ModelError(f"no model folder at {folder}")
-        missing = missing_files(folder)
-        if missing:
-            raise ModelError(f"the model folder {folder} is incomplete: missing {', '.join(missing)}")
+        folder = complete_folder(folder)
         providers, where = _providers(device)
         verification: Future[bool] = Future()
         threading.Thread(target=lambda: _settle(verification, files_verified, folder), daemon=True).start()
