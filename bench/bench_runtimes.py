@@ -5,7 +5,8 @@
 Without --model-dir a full-size UNTRAINED stand-in is synthesized first (random weights: the
 differences say nothing of the trained model's, only of the runtimes' arithmetic). Each runtime
 classifies the same N corpus photos (decoded once, beforehand) in its own batch size, after one
-warm-up batch; the ratios are against MXNet in the same run.
+warm-up batch; the ratios are against MXNet in the same run. Each is also compared with the same
+network computed in float64 (by MXNet), which every float32 runtime only approximates.
 """
 
 from __future__ import annotations
@@ -27,6 +28,26 @@ from geoguess_app.core.photos.decode import list_photos  # noqa: E402
 from geoguess_app.core.predict.pipeline import decode  # noqa: E402
 
 SHARED = Path(os.environ.get("GEOGUESS_SHARED", ROOT.parent / "shared"))
+
+
+def float64_reference(folder: Path, batch: np.ndarray) -> np.ndarray:
+    """The same network in float64 (MXNet, slow): what each float32 runtime approximates."""
+    from geoguess_app.core.model.mxnet.importer import mxnet
+
+    mx = mxnet()
+    symbol = mx.sym.load(str(folder / "RN101-5k500-symbol.json"))
+    params = mx.nd.load(str(folder / "RN101-5k500-0012.params"))
+    args = {k[4:]: v.astype("float64") for k, v in params.items() if k.startswith("arg:")}
+    aux = {k[4:]: v.astype("float64") for k, v in params.items() if k.startswith("aux:")}
+    out = []
+    for i in range(0, len(batch), 8):
+        part = batch[i : i + 8]
+        args["data"] = mx.nd.array(part, dtype="float64")
+        args["softmax_label"] = mx.nd.zeros((len(part),), dtype="float64")
+        executor = symbol.bind(mx.cpu(), args=args, aux_states=aux, grad_req="null")
+        executor.forward(is_train=False)
+        out.append(executor.outputs[0].asnumpy())
+    return np.concatenate(out)
 
 
 def main() -> None:
@@ -55,10 +76,13 @@ def main() -> None:
         start = time.perf_counter()
         results[runtime] = classifier.probabilities(batch)
         times[runtime] = (time.perf_counter() - start) / len(batch)
+    exact = float64_reference(folder, batch) if "mxnet" in results else None
     print(f"{len(batch)} photos, CPU, {os.cpu_count()} cores; UNTRAINED stand-in (random weights)")
     reference = results.get("mxnet")
     for runtime, seconds in times.items():
         line = f"  {runtime:<12} {seconds:.4f} s/photo"
+        if exact is not None:
+            line += f"  off float64 by {np.abs(results[runtime] - exact).max():.1e}"
         if reference is not None and runtime != "mxnet":
             same = sum((np.argsort(-a)[:5] == np.argsort(-b)[:5]).all() for a, b in zip(results[runtime], reference))
             line += (

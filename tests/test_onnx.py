@@ -65,11 +65,14 @@ def test_the_onnx_graph_is_made_once_and_again_when_the_files_change(tiny_model_
     assert remade == path and made_from(remade) == sources(folder) and path.stat().st_mtime_ns != stamp
 
 
-def test_onnx_runtime_answers_as_mxnet_does(tiny_model_dir, tiny_model, corpus_dir):
-    from geoguess_app.core.engine import open_engine
+@pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
+def test_each_runtime_answers_as_mxnet_does(runtime, tiny_model_dir, tiny_model, corpus_dir):
+    from geoguess_app.core.engine import available_runtimes, open_engine
 
-    engine = open_engine(tiny_model_dir, "cpu", runtime="onnxruntime").result()
-    assert engine.info.runtime == "onnxruntime" and engine.info.untrained and engine.info.device == "cpu"
+    if runtime not in available_runtimes():
+        pytest.skip(f"{runtime} is not installed")
+    engine = open_engine(tiny_model_dir, "cpu", runtime=runtime).result()
+    assert engine.info.runtime == runtime and engine.info.untrained and engine.info.device == "cpu"
     batch = corpus_batch(corpus_dir, 8)
     ours, reference = engine.classifier.probabilities(batch), tiny_model.probabilities(batch)
     assert ours.shape == reference.shape == (8, len(engine.classifier.grid))
@@ -78,16 +81,15 @@ def test_onnx_runtime_answers_as_mxnet_does(tiny_model_dir, tiny_model, corpus_d
 
 
 @pytest.mark.slow
-def test_full_size_onnx_runtime_is_as_exact_as_mxnet(full_model_dir, full_model, corpus_dir):
-    """On the real architecture (random weights) the fp32 runtimes are compared with the same network
-    computed in float64 by MXNet: ONNX Runtime is within 1e-4 of it (as MXNet's own float32 is, to
-    about the same), with the same top 5 as MXNet."""
-    from geoguess_app.core.engine import open_engine
+def test_full_size_runtimes_are_as_exact_as_mxnet(full_model_dir, full_model, corpus_dir):
+    """On the real architecture (random weights) every fp32 runtime is compared with the same network
+    computed in float64 by MXNet: each is within 3e-4 of it, as MXNet's own float32 is (peaked random
+    outputs: 1.7-2.4e-4 over 40 photos, bench/bench_runtimes.py), with the same top 5 as MXNet."""
+    from geoguess_app.core.engine import available_runtimes, open_engine
     from geoguess_app.core.model.mxnet.importer import mxnet
 
     mx = mxnet()
     batch = corpus_batch(corpus_dir, 6)
-    ours = open_engine(full_model_dir, "cpu", runtime="onnxruntime").result().classifier.probabilities(batch)
     theirs = full_model.probabilities(batch)
     symbol = mx.sym.load(str(full_model_dir / "RN101-5k500-symbol.json"))
     params = mx.nd.load(str(full_model_dir / PARAMS_FILE))
@@ -98,14 +100,17 @@ def test_full_size_onnx_runtime_is_as_exact_as_mxnet(full_model_dir, full_model,
     executor = symbol.bind(mx.cpu(), args=args, aux_states=aux, grad_req="null")
     executor.forward(is_train=False)
     exact = executor.outputs[0].asnumpy()
-    assert np.abs(ours - exact).max() < 1e-4 and np.abs(theirs - exact).max() < 2e-4
-    assert all((np.argsort(-a)[:5] == np.argsort(-b)[:5]).all() for a, b in zip(ours, theirs))
+    assert np.abs(theirs - exact).max() < 3e-4
+    for runtime in (r for r in available_runtimes() if r != "mxnet"):
+        ours = open_engine(full_model_dir, "cpu", runtime=runtime).result().classifier.probabilities(batch)
+        assert np.abs(ours - exact).max() < 3e-4, runtime
+        assert all((np.argsort(-a)[:5] == np.argsort(-b)[:5]).all() for a, b in zip(ours, theirs)), runtime
 
 
 def test_runtimes_are_chosen_and_explained(tiny_model_dir, monkeypatch):
     from geoguess_app.core import engine
 
-    assert engine.choose_runtime("auto") == "mxnet"  # the reference, where it is installed
+    assert engine.choose_runtime("auto") == "openvino"  # the fastest, where it is installed
     with pytest.raises(engine.RuntimeMissing, match="unknown runtime 'tensorflow'"):
         engine.open_engine(tiny_model_dir, runtime="tensorflow")
     monkeypatch.setattr(engine, "available_runtimes", lambda: ["onnxruntime"])
@@ -119,10 +124,11 @@ def test_predict_with_either_runtime_gives_the_same_places(tiny_model_dir, corpu
 
     photo = corpus_dir / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg"
     answers = {}
-    for runtime in ("mxnet", "onnxruntime"):
+    for runtime in ("mxnet", "onnxruntime", "openvino"):
         out = run("predict", "--json", "--no-cache", "--runtime", runtime, "--model-dir", tiny_model_dir, photo)
         assert out.returncode == 0, out.stderr
         answers[runtime] = json.loads(out.stdout)["predictions"]
-    assert [g["class"] for g in answers["mxnet"]] == [g["class"] for g in answers["onnxruntime"]]
-    for a, b in zip(answers["mxnet"], answers["onnxruntime"]):
-        assert abs(a["probability"] - b["probability"]) < 1e-5
+    for runtime in ("onnxruntime", "openvino"):
+        assert [g["class"] for g in answers["mxnet"]] == [g["class"] for g in answers[runtime]]
+        for a, b in zip(answers["mxnet"], answers[runtime]):
+            assert abs(a["probability"] - b["probability"]) < 1e-5

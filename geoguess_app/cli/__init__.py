@@ -159,9 +159,10 @@ def _prediction_options(parser: argparse.ArgumentParser, model_dir_help: str) ->
     parser.add_argument(
         "--runtime",
         default="auto",
-        choices=("auto", "mxnet", "onnxruntime"),
-        help="what runs the network: auto (default: MXNet where it is installed, else ONNX Runtime), "
-        "mxnet or onnxruntime (the same published weights, as an ONNX graph made from them)",
+        choices=("auto", "mxnet", "onnxruntime", "openvino"),
+        help="what runs the network: auto (default: the fastest installed: OpenVINO, else ONNX Runtime, "
+        "else MXNet), or one of them (the same published weights; ONNX Runtime and OpenVINO run an ONNX "
+        "graph made from them)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(

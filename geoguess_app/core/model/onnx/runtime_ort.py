@@ -71,7 +71,7 @@ class OnnxRuntimeNet:
         folder = complete_folder(folder)
         providers, where = _providers(device)
         verification: Future[bool] = Future()
-        threading.Thread(target=lambda: _settle(verification, files_verified, folder), daemon=True).start()
+        threading.Thread(target=lambda: settle(verification, files_verified, folder), daemon=True).start()
         grid = CellGrid.from_file(folder / GRIDS_FILE)
         path = ensure_onnx(folder)
         options = ort.SessionOptions()
@@ -106,7 +106,8 @@ class OnnxRuntimeNet:
         return probs
 
 
-def _settle(future: Future[bool], fn: Any, *args: Any) -> None:
+def settle(future: Future[bool], fn: Any, *args: Any) -> None:
+    """Run ``fn`` and put its result, or its exception, into ``future``."""
     try:
         future.set_result(fn(*args))
     except BaseException as e:  # noqa: BLE001 - handed to the caller

@@ -1,0 +1,80 @@
+"""LocationNet on OpenVINO (an optional extra: ``pip install geoguess[openvino]``): the ONNX graph
+made from the published files (``convert.py``), compiled for the CPU.
+
+Exact by default: OpenVINO would run a CPU with AMX or AVX512-BF16 in bfloat16 unless told
+otherwise, so the inference precision is set to f32. One compiled model serves every thread, one
+inference at a time (its infer requests are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ...errors import DeviceError, ModelError
+from ...geo.cells import CellGrid
+from ..classifier import ModelInfo, complete_folder, describe_model, parse_device
+from ..files import GRIDS_FILE
+from ..store import files_verified
+from .convert import INPUT, ensure_onnx
+from .runtime_ort import settle
+
+NVIDIA_HINT = "OpenVINO runs on the CPU here; for an NVIDIA GPU use --runtime onnxruntime with onnxruntime-gpu"
+
+
+class OpenVinoNet:
+    """LocationNet compiled by OpenVINO, ready to classify 3 x 224 x 224 tensors."""
+
+    def __init__(self, info: ModelInfo, grid: CellGrid, compiled: Any, batch_size: int):
+        self.info = info
+        self.grid = grid
+        self.batch_size = batch_size
+        self._compiled = compiled
+        self._request = compiled.create_infer_request()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str = "auto", batch_size: int | None = None) -> OpenVinoNet:
+        import openvino as ov
+
+        folder = complete_folder(folder)
+        kind, _ = parse_device(device)
+        if kind == "gpu":
+            raise DeviceError(f"GPU requested: {NVIDIA_HINT}")
+        verification: Future[bool] = Future()
+        threading.Thread(target=lambda: settle(verification, files_verified, folder), daemon=True).start()
+        grid = CellGrid.from_file(folder / GRIDS_FILE)
+        path = ensure_onnx(folder)
+        core = ov.Core()
+        try:
+            model = core.read_model(str(path))
+            compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+        except Exception as e:  # noqa: BLE001 - OpenVINO raises its own exception types
+            raise ModelError(f"OpenVINO could not set up the model: {str(e).splitlines()[0][:200]}") from None
+        classes = compiled.output(0).get_partial_shape()[-1].get_length()
+        if classes != len(grid):
+            raise ModelError(
+                f"the model has {classes} classes but {GRIDS_FILE} lists {len(grid)} cells: "
+                "the files do not belong together"
+            )
+        info = describe_model(folder, int(classes), "cpu", verification.result(), "openvino")
+        return cls(info, grid, compiled, batch_size or 2)
+
+    def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Softmax over the classes for an (N, 3, 224, 224) float32 batch."""
+        n = batch.shape[0]
+        if n > self.batch_size:
+            return np.concatenate(
+                [self.probabilities(batch[i : i + self.batch_size]) for i in range(0, n, self.batch_size)]
+            )
+        with self._lock:
+            result = self._request.infer({INPUT: np.ascontiguousarray(batch, np.float32)})
+            probs: npt.NDArray[np.float32] = np.array(result[self._compiled.output(0)], np.float32)
+        if not np.all(np.isfinite(probs)):
+            raise ModelError("the model produced invalid numbers (NaN or infinity): its weights are damaged")
+        return probs
