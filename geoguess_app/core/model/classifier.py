@@ -9,6 +9,7 @@ today) is chosen in one place, ``core.engine``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ import numpy.typing as npt
 
 from ..errors import DeviceError, ModelError
 from ..geo.cells import CellGrid
-from .files import MODEL_FILES, MODEL_NAME, read_marker
+from .files import GRIDS_FILE, MODEL_FILES, MODEL_NAME, read_marker
 
 UNVERIFIED_NOTE = "UNVERIFIED: its files are not the published ones (md5 differs), so its answers are not LocationNet's"
 
@@ -101,6 +102,27 @@ def parse_device(spec: str) -> tuple[str, int]:
     if not m or (m.group(2) is not None and m.group(1) != "gpu"):
         raise DeviceError(f"unknown device {spec!r}: use auto, cpu, gpu or gpu:N")
     return m.group(1), int(m.group(2) or 0)
+
+
+def in_batches(
+    batch: npt.NDArray[np.float32],
+    batch_size: int,
+    run: Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]],
+) -> npt.NDArray[np.float32]:
+    """``run`` on batches of at most ``batch_size`` photos; ModelError when the numbers are not finite."""
+    parts = [run(np.ascontiguousarray(batch[i : i + batch_size], np.float32)) for i in range(0, len(batch), batch_size)]
+    probs = np.concatenate(parts) if len(parts) != 1 else parts[0]
+    if not np.all(np.isfinite(probs)):
+        raise ModelError("the model produced invalid numbers (NaN or infinity): its weights are damaged")
+    return probs
+
+
+def check_classes(classes: int, grid: CellGrid) -> None:
+    """ModelError unless the network has one class per cell of grids.txt."""
+    if classes != len(grid):
+        raise ModelError(
+            f"the model has {classes} classes but {GRIDS_FILE} lists {len(grid)} cells: the files do not belong together"
+        )
 
 
 def complete_folder(folder: str | Path) -> Path:

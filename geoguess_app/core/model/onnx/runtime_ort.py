@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
-from ..classifier import ModelInfo, complete_folder, describe_model, parse_device
+from ..classifier import ModelInfo, check_classes, complete_folder, describe_model, in_batches, parse_device
 from ..files import GRIDS_FILE
 from ..store import files_verified
 from .convert import INPUT, OUTPUT, ensure_onnx
@@ -83,27 +83,13 @@ class OnnxRuntimeNet:
         except Exception as e:  # noqa: BLE001 - ONNX Runtime raises its own exception types
             raise ModelError(f"ONNX Runtime could not set up the model: {str(e).splitlines()[0][:200]}") from None
         classes = session.get_outputs()[0].shape[-1]
-        if classes != len(grid):
-            raise ModelError(
-                f"the model has {classes} classes but {GRIDS_FILE} lists {len(grid)} cells: "
-                "the files do not belong together"
-            )
+        check_classes(classes, grid)
         info = describe_model(folder, int(classes), where, verification.result(), "onnxruntime")
         return cls(info, grid, session, batch_size or (16 if where != "cpu" else 1))
 
     def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Softmax over the classes for an (N, 3, 224, 224) float32 batch."""
-        n = batch.shape[0]
-        if n > self.batch_size:
-            return np.concatenate(
-                [self.probabilities(batch[i : i + self.batch_size]) for i in range(0, n, self.batch_size)]
-            )
-        probs: npt.NDArray[np.float32] = self._session.run([OUTPUT], {INPUT: np.ascontiguousarray(batch, np.float32)})[
-            0
-        ]
-        if not np.all(np.isfinite(probs)):
-            raise ModelError("the model produced invalid numbers (NaN or infinity): its weights are damaged")
-        return probs
+        return in_batches(batch, self.batch_size, lambda part: self._session.run([OUTPUT], {INPUT: part})[0])
 
 
 def settle(future: Future[bool], fn: Any, *args: Any) -> None:

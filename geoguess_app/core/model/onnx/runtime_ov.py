@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
-from ..classifier import ModelInfo, complete_folder, describe_model, parse_device
+from ..classifier import ModelInfo, complete_folder, describe_model, in_batches, parse_device
 from ..files import GRIDS_FILE
 from ..store import files_verified
 from .convert import INPUT, ensure_onnx
@@ -67,14 +67,9 @@ class OpenVinoNet:
 
     def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Softmax over the classes for an (N, 3, 224, 224) float32 batch."""
-        n = batch.shape[0]
-        if n > self.batch_size:
-            return np.concatenate(
-                [self.probabilities(batch[i : i + self.batch_size]) for i in range(0, n, self.batch_size)]
-            )
+        return in_batches(batch, self.batch_size, self._infer)
+
+    def _infer(self, part: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         with self._lock:
-            result = self._request.infer({INPUT: np.ascontiguousarray(batch, np.float32)})
-            probs: npt.NDArray[np.float32] = np.array(result[self._compiled.output(0)], np.float32)
-        if not np.all(np.isfinite(probs)):
-            raise ModelError("the model produced invalid numbers (NaN or infinity): its weights are damaged")
-        return probs
+            result = self._request.infer({INPUT: part})
+            return np.array(result[self._compiled.output(0)], np.float32)
