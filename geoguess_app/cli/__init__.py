@@ -157,6 +157,13 @@ def _prediction_options(parser: argparse.ArgumentParser, model_dir_help: str) ->
     parser.add_argument("--model-dir", help=model_dir_help)
     parser.add_argument("--device", default="auto", help="auto (default: first GPU if there is one), cpu, gpu or gpu:N")
     parser.add_argument(
+        "--precision",
+        default="exact",
+        choices=("exact", "fast"),
+        help="exact (default: float32, the published model's answers) or fast (bfloat16 on a CPU with AMX or "
+        "AVX512-BF16, through OpenVINO; the first run with a model says how often it agrees with exact)",
+    )
+    parser.add_argument(
         "--runtime",
         default="auto",
         choices=("auto", "mxnet", "onnxruntime", "openvino"),

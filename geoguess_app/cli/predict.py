@@ -9,15 +9,29 @@ from .output import EXIT_OK, EXIT_PHOTO_FAILED, human, progress_bar, warn_about_
 
 
 def open_predictor(args, top_k: int):
-    """The engine for --model-dir and --device. The model loads on its runtime's thread and the
-    place names in the background while the first photos are decoded."""
+    """The engine for --model-dir, --device, --runtime and --precision. The model loads in the
+    background (on its runtime's thread where it needs one) while the first photos are decoded.
+    The engine's Future is kept in ``args.engine``."""
     from ..core.engine import open_engine, predictor_while_loading
     from ..core.model.store import resolve_model_dir
     from ..core.predict.cache import PredictionCache
 
     cache = None if args.no_cache else PredictionCache()
-    engine = open_engine(resolve_model_dir(args.model_dir), args.device, runtime=args.runtime)
-    return predictor_while_loading(engine, top_k=top_k, cache=cache)
+    folder = resolve_model_dir(args.model_dir)
+    args.engine = open_engine(folder, args.device, runtime=args.runtime, precision=args.precision)
+    return predictor_while_loading(args.engine, top_k=top_k, cache=cache)
+
+
+def say_precision(args, photos) -> None:
+    """After a run with --precision fast: how far fast agrees with exact, on the person's own photos."""
+    if args.precision != "fast" or getattr(args, "engine", None) is None or not args.engine.done():
+        return
+    from ..core.engine import fast_agreement
+
+    if args.engine.exception() is None:
+        text = fast_agreement(args.engine.result(), photos)
+        if text:
+            print(f"geoguess: precision fast (bfloat16): {text}", file=sys.stderr)
 
 
 def cmd_predict(args) -> int:
@@ -50,6 +64,7 @@ def cmd_predict(args) -> int:
             print(text, flush=True)
     if bar is not None:
         bar.close()
+    say_precision(args, photos)
     if failed:
         print(f"geoguess: {failed} of {len(photos)} photo(s) could not be read", file=sys.stderr)
     return EXIT_PHOTO_FAILED if failed else EXIT_OK

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .fuse import prepare_fusion
 from .output import EXIT_OK, EXIT_PHOTO_FAILED, progress_bar, warn_about_model
-from .predict import open_predictor
+from .predict import open_predictor, say_precision
 
 
 def cmd_tag(args) -> int:
@@ -96,6 +96,7 @@ def cmd_tag(args) -> int:
         if bar:
             bar.close()
     _say_notices(writer, print)
+    say_precision(args, photos)
     if args.report:
         write_report(outcomes, args.report)
     counts = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ __all__ = [
     "ModelMissing",
     "RuntimeMissing",
     "available_runtimes",
+    "fast_agreement",
     "check_loads",
     "import_model",
     "model_installed",
@@ -84,12 +85,20 @@ def available_runtimes() -> list[str]:
     return [name for name in RUNTIMES if importlib.util.find_spec(name) is not None]
 
 
-def choose_runtime(runtime: str = "auto") -> str:
+def choose_runtime(runtime: str = "auto", precision: str = "exact") -> str:
     """The runtime ``runtime`` names (auto: the fastest installed: OpenVINO, else ONNX Runtime, else
-    MXNet); RuntimeMissing when it is not installed."""
+    MXNet; OpenVINO for ``precision`` fast); RuntimeMissing when it is not installed."""
     if runtime not in ("auto", *RUNTIMES):
         raise RuntimeMissing(f"unknown runtime {runtime!r}: use auto, {', '.join(RUNTIMES)}")
+    if precision not in ("exact", "fast"):
+        raise RuntimeMissing(f"unknown precision {precision!r}: use exact or fast")
     installed = available_runtimes()
+    if precision == "fast":
+        if runtime not in ("auto", "openvino"):
+            raise RuntimeMissing(f"--precision fast is offered by the openvino runtime, not by {runtime}")
+        if "openvino" not in installed:
+            raise RuntimeMissing("--precision fast runs on OpenVINO: pip install 'geoguess[openvino]'")
+        return "openvino"
     if runtime == "auto":
         if not installed:
             raise RuntimeMissing(
@@ -107,7 +116,11 @@ def choose_runtime(runtime: str = "auto") -> str:
 
 
 def open_engine(
-    model_dir: str | Path, device: str = "auto", count_gpus: bool = False, runtime: str = "auto"
+    model_dir: str | Path,
+    device: str = "auto",
+    count_gpus: bool = False,
+    runtime: str = "auto",
+    precision: str = "exact",
 ) -> Future[Engine]:
     """Start loading the model in ``model_dir`` on ``device`` (auto, cpu, gpu, gpu:N) with
     ``runtime`` (auto, openvino, onnxruntime, mxnet).
@@ -118,7 +131,7 @@ def open_engine(
     folder = Path(model_dir)
     if not model_installed(folder):
         raise ModelMissing(folder)
-    chosen = choose_runtime(runtime)
+    chosen = choose_runtime(runtime, precision)
     shared_places().warm_up()
     if chosen == "mxnet":
         return mxnet_worker().submit(_load_mxnet, folder, device, count_gpus)
@@ -129,7 +142,7 @@ def open_engine(
             if chosen == "openvino":
                 from .model.onnx.runtime_ov import OpenVinoNet
 
-                future.set_result(Engine(OpenVinoNet.load(folder, device), 0))
+                future.set_result(Engine(OpenVinoNet.load(folder, device, precision=precision), 0))
                 return
             from .model.onnx.runtime_ort import OnnxRuntimeNet, gpu_count
 
@@ -198,3 +211,57 @@ def write_runtime_files(folder: Path) -> None:
         from .model.onnx.convert import ensure_onnx
 
         ensure_onnx(folder)
+
+
+FAST_CHECK_PHOTOS = 50
+
+
+def fast_agreement(engine: Engine, paths: Sequence[str | Path]) -> str | None:
+    """For a fast-precision engine: how often its answers agree with the exact precision of the same
+    runtime on up to 50 of these photos (the person's own), as a sentence. Measured the first time a
+    model is used fast, then remembered (in the user cache folder)."""
+    import json
+
+    import numpy as np
+    import platformdirs
+
+    from .predict.cache import model_key
+    from .predict.pipeline import decode
+
+    info = engine.info
+    if info.precision == "exact":
+        return None
+    record = platformdirs.user_cache_path("GeoGuess", appauthor=False) / "fast-precision.json"
+    key = f"{model_key(info)}:{info.runtime}"
+    try:
+        known = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(key), str):
+        return str(known[key])
+    tensors = []
+    for path in paths:
+        tensor = decode(path)[1]
+        if tensor is not None:
+            tensors.append(tensor)
+        if len(tensors) == FAST_CHECK_PHOTOS:
+            break
+    if not tensors:
+        return None
+    batch = np.stack(tensors)
+    exact = open_engine(info.folder, "cpu", runtime=info.runtime).result().classifier.probabilities(batch)
+    fast = engine.classifier.probabilities(batch)
+    n = len(batch)
+    top1 = int(np.sum(exact.argmax(axis=1) == fast.argmax(axis=1)))
+    top5 = sum(set(np.argsort(-a)[:5]) == set(np.argsort(-b)[:5]) for a, b in zip(exact, fast))
+    text = f"fast agreed with exact on {top1} of {n} photos (top guess) and {top5} of {n} (the same top 5)"
+    if info.untrained:
+        text += "; an UNTRAINED stand-in: this says nothing about LocationNet's own bfloat16 error"
+    known = known if isinstance(known, dict) else {}
+    known[key] = text
+    try:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(known, indent=1), encoding="utf-8")
+    except OSError:
+        pass  # measured again next time
+    return text

@@ -33,6 +33,7 @@ class GeoTag:
     source: str = "model"  # what placed it: model, fused, track or interpolated (see core/fusion)
     evidence: tuple[str, ...] = ()  # what moved it from the photo's own guess, for people
     single: tuple[float, float, float] | None = None  # the photo's own top guess: lat, lon, probability
+    precision: str = "exact"  # "fast": the model ran in bfloat16 (--precision fast)
 
     @classmethod
     def from_guess(cls, guess, model_info) -> GeoTag:
@@ -46,6 +47,7 @@ class GeoTag:
             probability=guess.probability,
             rank=guess.rank,
             verified=model_info.verified,
+            precision=getattr(model_info, "precision", "exact"),
         )
 
     @classmethod
@@ -64,6 +66,7 @@ class GeoTag:
             source=answer.source,
             evidence=tuple(answer.evidence),
             single=answer.single,
+            precision=getattr(model_info, "precision", "exact"),
         )
 
     @property
@@ -115,6 +118,8 @@ def xmp_values(tag: GeoTag) -> dict[str, str]:
     if tag.source not in ("track", "interpolated"):  # a position taken from GPS data has no probability
         values[p + "Probability"] = f"{tag.probability:.6f}"
         values[p + "Rank"] = str(tag.rank)
+    if tag.precision != "exact" and tag.source not in ("track", "interpolated"):
+        values[p + "Precision"] = tag.precision  # bfloat16 answers: said in the photo too
     if tag.token:  # none for a position taken from GPS data
         values[p + "CellToken"] = tag.token
     if tag.evidence:

@@ -35,7 +35,8 @@ class ModelInfo:
     num_classes: int
     device: str
     verified: bool = False  # all three files are the published ones (md5)
-    runtime: str = "mxnet"  # what runs the network: mxnet or onnxruntime
+    runtime: str = "mxnet"  # what runs the network: mxnet, onnxruntime or openvino
+    precision: str = "exact"  # or "fast" (bfloat16 on a CPU with AMX or AVX512-BF16): opt-in, never the default
 
     def as_dict(self) -> dict[str, Any]:
         """What the command line's JSON says about the model."""
@@ -44,6 +45,7 @@ class ModelInfo:
             "untrained": self.untrained,
             "verified": self.verified,
             "num_classes": self.num_classes,
+            "precision": self.precision,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,17 +85,18 @@ class Classifier(Protocol):
         ...
 
 
-def describe_model(folder: Path, num_classes: int, device: str, verified: bool, runtime: str) -> ModelInfo:
+def describe_model(
+    folder: Path, num_classes: int, device: str, verified: bool, runtime: str, precision: str = "exact"
+) -> ModelInfo:
     """What a loaded model is: untrained (its marker says so), the published files, or unverified."""
     marker = read_marker(folder)
     if marker is not None:
         name = f"{MODEL_NAME} - {marker.description}"
-        return ModelInfo(name, str(folder), True, marker.variant, num_classes, device, verified, runtime)
+        return ModelInfo(name, str(folder), True, marker.variant, num_classes, device, verified, runtime, precision)
     if verified:
-        return ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, device, True, runtime)
-    return ModelInfo(
-        f"{MODEL_NAME} - UNVERIFIED", str(folder), False, "unverified", num_classes, device, False, runtime
-    )
+        return ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, device, True, runtime, precision)
+    name = f"{MODEL_NAME} - UNVERIFIED"
+    return ModelInfo(name, str(folder), False, "unverified", num_classes, device, False, runtime, precision)
 
 
 def parse_device(spec: str) -> tuple[str, int]:

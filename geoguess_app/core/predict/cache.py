@@ -49,10 +49,12 @@ def photo_key(path: str | Path) -> str:
 
 
 def model_key(info: ModelInfo) -> str:
-    """What makes two models give the same answers: their files, and the stand-in's marker."""
+    """What makes two models give the same answers: their files, the stand-in's marker, and the fast
+    precision (exact runtimes share their answers: they agree to rounding)."""
     folder = Path(info.folder)
     parts = [cached_md5(folder / name) for name in MODEL_FILES]
-    return hashlib.sha256(json.dumps([parts, info.untrained, info.variant]).encode()).hexdigest()[:32]
+    fast = [info.precision] if info.precision != "exact" else []  # keys of exact answers stay as they were
+    return hashlib.sha256(json.dumps([parts, info.untrained, info.variant, *fast]).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 made from the published files (``convert.py``), compiled for the CPU.
 
 Exact by default: OpenVINO would run a CPU with AMX or AVX512-BF16 in bfloat16 unless told
-otherwise, so the inference precision is set to f32. One compiled model serves every thread, one
+otherwise, so the inference precision is set to f32; ``precision="fast"`` asks for bfloat16 (opt-in:
+``--precision fast``). One compiled model serves every thread, one
 inference at a time (its infer requests are not thread-safe).
 """
 
@@ -27,6 +28,14 @@ from .runtime_ort import settle
 NVIDIA_HINT = "OpenVINO runs on the CPU here; for an NVIDIA GPU use --runtime onnxruntime with onnxruntime-gpu"
 
 
+def fast_available(core: Any = None) -> bool:
+    """Whether this CPU computes bfloat16 natively (AMX or AVX512-BF16), as OpenVINO reports it."""
+    import openvino as ov
+
+    core = core or ov.Core()
+    return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
 class OpenVinoNet:
     """LocationNet compiled by OpenVINO, ready to classify 3 x 224 x 224 tensors."""
 
@@ -39,7 +48,9 @@ class OpenVinoNet:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, folder: str | Path, device: str = "auto", batch_size: int | None = None) -> OpenVinoNet:
+    def load(
+        cls, folder: str | Path, device: str = "auto", batch_size: int | None = None, precision: str = "exact"
+    ) -> OpenVinoNet:
         import openvino as ov
 
         folder = complete_folder(folder)
@@ -51,9 +62,12 @@ class OpenVinoNet:
         grid = CellGrid.from_file(folder / GRIDS_FILE)
         path = ensure_onnx(folder)
         core = ov.Core()
+        if precision == "fast" and not fast_available(core):
+            raise DeviceError("--precision fast needs a CPU with AMX or AVX512-BF16 (bfloat16); this one has neither")
         try:
             model = core.read_model(str(path))
-            compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+            hint = "bf16" if precision == "fast" else "f32"
+            compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": hint})
         except Exception as e:  # noqa: BLE001 - OpenVINO raises its own exception types
             raise ModelError(f"OpenVINO could not set up the model: {str(e).splitlines()[0][:200]}") from None
         classes = compiled.output(0).get_partial_shape()[-1].get_length()
@@ -62,7 +76,7 @@ class OpenVinoNet:
                 f"the model has {classes} classes but {GRIDS_FILE} lists {len(grid)} cells: "
                 "the files do not belong together"
             )
-        info = describe_model(folder, int(classes), "cpu", verification.result(), "openvino")
+        info = describe_model(folder, int(classes), "cpu", verification.result(), "openvino", precision)
         return cls(info, grid, compiled, batch_size or 2)
 
     def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
