@@ -70,8 +70,16 @@ def main() -> None:
             break
     batch = np.stack(tensors)
     results, times = {}, {}
-    for runtime in available_runtimes():
-        classifier = open_engine(folder, "cpu", runtime=runtime).result().classifier
+    setups = [(runtime, "exact") for runtime in available_runtimes()]
+    if "openvino" in available_runtimes():
+        from geoguess_app.core.model.onnx.runtime_ov import fast_available
+
+        if fast_available():
+            setups.append(("openvino", "fast"))
+    for runtime, precision in setups:
+        classifier = open_engine(folder, "cpu", runtime=runtime, precision=precision).result().classifier
+        if precision == "fast":
+            runtime = "openvino-bf16"
         classifier.probabilities(batch[: classifier.batch_size])  # warm up
         start = time.perf_counter()
         results[runtime] = classifier.probabilities(batch)
@@ -85,8 +93,10 @@ def main() -> None:
             line += f"  off float64 by {np.abs(results[runtime] - exact).max():.1e}"
         if reference is not None and runtime != "mxnet":
             same = sum((np.argsort(-a)[:5] == np.argsort(-b)[:5]).all() for a, b in zip(results[runtime], reference))
+            top1 = int(np.sum(results[runtime].argmax(axis=1) == reference.argmax(axis=1)))
             line += (
-                f"  {times['mxnet'] / seconds:.2f}x MXNet's speed; top 5 as MXNet on {same}/{len(batch)};"
+                f"  {times['mxnet'] / seconds:.2f}x MXNet's speed; top guess as MXNet on {top1}/{len(batch)},"
+                f" top 5 on {same}/{len(batch)};"
                 f" largest probability difference {np.abs(results[runtime] - reference).max():.1e}"
             )
         print(line)
