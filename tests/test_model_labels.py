@@ -72,7 +72,13 @@ def test_an_unverified_model_says_so_in_every_answer(unverified_dir, corpus_dir,
 def test_the_untrained_stand_in_is_untrained_and_not_verified(tiny_model):
     info = tiny_model.info
     assert info.untrained and not info.verified and "UNTRAINED" in info.name
-    assert info.as_dict() == {"name": info.name, "untrained": True, "verified": False, "num_classes": info.num_classes}
+    assert info.as_dict() == {
+        "name": info.name,
+        "untrained": True,
+        "verified": False,
+        "num_classes": info.num_classes,
+        "precision": "exact",
+    }
 
 
 def test_a_symbol_edited_from_relu_to_sigmoid_loads_but_is_unverified(full_model_dir, tmp_path):
