@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from geoguess_app.core.errors import ModelError
+from geoguess_app.core.errors import DeviceError, ModelError
 from geoguess_app.core.model.files import PARAMS_FILE
 from geoguess_app.core.model.params import read_params
 from geoguess_app.core.photos.decode import list_photos
@@ -63,6 +63,38 @@ def test_the_onnx_graph_is_made_once_and_again_when_the_files_change(tiny_model_
     assert read_params(folder / PARAMS_FILE).keys() == params.keys()
     remade = ensure_onnx(folder)
     assert remade == path and made_from(remade) == sources(folder) and path.stat().st_mtime_ns != stamp
+    # a graph beside the model that GeoGuess did not make (here: changed since) is not trusted, whatever
+    # its own metadata says: it is made again
+    with open(path, "ab") as f:
+        f.write(b"\0")
+    again = path.stat().st_mtime_ns
+    assert ensure_onnx(folder) == path and path.stat().st_mtime_ns != again
+    onnx.checker.check_model(str(path))
+
+
+def test_damaged_files_are_errors_not_tracebacks(tiny_model_dir, tmp_path):
+    import json
+    import struct
+
+    from geoguess_app.core.model.onnx.convert import ensure_onnx
+
+    header = struct.pack("<QQQ", 0x112, 0, 1)
+    negative = header + struct.pack("<Iiiqq", 0xF993FAC9, 0, 2, -1, -1)
+    (tmp_path / "negative.params").write_bytes(negative)
+    with pytest.raises(ModelError, match="negative size"):
+        read_params(tmp_path / "negative.params")
+    (tmp_path / "many.params").write_bytes(struct.pack("<QQQ", 0x112, 0, 10**9) + b"\0" * 64)
+    with pytest.raises(ModelError, match="damaged"):
+        read_params(tmp_path / "many.params")
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    symbol = json.loads((folder / "RN101-5k500-symbol.json").read_text())
+    conv = next(n for n in symbol["nodes"] if n["op"] == "Convolution")
+    key = "attrs" if "attrs" in conv else "attr" if "attr" in conv else "param"
+    conv.setdefault(key, {})["num_group"] = "x"
+    (folder / "RN101-5k500-symbol.json").write_text(json.dumps(symbol))
+    with pytest.raises(ModelError, match="cannot be made into an ONNX graph"):
+        ensure_onnx(folder)
 
 
 @pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
@@ -111,6 +143,12 @@ def test_runtimes_are_chosen_and_explained(tiny_model_dir, monkeypatch):
     from geoguess_app.core import engine
 
     assert engine.choose_runtime("auto") == "openvino"  # the fastest, where it is installed
+    # a GPU asked for: a runtime built for one (none here), else the one whose error says how to get one
+    assert engine.choose_runtime("auto", device="gpu") == "onnxruntime"
+    with pytest.raises(DeviceError, match="no CUDA support: install ONNX Runtime's CUDA build"):
+        engine.open_engine(tiny_model_dir, "gpu").result()
+    with pytest.raises(engine.RuntimeMissing, match="runs on the CPU"):
+        engine.choose_runtime("auto", "fast", "gpu")
     with pytest.raises(engine.RuntimeMissing, match="unknown runtime 'tensorflow'"):
         engine.open_engine(tiny_model_dir, runtime="tensorflow")
     monkeypatch.setattr(engine, "available_runtimes", lambda: ["onnxruntime"])

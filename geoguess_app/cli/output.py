@@ -39,10 +39,10 @@ def human(result) -> str:
         lines.append(f"  EXIF GPS in the photo: {gps.lat:.5f}, {gps.lon:.5f}")
     if result.model.untrained:
         lines.append("  UNTRAINED MODEL: these guesses are random and mean nothing")
-    if result.model.precision != "exact":
-        lines.append(f"  Precision: {result.model.precision} (bfloat16, not the exact float32 answers)")
     elif not result.model.verified:
         lines.append("  UNVERIFIED MODEL: not the published LocationNet files; these guesses are not LocationNet's")
+    if result.model.precision != "exact":
+        lines.append(f"  Precision: {result.model.precision} (bfloat16, not the exact float32 answers)")
     header = f"  {'#':>2}  {'prob':>6}  {'latitude':>9}  {'longitude':>10}  {'cell':>8}  place"
     if gps:
         header += "  (distance from EXIF GPS)"

@@ -38,6 +38,20 @@ def background_thread_init() -> None:
             pass
 
 
+def background(fn: Callable[..., T], *args: Any, name: str = "geoguess-background") -> Future[T]:
+    """Run ``fn`` on a thread of its own and return its Future (its exception, if it raises)."""
+    future: Future[T] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the Future
+            future.set_exception(e)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return future
+
+
 class SerialWorker:
     """A thread that runs submitted calls one after another, in submission order."""
 

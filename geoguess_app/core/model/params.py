@@ -18,6 +18,7 @@ from ..errors import ModelError
 
 LIST_MAGIC = 0x112
 V1, V2, V3 = 0xF993FAC8, 0xF993FAC9, 0xF993FACA  # array formats: with int64 shapes; + storage type; NumPy shapes
+MAX_ARRAYS = 100_000  # LocationNet's file holds 514
 DTYPES = {0: np.float32, 1: np.float64, 2: np.float16, 3: np.uint8, 4: np.int32, 5: np.int8, 6: np.int64}
 
 
@@ -34,7 +35,9 @@ class _Reader:
         return values
 
     def array(self, dtype: npt.DTypeLike, shape: tuple[int, ...]) -> npt.NDArray[np.generic]:
-        count = int(np.prod(shape, dtype=np.int64))
+        count = 1
+        for size in shape:  # Python integers: a damaged shape cannot overflow into a small number
+            count *= size
         size = count * np.dtype(dtype).itemsize
         if self.at + size > len(self.data):
             raise ModelError(f"{self.name} is truncated (an array's data ends early)")
@@ -55,6 +58,8 @@ def read_params(path: str | Path) -> dict[str, npt.NDArray[np.generic]]:
     if magic != LIST_MAGIC:
         raise ModelError(f"{path.name} is not an MXNet parameter file")
     (count,) = r.take("<Q")
+    if count > MAX_ARRAYS:
+        raise ModelError(f"{path.name} is damaged (it says it holds {count} arrays)")
     arrays = [_one(r) for _ in range(count)]
     (names_count,) = r.take("<Q")
     if names_count != count:
@@ -76,17 +81,28 @@ def _one(r: _Reader) -> npt.NDArray[np.generic]:
         if storage != 0:
             raise ModelError(f"{r.name} holds a sparse array, which LocationNet does not use")
         (ndim,) = r.take("<i")
+        if ndim > 32:
+            raise ModelError(f"{r.name} is damaged (an array says it has {ndim} dimensions)")
         shape = r.take(f"<{ndim}q") if ndim > 0 else ()
+        # V2: no dimensions means no array; V3 (NumPy shapes): -1 means none, 0 a scalar with its data
+        if ndim < 0 or (ndim == 0 and magic == V2):
+            return np.zeros((0,), np.float32)
     elif magic == V1:
         (ndim,) = r.take("<I")
+        if ndim > 32:
+            raise ModelError(f"{r.name} is damaged (an array says it has {ndim} dimensions)")
         shape = r.take(f"<{ndim}q")
+        if ndim == 0:
+            return np.zeros((0,), np.float32)
     else:  # the oldest format: the magic is the number of dimensions, with 32-bit sizes
         ndim = magic
         if ndim > 32:
             raise ModelError(f"{r.name} is damaged (an array says it has {ndim} dimensions)")
         shape = r.take(f"<{ndim}I")
-    if ndim <= 0 or 0 in shape:
-        return np.zeros(shape if ndim > 0 else (0,), np.float32)
+        if ndim == 0:
+            return np.zeros((0,), np.float32)
+    if any(size < 0 for size in shape):
+        raise ModelError(f"{r.name} is damaged (an array has a negative size)")
     _dev_type, _dev_id, type_flag = r.take("<iii")
     dtype = DTYPES.get(type_flag)
     if dtype is None:

@@ -9,8 +9,6 @@ classes must equal the number of lines of grids.txt. Everything here runs on the
 from __future__ import annotations
 
 import json
-import threading
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,8 @@ import numpy as np
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
-from ..classifier import ModelInfo, complete_folder, describe_model, parse_device
+from ...threads import background
+from ..classifier import ModelInfo, check_classes, complete_folder, describe_model, parse_device
 from ..files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE
 from ..recipe import SIZE
 from ..store import files_verified
@@ -64,20 +63,6 @@ def resolve_device(spec: str):
     return mx.gpu(index)
 
 
-def _background(fn, *args) -> Future:
-    """Run ``fn`` on a thread of its own (not the MXNet thread) and return its Future."""
-    future: Future = Future()
-
-    def work() -> None:
-        try:
-            future.set_result(fn(*args))
-        except BaseException as e:  # noqa: BLE001 - handed to the caller
-            future.set_exception(e)
-
-    threading.Thread(target=work, name="geoguess-verify", daemon=True).start()
-    return future
-
-
 class LocationNet:
     """A LocationNet model bound on one device, ready to classify 3 x 224 x 224 tensors."""
 
@@ -94,15 +79,13 @@ class LocationNet:
         mx = mxnet()
         folder = complete_folder(folder)
         ctx = resolve_device(device)
-        verification = _background(files_verified, folder)  # md5 of the files, beside the loading
+        verification = background(
+            files_verified, folder, name="geoguess-verify"
+        )  # md5 of the files, beside the loading
         grid = CellGrid.from_file(folder / GRIDS_FILE)
         symbol = _load_symbol(folder / SYMBOL_FILE)
         arg_shapes, aux_shapes, num_classes = _expected_shapes(symbol)
-        if num_classes != len(grid):
-            raise ModelError(
-                f"the model has {num_classes} classes but {GRIDS_FILE} lists {len(grid)} cells: "
-                "the files do not belong together"
-            )
+        check_classes(num_classes, grid)
         args, aux = _load_params(folder / PARAMS_FILE, arg_shapes, aux_shapes, ctx)
         if batch_size is None:
             # On a CPU a batch of 2 is about 10% faster per photo than one at a time and

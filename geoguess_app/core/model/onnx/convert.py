@@ -7,15 +7,18 @@ elemwise_add -> Add, Pooling -> MaxPool / AveragePool / GlobalAveragePool, Flatt
 FullyConnected -> Gemm, SoftmaxOutput -> Softmax. The parameters come from ``model.params``.
 
 The graph records which files it was made from (their md5 sums) and by which version of this
-converter; ``ensure_onnx`` makes it again when they change.
+converter, and GeoGuess keeps a record of the graphs it made (by their own md5): ``ensure_onnx``
+uses only such a graph, made from the files there now, and makes it again otherwise.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -160,12 +163,9 @@ def _pooling(helper: Any, a: dict[str, str], x: str, name: str) -> Any:
         return helper.make_node(op, [x], [name], name=name)
     kernel = _tuple(a.get("kernel"), (1, 1))
     pad = _tuple(a.get("pad"), (0,) * len(kernel))
-    options = {
-        "kernel_shape": kernel,
-        "strides": _tuple(a.get("stride"), (1,) * len(kernel)),
-        "pads": pad + pad,
-        "ceil_mode": 1 if a.get("pooling_convention", "valid") == "full" else 0,
-    }
+    if a.get("pooling_convention", "valid") != "valid":  # runtimes round "full" differently
+        raise ModelError(f"{SYMBOL_FILE}: pooling convention {a.get('pooling_convention')!r} is not supported")
+    options = {"kernel_shape": kernel, "strides": _tuple(a.get("stride"), (1,) * len(kernel)), "pads": pad + pad}
     if kind == "max":
         return helper.make_node("MaxPool", [x], [name], name=name, **options)
     if kind == "avg":
@@ -196,40 +196,86 @@ def made_from(path: Path) -> dict[str, str] | None:
 
 
 def ensure_onnx(folder: str | Path) -> Path:
-    """The ONNX graph of the model in ``folder``: the one beside it when it was made from these
-    very files, else made now (written atomically; in the user cache folder when the model folder
-    cannot be written)."""
-
+    """The ONNX graph of the model in ``folder``: one GeoGuess itself made from these very files
+    (its record of the graphs it made, in the user cache folder, says so; a graph's own metadata is
+    not trusted), else made now: written atomically beside the model, or in the user cache folder
+    when the model folder cannot be written."""
     folder = Path(folder)
     wanted = sources(folder)
     candidates = [folder / ONNX_FILE, _cache_path(wanted)]
+    made = _made()
     for path in candidates:
-        if path.is_file() and made_from(path) == wanted:
+        if path.is_file() and made.get(cached_md5(path)) == wanted:
             return path
     try:
         symbol = json.loads((folder / SYMBOL_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         raise ModelError(f"{SYMBOL_FILE} is not an MXNet symbol file (not valid JSON)") from None
-    model = build_graph(symbol, read_params(folder / PARAMS_FILE))
+    try:
+        model = build_graph(symbol, read_params(folder / PARAMS_FILE))
+    except ModelError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a damaged symbol: said as such, never a traceback
+        raise ModelError(
+            f"{SYMBOL_FILE} cannot be made into an ONNX graph ({type(e).__name__}: {str(e)[:120]})"
+        ) from None
     entry = model.metadata_props.add()
     entry.key, entry.value = "geoguess.sources", json.dumps(wanted, sort_keys=True)
     data = model.SerializeToString()
     for path in candidates:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".geoguess-onnx-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+        if _write(path, data):
+            made[cached_md5(path, fresh=True)] = wanted
+            _save_made(made)
             return path
-        except OSError:
-            try:
-                os.unlink(tmp)
-            except (OSError, UnboundLocalError):
-                pass
     raise ModelError(f"the ONNX form of the model could not be written beside it or in the cache ({folder})")
+
+
+def _write(path: Path, data: bytes) -> bool:
+    """``data`` into ``path`` atomically, readable as the umask allows; temporary files a killed run
+    left there over an hour ago are removed first."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(".geoguess-onnx-*.tmp"):
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > 3600:
+                    stale.unlink()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".geoguess-onnx-", suffix=".tmp")
+    except OSError:
+        return False
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+
+
+def _record() -> Path:
+    import platformdirs
+
+    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "onnx-graphs.json"
+
+
+def _made() -> dict[str, dict[str, str]]:
+    """The graphs GeoGuess made: their md5, and what each was made from."""
+    try:
+        made = json.loads(_record().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return made if isinstance(made, dict) else {}
+
+
+def _save_made(made: dict[str, dict[str, str]]) -> None:
+    with contextlib.suppress(OSError):
+        _write(_record(), json.dumps(made, indent=1).encode("utf-8"))
 
 
 def _cache_path(wanted: dict[str, str]) -> Path:

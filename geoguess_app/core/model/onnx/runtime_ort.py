@@ -8,9 +8,6 @@ same network in float64 than MXNet's own float32 are.
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ import numpy.typing as npt
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
+from ...threads import background
 from ..classifier import ModelInfo, check_classes, complete_folder, describe_model, in_batches, parse_device
 from ..files import GRIDS_FILE
 from ..store import files_verified
@@ -28,19 +26,10 @@ GPU_HINT = "install ONNX Runtime's CUDA build in place of the CPU one: 'pip unin
 
 
 def gpu_count() -> int:
-    """GPUs ONNX Runtime can use (0 without its CUDA build)."""
+    """GPUs ONNX Runtime can use: at least one with its CUDA build (it does not say how many), else 0."""
     import onnxruntime as ort
 
-    if "CUDAExecutionProvider" not in ort.get_available_providers():
-        return 0
-    try:
-        import ctypes
-
-        cuda = ctypes.CDLL("libcudart.so")
-        count = ctypes.c_int(0)
-        return count.value if cuda.cudaGetDeviceCount(ctypes.byref(count)) == 0 else 0
-    except OSError:
-        return 1  # the provider is there; the runtime library is found by ONNX Runtime itself
+    return 1 if "CUDAExecutionProvider" in ort.get_available_providers() else 0
 
 
 def _providers(device: str) -> tuple[list[Any], str]:
@@ -70,18 +59,23 @@ class OnnxRuntimeNet:
 
         folder = complete_folder(folder)
         providers, where = _providers(device)
-        verification: Future[bool] = Future()
-        threading.Thread(target=lambda: settle(verification, files_verified, folder), daemon=True).start()
+        verification = background(files_verified, folder, name="geoguess-verify")
         grid = CellGrid.from_file(folder / GRIDS_FILE)
         path = ensure_onnx(folder)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = os.cpu_count() or 1
         options.log_severity_level = 3  # warnings about the graph are GeoGuess's business, not the user's
         try:
             session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as e:  # noqa: BLE001 - ONNX Runtime raises its own exception types
             raise ModelError(f"ONNX Runtime could not set up the model: {str(e).splitlines()[0][:200]}") from None
+        if where != "cpu" and session.get_providers()[0] != "CUDAExecutionProvider":
+            if parse_device(device)[0] == "gpu":  # ONNX Runtime fell back to the CPU without a word
+                raise DeviceError(
+                    "GPU requested, but ONNX Runtime could not start CUDA: check the NVIDIA driver and the CUDA "
+                    "and cuDNN libraries onnxruntime-gpu needs"
+                )
+            where = "cpu"
         classes = session.get_outputs()[0].shape[-1]
         check_classes(classes, grid)
         info = describe_model(folder, int(classes), where, verification.result(), "onnxruntime")
@@ -90,11 +84,3 @@ class OnnxRuntimeNet:
     def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Softmax over the classes for an (N, 3, 224, 224) float32 batch."""
         return in_batches(batch, self.batch_size, lambda part: self._session.run([OUTPUT], {INPUT: part})[0])
-
-
-def settle(future: Future[bool], fn: Any, *args: Any) -> None:
-    """Run ``fn`` and put its result, or its exception, into ``future``."""
-    try:
-        future.set_result(fn(*args))
-    except BaseException as e:  # noqa: BLE001 - handed to the caller
-        future.set_exception(e)

@@ -10,7 +10,6 @@ inference at a time (its infer requests are not thread-safe).
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ import numpy.typing as npt
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
+from ...threads import background
 from ..classifier import ModelInfo, complete_folder, describe_model, in_batches, parse_device
 from ..files import GRIDS_FILE
 from ..store import files_verified
 from .convert import INPUT, ensure_onnx
-from .runtime_ort import settle
 
 NVIDIA_HINT = "OpenVINO runs on the CPU here; for an NVIDIA GPU use --runtime onnxruntime with onnxruntime-gpu"
 
@@ -57,8 +56,7 @@ class OpenVinoNet:
         kind, _ = parse_device(device)
         if kind == "gpu":
             raise DeviceError(f"GPU requested: {NVIDIA_HINT}")
-        verification: Future[bool] = Future()
-        threading.Thread(target=lambda: settle(verification, files_verified, folder), daemon=True).start()
+        verification = background(files_verified, folder, name="geoguess-verify")
         grid = CellGrid.from_file(folder / GRIDS_FILE)
         path = ensure_onnx(folder)
         core = ov.Core()
