@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 from ..core.model.classifier import ModelInfo
 from .qt_helpers import plain_label
 
+RUNTIME_NAMES = {"mxnet": "MXNet", "onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
+
 
 class StatusBar(QStatusBar):
     def __init__(self, parent=None):
@@ -41,7 +43,10 @@ class StatusBar(QStatusBar):
         self.busy.setVisible(False)
         self.model_label.setText(f"Model: {info.short_name}")
         self.model_label.setToolTip(f"{info.name}\n{info.folder}")
-        self.device_label.setText(f"Device: {info.device}")
+        runtime = RUNTIME_NAMES.get(info.runtime, info.runtime)
+        fast = ", fast precision (bfloat16)" if info.precision != "exact" else ""
+        self.device_label.setText(f"Device: {info.device} ({runtime}{fast})")
+        self.device_label.setToolTip(f"The network runs on {runtime}, on {info.device}{fast}")
 
     def show_not_loaded(self, message: str) -> None:
         self.busy.setVisible(False)
