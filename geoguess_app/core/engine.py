@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from .model.mxnet.synth import synthesize as _synthesize
 from .model.mxnet.thread import mxnet_worker
 from .predict.cache import PredictionCache
 from .predict.pipeline import Predictor
+from .threads import background
 
 __all__ = [
     "Engine",
@@ -110,9 +110,9 @@ def choose_runtime(runtime: str = "auto", precision: str = "exact", device: str 
         raise RuntimeMissing(f"unknown precision {precision!r}: use exact or fast")
     installed = available_runtimes()
     kind, _ = parse_device(device)
-    if precision == "fast" and kind == "gpu":
-        raise RuntimeMissing("--precision fast runs on the CPU (bfloat16 through OpenVINO), not on a GPU")
     if precision == "fast":
+        if kind == "gpu":
+            raise RuntimeMissing("--precision fast runs on the CPU (bfloat16 through OpenVINO), not on a GPU")
         if runtime not in ("auto", "openvino"):
             raise RuntimeMissing(f"--precision fast is offered by the openvino runtime, not by {runtime}")
         if "openvino" not in installed:
@@ -160,24 +160,18 @@ def open_engine(
     shared_places().warm_up()
     if chosen == "mxnet":
         return mxnet_worker().submit(_load_mxnet, folder, device, count_gpus)
-    future: Future[Engine] = Future()
+    # ONNX Runtime and OpenVINO need no thread of their own: a loading thread is enough
+    return background(_load_onnx, folder, device, count_gpus, chosen, precision, name="geoguess-load")
 
-    def load() -> None:  # ONNX Runtime needs no thread of its own: a loading thread is enough
-        try:
-            if chosen == "openvino":
-                from .model.onnx.runtime_ov import OpenVinoNet
 
-                future.set_result(Engine(OpenVinoNet.load(folder, device, precision=precision), 0))
-                return
-            from .model.onnx.runtime_ort import OnnxRuntimeNet, gpu_count
+def _load_onnx(folder: Path, device: str, count_gpus: bool, runtime: str, precision: str) -> Engine:
+    if runtime == "openvino":
+        from .model.onnx.runtime_ov import OpenVinoNet
 
-            classifier = OnnxRuntimeNet.load(folder, device)
-            future.set_result(Engine(classifier, gpu_count() if count_gpus else 0))
-        except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the engine
-            future.set_exception(e)
+        return Engine(OpenVinoNet.load(folder, device, precision=precision), 0)
+    from .model.onnx.runtime_ort import OnnxRuntimeNet, gpu_count
 
-    threading.Thread(target=load, name="geoguess-load", daemon=True).start()
-    return future
+    return Engine(OnnxRuntimeNet.load(folder, device), gpu_count() if count_gpus else 0)
 
 
 def _load_mxnet(folder: Path, device: str, count_gpus: bool) -> Engine:
@@ -245,10 +239,7 @@ def fast_agreement(engine: Engine, paths: Sequence[str | Path]) -> str | None:
     """For a fast-precision engine: how often its answers agree with the exact precision of the same
     runtime on up to 50 of these photos (the person's own), as a sentence. Measured the first time a
     model is used fast, then remembered (in the user cache folder)."""
-    import json
-
     import numpy as np
-    import platformdirs
 
     from .predict.cache import model_key
     from .predict.pipeline import decode
@@ -256,13 +247,10 @@ def fast_agreement(engine: Engine, paths: Sequence[str | Path]) -> str | None:
     info = engine.info
     if info.precision == "exact":
         return None
-    record = platformdirs.user_cache_path("GeoGuess", appauthor=False) / "fast-precision.json"
+    record = store.cache_path("fast-precision.json")
     key = f"{model_key(info)}:{info.runtime}"
-    try:
-        known = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
-    earlier = known.get(key) if isinstance(known, dict) else None
+    known = store.read_record(record)
+    earlier = known.get(key)
     if isinstance(earlier, dict) and isinstance(earlier.get("text"), str):
         counted = int(earlier.get("photos", 0))
         if counted >= FAST_CHECK_PHOTOS or len(paths) <= counted:  # measured on as many photos as there are now
@@ -285,11 +273,6 @@ def fast_agreement(engine: Engine, paths: Sequence[str | Path]) -> str | None:
     text = f"fast agreed with exact on {top1} of {n} photos (top guess) and {top5} of {n} (the same top 5)"
     if info.untrained:
         text += "; an UNTRAINED stand-in: this says nothing about LocationNet's own bfloat16 error"
-    known = known if isinstance(known, dict) else {}
     known[key] = {"text": text, "photos": n}
-    try:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps(known, indent=1), encoding="utf-8")
-    except OSError:
-        pass  # measured again next time
+    store.write_record(record, known)  # when it cannot be written: measured again next time
     return text

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import platformdirs
@@ -65,8 +65,33 @@ def md5_of(path: Path, cancel: threading.Event | None = None) -> str:
 _md5_lock = threading.Lock()
 
 
+def cache_path(name: str) -> Path:
+    """A file of GeoGuess's in the user cache folder."""
+    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / name
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A JSON object GeoGuess keeps in its cache folder; empty when missing or damaged."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_record(path: Path, data: dict[str, Any]) -> None:
+    """Replace such a record atomically; a record that cannot be written only costs time later."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def md5_cache_path() -> Path:
-    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "model-md5.json"
+    return cache_path("model-md5.json")
 
 
 def cached_md5(path: Path, fresh: bool = False) -> str:
@@ -77,31 +102,14 @@ def cached_md5(path: Path, fresh: bool = False) -> str:
     stamp = [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
     cache_file = md5_cache_path()
     with _md5_lock:
-        try:
-            cache = json.loads(cache_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            cache = {}
-        if not isinstance(cache, dict):
-            cache = {}
-        entry = cache.get(key)
+        entry = read_record(cache_file).get(key)
         if not fresh and isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("md5"), str):
             return str(entry["md5"])
     digest = md5_of(path)
     with _md5_lock:
-        try:
-            cache = json.loads(cache_file.read_text(encoding="utf-8"))
-            cache = cache if isinstance(cache, dict) else {}
-        except (OSError, ValueError):
-            cache = {}
-        cache = {k: v for k, v in cache.items() if os.path.exists(k)}  # files gone: their entries too
+        cache = {k: v for k, v in read_record(cache_file).items() if os.path.exists(k)}  # files gone: entries too
         cache[key] = {"stamp": stamp, "md5": digest}
-        try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(cache, indent=1), encoding="utf-8")
-            os.replace(tmp, cache_file)
-        except OSError:
-            pass  # only a cache
+        write_record(cache_file, cache)
     return digest
 
 

@@ -19,21 +19,26 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from ...errors import ModelError
-from ..files import PARAMS_FILE, SYMBOL_FILE
+from ...geo.cells import CellGrid
+from ...threads import background
+from ..classifier import complete_folder
+from ..files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE
 from ..params import read_params
-from ..store import cached_md5
+from ..store import cache_path, cached_md5, files_verified, read_record, write_record
 
 ONNX_FILE = "RN101-5k500.onnx"
 CONVERTER = "geoguess-onnx-2"  # changes whenever the graph it makes would change
 OPSET = 13
 INPUT, OUTPUT = "data", "probabilities"
+RECORD = "onnx-graphs.json"  # in the user cache folder: the graphs GeoGuess made
 
 
 def _attrs(node: dict[str, Any]) -> dict[str, str]:
@@ -179,22 +184,6 @@ def sources(folder: Path) -> dict[str, str]:
     return {"converter": CONVERTER, **{name: cached_md5(folder / name) for name in (SYMBOL_FILE, PARAMS_FILE)}}
 
 
-def made_from(path: Path) -> dict[str, str] | None:
-    """The sources recorded in an ONNX file, or None when it cannot be read."""
-    import onnx
-
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception:  # noqa: BLE001 - any damage means: make it again
-        return None
-    props = {p.key: p.value for p in model.metadata_props}
-    try:
-        recorded = json.loads(props.get("geoguess.sources", ""))
-    except ValueError:
-        return None
-    return recorded if isinstance(recorded, dict) else None
-
-
 def ensure_onnx(folder: str | Path) -> Path:
     """The ONNX graph of the model in ``folder``: one GeoGuess itself made from these very files
     (its record of the graphs it made, in the user cache folder, says so; a graph's own metadata is
@@ -203,7 +192,7 @@ def ensure_onnx(folder: str | Path) -> Path:
     folder = Path(folder)
     wanted = sources(folder)
     candidates = [folder / ONNX_FILE, _cache_path(wanted)]
-    made = _made()
+    made = read_record(cache_path(RECORD))  # the graphs GeoGuess made: their md5, and their sources
     for path in candidates:
         if path.is_file() and made.get(cached_md5(path)) == wanted:
             return path
@@ -224,8 +213,8 @@ def ensure_onnx(folder: str | Path) -> Path:
     data = model.SerializeToString()
     for path in candidates:
         if _write(path, data):
-            made[cached_md5(path, fresh=True)] = wanted
-            _save_made(made)
+            made[cached_md5(path)] = wanted
+            write_record(cache_path(RECORD), made)
             return path
     raise ModelError(f"the ONNX form of the model could not be written beside it or in the cache ({folder})")
 
@@ -258,28 +247,22 @@ def _write(path: Path, data: bytes) -> bool:
         return False
 
 
-def _record() -> Path:
-    import platformdirs
-
-    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "onnx-graphs.json"
-
-
-def _made() -> dict[str, dict[str, str]]:
-    """The graphs GeoGuess made: their md5, and what each was made from."""
-    try:
-        made = json.loads(_record().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return made if isinstance(made, dict) else {}
-
-
-def _save_made(made: dict[str, dict[str, str]]) -> None:
-    with contextlib.suppress(OSError):
-        _write(_record(), json.dumps(made, indent=1).encode("utf-8"))
-
-
 def _cache_path(wanted: dict[str, str]) -> Path:
-    import platformdirs
-
     key = wanted[PARAMS_FILE][:16] + "-" + wanted[SYMBOL_FILE][:8] + "-" + wanted["converter"]
-    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "onnx" / f"{key}.onnx"
+    return cache_path("onnx") / f"{key}.onnx"
+
+
+class Prepared(NamedTuple):
+    """What every runtime of the ONNX graph starts from."""
+
+    folder: Path
+    grid: CellGrid
+    graph: Path
+    verified: Future[bool]  # the published files? (md5, computed beside the loading)
+
+
+def prepare(folder: str | Path) -> Prepared:
+    """A complete model folder, its cells, its ONNX graph (made when needed) and its verification."""
+    folder = complete_folder(folder)
+    verified = background(files_verified, folder, name="geoguess-verify")
+    return Prepared(folder, CellGrid.from_file(folder / GRIDS_FILE), ensure_onnx(folder), verified)

@@ -16,11 +16,8 @@ import numpy.typing as npt
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
-from ...threads import background
-from ..classifier import ModelInfo, check_classes, complete_folder, describe_model, in_batches, parse_device
-from ..files import GRIDS_FILE
-from ..store import files_verified
-from .convert import INPUT, OUTPUT, ensure_onnx
+from ..classifier import ModelInfo, check_classes, describe_model, in_batches, parse_device
+from .convert import INPUT, OUTPUT, prepare
 
 GPU_HINT = "install ONNX Runtime's CUDA build in place of the CPU one: 'pip uninstall -y onnxruntime && pip install onnxruntime-gpu'"
 
@@ -57,29 +54,27 @@ class OnnxRuntimeNet:
     def load(cls, folder: str | Path, device: str = "auto", batch_size: int | None = None) -> OnnxRuntimeNet:
         import onnxruntime as ort
 
-        folder = complete_folder(folder)
+        kind, _ = parse_device(device)
         providers, where = _providers(device)
-        verification = background(files_verified, folder, name="geoguess-verify")
-        grid = CellGrid.from_file(folder / GRIDS_FILE)
-        path = ensure_onnx(folder)
+        model = prepare(folder)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # warnings about the graph are GeoGuess's business, not the user's
         try:
-            session = ort.InferenceSession(str(path), options, providers=providers)
+            session = ort.InferenceSession(str(model.graph), options, providers=providers)
         except Exception as e:  # noqa: BLE001 - ONNX Runtime raises its own exception types
             raise ModelError(f"ONNX Runtime could not set up the model: {str(e).splitlines()[0][:200]}") from None
         if where != "cpu" and session.get_providers()[0] != "CUDAExecutionProvider":
-            if parse_device(device)[0] == "gpu":  # ONNX Runtime fell back to the CPU without a word
+            if kind == "gpu":  # ONNX Runtime fell back to the CPU without a word
                 raise DeviceError(
                     "GPU requested, but ONNX Runtime could not start CUDA: check the NVIDIA driver and the CUDA "
                     "and cuDNN libraries onnxruntime-gpu needs"
                 )
             where = "cpu"
         classes = session.get_outputs()[0].shape[-1]
-        check_classes(classes, grid)
-        info = describe_model(folder, int(classes), where, verification.result(), "onnxruntime")
-        return cls(info, grid, session, batch_size or (16 if where != "cpu" else 1))
+        check_classes(classes, model.grid)
+        info = describe_model(model.folder, int(classes), where, model.verified.result(), "onnxruntime")
+        return cls(info, model.grid, session, batch_size or (16 if where != "cpu" else 1))
 
     def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Softmax over the classes for an (N, 3, 224, 224) float32 batch."""

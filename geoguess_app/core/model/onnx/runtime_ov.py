@@ -18,11 +18,8 @@ import numpy.typing as npt
 
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
-from ...threads import background
-from ..classifier import ModelInfo, complete_folder, describe_model, in_batches, parse_device
-from ..files import GRIDS_FILE
-from ..store import files_verified
-from .convert import INPUT, ensure_onnx
+from ..classifier import ModelInfo, check_classes, describe_model, in_batches, parse_device
+from .convert import INPUT, prepare
 
 NVIDIA_HINT = "OpenVINO runs on the CPU here; for an NVIDIA GPU use --runtime onnxruntime with onnxruntime-gpu"
 
@@ -52,30 +49,22 @@ class OpenVinoNet:
     ) -> OpenVinoNet:
         import openvino as ov
 
-        folder = complete_folder(folder)
-        kind, _ = parse_device(device)
-        if kind == "gpu":
+        if parse_device(device)[0] == "gpu":
             raise DeviceError(f"GPU requested: {NVIDIA_HINT}")
-        verification = background(files_verified, folder, name="geoguess-verify")
-        grid = CellGrid.from_file(folder / GRIDS_FILE)
-        path = ensure_onnx(folder)
+        prepared = prepare(folder)
         core = ov.Core()
         if precision == "fast" and not fast_available(core):
             raise DeviceError("--precision fast needs a CPU with AMX or AVX512-BF16 (bfloat16); this one has neither")
         try:
-            model = core.read_model(str(path))
+            model = core.read_model(str(prepared.graph))
             hint = "bf16" if precision == "fast" else "f32"
             compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": hint})
         except Exception as e:  # noqa: BLE001 - OpenVINO raises its own exception types
             raise ModelError(f"OpenVINO could not set up the model: {str(e).splitlines()[0][:200]}") from None
         classes = compiled.output(0).get_partial_shape()[-1].get_length()
-        if classes != len(grid):
-            raise ModelError(
-                f"the model has {classes} classes but {GRIDS_FILE} lists {len(grid)} cells: "
-                "the files do not belong together"
-            )
-        info = describe_model(folder, int(classes), "cpu", verification.result(), "openvino", precision)
-        return cls(info, grid, compiled, batch_size or 2)
+        check_classes(classes, prepared.grid)
+        info = describe_model(prepared.folder, int(classes), "cpu", prepared.verified.result(), "openvino", precision)
+        return cls(info, prepared.grid, compiled, batch_size or 2)
 
     def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Softmax over the classes for an (N, 3, 224, 224) float32 batch."""
