@@ -41,7 +41,7 @@ def cmd_evaluate(args) -> int:
             "none of these photos has its own GPS position (one GeoGuess wrote does not count): nothing to measure against"
         )
     geometry = GridGeometry(predictor.classifier.grid)
-    evaluation = evaluate(photos, geometry, lambda: fusion(geometry))
+    evaluation = evaluate(photos, geometry, fusion(geometry))
     model = results[0].model
     untrained = bool(model and model.untrained)
     if args.json:

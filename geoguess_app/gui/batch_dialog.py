@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ..core.fusion.evidence import MEASURED
 from ..core.fusion.fuse import FusedAnswer, FusionOptions, fuse, split_in_time
 from ..core.fusion.geometry import GridGeometry
 from ..core.fusion.inputs import FusionPhoto
@@ -43,7 +44,7 @@ from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.predict.cache import PredictionCache
 from ..core.predict.pipeline import Predictor
-from .batch_table import FILTERS, MEASURED, BatchTable
+from .batch_table import FILTERS, BatchTable
 from .map_view import MapView
 from .qt_helpers import plain_label
 from .tasks import TaskRunner, log_failure

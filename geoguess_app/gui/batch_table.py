@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem
 
+from ..core.fusion.evidence import MEASURED
 from ..core.geo.cells import format_km
 from ..core.geotag.outcome import REFUSED, WOULD_WRITE, TagOutcome
 from .qt_helpers import qimage_from_array
@@ -29,7 +30,6 @@ COLUMNS = [
 ]
 WRITE, PHOTO, STATUS, TAKEN, PLACE, PROBABILITY, SOURCE, WITHIN, EXISTING, EVIDENCE = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 10
-MEASURED = ("track", "interpolated")
 SOURCE_TEXT = {
     "fused": "fused",
     "model": "this photo alone",

@@ -9,7 +9,7 @@ an anchor never sees its own position.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,8 +51,8 @@ class Evaluation:
     rows: list[Accuracy]
 
 
-def evaluate(photos: Sequence[FusionPhoto], geometry: GridGeometry, options: Callable[[], FusionOptions]) -> Evaluation:
-    """Accuracy on the photos with their own GPS. ``options`` makes fresh FusionOptions per run."""
+def evaluate(photos: Sequence[FusionPhoto], geometry: GridGeometry, options: FusionOptions) -> Evaluation:
+    """Accuracy on the photos with their own GPS, fused with ``options`` (each GPS hidden as said above)."""
     truth = {p.index: p.gps for p in photos if p.gps is not None and p.usable}
     single = Accuracy("single photo")
     blind = Accuracy("fused, no GPS")
@@ -63,7 +63,7 @@ def evaluate(photos: Sequence[FusionPhoto], geometry: GridGeometry, options: Cal
             assert p.classes is not None
             top = int(p.classes[0])
             single.errors_km.append(great_circle_km(*truth[p.index], geometry.lats[top], geometry.lons[top]))
-    for answer, p in zip(fuse(hidden, geometry, options()), photos):
+    for answer, p in zip(fuse(hidden, geometry, options), photos):
         if p.index in truth and answer.position is not None:
             blind.errors_km.append(great_circle_km(*truth[p.index], *answer.position))
     order = sorted(truth, key=lambda i: (photos[i].utc is None, photos[i].utc or 0, i))
@@ -72,9 +72,9 @@ def evaluate(photos: Sequence[FusionPhoto], geometry: GridGeometry, options: Cal
         if not measured or not shown:
             continue
         half = [dataclasses.replace(p, gps=truth[p.index] if p.index in shown else None) for p in photos]
-        for answer, p in zip(fuse(half, geometry, options()), photos):
+        for answer, p in zip(fuse(half, geometry, options), photos):
             if p.index in measured and answer.position is not None:
                 anchored.errors_km.append(great_circle_km(*truth[p.index], *answer.position))
-    uses_anchors = any(isinstance(s, AnchorEvidence) for s in options().sources)
+    uses_anchors = any(isinstance(s, AnchorEvidence) for s in options.sources)
     rows = [single, blind] + ([anchored] if anchored.errors_km and uses_anchors else [])
     return Evaluation(photos=len(photos), with_gps=len(truth), rows=rows)

@@ -18,6 +18,10 @@ import numpy.typing as npt
 from .geometry import FloatArray, GridGeometry, IntArray
 from .inputs import FusionPhoto
 
+#: The sources whose positions were measured (GPS in the photo, a track, GPS photos around it):
+#: not predictions from pixels, and without a probability.
+MEASURED = frozenset({"gps", "track", "interpolated"})
+
 
 @dataclass(frozen=True)
 class Fix:

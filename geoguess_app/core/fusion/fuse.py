@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from .evidence import Evidence, Fix, ModelEvidence, anchor_text, format_duration, normalised
+from .evidence import MEASURED, Evidence, Fix, ModelEvidence, anchor_text, format_duration, normalised
 from .geometry import Float32Array, FloatArray, GridGeometry, IntArray, distances_km, unit_vectors
 from .hmm import forward_backward
 from .inputs import FusionPhoto
@@ -77,7 +77,7 @@ class FusedAnswer:
 
     @property
     def measured(self) -> bool:
-        return self.source in ("gps", "track", "interpolated")
+        return self.source in MEASURED
 
 
 @dataclass
@@ -137,7 +137,6 @@ class Fuser:
         self.geometry = geometry
         self.options = options
         self.model = ModelEvidence(geometry, options.model_weight)
-        self._stored_weights: dict[int, FloatArray] = {}  # each photo's evidence over its stored cells
 
     def fuse(self, photos: Sequence[FusionPhoto]) -> list[FusedAnswer]:
         place_in_time(photos)
@@ -174,13 +173,14 @@ class Fuser:
             weights = weights * np.exp(-beyond / (fix.radius_km + 1.0))
         return weights
 
-    def _candidates(self, chain: list[FusionPhoto], fixes: dict[int, Fix]) -> list[IntArray]:
-        own, shared = [], []
+    def _candidates(self, chain: list[FusionPhoto], fixes: dict[int, Fix]) -> tuple[list[IntArray], list[FloatArray]]:
+        """Each photo's candidate cells, and its evidence over its stored cells (for _coverage)."""
+        own, shared, stored = [], [], []
         for p in chain:
             assert p.classes is not None
             fix = fixes.get(p.index)
             weights = self._evidence(p, p.classes, fix)
-            self._stored_weights[p.index] = weights  # for _coverage
+            stored.append(weights)
             top = p.classes[np.argsort(-weights, kind="stable")[:OWN_CANDIDATES]]
             extra = [c for c in (s.candidates(p) for s in self.options.sources) if c is not None]
             if extra:
@@ -194,10 +194,10 @@ class Fuser:
         for i in range(len(chain)):
             parts = [own[i], *shared[max(0, i - SHARE_WITH) : i + SHARE_WITH + 1], *fix_cells]
             out.append(np.unique(np.concatenate(parts)))
-        return out
+        return out, stored
 
     def _fuse_chain(self, chain: list[FusionPhoto], fixes: dict[int, Fix], answers: dict[int, FusedAnswer]) -> None:
-        states = self._candidates(chain, fixes)
+        states, stored = self._candidates(chain, fixes)
         evidence = [self._evidence(p, s, fixes.get(p.index)) for p, s in zip(chain, states)]
         # float32 like the transitions: the messages are normalised at every step
         emissions = [e.astype(np.float32) for e in evidence]
@@ -210,7 +210,7 @@ class Fuser:
             return travel.matrix(self.geometry, states[i], states[i + 1], seconds)
 
         posteriors = forward_backward(emissions, transition) if len(chain) > 1 else [normalised(emissions[0])]
-        for k, (p, cells, post, weights) in enumerate(zip(chain, states, posteriors, evidence)):
+        for k, (p, cells, post, weights, over_stored) in enumerate(zip(chain, states, posteriors, evidence, stored)):
             answer = answers[p.index]
             fix = fixes.get(p.index)
             if fix is not None:
@@ -229,18 +229,19 @@ class Fuser:
                 answer.probability = float(self.model.probabilities(p, np.array([cell]))[0])
                 answer.radius_km = self._radius(cell, classes, probabilities)
             else:  # the fused probability, less what lies outside the candidates
-                mass = post.astype(np.float64) * self._coverage(p, cells, weights)
+                mass = post.astype(np.float64) * self._coverage(p, cells, weights, over_stored)
                 answer.probability = float(mass[best])
                 answer.radius_km = self._radius(cell, cells, mass)
 
-    def _coverage(self, p: FusionPhoto, cells: IntArray, weights: FloatArray) -> float:
+    def _coverage(self, p: FusionPhoto, cells: IntArray, weights: FloatArray, over_stored: FloatArray) -> float:
         """The share of the photo's evidence (all sources, over every cell of the grid) that its
-        candidate cells hold: the cells of its stored distribution left out, and the cells it did not
-        store (at the floor, with each source's average weight)."""
+        candidate cells hold (``weights``): the rest is its stored cells left out (``over_stored``
+        is its evidence over all of them), and the cells it did not store (at the floor, with each
+        source's average weight)."""
         classes, _, floor = self.model.stored(p)  # in class order
         assert p.classes is not None
         candidate = _member(p.classes, cells)
-        rest = float(self._stored_weights[p.index][~candidate].sum())
+        rest = float(over_stored[~candidate].sum())
         unstored = self.geometry.num_cells - len(classes) - int(np.count_nonzero(~_member(cells, classes)))
         mean = float(np.prod([source.mean_factor(p) for source in self.options.sources]))
         rest += max(unstored, 0) * floor**self.options.model_weight * mean

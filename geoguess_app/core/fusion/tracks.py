@@ -52,9 +52,10 @@ class Track:
     """Time-ordered positions (UTC)."""
 
     def __init__(self, name: str, times: Sequence[datetime.datetime], lats: Sequence[float], lons: Sequence[float]):
-        order = np.argsort(np.array([_seconds(t) for t in times]), kind="stable")
+        seconds = np.array([_seconds(t) for t in times], np.float64)
+        order = np.argsort(seconds, kind="stable")
         self.name = name
-        self.seconds: FloatArray = np.array([_seconds(t) for t in times], np.float64)[order]
+        self.seconds: FloatArray = seconds[order]
         self.lats: FloatArray = np.asarray(lats, np.float64)[order]
         self.lons: FloatArray = np.asarray(lons, np.float64)[order]
         self.xyz = unit_vectors(self.lats, self.lons)

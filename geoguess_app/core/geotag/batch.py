@@ -277,7 +277,7 @@ def _decide_fused(result, answer, write, min_probability, overwrite_gps, writer,
     if _already_tagged(sidecar_path(Path(result.path)) if sidecar else Path(result.path)):
         return TagOutcome(result.path, SKIPPED, ALREADY_TAGGED)
     guess = _answer_guess(result, answer)
-    measured = answer.source in ("track", "interpolated")
+    measured = answer.measured
     where = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, within {format_km(answer.radius_km)}, {answer.source}"
     where += ")" if measured else f", {guess.probability * 100:.1f}%)"
     if not measured and guess.probability < min_probability:

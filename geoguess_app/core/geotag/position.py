@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from ... import __version__
+from ..fusion.evidence import MEASURED
 from .metadata import PROCESSING_METHOD
 
 
@@ -58,7 +59,7 @@ class GeoTag:
             lon=answer.position[1],
             accuracy_m=answer.radius_km * 1000,
             model=model_info.name,
-            untrained=model_info.untrained and answer.source not in ("track", "interpolated"),
+            untrained=model_info.untrained and not answer.measured,
             token=token,
             probability=answer.probability if answer.probability is not None else 1.0,
             rank=1,
@@ -115,10 +116,10 @@ def xmp_values(tag: GeoTag) -> dict[str, str]:
         p + "Software": f"GeoGuess {__version__}",
         p + "Date": datetime.datetime.now(datetime.UTC).strftime("%Y:%m:%d %H:%M:%S+00:00"),
     }
-    if tag.source not in ("track", "interpolated"):  # a position taken from GPS data has no probability
+    if tag.source not in MEASURED:  # a position taken from GPS data has no probability
         values[p + "Probability"] = f"{tag.probability:.6f}"
         values[p + "Rank"] = str(tag.rank)
-    if tag.precision != "exact" and tag.source not in ("track", "interpolated"):
+    if tag.precision != "exact" and tag.source not in MEASURED:
         values[p + "Precision"] = tag.precision  # bfloat16 answers: said in the photo too
     if tag.token:  # none for a position taken from GPS data
         values[p + "CellToken"] = tag.token

@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ..errors import GeoGuessError
+from ..fusion.evidence import MEASURED
 from ..names import display_path
 from .outcome import TagOutcome
 
@@ -107,7 +108,7 @@ def _kind(o: TagOutcome) -> str:
 
 def _measured(o: TagOutcome) -> bool:
     """A position from GPS data: it has no probability."""
-    return o.source in ("track", "interpolated")
+    return o.source in MEASURED
 
 
 def _percent(o: TagOutcome) -> str:
