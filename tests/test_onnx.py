@@ -31,7 +31,7 @@ def recorded_sources(path) -> dict:
     return json.loads(props["geoguess.sources"])
 
 
-def test_params_read_without_mxnet_are_mxnets_arrays(tiny_model_dir, tmp_path):
+def test_params_read_without_mxnet_are_mxnets_arrays(mxnet_runtime, tiny_model_dir, tmp_path):
     from geoguess_app.core.model.mxnet.importer import mxnet
 
     ours = read_params(tiny_model_dir / PARAMS_FILE)
@@ -39,6 +39,11 @@ def test_params_read_without_mxnet_are_mxnets_arrays(tiny_model_dir, tmp_path):
     assert set(ours) == set(theirs) and all(n.startswith(("arg:", "aux:")) for n in ours)
     for name, array in theirs.items():
         assert ours[name].dtype == array.dtype and np.array_equal(ours[name], array.asnumpy()), name
+    # and a file MXNet itself wrote, as the published one was
+    saved = {"arg:w": np.arange(24, dtype=np.float32).reshape(2, 3, 4), "aux:m": np.array([1.5, -2], np.float64)}
+    mxnet().nd.save(str(tmp_path / "theirs.params"), {k: mxnet().nd.array(v, dtype=v.dtype) for k, v in saved.items()})
+    back = read_params(tmp_path / "theirs.params")
+    assert all(back[k].dtype == v.dtype and np.array_equal(back[k], v) for k, v in saved.items())
     data = (tiny_model_dir / PARAMS_FILE).read_bytes()
     (tmp_path / "cut.params").write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelError, match="truncated"):
@@ -104,7 +109,7 @@ def test_damaged_files_are_errors_not_tracebacks(tiny_model_dir, tmp_path):
 
 
 @pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
-def test_each_runtime_answers_as_mxnet_does(runtime, tiny_model_dir, tiny_model, corpus_dir):
+def test_each_runtime_answers_as_mxnet_does(runtime, tiny_model_dir, tiny_mxnet, corpus_dir):
     from geoguess_app.core.engine import available_runtimes, open_engine
 
     if runtime not in available_runtimes():
@@ -112,14 +117,14 @@ def test_each_runtime_answers_as_mxnet_does(runtime, tiny_model_dir, tiny_model,
     engine = open_engine(tiny_model_dir, "cpu", runtime=runtime).result()
     assert engine.info.runtime == runtime and engine.info.untrained and engine.info.device == "cpu"
     batch = corpus_batch(corpus_dir, 8)
-    ours, reference = engine.classifier.probabilities(batch), tiny_model.probabilities(batch)
+    ours, reference = engine.classifier.probabilities(batch), tiny_mxnet.probabilities(batch)
     assert ours.shape == reference.shape == (8, len(engine.classifier.grid))
     assert np.abs(ours - reference).max() < 1e-5
     assert all((np.argsort(-a)[:5] == np.argsort(-b)[:5]).all() for a, b in zip(ours, reference))
 
 
 @pytest.mark.slow
-def test_full_size_runtimes_are_as_exact_as_mxnet(full_model_dir, full_model, corpus_dir):
+def test_full_size_runtimes_are_as_exact_as_mxnet(full_model_dir, full_mxnet, corpus_dir):
     """On the real architecture (random weights) every fp32 runtime is compared with the same network
     computed in float64 by MXNet: each is within 3e-4 of it, as MXNet's own float32 is (peaked random
     outputs: 1.7-2.4e-4 over 40 photos, bench/bench_runtimes.py), with the same top 5 as MXNet."""
@@ -128,7 +133,7 @@ def test_full_size_runtimes_are_as_exact_as_mxnet(full_model_dir, full_model, co
 
     mx = mxnet()
     batch = corpus_batch(corpus_dir, 6)
-    theirs = full_model.probabilities(batch)
+    theirs = full_mxnet.probabilities(batch)
     symbol = mx.sym.load(str(full_model_dir / "RN101-5k500-symbol.json"))
     params = mx.nd.load(str(full_model_dir / PARAMS_FILE))
     args = {k[4:]: v.astype("float64") for k, v in params.items() if k.startswith("arg:")}
@@ -163,7 +168,7 @@ def test_runtimes_are_chosen_and_explained(tiny_model_dir, monkeypatch):
         engine.open_engine(tiny_model_dir, runtime="mxnet")
 
 
-def test_predict_with_either_runtime_gives_the_same_places(tiny_model_dir, corpus_dir):
+def test_predict_with_either_runtime_gives_the_same_places(mxnet_runtime, tiny_model_dir, corpus_dir):
     from test_cli import run
 
     photo = corpus_dir / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg"

@@ -8,7 +8,7 @@ import pytest
 
 from geoguess_app.core.errors import ModelError
 from geoguess_app.core.model.files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER, read_marker
-from geoguess_app.core.model.mxnet.synth import synthesize
+from geoguess_app.core.model.standin import synthesize
 
 
 def test_same_seed_same_weights_other_seed_other_weights(tmp_path, reference_dir, tiny_model_dir):

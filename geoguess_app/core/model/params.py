@@ -9,7 +9,9 @@ the device it was saved from, the element type, the raw little-endian data), the
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -108,3 +110,22 @@ def _one(r: _Reader) -> npt.NDArray[np.generic]:
     if dtype is None:
         raise ModelError(f"{r.name} holds an array of unknown type {type_flag}")
     return r.array(dtype, tuple(int(s) for s in shape))
+
+
+def write_params(path: str | Path, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
+    """An MXNet .params file of ``arrays`` ("arg:...", "aux:..." names), as MXNet 1.x writes one
+    (dense arrays, the storage-type format, saved from the CPU): MXNet and ``read_params`` read it."""
+    flags: dict[np.dtype[Any], int] = {np.dtype(t): flag for flag, t in DTYPES.items()}
+    with open(path, "wb") as f:
+        f.write(struct.pack("<QQQ", LIST_MAGIC, 0, len(arrays)))
+        for array in arrays.values():
+            array = np.ascontiguousarray(array)
+            if array.dtype not in flags:
+                raise ModelError(f"arrays of type {array.dtype} cannot be saved in an MXNet parameter file")
+            f.write(struct.pack(f"<Iii{array.ndim}q", V2, 0, array.ndim, *array.shape))
+            f.write(struct.pack("<iii", 1, 0, flags[array.dtype]))  # the CPU, device 0
+            f.write(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+        f.write(struct.pack("<Q", len(arrays)))
+        for name in arrays:
+            encoded = name.encode("utf-8")
+            f.write(struct.pack("<Q", len(encoded)) + encoded)

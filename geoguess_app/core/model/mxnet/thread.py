@@ -1,7 +1,7 @@
 """The one dedicated thread on which every MXNet call runs.
 
-MXNet is not thread-safe. Every call into it (loading, binding, forward passes, synthesizing a
-model) goes through ``mxnet_worker()``. Callers either wait for the result or get a Future and are
+MXNet is not thread-safe. Every call into it (loading, binding, forward passes, and the tests'
+comparisons) goes through ``mxnet_worker()``. Callers either wait for the result or get a Future and are
 called back (the window hands that back to the GUI thread).
 """
 

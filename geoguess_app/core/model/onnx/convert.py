@@ -13,12 +13,12 @@ uses only such a graph, made from the files there now, and makes it again otherw
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import json
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -32,7 +32,9 @@ from ...threads import background
 from ..classifier import complete_folder
 from ..files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE
 from ..params import read_params
+from ..recipe import SIZE
 from ..store import cache_path, cached_md5, files_verified, read_record, write_record
+from ..symbol import attrs, ints, parameter_shapes, read_symbol, true
 
 ONNX_FILE = "RN101-5k500.onnx"
 CONVERTER = "geoguess-onnx-2"  # changes whenever the graph it makes would change
@@ -41,32 +43,29 @@ INPUT, OUTPUT = "data", "probabilities"
 RECORD = "onnx-graphs.json"  # in the user cache folder: the graphs GeoGuess made
 
 
-def _attrs(node: dict[str, Any]) -> dict[str, str]:
-    return dict(node.get("attrs") or node.get("attr") or node.get("param") or {})
+def build_graph(
+    symbol: dict[str, Any],
+    params: dict[str, npt.NDArray[np.generic]],
+    batch_statistics: bool = False,
+    also: Sequence[str] = (),
+) -> Any:
+    """An onnx ModelProto computing what the symbol computes, with ``params`` as its initializers.
 
-
-def _tuple(text: str | None, default: tuple[int, ...]) -> list[int]:
-    if not text:
-        return list(default)
-    value = ast.literal_eval(text)
-    return [int(v) for v in (value if isinstance(value, (tuple, list)) else (value,))]
-
-
-def _true(text: str | None) -> bool:
-    return str(text).strip().lower() in ("true", "1")
-
-
-def build_graph(symbol: dict[str, Any], params: dict[str, npt.NDArray[np.generic]]) -> Any:
-    """An onnx ModelProto computing what the symbol computes, with ``params`` as its initializers."""
+    ``batch_statistics``: every BatchNorm normalises with its input's own mean and variance over
+    the batch (as in training) and the graph also gives them (outputs ``NAME.mean``, ``NAME.var``,
+    shape 1 x C x 1 x 1); this is how the stand-in's statistics are calibrated. ``also``: symbol
+    nodes whose values are outputs too."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     nodes_json = symbol.get("nodes")
     if not isinstance(nodes_json, list) or "heads" not in symbol:
         raise ModelError(f"{SYMBOL_FILE} is not an MXNet symbol file (no nodes/heads)")
+    shapes = parameter_shapes(symbol, SIZE)  # what each weight must be, checked as MXNet checks it
     names: list[str] = []  # the ONNX value name of each symbol node's output
     initializers: dict[str, Any] = {}
     nodes: list[Any] = []
+    extra = list(also)
 
     def value(entry: list[int]) -> str:
         return names[entry[0]]
@@ -76,7 +75,7 @@ def build_graph(symbol: dict[str, Any], params: dict[str, npt.NDArray[np.generic
         return name
 
     for n in nodes_json:
-        op, name, a = n["op"], n["name"], _attrs(n)
+        op, name, a = n["op"], n["name"], attrs(n)
         inputs = [value(e) for e in n.get("inputs", [])]
         names.append(name)
         if op == "null":
@@ -87,36 +86,47 @@ def build_graph(symbol: dict[str, Any], params: dict[str, npt.NDArray[np.generic
                 array = params.get("aux:" + name)
             if array is None:
                 raise ModelError(f"{PARAMS_FILE} does not match {SYMBOL_FILE}: {name} is missing")
+            needed = shapes.get("arg:" + name, shapes.get("aux:" + name))
+            if needed is not None and tuple(array.shape) != needed:
+                raise ModelError(
+                    f"{PARAMS_FILE} does not match {SYMBOL_FILE}: {name} has shape {tuple(array.shape)}, "
+                    f"the model needs {needed}"
+                )
             param(name, array)
         elif op == "Convolution":
-            kernel = _tuple(a.get("kernel"), (1, 1))
-            pad = _tuple(a.get("pad"), (0,) * len(kernel))
+            kernel = ints(a.get("kernel"), (1, 1))
+            pad = ints(a.get("pad"), (0,) * len(kernel))
             nodes.append(
                 helper.make_node(
                     "Conv",
-                    inputs[:2] if _true(a.get("no_bias")) else inputs[:3],
+                    inputs[:2] if true(a.get("no_bias")) else inputs[:3],
                     [name],
                     name=name,
                     kernel_shape=kernel,
-                    strides=_tuple(a.get("stride"), (1,) * len(kernel)),
+                    strides=ints(a.get("stride"), (1,) * len(kernel)),
                     pads=pad + pad,
-                    dilations=_tuple(a.get("dilate"), (1,) * len(kernel)),
+                    dilations=ints(a.get("dilate"), (1,) * len(kernel)),
                     group=int(a.get("num_group", "1")),
                 )
             )
         elif op == "BatchNorm":
             gamma = inputs[1]
-            if _true(a.get("fix_gamma", "True")):  # MXNet uses 1 whatever is stored
+            if true(a.get("fix_gamma", "True")):  # MXNet uses 1 whatever is stored
                 gamma = param(name + "_fixed_gamma", np.ones_like(params.get("arg:" + gamma, np.ones(1))))
-            nodes.append(
-                helper.make_node(
-                    "BatchNormalization",
-                    [inputs[0], gamma, inputs[2], inputs[3], inputs[4]],
-                    [name],
-                    name=name,
-                    epsilon=float(a.get("eps", "0.001")),
+            eps = float(a.get("eps", "0.001"))
+            if batch_statistics:
+                nodes += _batch_norm(helper, inputs[0], gamma, inputs[2], eps, name, initializers)
+                extra += [name + ".mean", name + ".var"]
+            else:
+                nodes.append(
+                    helper.make_node(
+                        "BatchNormalization",
+                        [inputs[0], gamma, inputs[2], inputs[3], inputs[4]],
+                        [name],
+                        name=name,
+                        epsilon=eps,
+                    )
                 )
-            )
         elif op == "Activation":
             kind = a.get("act_type", "relu")
             onnx_op = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}.get(kind)
@@ -130,11 +140,11 @@ def build_graph(symbol: dict[str, Any], params: dict[str, npt.NDArray[np.generic
         elif op == "Flatten":
             nodes.append(helper.make_node("Flatten", inputs[:1], [name], name=name, axis=1))
         elif op == "FullyConnected":
-            if not _true(a.get("flatten", "True")):
+            if not true(a.get("flatten", "True")):
                 raise ModelError(f"{SYMBOL_FILE}: FullyConnected without flatten is not supported")
             flat = name + "_flat"
             nodes.append(helper.make_node("Flatten", inputs[:1], [flat], name=flat, axis=1))
-            gemm_inputs = [flat, *inputs[1:2]] if _true(a.get("no_bias")) else [flat, *inputs[1:3]]
+            gemm_inputs = [flat, *inputs[1:2]] if true(a.get("no_bias")) else [flat, *inputs[1:3]]
             nodes.append(helper.make_node("Gemm", gemm_inputs, [name], name=name, transB=1))
         elif op == "SoftmaxOutput":
             nodes.append(helper.make_node("Softmax", inputs[:1], [name], name=name, axis=1))
@@ -145,36 +155,65 @@ def build_graph(symbol: dict[str, Any], params: dict[str, npt.NDArray[np.generic
     head = names[symbol["heads"][0][0]]
     nodes.append(helper.make_node("Identity", [head], [OUTPUT], name=OUTPUT))
     fc = next((n for n in reversed(nodes_json) if n["op"] == "FullyConnected"), None)
-    classes = int(_attrs(fc).get("num_hidden", "0")) if fc else 0
+    classes = int(attrs(fc).get("num_hidden", "0")) if fc else 0
     graph = helper.make_graph(
         nodes,
         "LocationNet",
         [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", 3, 224, 224])],
-        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["N", classes])],
+        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["N", classes])]
+        + [helper.make_tensor_value_info(e, TensorProto.FLOAT, None) for e in extra],  # any shape
         initializer=list(initializers.values()),
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="GeoGuess")
     model.ir_version = 8  # read by every current ONNX Runtime and OpenVINO
-    onnx.checker.check_model(model, full_check=False)
+    if not extra:  # the checker wants a shape for every output; graphs with more are never kept
+        onnx.checker.check_model(model, full_check=False)
     return model
+
+
+def _batch_norm(
+    helper: Any, x: str, gamma: str, beta: str, eps: float, name: str, initializers: dict[str, Any]
+) -> list[Any]:
+    """A BatchNorm over the batch's own statistics, giving them as ``name.mean`` and ``name.var``."""
+    from onnx import numpy_helper
+
+    def shaped(value: str) -> str:  # C -> C x 1 x 1, to broadcast over N x C x H x W
+        array = numpy_helper.to_array(initializers[value]).reshape(-1, 1, 1)
+        initializers[value + ".c11"] = numpy_helper.from_array(array.astype(np.float32), value + ".c11")
+        return value + ".c11"
+
+    initializers[name + ".eps"] = numpy_helper.from_array(np.array(eps, np.float32), name + ".eps")
+    mean, var, centred = name + ".mean", name + ".var", name + ".centred"
+    axes = {"axes": [0, 2, 3], "keepdims": 1}
+    return [
+        helper.make_node("ReduceMean", [x], [mean], **axes),
+        helper.make_node("Sub", [x, mean], [centred]),
+        helper.make_node("Mul", [centred, centred], [name + ".squared"]),
+        helper.make_node("ReduceMean", [name + ".squared"], [var], **axes),  # biased, as MXNet's training pass
+        helper.make_node("Add", [var, name + ".eps"], [name + ".var_eps"]),
+        helper.make_node("Sqrt", [name + ".var_eps"], [name + ".std"]),
+        helper.make_node("Div", [centred, name + ".std"], [name + ".unit"]),
+        helper.make_node("Mul", [name + ".unit", shaped(gamma)], [name + ".scaled"]),
+        helper.make_node("Add", [name + ".scaled", shaped(beta)], [name]),
+    ]
 
 
 def _pooling(helper: Any, a: dict[str, str], x: str, name: str) -> Any:
     kind = a.get("pool_type", "max")
-    if _true(a.get("global_pool")):
+    if true(a.get("global_pool")):
         op = {"avg": "GlobalAveragePool", "max": "GlobalMaxPool"}.get(kind)
         if op is None:
             raise ModelError(f"{SYMBOL_FILE}: global {kind} pooling is not supported")
         return helper.make_node(op, [x], [name], name=name)
-    kernel = _tuple(a.get("kernel"), (1, 1))
-    pad = _tuple(a.get("pad"), (0,) * len(kernel))
+    kernel = ints(a.get("kernel"), (1, 1))
+    pad = ints(a.get("pad"), (0,) * len(kernel))
     if a.get("pooling_convention", "valid") != "valid":  # runtimes round "full" differently
         raise ModelError(f"{SYMBOL_FILE}: pooling convention {a.get('pooling_convention')!r} is not supported")
-    options = {"kernel_shape": kernel, "strides": _tuple(a.get("stride"), (1,) * len(kernel)), "pads": pad + pad}
+    options = {"kernel_shape": kernel, "strides": ints(a.get("stride"), (1,) * len(kernel)), "pads": pad + pad}
     if kind == "max":
         return helper.make_node("MaxPool", [x], [name], name=name, **options)
     if kind == "avg":
-        include = _true(a.get("count_include_pad", "True"))
+        include = true(a.get("count_include_pad", "True"))
         return helper.make_node("AveragePool", [x], [name], name=name, count_include_pad=int(include), **options)
     raise ModelError(f"{SYMBOL_FILE}: {kind} pooling is not supported")
 
@@ -196,10 +235,7 @@ def ensure_onnx(folder: str | Path) -> Path:
     for path in candidates:
         if path.is_file() and made.get(cached_md5(path)) == wanted:
             return path
-    try:
-        symbol = json.loads((folder / SYMBOL_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        raise ModelError(f"{SYMBOL_FILE} is not an MXNet symbol file (not valid JSON)") from None
+    symbol = read_symbol(folder / SYMBOL_FILE)
     try:
         model = build_graph(symbol, read_params(folder / PARAMS_FILE))
     except ModelError:

@@ -3,7 +3,8 @@
 The real weights cannot always be had (no internet, tests, CI). ``synthesize()`` writes a model
 folder that loads and runs exactly like the real one, and whose answers depend on the photo:
 
-1. Random weights (He-normal convolutions, unit BatchNorm scale, small classifier).
+1. Random weights (He-normal convolutions, unit BatchNorm scale, small classifier), of the shapes
+   the symbol asks for.
 2. BatchNorm statistics calibrated on varied generated images: one forward pass in training mode,
    where every BatchNorm layer normalizes with the batch's own statistics, records the mean and
    variance of each BatchNorm's input; those become the moving statistics used in inference.
@@ -13,30 +14,37 @@ folder that loads and runs exactly like the real one, and whose answers depend o
 
 The folder carries ``GEOGUESS-UNTRAINED.json``; every result made with it says it is untrained.
 The "tiny" variant (a few layers, a few dozen real cells) is for fast tests.
+
+No MXNet is needed: the weights are written in MXNet's own file format with NumPy, and the passes
+run on ONNX Runtime over the graph GeoGuess makes of the symbol (``onnx.convert``).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from ...errors import ModelError
-from ...geo.cells import CellGrid
-from ..files import GRIDS_FILE, OFFICIAL_FILES, PARAMS_FILE, SYMBOL_FILE, read_marker, write_marker
-from ..recipe import SIZE, preprocess_pixels
-from ..store import md5_of
-from .importer import mxnet
-from .thread import on_mxnet_thread
+from ..errors import ModelError
+from ..geo.cells import CellGrid
+from .files import GRIDS_FILE, OFFICIAL_FILES, PARAMS_FILE, SYMBOL_FILE, read_marker, write_marker
+from .onnx.convert import INPUT, build_graph
+from .params import write_params
+from .recipe import SIZE, preprocess_pixels
+from .store import md5_of
+from .symbol import parameter_shapes, read_symbol, tiny_symbol
 
 TINY_CELLS = 48
 CALIBRATION_IMAGES = 32
 TARGET_TOP1 = 0.2
 
 
-def calibration_images(count: int, seed: int, size: int = SIZE) -> np.ndarray:
+def calibration_images(count: int, seed: int, size: int = SIZE) -> npt.NDArray[Any]:
     """``count`` varied, seeded RGB images with the statistics of photos.
 
     Each is coloured noise with a natural-image power spectrum (1/f^beta, beta random), a random
@@ -70,96 +78,60 @@ def calibration_images(count: int, seed: int, size: int = SIZE) -> np.ndarray:
     return np.stack(images)
 
 
-def _tiny_symbol(num_classes: int):
-    mx = mxnet()
-    s = mx.sym
-    data = s.Variable("data")
-    x = s.BatchNorm(data, fix_gamma=True, eps=2e-5, name="bn_data")
-    x = s.Convolution(x, num_filter=16, kernel=(7, 7), stride=(4, 4), pad=(3, 3), no_bias=True, name="conv0")
-    x = s.Activation(s.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn0"), act_type="relu", name="relu0")
-    x = s.Pooling(x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="max", name="pool0")
-    x = s.Convolution(x, num_filter=32, kernel=(3, 3), stride=(2, 2), pad=(1, 1), no_bias=True, name="conv1")
-    x = s.Activation(s.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn1"), act_type="relu", name="relu1")
-    x = s.Pooling(x, kernel=(7, 7), global_pool=True, pool_type="avg", name="pool1")
-    x = s.FullyConnected(s.Flatten(x, name="flatten0"), num_hidden=num_classes, name="fc1")
-    return s.SoftmaxOutput(x, name="softmax")
-
-
-def _random_params(symbol, rng: np.random.Generator) -> tuple[dict, dict]:
-    arg_shapes, _, aux_shapes = symbol.infer_shape(data=(1, 3, SIZE, SIZE))
-    args, aux = {}, {}
-    for name, shape in zip(symbol.list_arguments(), arg_shapes):
-        if name == "data" or name.endswith("_label"):
-            continue
-        if name.endswith("_gamma"):
+def _random_params(symbol: dict[str, Any], rng: np.random.Generator) -> dict[str, npt.NDArray[np.float32]]:
+    params = {}
+    for name, shape in parameter_shapes(symbol, SIZE).items():
+        if name.endswith("_gamma") or name.endswith("_var"):
             value = np.ones(shape, np.float32)
-        elif name.endswith(("_beta", "_bias")):
+        elif name.endswith(("_beta", "_bias", "_mean")):
             value = np.zeros(shape, np.float32)
         else:  # convolution / fully connected weights, He-normal
             fan_in = int(np.prod(shape[1:]))
             value = rng.standard_normal(shape, dtype=np.float32) * np.float32(np.sqrt(2.0 / fan_in))
-        args[name] = value
-    for name, shape in zip(symbol.list_auxiliary_states(), aux_shapes):
-        args_like = np.ones(shape, np.float32) if name.endswith("_var") else np.zeros(shape, np.float32)
-        aux[name] = args_like
-    return args, aux
+        params[name] = value
+    return params
 
 
-def _batchnorm_inputs(symbol) -> dict[str, str]:
-    """BatchNorm layer name -> the internal output name that feeds it."""
-    import json
+def _run(model: Any, batch: npt.NDArray[Any], outputs: list[str]) -> list[npt.NDArray[Any]]:
+    import onnxruntime
 
-    graph = json.loads(symbol.tojson())
-    nodes = graph["nodes"]
-    feeds = {}
-    for node in nodes:
-        if node["op"] == "BatchNorm":
-            src = nodes[node["inputs"][0][0]]
-            feeds[node["name"]] = src["name"] if src["op"] == "null" else src["name"] + "_output"
-    return feeds
+    options = onnxruntime.SessionOptions()
+    options.use_deterministic_compute = True  # the same seed makes the same file
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return [np.asarray(o) for o in session.run(outputs, {INPUT: batch.astype(np.float32)})]
 
 
-def _calibrate_batchnorm(symbol, args: dict, aux: dict, batch: np.ndarray) -> None:
+def _calibrate_batchnorm(symbol: dict[str, Any], params: dict[str, Any], batch: npt.NDArray[Any]) -> None:
     """Set every BatchNorm's moving mean/var to the statistics of its input in a training pass."""
-    mx = mxnet()
-    internals = symbol.get_internals()
-    feeds = _batchnorm_inputs(symbol)
-    outputs = []
-    for bn in feeds.values():
-        x = internals[bn]
-        outputs += [mx.sym.mean(x, axis=(0, 2, 3)), mx.sym.mean(mx.sym.square(x), axis=(0, 2, 3))]
-    probe = mx.sym.Group(outputs)
-    nd_args = {k: mx.nd.array(v) for k, v in args.items() if k in probe.list_arguments()}
-    nd_args["data"] = mx.nd.array(batch)
-    nd_aux = {k: mx.nd.array(v) for k, v in aux.items() if k in probe.list_auxiliary_states()}
-    executor = probe.bind(mx.cpu(), args=nd_args, aux_states=nd_aux, grad_req="null")
-    executor.forward(is_train=True)
-    results = [o.asnumpy().astype(np.float64) for o in executor.outputs]
-    for i, bn in enumerate(feeds):
-        mean, mean_sq = results[2 * i], results[2 * i + 1]
-        aux[bn + "_moving_mean"] = mean.astype(np.float32)
-        aux[bn + "_moving_var"] = np.maximum(mean_sq - mean**2, 1e-6).astype(np.float32)
+    layers = [n["name"] for n in symbol["nodes"] if n["op"] == "BatchNorm"]
+    wanted = [f"{name}.{stat}" for name in layers for stat in ("mean", "var")]
+    results = _run(build_graph(symbol, params, batch_statistics=True), batch, wanted)
+    for i, name in enumerate(layers):
+        params[f"aux:{name}_moving_mean"] = results[2 * i].reshape(-1).astype(np.float32)
+        params[f"aux:{name}_moving_var"] = np.maximum(results[2 * i + 1].reshape(-1), 1e-6).astype(np.float32)
 
 
-def _features(symbol, args: dict, aux: dict, batch: np.ndarray) -> np.ndarray:
-    """The classifier's input (flatten0) for a batch, in inference mode."""
-    mx = mxnet()
-    feat = symbol.get_internals()["flatten0_output"]
-    nd_args = {k: mx.nd.array(v) for k, v in args.items() if k in feat.list_arguments()}
-    nd_args["data"] = mx.nd.array(batch[:1])
-    nd_aux = {k: mx.nd.array(v) for k, v in aux.items()}
-    executor = feat.bind(mx.cpu(), args=nd_args, aux_states=nd_aux, grad_req="null")
-    out = []
-    for image in batch:
-        executor.forward(is_train=False, data=mx.nd.array(image[None]))
-        out.append(executor.outputs[0].asnumpy()[0])
-    return np.stack(out).astype(np.float64)
+def _classifier(symbol: dict[str, Any]) -> tuple[str, str]:
+    """The last FullyConnected layer's name and the node that feeds it."""
+    nodes = symbol["nodes"]
+    fc = next(n for n in reversed(nodes) if n["op"] == "FullyConnected")
+    return fc["name"], nodes[fc["inputs"][0][0]]["name"]
 
 
-def _shape_classifier(args: dict, features: np.ndarray) -> None:
+def _features(symbol: dict[str, Any], params: dict[str, Any], batch: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The classifier's input for a batch, in inference mode."""
+    feed = _classifier(symbol)[1]
+    model = build_graph(symbol, params, also=[feed])
+    chunks = [_run(model, batch[i : i + 8], [feed])[0] for i in range(0, len(batch), 8)]
+    features: npt.NDArray[Any] = np.concatenate(chunks).reshape(len(batch), -1).astype(np.float64)
+    return features
+
+
+def _shape_classifier(symbol: dict[str, Any], params: dict[str, Any], features: npt.NDArray[Any]) -> None:
     """Centre and scale each class's logit over the calibration set, then fix the temperature."""
-    weight = args["fc1_weight"].astype(np.float64)
-    logits = features @ weight.T + args["fc1_bias"]
+    fc = _classifier(symbol)[0]
+    weight = params[f"arg:{fc}_weight"].astype(np.float64)
+    logits = features @ weight.T + params[f"arg:{fc}_bias"]
     mean, std = logits.mean(axis=0), logits.std(axis=0) + 1e-12
     unit = (logits - mean) / std
 
@@ -174,11 +146,10 @@ def _shape_classifier(args: dict, features: np.ndarray) -> None:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if median_top1(mid) < TARGET_TOP1 else (lo, mid)
     scale = (lo + hi) / 2
-    args["fc1_weight"] = (weight * (scale / std)[:, None]).astype(np.float32)
-    args["fc1_bias"] = (-mean * scale / std).astype(np.float32)
+    params[f"arg:{fc}_weight"] = (weight * (scale / std)[:, None]).astype(np.float32)
+    params[f"arg:{fc}_bias"] = (-mean * scale / std).astype(np.float32)
 
 
-@on_mxnet_thread
 def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed: int = 0) -> Path:
     """Write an untrained stand-in model folder to ``out_dir``.
 
@@ -186,7 +157,6 @@ def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed
     their published md5 sums): the full variant uses both as they are; the tiny one takes real cell
     tokens from grids.txt.
     """
-    mx = mxnet()
     out_dir, source = Path(out_dir), Path(source)
     for name in (SYMBOL_FILE, GRIDS_FILE) if not tiny else (GRIDS_FILE,):
         path = source / name
@@ -203,28 +173,26 @@ def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed
     if tiny:
         step = len(grid_lines) // TINY_CELLS
         grid_lines = grid_lines[::step][:TINY_CELLS]
-        symbol = _tiny_symbol(len(grid_lines))
+        symbol = tiny_symbol(len(grid_lines))
     else:
-        symbol = mx.sym.load(str(source / SYMBOL_FILE))
+        symbol = read_symbol(source / SYMBOL_FILE)
     CellGrid.parse("\n".join(grid_lines))  # the cells must be valid before anything is written
-    args, aux = _random_params(symbol, rng)
+    params = _random_params(symbol, rng)
     images = calibration_images(CALIBRATION_IMAGES, seed)
     batch = np.stack([preprocess_pixels(img) for img in images])
-    _calibrate_batchnorm(symbol, args, aux, batch)
-    _shape_classifier(args, _features(symbol, args, aux, batch))
+    _calibrate_batchnorm(symbol, params, batch)
+    _shape_classifier(symbol, params, _features(symbol, params, batch))
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir.parent))
     try:
         write_marker(staging, "tiny" if tiny else "full", seed)
         if tiny:
-            symbol.save(str(staging / SYMBOL_FILE))
+            (staging / SYMBOL_FILE).write_text(json.dumps(symbol, indent=2) + "\n", encoding="utf-8")
         else:
             shutil.copyfile(source / SYMBOL_FILE, staging / SYMBOL_FILE)
         (staging / GRIDS_FILE).write_text("\n".join(grid_lines) + "\n", encoding="ascii")
-        params = {"arg:" + k: mx.nd.array(v) for k, v in args.items()}
-        params.update({"aux:" + k: mx.nd.array(v) for k, v in aux.items()})
-        mx.nd.save(str(staging / PARAMS_FILE), params)
+        write_params(staging / PARAMS_FILE, params)
         if out_dir.exists():
             out_dir.rmdir()  # empty, checked above
         staging.rename(out_dir)
