@@ -64,6 +64,7 @@ def test_a_photo_predicted_once_is_not_predicted_again(tiny_model, corpus_dir, t
     shown = list(Predictor(thumbs, preview_size=96, cache=cache).predict_many(photos))
     assert thumbs.photos == 0 and all(r.preview is not None and max(r.preview.shape[:2]) <= 96 for r in shown)
     assert [r.as_dict() for r in shown] == [r.as_dict() for r in fresh]
+    cache.close()
 
 
 def test_a_cache_killed_while_writing_keeps_every_finished_entry(tmp_path):
@@ -102,7 +103,8 @@ def test_a_damaged_cache_never_stops_a_prediction(tiny_model, corpus_dir, tmp_pa
     path = tmp_path / "cache.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
     photo = copy_photo(corpus_dir / PHOTOS[0], tmp_path / "hopper.jpg")
-    result = Predictor(tiny_model, cache=PredictionCache(path)).predict(photo)
+    with PredictionCache(path) as cache:
+        result = Predictor(tiny_model, cache=cache).predict(photo)
     assert result.ok and result.predictions
     assert "prediction cache" in caplog.text
 

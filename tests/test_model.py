@@ -1,29 +1,36 @@
-"""Loading LocationNet: the real symbol and grids, checked parameters, devices, one MXNet thread."""
+"""Loading a model on every installed runtime: the real architecture, softmax answers that depend on
+the photo, and a clear error for every damaged or mismatched file (never a silent answer)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from geoguess_app.core.engine import available_runtimes, open_engine
 from geoguess_app.core.errors import DeviceError, ModelError
+from geoguess_app.core.model.classifier import parse_device
 from geoguess_app.core.model.files import GRIDS_FILE, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER
-from geoguess_app.core.model.mxnet import locationnet as model_module
-from geoguess_app.core.model.mxnet.importer import mxnet
-from geoguess_app.core.model.mxnet.locationnet import LocationNet, parse_device, resolve_device
-from geoguess_app.core.model.mxnet.thread import mxnet_worker
+from geoguess_app.core.model.params import read_params, write_params
 from geoguess_app.core.predict.pipeline import decode
+
+RUNTIMES = available_runtimes()
+
+
+def load(folder: Path, runtime: str):
+    return open_engine(folder, "cpu", runtime=runtime).result().classifier
 
 
 def _variant(src: Path, dst: Path, link_params: bool = True) -> Path:
-    """A copy of a model folder (the params linked, not copied, unless asked)."""
+    """A copy of a model folder (the params linked, not copied, unless asked; no ONNX graph)."""
     dst.mkdir()
     for f in src.iterdir():
+        if f.suffix == ".onnx":
+            continue
         if f.name == PARAMS_FILE and link_params:
             (dst / f.name).symlink_to(f)
         else:
@@ -32,14 +39,9 @@ def _variant(src: Path, dst: Path, link_params: bool = True) -> Path:
 
 
 def _resave_params(folder: Path, change) -> None:
-    def work():
-        mx = mxnet()
-        params = mx.nd.load(str(folder / PARAMS_FILE))
-        change(params, mx)
-        (folder / PARAMS_FILE).unlink()
-        mx.nd.save(str(folder / PARAMS_FILE), params)
-
-    mxnet_worker().run(work)
+    params = read_params(folder / PARAMS_FILE)
+    change(params)
+    write_params(folder / PARAMS_FILE, params)
 
 
 def test_full_model_loads_real_symbol_and_grids(full_model, full_model_dir, reference_dir):
@@ -71,68 +73,74 @@ def test_stand_in_answers_depend_on_the_photo(full_model, corpus_dir, ground_tru
     assert 0.02 < float(np.median(tops)) < 0.9  # neither flat (1/15527) nor one-hot
 
 
-def test_class_count_must_match_grids(full_model_dir, tmp_path):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_class_count_must_match_grids(runtime, full_model_dir, tmp_path):
     folder = _variant(full_model_dir, tmp_path / "m")
     lines = (folder / GRIDS_FILE).read_text().splitlines()
     (folder / GRIDS_FILE).write_text("\n".join(lines[:-1]) + "\n")
     with pytest.raises(ModelError, match="15527 classes but grids.txt lists 15526 cells"):
-        LocationNet.load(folder, device="cpu")
+        load(folder, runtime)
 
 
-def test_truncated_params_file_is_a_clear_error(full_model_dir, tmp_path):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_truncated_params_file_is_a_clear_error(runtime, full_model_dir, tmp_path):
     folder = _variant(full_model_dir, tmp_path / "m", link_params=False)
     data = (folder / PARAMS_FILE).read_bytes()
     (folder / PARAMS_FILE).write_bytes(data[: len(data) * 2 // 3])
-    with pytest.raises(ModelError, match="RN101-5k500-0012.params is truncated or not an MXNet parameter file"):
-        LocationNet.load(folder, device="cpu")
+    with pytest.raises(ModelError, match="RN101-5k500-0012.params is truncated"):
+        load(folder, runtime)
 
 
-def test_missing_parameter_is_named(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_missing_parameter_is_named(runtime, tiny_model_dir, tmp_path):
     folder = _variant(tiny_model_dir, tmp_path / "m", link_params=False)
-    _resave_params(folder, lambda p, mx: p.pop("arg:fc1_bias"))
+    _resave_params(folder, lambda p: p.pop("arg:fc1_bias"))
     with pytest.raises(ModelError, match="fc1_bias is missing"):
-        LocationNet.load(folder, device="cpu")
+        load(folder, runtime)
 
 
-def test_wrong_parameter_shape_is_named(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_wrong_parameter_shape_is_named(runtime, tiny_model_dir, tmp_path):
     folder = _variant(tiny_model_dir, tmp_path / "m", link_params=False)
-    _resave_params(folder, lambda p, mx: p.__setitem__("arg:conv0_weight", mx.nd.zeros((16, 3, 3, 3))))
+    _resave_params(folder, lambda p: p.__setitem__("arg:conv0_weight", np.zeros((16, 3, 3, 3), np.float32)))
     with pytest.raises(ModelError, match=r"conv0_weight has shape \(16, 3, 3, 3\), the model needs \(16, 3, 7, 7\)"):
-        LocationNet.load(folder, device="cpu")
+        load(folder, runtime)
 
 
-def test_damaged_weights_never_give_silent_answers(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_damaged_weights_never_give_silent_answers(runtime, tiny_model_dir, tmp_path):
     folder = _variant(tiny_model_dir, tmp_path / "m", link_params=False)
-    _resave_params(folder, lambda p, mx: p.__setitem__("arg:fc1_bias", p["arg:fc1_bias"] * float("nan")))
-    model = LocationNet.load(folder, device="cpu")
+    _resave_params(folder, lambda p: p.__setitem__("arg:fc1_bias", p["arg:fc1_bias"] * np.float32("nan")))
+    model = load(folder, runtime)
     with pytest.raises(ModelError, match="invalid numbers"):
         model.probabilities(np.zeros((1, 3, 224, 224), np.float32))
 
 
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("content", [b"", b"not json at all", b'{"nodes": []}', b"[1, 2, 3]"])
-def test_broken_symbol_file(tiny_model_dir, tmp_path, content):
+def test_broken_symbol_file(runtime, tiny_model_dir, tmp_path, content):
     folder = _variant(tiny_model_dir, tmp_path / "m")
     (folder / SYMBOL_FILE).write_bytes(content)
     with pytest.raises(ModelError, match="RN101-5k500-symbol.json"):
-        LocationNet.load(folder, device="cpu")
+        load(folder, runtime)
 
 
-def test_incomplete_folder_names_missing_files(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_marker_decides_untrained(runtime, tiny_model_dir, tmp_path):
+    folder = _variant(tiny_model_dir, tmp_path / "m")
+    assert load(folder, runtime).info.untrained
+    (folder / UNTRAINED_MARKER).write_text("garbled")
+    assert load(folder, runtime).info.untrained  # an unreadable marker still counts
+    (folder / UNTRAINED_MARKER).unlink()
+    assert not load(folder, runtime).info.untrained
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_incomplete_folder_names_missing_files(runtime, tiny_model_dir, tmp_path):
     folder = _variant(tiny_model_dir, tmp_path / "m")
     (folder / PARAMS_FILE).unlink()
-    with pytest.raises(ModelError, match="incomplete: missing RN101-5k500-0012.params"):
-        LocationNet.load(folder, device="cpu")
-    with pytest.raises(ModelError, match="no model folder"):
-        LocationNet.load(tmp_path / "absent", device="cpu")
-
-
-def test_marker_decides_untrained(tiny_model_dir, tmp_path):
-    folder = _variant(tiny_model_dir, tmp_path / "m")
-    assert LocationNet.load(folder, device="cpu").info.untrained
-    (folder / UNTRAINED_MARKER).write_text("garbled")
-    assert LocationNet.load(folder, device="cpu").info.untrained  # an unreadable marker still counts
-    (folder / UNTRAINED_MARKER).unlink()
-    assert not LocationNet.load(folder, device="cpu").info.untrained
+    with pytest.raises(ModelError, match="missing RN101-5k500-0012.params"):
+        load(folder, runtime)
 
 
 def test_device_specs():
@@ -142,35 +150,6 @@ def test_device_specs():
         parse_device("tpu")
     with pytest.raises(DeviceError):
         parse_device("cpu:1")
-
-
-def test_gpu_request_without_gpu_says_what_to_install(tiny_model_dir):
-    has_cuda, count = model_module.cuda_available()
-    if has_cuda and count:
-        pytest.skip("this machine has a GPU")
-    assert str(resolve_device("auto")) == "cpu(0)"
-    with pytest.raises(DeviceError) as err:
-        LocationNet.load(tiny_model_dir, device="gpu")
-    text = str(err.value)
-    assert ("mxnet-cu112" in text) if not has_cuda else ("no NVIDIA GPU" in text)
-
-
-def test_every_mxnet_call_runs_on_one_thread(tiny_model_dir, monkeypatch):
-    seen = []
-    real = model_module.mxnet
-
-    def recording():
-        seen.append(threading.current_thread().name)
-        return real()
-
-    monkeypatch.setattr(model_module, "mxnet", recording)
-    model = LocationNet.load(tiny_model_dir, device="cpu")
-    x = np.zeros((1, 3, 224, 224), np.float32)
-    with ThreadPoolExecutor(4) as pool:  # callers on many threads at once
-        results = list(pool.map(lambda _: model.probabilities(x), range(8)))
-    assert all(np.array_equal(r, results[0]) for r in results)
-    assert len(seen) >= 9 and len(set(seen)) == 1
-    assert seen[0].startswith("geoguess-mxnet")
 
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread priority is Linux only")

@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 from conftest import copy_photo
 
-from geoguess_app.core.engine import import_model
+from geoguess_app.core.engine import import_model, open_engine
 from geoguess_app.core.errors import StoreError
 from geoguess_app.core.model import store
 from geoguess_app.core.model.files import GRIDS_FILE, MODEL_FILES, PARAMS_FILE, SYMBOL_FILE, UNTRAINED_MARKER
-from geoguess_app.core.model.mxnet.locationnet import LocationNet
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +88,7 @@ def test_a_symbol_edited_from_relu_to_sigmoid_loads_but_is_unverified(full_model
     text = (full_model_dir / SYMBOL_FILE).read_text()
     assert '"relu"' in text
     (folder / SYMBOL_FILE).write_text(text.replace('"relu"', '"sigmoid"'))
-    info = LocationNet.load(folder, device="cpu").info  # same shapes: it loads...
+    info = open_engine(folder, "cpu").result().info  # same shapes: it loads...
     assert not info.untrained and not info.verified  # ...but is not the published model
     assert "UNVERIFIED" in info.name and "not the published ones" in info.warning
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from geoguess_app.core.engine import open_engine, predictor_while_loading
 from geoguess_app.core.geo.places import Places
-from geoguess_app.core.model.mxnet.locationnet import LocationNet
-from geoguess_app.core.model.mxnet.thread import mxnet_worker
 from geoguess_app.core.predict.pipeline import Predictor
 
 
@@ -49,8 +48,7 @@ def test_place_names_are_offline_and_readable():
 
 def test_many_photos_in_order_with_the_model_still_loading(tiny_model_dir, corpus_dir, ground_truth):
     paths = [corpus_dir / r["path"] for r in ground_truth[:12]]
-    future = mxnet_worker().submit(LocationNet.load, tiny_model_dir, "cpu")
-    results = list(Predictor(future).predict_many(paths))
+    results = list(predictor_while_loading(open_engine(tiny_model_dir, "cpu")).predict_many(paths))
     assert [r.path for r in results] == [str(p) for p in paths]
     ok = [r for r in results if r.ok]
     assert len(ok) >= 10

@@ -86,10 +86,10 @@ PROBABILITY_PHOTOS = [
 ]
 
 
-def test_probabilities_match_published_code_path(full_model_dir, full_model, corpus_dir):
+def test_probabilities_match_published_code_path(full_model_dir, full_mxnet, corpus_dir):
     published_model = mxnet_worker().run(published_recipe.load_model, str(full_model_dir))
     for rel in PROBABILITY_PHOTOS:
-        ours = full_model.probabilities(decode(corpus_dir / rel)[1][None])[0]
+        ours = full_mxnet.probabilities(decode(corpus_dir / rel)[1][None])[0]
         theirs = mxnet_worker().run(published_recipe.predict, published_model, published_input(corpus_dir / rel)[None])[
             0
         ]

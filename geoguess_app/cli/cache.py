@@ -8,12 +8,12 @@ from .output import EXIT_OK
 def cmd_cache(args) -> int:
     from ..core.predict.cache import PredictionCache
 
-    cache = PredictionCache()
-    if args.cache_command == "clear":
-        removed = cache.clear()
-        print(f"Removed {removed} prediction(s) from {cache.path}")
-        return EXIT_OK
-    info = cache.info()
+    with PredictionCache() as cache:
+        if args.cache_command == "clear":
+            removed = cache.clear()
+            print(f"Removed {removed} prediction(s) from {cache.path}")
+            return EXIT_OK
+        info = cache.info()
     print(f"Prediction cache: {info.path}")
     print(f"  {info.entries} prediction(s), {info.size_bytes / 1e6:.1f} MB")
     print("  Each is found again by the photo's content and the model's files; 'geoguess cache clear' empties it.")

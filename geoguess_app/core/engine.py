@@ -19,8 +19,8 @@ from .errors import ModelError
 from .geo.places import shared_places
 from .model import store
 from .model.classifier import Classifier, ModelInfo, missing_files, parse_device
-from .model.mxnet.synth import synthesize as _synthesize
 from .model.mxnet.thread import mxnet_worker
+from .model.standin import synthesize as _synthesize
 from .predict.cache import PredictionCache
 from .predict.pipeline import Predictor
 from .threads import background
@@ -30,6 +30,8 @@ __all__ = [
     "ModelMissing",
     "RuntimeMissing",
     "available_runtimes",
+    "fast_refused",
+    "RUNTIME_NAMES",
     "fast_agreement",
     "check_loads",
     "import_model",
@@ -50,8 +52,10 @@ class ModelMissing(ModelError):
 
     def __init__(self, folder: Path):
         self.folder = folder
+        missing = missing_files(folder) if folder.is_dir() else []
+        lacks = f" (missing {', '.join(missing)})" if missing and len(missing) < 3 else ""
         super().__init__(
-            f"no complete model in {folder}. Install it with 'geoguess model download', or "
+            f"no complete model in {folder}{lacks}. Install it with 'geoguess model download', or "
             "'geoguess model import FOLDER' if you have the files; or point --model-dir at one."
         )
 
@@ -79,6 +83,15 @@ def model_installed(model_dir: str | Path) -> bool:
 #: In the order "auto" prefers them, when installed: the fastest first, all exact (bench/bench_runtimes.py:
 #: the same top 5 on every photo, each as near the float64 result as MXNet's own float32).
 RUNTIMES = ("openvino", "onnxruntime", "mxnet")
+
+
+#: How the window and messages name each runtime, and what installs it.
+RUNTIME_NAMES = {"openvino": "OpenVINO", "onnxruntime": "ONNX Runtime", "mxnet": "MXNet"}
+INSTALL = {
+    "onnxruntime": "pip install onnxruntime",
+    "openvino": "pip install 'geoguess[openvino]' (or pip install openvino)",
+    "mxnet": "pip install mxnet==1.9.1 (Python 3.11 only)",
+}
 
 
 def available_runtimes() -> list[str]:
@@ -131,13 +144,19 @@ def choose_runtime(runtime: str = "auto", precision: str = "exact", device: str 
                 return next(r for r in ("onnxruntime", "mxnet", *installed) if r in installed)
         return installed[0]
     if runtime not in installed:
-        hint = {
-            "onnxruntime": "pip install onnxruntime",
-            "openvino": "pip install 'geoguess[openvino]' (or pip install openvino)",
-            "mxnet": "pip install mxnet==1.9.1 (Python 3.11 only)",
-        }[runtime]
-        raise RuntimeMissing(f"the {runtime} runtime is not installed: {hint}")
+        raise RuntimeMissing(f"the {runtime} runtime is not installed: {INSTALL[runtime]}")
     return runtime
+
+
+def fast_refused() -> str | None:
+    """Why the fast precision cannot run here, or None when it can."""
+    if "openvino" not in available_runtimes():
+        return f"the fast precision runs on OpenVINO: {INSTALL['openvino']}"
+    from .model.onnx.runtime_ov import fast_available
+
+    if not fast_available():
+        return "this CPU does not compute bfloat16 natively (it needs AMX or AVX512-BF16)"
+    return None
 
 
 def open_engine(
@@ -217,7 +236,7 @@ def import_model(
 
 
 def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed: int = 0) -> Path:
-    """An untrained stand-in model folder (MXNet makes its weights), with its ONNX form."""
+    """An untrained stand-in model folder, with its ONNX form."""
     out = _synthesize(out_dir, source, tiny=tiny, seed=seed)
     write_runtime_files(out)
     return out

@@ -122,16 +122,17 @@ class BatchDialog(QDialog):
 
     # ----- planning: predict, fuse, a dry run --------------------------------------------------
     def _plan(self, paths: list[str]) -> None:  # background thread
-        predictor = Predictor(self._model, top_k=1, preview_size=96, cache=PredictionCache())
-        for outcome in tag_photos(
-            paths,
-            predictor,
-            write=False,
-            cancel=self._cancel,
-            fuse_with=self._fuse,
-            on_predicted=lambda _: self._tasks.post(self._one_predicted),
-        ):
-            self._tasks.post(self._add_row, outcome)
+        with PredictionCache() as cache:
+            predictor = Predictor(self._model, top_k=1, preview_size=96, cache=cache)
+            for outcome in tag_photos(
+                paths,
+                predictor,
+                write=False,
+                cancel=self._cancel,
+                fuse_with=self._fuse,
+                on_predicted=lambda _: self._tasks.post(self._one_predicted),
+            ):
+                self._tasks.post(self._add_row, outcome)
 
     def _fuse(self, results) -> list[FusedAnswer]:  # background thread
         self._tasks.post(self.header.setText, f"Fusing {len(results)} photos (time zones, neighbours, GPS)...")

@@ -73,8 +73,15 @@ class PredictionCache:
         self._db: sqlite3.Connection | None = None
         self._broken = False
 
+    def __enter__(self) -> PredictionCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None and not self._broken:
+            db = None
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
@@ -88,12 +95,16 @@ class PredictionCache:
                 db.commit()
                 self._db = db
             except sqlite3.Error as e:
+                if db is not None:
+                    db.close()
                 self._give_up("cannot be opened", e)
         return self._db
 
     def _give_up(self, what: str, error: Exception) -> None:
         log.warning("the prediction cache %s %s (%s); predicting without it", self.path, what, error)
         self._broken = True
+        if self._db is not None:
+            self._db.close()
         self._db = None
 
     def get(self, photo: str, model: str, path: str) -> PhotoResult | None:

@@ -46,7 +46,7 @@ def mxnet():
         with _lock:
             if _mx is None:
                 if "bool" not in vars(np):
-                    np.bool = bool  # type: ignore[attr-defined]  # removed in NumPy 1.24, still used by MXNet 1.9.1
+                    setattr(np, "bool", bool)  # noqa: B010 - removed in NumPy 1.24, still used by MXNet 1.9.1
                 environment.set_defaults(ENGINE_DEFAULTS)
                 # mxnet.contrib.quantization imports scipy.stats if it can (0.3 s), only for a
                 # calibration mode GeoGuess never uses; hide it during the import.
