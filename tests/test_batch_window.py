@@ -178,7 +178,7 @@ def test_the_whole_distribution_as_a_heat_layer(qtbot, window, corpus_dir, tmp_p
     window.heat_action.trigger()
     assert not any(m["kind"] == "heat" for m in markers(qtbot, window, 6))
     # the status bar says what runs the network
-    from geoguess_app.gui.status_bar import RUNTIME_NAMES
+    from geoguess_app.core.engine import RUNTIME_NAMES
 
     info = window.model.engine.info
     assert window.status.device_label.text() == f"Device: {info.device} ({RUNTIME_NAMES[info.runtime]})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -570,3 +571,43 @@ def test_a_photo_with_two_names_is_written_as_the_person_chooses(qtbot, window, 
     assert [key for key, _ in asked[0]] == ["in-place", "split"]
     assert read_metadata(other)["XMP-geoguess:Predicted"] in (True, 1, "True")  # both names see it
     assert os.stat(photo).st_ino == os.stat(other).st_ino
+
+
+def test_the_device_menu_chooses_the_runtime_and_the_fast_precision(qtbot, window, corpus_dir, tmp_path):
+    from geoguess_app.core.engine import available_runtimes, fast_refused
+    from geoguess_app.gui import settings
+
+    actions = {a.data(): a for a in window.model.runtime_group.actions()}
+    assert set(actions) == {"auto", "openvino", "onnxruntime", "mxnet"} and actions["auto"].isChecked()
+    for name in ("openvino", "onnxruntime", "mxnet"):  # one not installed says what installs it
+        installed = name in available_runtimes()
+        assert actions[name].isEnabled() == installed
+        assert installed or ("not installed" in actions[name].text() and "pip install" in actions[name].toolTip())
+    with qtbot.waitSignal(window.modelReady, timeout=WAIT):
+        actions["onnxruntime"].trigger()
+    assert window.model.engine.info.runtime == "onnxruntime" and settings.RUNTIME.get() == "onnxruntime"
+    assert window.status.device_label.text() == "Device: cpu (ONNX Runtime)"
+    fast = window.model.fast_action
+    refused = fast_refused()
+    if refused is not None:  # a CPU without bfloat16, or no OpenVINO: greyed, with the reason
+        assert not fast.isEnabled() and fast.toolTip() == refused
+        return
+    assert not fast.isEnabled() and "runs on OpenVINO, not on ONNX Runtime" in fast.toolTip()
+    with qtbot.waitSignal(window.modelReady, timeout=WAIT):
+        next(a for a in window.model.runtime_group.actions() if a.data() == "auto").trigger()
+    fast = window.model.fast_action
+    assert fast.isEnabled() and not fast.isChecked()
+    with qtbot.waitSignal(window.modelReady, timeout=WAIT):
+        fast.trigger()
+    info = window.model.engine.info
+    assert (info.runtime, info.precision) == ("openvino", "fast") and settings.PRECISION.get() == "fast"
+    assert "fast precision (bfloat16)" in window.status.device_label.text()
+    photo = copy_photo(corpus_dir / HOPPER, tmp_path / "hopper.jpg")
+    shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    qtbot.waitUntil(lambda: window.model.agreement is not None, timeout=WAIT)  # measured once the queue is idle
+    assert re.match(r"Fast agreed with exact on \d+ of \d+ photos", window.model.agreement)  # maybe remembered
+    assert "UNTRAINED stand-in" in window.model.agreement
+    with qtbot.waitSignal(window.modelReady, timeout=WAIT):
+        fast.trigger()  # and back to exact
+    assert window.model.engine.info.precision == "exact" and window.model.agreement is None
+    assert settings.PRECISION.get() == "exact" and settings.RUNTIME.get() == "auto"

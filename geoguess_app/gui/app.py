@@ -17,6 +17,14 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--model-dir", help="model folder (default: $GEOGUESS_MODEL_DIR or the user data folder)")
     parser.add_argument("--device", help="auto, cpu, gpu or gpu:N (default: the last one chosen, else auto)")
     parser.add_argument(
+        "--runtime",
+        choices=["auto", "openvino", "onnxruntime", "mxnet"],
+        help="what runs the network (default: the last one chosen in the Device menu, else auto)",
+    )
+    parser.add_argument(
+        "--precision", choices=["exact", "fast"], help="fast: bfloat16 on OpenVINO, opt-in (default: the last chosen)"
+    )
+    parser.add_argument(
         "--screenshot",
         metavar="OUT.png",
         help="check mode: predict the one PHOTO, save a PNG of the window, print a JSON line, exit",
@@ -88,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(
         resolve_model_dir(args.model_dir),
         device=device,
+        runtime=args.runtime or settings.RUNTIME.get(),
+        precision=args.precision or settings.PRECISION.get(),
         online_tiles=not args.offline_map,
         ask_for_model=not args.screenshot,
     )

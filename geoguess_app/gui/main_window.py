@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         self,
         model_dir: Path,
         device: str = "auto",
+        runtime: str = "auto",
+        precision: str = "exact",
         online_tiles: bool = True,
         ask_for_model: bool = True,
         tasks: TaskRunner | None = None,
@@ -74,8 +76,11 @@ class MainWindow(QMainWindow):
             self.banner,
             model_dir,
             device=device,
+            runtime=runtime,
+            precision=precision,
             ask_for_model=ask_for_model,
         )
+        self.model.photos = lambda: [path for path, result in self.results.items() if result.ok]
         self.geotag = GeotagActions(
             self, self.tasks, self.model, self.status, self.current_result, online_tiles=online_tiles
         )
@@ -252,6 +257,7 @@ class MainWindow(QMainWindow):
     def _on_idle(self) -> None:
         self._queued.clear()  # all done, or the rest cancelled
         self._on_progress(0, 0)
+        self.model.check_fast()  # with the fast precision, once: how often it agrees with the exact one
 
     def _on_result(self, result: PhotoResult) -> None:
         self.results[result.path] = result

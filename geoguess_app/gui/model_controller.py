@@ -1,6 +1,7 @@
-"""The model as the window sees it: the engine loaded in the background on the chosen device, the
-Device and Model menus (download, import, information), and what is wrong with the model
-(an UNTRAINED or UNVERIFIED badge in the status bar and a banner over the window)."""
+"""The model as the window sees it: the engine loaded in the background on the chosen device and
+runtime, the Device menu (device, runtime, precision) and the Model menu (download, import,
+information), and what is wrong with the model (an UNTRAINED or UNVERIFIED badge in the status bar
+and a banner over the window)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,18 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenuBar, QMessageBox
 
-from ..core.engine import Engine, ModelMissing, open_engine
+from ..core.engine import (
+    INSTALL,
+    RUNTIME_NAMES,
+    RUNTIMES,
+    Engine,
+    ModelMissing,
+    available_runtimes,
+    fast_agreement,
+    fast_refused,
+    open_engine,
+)
+from ..core.errors import ModelError
 from ..core.model import store
 from ..core.model.classifier import ModelInfo
 from . import settings
@@ -86,6 +98,8 @@ class ModelController(QObject):
         banner: ModelBanner,
         model_dir: Path,
         device: str = "auto",
+        runtime: str = "auto",
+        precision: str = "exact",
         ask_for_model: bool = True,
     ):
         super().__init__(window)
@@ -93,12 +107,18 @@ class ModelController(QObject):
         self._status, self._banner = status, banner
         self.model_dir = Path(model_dir)
         self.device = device
+        self.runtime, self.precision = runtime, precision
+        self.agreement: str | None = None  # fast against exact on the window's photos, once measured
+        self.photos = lambda: []  # the window's photos: the fast precision is checked on them
+        self._checking = False
         self.ask_for_model = ask_for_model  # offer the download dialog when no model is installed
         self.engine: Engine | None = None
         self.dialog: ModelDialog | None = None  # the last download / import dialog opened
         self.info_box: QMessageBox | None = None
         self.device_menu = None
         self.device_group = QActionGroup(window)
+        self.runtime_group = QActionGroup(window)
+        self.fast_action: QAction | None = None
         self._loads = 0  # loads started: only the latest one's engine is used
 
     def add_menus(self, menus: QMenuBar) -> None:
@@ -122,6 +142,45 @@ class ModelController(QObject):
             action.triggered.connect(lambda _=False, s=spec: self.set_device(s))
             self.device_group.addAction(action)
             self.device_menu.addAction(action)
+        self._add_runtimes()
+
+    def _add_runtimes(self) -> None:
+        """The runtime (each not installed is greyed, with what installs it) and the precision."""
+        menu = self.device_menu
+        menu.addSection("Runtime")
+        installed = available_runtimes()
+        for action in self.runtime_group.actions():
+            self.runtime_group.removeAction(action)
+        for name in ("auto", *RUNTIMES):
+            label = "A&uto (the fastest exact one)" if name == "auto" else RUNTIME_NAMES[name]
+            action = QAction(label, self._window, checkable=True)
+            action.setData(name)
+            action.setChecked(name == self.runtime)
+            if name != "auto" and name not in installed:
+                action.setEnabled(False)
+                action.setText(f"{label} (not installed)")
+                action.setToolTip(f"Not installed: {INSTALL[name]}")
+            action.triggered.connect(lambda _=False, n=name: self.set_runtime(n))
+            self.runtime_group.addAction(action)
+            menu.addAction(action)
+        menu.setToolTipsVisible(True)
+        menu.addSeparator()
+        fast = QAction("&Fast precision (bfloat16)", self._window, checkable=True)
+        fast.setChecked(self.precision == "fast")
+        refused = fast_refused()
+        if refused is None and self.runtime not in ("auto", "openvino"):
+            refused = (
+                f"The fast precision runs on OpenVINO, not on {RUNTIME_NAMES[self.runtime]}: choose Auto or OpenVINO"
+            )
+        fast.setEnabled(refused is None or self.precision == "fast")  # one already chosen can be unchosen
+        fast.setToolTip(
+            refused
+            or "Opt-in: bfloat16 on OpenVINO, several times faster; GeoGuess says how often it agrees with the "
+            "exact precision on your photos, and every answer says Precision: fast"
+        )
+        fast.toggled.connect(lambda on: self.set_precision("fast" if on else "exact"))
+        menu.addAction(fast)
+        self.fast_action = fast
 
     # ----- loading ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -129,9 +188,12 @@ class ModelController(QObject):
         self._queue.set_predictor(None)
         self._status.show_loading()
         try:  # the folder is checked at once; the model loads on its runtime's thread
-            engine = open_engine(self.model_dir, self.device, count_gpus=True)
+            engine = open_engine(self.model_dir, self.device, True, self.runtime, self.precision)
         except ModelMissing:
             self._failed(f"No model installed in {self.model_dir}.", missing=True)
+            return
+        except ModelError as e:  # a runtime or precision this machine does not have
+            self._failed(str(e), missing=False)
             return
         self._loads += 1
         load = self._loads
@@ -154,6 +216,27 @@ class ModelController(QObject):
         # them all on the GUI thread (measured: 47 ms pauses while photos are predicted).
         gc.freeze()
         self.ready.emit(engine)
+        self.check_fast()
+
+    def check_fast(self) -> None:
+        """With the fast precision: how often it agrees with the exact one on up to 50 of the window's
+        photos (measured once per model, then remembered), in the status bar and Model information."""
+        engine, photos = self.engine, list(self.photos())
+        if engine is None or engine.info.precision == "exact" or not photos or self.agreement or self._checking:
+            return
+        self._checking = True
+
+        def show(text: str | None) -> None:
+            self._checking = False
+            if text and engine is self.engine:
+                self.agreement = text[0].upper() + text[1:]
+                self._status.showMessage(self.agreement, 20_000)
+
+        def failed(error: BaseException) -> None:
+            self._checking = False
+            log_failure("fast precision check", error)
+
+        self._tasks.run(fast_agreement, engine, photos, on_success=show, on_failure=failed)
 
     def _load_failed(self, error: BaseException, load: int) -> None:
         log_failure("model load failed", error)
@@ -182,6 +265,23 @@ class ModelController(QObject):
             self._queue.cancel()
             self.load()
 
+    def set_runtime(self, name: str) -> None:
+        if name != self.runtime:
+            self.runtime = name
+            settings.RUNTIME.set(name)
+            if name not in ("auto", "openvino") and self.precision == "fast":  # fast is OpenVINO's only
+                self.precision, self.agreement = "exact", None
+                settings.PRECISION.set("exact")
+            self._queue.cancel()
+            self.load()
+
+    def set_precision(self, precision: str) -> None:
+        if precision != self.precision:
+            self.precision, self.agreement = precision, None
+            settings.PRECISION.set(precision)
+            self._queue.cancel()
+            self.load()
+
     # ----- getting a model, and what it is -----------------------------------------------------
     def ask_model(self, reason: str = "") -> None:
         """The download / import dialog; the model is loaded again once it succeeds."""
@@ -199,7 +299,11 @@ class ModelController(QObject):
 
         def show(text: str) -> None:
             if self.engine is not None:
-                text += f"\n\nLoaded on {self.engine.info.device}: {self.engine.info.num_classes:,} cells."
+                info = self.engine.info
+                text += f"\n\nLoaded on {info.device} by {RUNTIME_NAMES.get(info.runtime, info.runtime)}"
+                text += f", {info.precision} precision: {info.num_classes:,} cells."
+                if self.agreement:
+                    text += f"\n{self.agreement}."
             box = QMessageBox(QMessageBox.Icon.Information, "Model information", text, parent=self._window)
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.open()

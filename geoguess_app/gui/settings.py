@@ -45,6 +45,8 @@ class Setting:
 
 
 DEVICE = Setting("device", str, "auto")  # auto, cpu or gpu:N: the last one chosen
+RUNTIME = Setting("runtime", str, "auto")  # auto, openvino, onnxruntime or mxnet: the last one chosen
+PRECISION = Setting("precision", str, "exact")  # exact, or fast (bfloat16) when chosen in the Device menu
 LAST_FOLDER = Setting("last_folder", str, lambda: str(Path.home()))  # where the file dialogs open
 GEOMETRY = Setting("geometry", QByteArray)  # the window's size and place (QWidget.saveGeometry)
 SPLIT = Setting("split", QByteArray)  # photo and guesses | map (QSplitter.saveState)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
+from ..core.engine import RUNTIME_NAMES
 from ..core.model.classifier import ModelInfo
 from .qt_helpers import plain_label
-
-RUNTIME_NAMES = {"mxnet": "MXNet", "onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
 
 
 class StatusBar(QStatusBar):
