@@ -3,11 +3,12 @@
 #
 #   packaging/build.sh [--no-archive]
 #
-# 1. Makes a build environment in build/venv (Python 3.11) and installs GeoGuess into it, as a
-#    package (not editable), with the pinned PyInstaller of pyproject.toml's `package` extra.
+# 1. Makes a build environment in build/venv ($PYTHON, python3 unless set) and installs GeoGuess
+#    into it, as a package (not editable), with OpenVINO and the pinned PyInstaller of pyproject.toml's
+#    `openvino` and `package` extras (never MXNet).
 # 2. Runs PyInstaller on packaging/geoguess.spec: dist/GeoGuess/ holds `geoguess-app` (the
-#    window), `geoguess` (the command line) and _internal/ (Python, Qt with QtWebEngine, MXNet,
-#    resources/). The model is not inside.
+#    window), `geoguess` (the command line) and _internal/ (Python, Qt with QtWebEngine, OpenVINO
+#    and ONNX Runtime, resources/). The model is not inside.
 # 3. Adds the Linux desktop integration (share/: .desktop file, AppStream metainfo, icon) and
 #    install.sh, which installs them for the user.
 # 4. Smoke-tests the built programs (packaging/smoke_test.py): headless, in a bare environment,
@@ -24,13 +25,13 @@ for arg in "$@"; do
         *) echo "usage: packaging/build.sh [--no-archive]" >&2; exit 2 ;;
     esac
 done
-PYTHON=${PYTHON:-python3.11}
+PYTHON=${PYTHON:-python3}
 APP_ID=org.geoguess.GeoGuess
 start=$(date +%s)
 
 echo "== build environment (build/venv)"
 [ -x build/venv/bin/python ] || "$PYTHON" -m venv build/venv
-build/venv/bin/pip install --quiet "$ROOT[package]"
+build/venv/bin/pip install --quiet "$ROOT[package,openvino]"
 build/venv/bin/pip install --quiet --no-deps --force-reinstall "$ROOT"  # this tree's code, always
 VERSION=$(build/venv/bin/python -c 'import geoguess_app; print(geoguess_app.__version__)')
 
