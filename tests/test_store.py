@@ -9,9 +9,10 @@ import threading
 
 import pytest
 
-from geoguess_app.core.engine import import_model
+from geoguess_app.core.engine import download_model, import_model
 from geoguess_app.core.errors import StoreError
 from geoguess_app.core.model.files import GRIDS_FILE, MODEL_FILES, PARAMS_FILE, SYMBOL_FILE, OfficialFile
+from geoguess_app.core.model.onnx.convert import ONNX_FILE
 from geoguess_app.core.model.store import (
     ENV_MODEL_DIR,
     default_model_dir,
@@ -86,9 +87,10 @@ def specs(server: FileServer, files: dict[str, bytes]) -> list[OfficialFile]:
 def test_download_installs_a_verified_model(server, model_bytes, tmp_path):
     target = tmp_path / "store" / "locationnet"
     seen = []
-    download(target, specs(server, model_bytes), progress=lambda n, done, total: seen.append((n, done, total)))
+    download_model(target, specs(server, model_bytes), progress=lambda n, done, total: seen.append((n, done, total)))
     for name, data in model_bytes.items():
         assert (target / name).read_bytes() == data
+    assert (target / ONNX_FILE).stat().st_size > 0  # its ONNX form is made at once, not at the first load
     assert not list((tmp_path / "store").glob(".*"))  # no staging left behind
     assert {n for n, _, _ in seen} == set(MODEL_FILES)
     assert all(done == total for n, done, total in seen if (n, done) == max((s[0], s[1]) for s in seen if s[0] == n))

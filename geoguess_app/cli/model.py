@@ -30,11 +30,12 @@ def _print_progress():
 
 
 def cmd_download(args) -> int:
-    from ..core.model.store import download, resolve_model_dir
+    from ..core.engine import download_model
+    from ..core.model.store import resolve_model_dir
 
     folder = resolve_model_dir(args.model_dir)
     print(f"Downloading LocationNet into {folder}", file=sys.stderr)
-    download(folder, progress=_print_progress())
+    download_model(folder, progress=_print_progress())
     print(f"Installed and verified: {folder}")
     return EXIT_OK
 

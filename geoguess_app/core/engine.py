@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import ModelError
 from .geo.places import shared_places
@@ -34,6 +35,7 @@ __all__ = [
     "RUNTIME_NAMES",
     "fast_agreement",
     "check_loads",
+    "download_model",
     "import_model",
     "model_installed",
     "open_engine",
@@ -223,6 +225,14 @@ def predictor_while_loading(
 def check_loads(folder: Path) -> None:
     """Raise the runtime's GeoGuessError if the model in ``folder`` does not load (on the CPU)."""
     open_engine(folder, "cpu").result()
+
+
+def download_model(target: str | Path, *args: Any, **kwargs: Any) -> Path:
+    """Download and verify the published files into ``target`` (``store.download``'s arguments),
+    then make their runtime-neutral form."""
+    folder = store.download(target, *args, **kwargs)
+    write_runtime_files(folder)
+    return folder
 
 
 def import_model(

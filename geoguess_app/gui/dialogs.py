@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from ..core.engine import import_model
+from ..core.engine import download_model, import_model
 from ..core.model import store
 from .qt_helpers import plain_label
 from .tasks import TaskRunner, log_failure
@@ -76,7 +76,7 @@ class ModelDialog(QDialog):
             self._tasks.post(self._show_progress, name, done, total)
 
         self._tasks.run(
-            store.download,
+            download_model,
             self._model_dir,
             progress=progress,
             cancel=self._cancel,
