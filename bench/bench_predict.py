@@ -1,19 +1,23 @@
 """Speed and memory of `geoguess predict` against the published LocationNet code path.
 
 Prints, for 12-megapixel JPEGs of the corpus and the full-size untrained LocationNet, in one run:
-seconds per photo of the published code path (scikit-image, one photo at a time), of
-`geoguess predict` on one photo, folder throughput of both, the ratios, and peak RSS.
+the published code path (scikit-image and MXNet, one photo at a time; where MXNet is installed)
+and `geoguess predict` on each installed runtime (MXNet, ONNX Runtime, OpenVINO, and OpenVINO's
+fast precision where the CPU has bfloat16), each for one photo and for a folder, as whole
+processes timed from start to exit, with their peak RSS and the folder ratios against the
+published path; then the forward pass alone of each runtime against MXNet's.
 
     python bench/bench_predict.py [--model-dir DIR] [--copies N] [--repeat R]
 
-Without --model-dir a full-size stand-in is synthesized first (about 40 s) from
-../shared/locationnet. Both programs are run as fresh processes, timed from start to exit.
+Without --model-dir a full-size stand-in is synthesized first (about 15 s) from
+../shared/locationnet.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import os
 import shutil
 import statistics
@@ -24,6 +28,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from geoguess_app.core.predict.pipeline import decode  # noqa: E402
+
 SHARED = Path(os.environ.get("GEOGUESS_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "exif-corpus"
 
@@ -92,9 +102,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", type=Path)
     parser.add_argument("--copies", type=int, default=4, help="copies of each photo in the folder (default 4)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each one-photo measurement (median)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each one-photo measurement (median)")
     parser.add_argument("--folder-repeat", type=int, default=3, help="runs of each folder measurement (median)")
+    parser.add_argument("--forward-photos", type=int, default=24, help="photos of the forward-pass measurement")
     args = parser.parse_args()
+
+    from bench_runtimes import forward_passes, setups
+
+    from geoguess_app.core.engine import choose_runtime
 
     photos = twelve_megapixel_jpegs()
     work = Path(tempfile.mkdtemp(prefix="geoguess-bench-"))
@@ -102,57 +117,49 @@ def main() -> None:
         model_dir = model_for_bench(args.model_dir, work)
         folder = photo_folder(work / "photos", args.copies)
         folder_photos = sorted(str(p) for p in folder.iterdir())
-        one = str(photos[0])
-        geoguess = [
-            str(Path(sys.executable).parent / "geoguess"),
-            "predict",
-            "--model-dir",
-            str(model_dir),
-            "--device",
-            "cpu",
-            "--no-progress",
-        ]
+        n, one = len(folder_photos), str(photos[0])
+        base = [str(Path(sys.executable).parent / "geoguess"), "predict", "--model-dir", str(model_dir)]
+        base += ["--device", "cpu", "--no-progress", "--no-cache"]
+        runs: dict[str, tuple[list[str], list[str]]] = {}  # name: (command for one photo, for the folder)
         published = [sys.executable, str(ROOT / "bench" / "published_run.py"), str(model_dir)]
+        if importlib.util.find_spec("mxnet"):
+            runs["published code path"] = (published + [one], published + folder_photos)
+        default = choose_runtime()
+        for runtime, precision in setups():
+            name = (
+                f"geoguess {runtime}"
+                + (" fast" if precision == "fast" else "")
+                + (" (default)" if (runtime, precision) == (default, "exact") else "")
+            )
+            cmd = base + ["--runtime", runtime, "--precision", precision]
+            runs[name] = (cmd + [one], cmd + [str(folder)])
+        for one_cmd, _ in runs.values():  # warm the page cache (the 300 MB weights), imports, graphs: untimed
+            run_timed(one_cmd)
+        ones = {name: [run_timed(c) for _ in range(args.repeat)] for name, (c, _) in runs.items()}
+        folders = {name: sorted(run_timed(c) for _ in range(args.folder_repeat)) for name, (_, c) in runs.items()}
 
-        # Warm the page cache (the 300 MB weights) and imports once, untimed.
-        run_timed(published + [one])
-        run_timed(geoguess + [one])
-
-        pub_one = [run_timed(published + [one]) for _ in range(args.repeat)]
-        gg_one = [run_timed(geoguess + [one]) for _ in range(args.repeat)]
-        pub_runs = [run_timed(published + folder_photos) for _ in range(args.folder_repeat)]
-        gg_runs = [run_timed(geoguess + [str(folder)]) for _ in range(args.folder_repeat)]
-        pub_folder = sorted(pub_runs)[len(pub_runs) // 2]  # the median run
-        gg_folder = sorted(gg_runs)[len(gg_runs) // 2]
-
-        n = len(folder_photos)
-        pub_one_s = statistics.median(w for w, _, _ in pub_one)
-        gg_one_s = statistics.median(w for w, _, _ in gg_one)
         print(f"photos: {len(photos)} JPEGs of 10-14 megapixels from the corpus; folder: {n} photos")
-        print(f"model: full-size untrained LocationNet (real symbol, 15,527 cells), CPU, {os.cpu_count()} cores")
+        print(f"model: full-size UNTRAINED stand-in (real symbol, 15,527 cells), CPU, {os.cpu_count()} cores")
         print()
-        print(f"one photo, end to end (process start to exit, median of {args.repeat}):")
-        print(f"  published code path      {pub_one_s:7.2f} s")
-        print(f"  geoguess predict         {gg_one_s:7.2f} s   -> {pub_one_s / gg_one_s:.2f}x faster")
-        print(f"folder of {n} photos, end to end (median of {args.folder_repeat}):")
         print(
-            f"  published code path      {pub_folder[0]:7.2f} s  = {pub_folder[0] / n:.3f} s/photo"
-            f"  ({n / pub_folder[0]:.2f} photos/s)"
+            f"whole process, start to exit (median of {args.repeat} runs for one photo, {args.folder_repeat} for the folder):"
         )
-        print(
-            f"  geoguess predict         {gg_folder[0]:7.2f} s  = {gg_folder[0] / n:.3f} s/photo"
-            f"  ({n / gg_folder[0]:.2f} photos/s)   -> {pub_folder[0] / gg_folder[0]:.2f}x faster"
-        )
-        print("peak RSS:")
-        print(f"  published, folder        {pub_folder[1]:7.0f} MiB")
-        print(f"  geoguess, one photo      {max(r for _, r, _ in gg_one):7.0f} MiB")
-        print(f"  geoguess, folder         {gg_folder[1]:7.0f} MiB")
-        # Both must agree on the answers: same top cell for every photo.
-        pub_top = [line.split()[-5].split(":")[0] for line in pub_folder[2].splitlines() if line.strip()]
-        print(
-            f"answers: published path printed {len(pub_top)} results; geoguess printed "
-            f"{gg_folder[2].count(chr(10) + '   1 ')} first-ranked guesses"
-        )
+        print(f"  {'':30} {'one photo':>9}   {'folder':>8}  {'s/photo':>7}  {'vs published':>12}  {'peak RSS':>8}")
+        reference = folders.get("published code path")
+        for name in runs:
+            one_s = statistics.median(w for w, _, _ in ones[name])
+            wall, rss, _ = folders[name][len(folders[name]) // 2]
+            ratio = f"{reference[len(reference) // 2][0] / wall:11.2f}x" if reference else f"{'-':>12}"
+            peak = max(rss, max(r for _, r, _ in ones[name]))
+            print(f"  {name:30} {one_s:8.2f}s  {wall:7.2f}s  {wall / n:7.3f}  {ratio}  {peak:6.0f} MiB")
+        print()
+        tensors = [t for t in (decode(p)[1] for p in folder_photos[: args.forward_photos]) if t is not None]
+        _, times = forward_passes(model_dir, np.stack(tensors))
+        print(f"forward pass alone ({len(tensors)} photos decoded beforehand, in each runtime's batch size):")
+        for runtime, seconds in times.items():
+            ratio = f"  {times['mxnet'] / seconds:.2f}x MXNet's" if "mxnet" in times else ""
+            print(f"  {runtime:14} {seconds:.4f} s/photo{ratio}")
+        print("(an UNTRAINED stand-in: speed only; what the fast precision costs in accuracy is not measured here)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -50,6 +50,30 @@ def float64_reference(folder: Path, batch: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
+def setups() -> list[tuple[str, str]]:
+    """(runtime, precision) of every installed runtime, and OpenVINO's fast precision where the CPU has it."""
+    found = [(runtime, "exact") for runtime in available_runtimes()]
+    if "openvino" in available_runtimes():
+        from geoguess_app.core.model.onnx.runtime_ov import fast_available
+
+        if fast_available():
+            found.append(("openvino", "fast"))
+    return found
+
+
+def forward_passes(folder: Path, batch: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Each runtime's answers for ``batch`` and its seconds per photo (after one warm-up batch)."""
+    results, times = {}, {}
+    for runtime, precision in setups():
+        classifier = open_engine(folder, "cpu", runtime=runtime, precision=precision).result().classifier
+        name = "openvino-bf16" if precision == "fast" else runtime
+        classifier.probabilities(batch[: classifier.batch_size])  # warm up
+        start = time.perf_counter()
+        results[name] = classifier.probabilities(batch)
+        times[name] = (time.perf_counter() - start) / len(batch)
+    return results, times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir")
@@ -69,21 +93,7 @@ def main() -> None:
         if len(tensors) == args.photos:
             break
     batch = np.stack(tensors)
-    results, times = {}, {}
-    setups = [(runtime, "exact") for runtime in available_runtimes()]
-    if "openvino" in available_runtimes():
-        from geoguess_app.core.model.onnx.runtime_ov import fast_available
-
-        if fast_available():
-            setups.append(("openvino", "fast"))
-    for runtime, precision in setups:
-        classifier = open_engine(folder, "cpu", runtime=runtime, precision=precision).result().classifier
-        if precision == "fast":
-            runtime = "openvino-bf16"
-        classifier.probabilities(batch[: classifier.batch_size])  # warm up
-        start = time.perf_counter()
-        results[runtime] = classifier.probabilities(batch)
-        times[runtime] = (time.perf_counter() - start) / len(batch)
+    results, times = forward_passes(folder, batch)
     exact = float64_reference(folder, batch) if "mxnet" in results else None
     print(f"{len(batch)} photos, CPU, {os.cpu_count()} cores; UNTRAINED stand-in (random weights)")
     reference = results.get("mxnet")
