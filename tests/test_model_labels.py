@@ -77,6 +77,7 @@ def test_the_untrained_stand_in_is_untrained_and_not_verified(tiny_model):
         "verified": False,
         "num_classes": info.num_classes,
         "precision": "exact",
+        "runtime": info.runtime,
     }
 
 

@@ -603,11 +603,12 @@ def test_the_device_menu_chooses_the_runtime_and_the_fast_precision(qtbot, windo
     assert (info.runtime, info.precision) == ("openvino", "fast") and settings.PRECISION.get() == "fast"
     assert "fast precision (bfloat16)" in window.status.device_label.text()
     photo = copy_photo(corpus_dir / HOPPER, tmp_path / "hopper.jpg")
-    shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    assert shown(qtbot, window, photo, lambda: window.add_paths([str(photo)])).model.precision == "fast"
     qtbot.waitUntil(lambda: window.model.agreement is not None, timeout=WAIT)  # measured once the queue is idle
     assert re.match(r"Fast agreed with exact on \d+ of \d+ photos", window.model.agreement)  # maybe remembered
     assert "UNTRAINED stand-in" in window.model.agreement
-    with qtbot.waitSignal(window.modelReady, timeout=WAIT):
-        fast.trigger()  # and back to exact
+    # back to exact: the photo shown is predicted again, its fast answer is not kept
+    again = shown(qtbot, window, photo, fast.trigger)
+    assert again.model.precision == "exact" and window.results[str(photo)] is again
     assert window.model.engine.info.precision == "exact" and window.model.agreement is None
     assert settings.PRECISION.get() == "exact" and settings.RUNTIME.get() == "auto"

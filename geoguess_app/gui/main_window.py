@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.queue.progress.connect(self._on_progress)
         self.queue.failed.connect(self._on_queue_failed)
         self.queue.idle.connect(self._on_idle)
+        self.model.ready.connect(self._forget_other_precision)
         self.model.ready.connect(self.modelReady)
         self.model.failed.connect(self.modelFailed)
         self.geotag.written.connect(self.photoWritten)
@@ -196,6 +197,16 @@ class MainWindow(QMainWindow):
         self._queued.update(new)
         self.queue.add(new)
         self.select_path(new[0])
+
+    def _forget_other_precision(self, engine) -> None:
+        """Answers of the other precision (fast or exact) are not this model's: predicted again when
+        shown, so what the window shows is always what the chosen precision says."""
+        precision = engine.info.precision
+        stale = [p for p, r in self.results.items() if r.model is not None and r.model.precision != precision]
+        for path in stale:
+            del self.results[path]
+        if self.current in stale:
+            self.show_path(self.current)
 
     def select_path(self, path: str) -> None:
         self.filmstrip.select_path(path)  # which shows it

@@ -46,6 +46,7 @@ class ModelInfo:
             "verified": self.verified,
             "num_classes": self.num_classes,
             "precision": self.precision,
+            "runtime": self.runtime,
         }
 
     def to_dict(self) -> dict[str, Any]:
