@@ -612,3 +612,73 @@ def test_the_device_menu_chooses_the_runtime_and_the_fast_precision(qtbot, windo
     assert again.model.precision == "exact" and window.results[str(photo)] is again
     assert window.model.engine.info.precision == "exact" and window.model.agreement is None
     assert settings.PRECISION.get() == "exact" and settings.RUNTIME.get() == "auto"
+
+
+def test_the_photo_looked_at_is_shown_at_once_and_predicted_first(qtbot, window, corpus_dir, tmp_path):
+    photos = []
+    for i in range(12):
+        p = tmp_path / f"p{i:02d}.jpg"
+        copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", p)  # 12 megapixels each
+        photos.append(str(p))
+    with qtbot.waitSignal(window.queue.resultReady, timeout=WAIT):
+        window.add_paths([str(tmp_path)])
+    last = photos[-1]
+    window.select_path(last)  # stepping onto a photo far down the queue
+    assert window.windowTitle() == "p11.jpg - GeoGuess"
+    qtbot.waitUntil(lambda: window.photo.image._pixmap is not None, timeout=WAIT)
+    assert last not in window.results and window.photo.details.text() == "waiting for its prediction..."
+    result = shown(qtbot, window, last, lambda: None)
+    assert result.ok and len(window.results) <= 8  # only the photos already being decoded came first
+    with qtbot.waitSignal(window.queue.idle, timeout=WAIT):
+        pass
+    assert sorted(window.results) == photos  # and every photo once
+
+
+def test_undo_redo_and_history_in_the_window(qtbot, window, photo_to_write):
+    from geoguess_app.core.geotag.metadata import read_metadata
+
+    photo, result = photo_to_write
+    original = photo.read_bytes()
+    undo = window.geotag.undo
+    assert not undo.undo_action.isEnabled() and not undo.redo_action.isEnabled()
+    with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+        window.guesses.write_button.click()
+    assert written.args[1].startswith("written") and "Ctrl+Z" in written.args[1]
+    assert photo.read_bytes() != original and undo.undo_action.text().startswith("&Undo writing")
+    # writing it again asks first: GeoGuess's own position is never replaced silently
+    window.guesses.table.selectRow(2)
+    with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+        window.guesses.write_button.click()
+    assert "GeoGuess already wrote" in window.questions[-1] and written.args[1].startswith("written")
+    second = read_metadata(photo)
+    assert second["XMP-geoguess:Rank"] == 3
+    # Ctrl+Z twice: the photo is byte for byte what it was
+    for expected in (None, original):
+        with qtbot.waitSignal(undo.undone, timeout=WAIT):
+            QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        if expected is not None:
+            assert photo.read_bytes() == expected
+    assert not undo.undo_action.isEnabled() and undo.redo_action.isEnabled()
+    # Ctrl+Shift+Z: the first write again, then the second
+    for rank in (1, 3):
+        with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+            QTest.keyClick(
+                window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+            )
+        assert written.args[1].startswith("written") and read_metadata(photo)["XMP-geoguess:Rank"] == rank
+    again = read_metadata(photo)  # the second write again (written anew: its own time and run)
+    assert again["Composite:GPSLatitude"] == pytest.approx(second["Composite:GPSLatitude"])
+    assert not undo.redo_action.isEnabled()
+    # Edit > History: every run of the journal; the newest undone from there
+    undo.show_history()
+    history = undo.history
+    qtbot.waitUntil(lambda: history.table.rowCount() == 4, timeout=WAIT)  # two writes, two redone
+    assert "GeoGuess window: Write GPS to" in history.table.item(0, 1).text()
+    history.scope.setCurrentIndex(0)  # the shown photo's folder
+    qtbot.waitUntil(lambda: history.table.rowCount() == 4, timeout=WAIT)
+    history.table.selectRow(0)
+    with qtbot.waitSignal(undo.undone, timeout=WAIT):
+        history.undo_button.click()
+    assert read_metadata(photo)["XMP-geoguess:Rank"] == 1  # the newest run undone: the one before shows
+    qtbot.waitUntil(lambda: history.table.item(0, 3).text() == "0", timeout=WAIT)
+    history.close()

@@ -305,7 +305,11 @@ class BatchDialog(QDialog):
         """The writing ended: done, cancelled, or stopped by ``error`` (said in the header, and logged)."""
         statuses = [o.status for o in self.outcomes.values()]
         written, refused, failed = statuses.count(WRITTEN), statuses.count(REFUSED), statuses.count(ERROR)
-        undo = f" Undo: geoguess undo --run {self.writer.run}" if self.writer is not None and written else ""
+        undo = (
+            f" Undo: Edit > Undo in the window (Ctrl+Z), or geoguess undo --run {self.writer.run}"
+            if self.writer is not None and written
+            else ""
+        )
         notes = self.writer.notices if self.writer is not None else []
         for note in notes:
             log.warning("%s", note)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
 from ..core.geotag.journal import Journal
-from ..core.geotag.outcome import REFUSED, WRITTEN, TagOutcome, write_one
+from ..core.geotag.outcome import REFUSED, RESTORED, WRITTEN, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.photos.decode import list_photos
@@ -27,6 +27,7 @@ from .batch_dialog import BatchDialog
 from .model_controller import ModelController
 from .qt_helpers import show_error
 from .tasks import TaskRunner, log_failure
+from .undo_actions import Entry, UndoActions
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,20 @@ class GeotagActions(QObject):
         self._window, self._tasks, self._model, self._status = window, tasks, model, status
         self._current = current  # the result of the photo shown, if it has one
         self.online_tiles = online_tiles
-        self.journal = Journal()  # undo journal of geotag writes
+        self.undo = UndoActions(window, tasks, Journal(), status)  # Edit > Undo, Redo, History
+        self.undo.undone.connect(self._forget_undone)
         self._adjusted: dict[str, tuple[float, float]] = {}  # photo -> position dragged on the map
+        self._written: dict[str, str] = {}  # photo -> the position written into it from this window
         self.batch_dialog: BatchDialog | None = None
+
+    @property
+    def journal(self) -> Journal:
+        """The undo journal of every write from the window (the one Edit > Undo reads)."""
+        return self.undo.journal
+
+    @journal.setter
+    def journal(self, journal: Journal) -> None:
+        self.undo.journal = journal
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask before doing something to a photo (tests replace this)."""
@@ -132,7 +144,16 @@ class GeotagActions(QObject):
             return
         overwrite = False
         gps = result.exif_gps
-        if gps is not None:
+        earlier = self._written.get(result.path)
+        if earlier is not None:  # written from this window since it was predicted: its result does not know
+            if not self.confirm(
+                "Replace GeoGuess's own position?",
+                f"GeoGuess already wrote {earlier} into {name}.\n\nReplace it with {what}?",
+            ):
+                self.written.emit(result.path, "cancelled")
+                return
+            overwrite = True
+        elif gps is not None:
             if not self.confirm(
                 "Replace the photo's GPS position?",
                 f"{name} already has a GPS position: {gps.lat:.6f}, {gps.lon:.6f}.\n\n"
@@ -148,9 +169,14 @@ class GeotagActions(QObject):
         tag = GeoTag.from_guess(guess, result.model)
         if adjusted is not None:
             tag = dataclasses.replace(tag, lat=adjusted[0], lon=adjusted[1], adjusted=True)
+        self._write(result.path, tag, overwrite, hardlinks, what)
+
+    def _write(self, path: str, tag: GeoTag, overwrite: bool, hardlinks: str, what: str, redoing: bool = False) -> None:
+        """Write ``tag`` into ``path`` (asked for already), and record it for Edit > Undo / Redo."""
+        name = display_path(Path(path).name)
         self._status.showMessage(f"Writing {what} into {name}...")
         writer = PhotoWriter(
-            self.journal, command=f"GeoGuess window: Write GPS to {display_path(result.path)}", hardlinks=hardlinks
+            self.journal, command=f"GeoGuess window: Write GPS to {display_path(path)}", hardlinks=hardlinks
         )
 
         def notes() -> str:
@@ -161,22 +187,37 @@ class GeotagActions(QObject):
         def done(outcome: TagOutcome) -> None:
             if outcome.status == WRITTEN:
                 into = outcome.message or f"into {name}"  # a link's message names the file written
-                message = f"written: {what} {into} (undo: geoguess undo --run {writer.run}){notes()}"
+                message = f"written: {what} {into} (Edit > Undo, Ctrl+Z){notes()}"
+                self._written[path] = f"{tag.lat:.6f}, {tag.lon:.6f}"
+                again = lambda: self._write(path, tag, True, hardlinks, what, redoing=True)  # noqa: E731
+                self.undo.record(Entry(f"{what} into {name}", writer.run, again), redoing=redoing)
             else:  # refused (the photo is as it was) or error (the file system failed)
                 message = outcome.summary + notes()
-                log.warning("%s: %s", result.path, outcome.summary)
+                log.warning("%s: %s", path, outcome.summary)
                 left = "was left as it was" if outcome.status == REFUSED else "could not be written"
                 show_error(self._window, "The position was not written", f"{name} {left}: {outcome.message}")
-            self._finish_write(result.path, message)
+            self._finish_write(path, message)
 
         def failed(error: BaseException) -> None:  # not about this photo: no ExifTool, or a bug
             log_failure("writing GPS failed", error)
             show_error(self._window, "The position was not written", f"{name}: {error}")
-            self._finish_write(result.path, f"error: {error}{notes()}")
+            self._finish_write(path, f"error: {error}{notes()}")
 
-        self._tasks.run(
-            write_one, writer, result.path, tag, overwrite_gps=overwrite, on_success=done, on_failure=failed
-        )
+        self._tasks.run(write_one, writer, path, tag, overwrite_gps=overwrite, on_success=done, on_failure=failed)
+
+    def _forget_undone(self, outcomes: list[TagOutcome]) -> None:
+        for outcome in outcomes:
+            if outcome.status == RESTORED:
+                self._written.pop(outcome.path, None)
+
+    def _record_batch(self, dialog: BatchDialog, folder: str) -> None:
+        """The photos a folder's geotagging wrote: one step of Edit > Undo (not redone from there)."""
+        written = [p for p, o in dialog.outcomes.items() if o.status == WRITTEN]
+        if dialog.writer is not None and written:
+            for p in written:
+                self._written[p] = "a position"
+            label = f"{len(written)} positions into {display_path(Path(folder).name)}"
+            self.undo.record(Entry(label, dialog.writer.run, None))
 
     def _finish_write(self, path: str, message: str) -> None:
         self._status.showMessage(message, 15000)
@@ -200,10 +241,12 @@ class GeotagActions(QObject):
             if not paths:
                 show_error(self._window, "No photos", f"No photos found in {folder}.")
                 return
-            self.batch_dialog = BatchDialog(
+            dialog = BatchDialog(
                 self._tasks, engine.classifier, self.journal, paths, self._window, online_tiles=self.online_tiles
             )
-            self.batch_dialog.open()
+            dialog.finished.connect(lambda: self._record_batch(dialog, folder))
+            self.batch_dialog = dialog
+            dialog.open()
 
         self._tasks.run(
             list_photos,

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
+from ..core.names import display_path
 from ..core.photos.decode import PHOTO_EXTENSIONS, list_photos, open_photo
 from ..core.predict.results import PhotoResult
 from ..core.threads import lower_background_priority
@@ -30,6 +31,7 @@ from .qt_helpers import add_action, qimage_from_array, show_error
 from .results_panel import ResultsPanel
 from .status_bar import StatusBar
 from .tasks import TaskRunner, log_failure
+from .undo_actions import folder_of
 
 PREVIEWS_KEPT = 40
 
@@ -133,6 +135,8 @@ class MainWindow(QMainWindow):
         add_action(self, "&Geotag a folder...", lambda: self.geotag_folder(), "Ctrl+G", file_menu, tools)
         file_menu.addSeparator()
         add_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
+        self.geotag.undo.add_menu(menus)  # Edit: Undo, Redo, History
+        self.geotag.undo.folder = lambda: folder_of(self.current)
         go = menus.addMenu("&Go")
         add_action(
             self, "&Previous photo", lambda: self.filmstrip.step(-1), [QKeySequence("Left"), QKeySequence("PgUp")], go
@@ -213,16 +217,23 @@ class MainWindow(QMainWindow):
 
     def show_path(self, path: str) -> None:
         self.current = path
+        self.setWindowTitle(f"{display_path(Path(path).name)} - GeoGuess")
         result = self.results.get(path)
-        if result is None:
-            if path not in self._queued:  # its prediction was cancelled: do it now
-                self._queued.add(path)
-                self.queue.add([path])
-            self.photo.title.setText(Path(path).name)
+        if result is None:  # the photo looked at is predicted first, and shown at once meanwhile
+            self.queue.prioritize(path, add=path not in self._queued)  # not when it is being predicted
+            self._queued.add(path)
+            self.photo.title.setText(display_path(Path(path).name))
             self.photo.details.setText("waiting for its prediction...")
-            self.photo.image.set_image(None, "Predicting...")
             self.guesses.show_result(None)
             self.map.clear()
+            preview = self._previews.get(path)
+            self.photo.image.set_image(preview, "Predicting...")
+            if preview is None:
+                self.tasks.run(
+                    lambda: open_photo(path).preview(PREVIEW_SIDE),
+                    on_success=lambda array: self._preview_ready(path, array),
+                    on_failure=lambda error: log_failure(f"preview of {path}", error),
+                )
             return
         preview = self._previews.get(path)
         if preview is None and result.ok:
@@ -251,7 +262,11 @@ class MainWindow(QMainWindow):
     def _preview_ready(self, path: str, array) -> None:
         self._keep_preview(path, qimage_from_array(array))
         if path == self.current:
-            self.photo.show_photo(self.results[path], self._previews[path])
+            result = self.results.get(path)
+            if result is not None:
+                self.photo.show_photo(result, self._previews[path])
+            else:  # still waiting for its prediction
+                self.photo.image.set_image(self._previews[path])
 
     def _preview_failed(self, path: str, error: BaseException) -> None:
         # Predicted, but it cannot be decoded again (moved or changed since): its guesses stay.

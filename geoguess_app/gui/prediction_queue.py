@@ -1,4 +1,5 @@
-"""Photos waiting for a prediction: processed in the order they came, with progress and cancel."""
+"""Photos waiting for a prediction: processed in the order they came, except the photo looked at,
+which goes first; with progress and cancel."""
 
 from __future__ import annotations
 
@@ -45,6 +46,21 @@ class PredictionQueue(QObject):
         self.progress.emit(self.done, self.total)
         self._start()
 
+    def prioritize(self, path: str | Path, add: bool = False) -> None:
+        """The photo looked at goes before every waiting photo; ``add``: it joins the queue first
+        (after Stop). Only the few photos already being decoded come before it."""
+        path = str(path)
+        with self._lock:
+            waiting = path in self._pending
+            if waiting:
+                self._pending.remove(path)
+            if waiting or add:
+                self._pending.appendleft(path)
+        if add and not waiting:
+            self.total += 1
+            self.progress.emit(self.done, self.total)
+        self._start()
+
     def cancel(self) -> None:
         """Drop the photos not yet done; the one being classified finishes and is shown."""
         with self._lock:
@@ -74,7 +90,9 @@ class PredictionQueue(QObject):
             yield path
 
     def _work(self, predictor: Predictor) -> None:  # on a background thread
-        results = predictor.predict_many(self._source())
+        # decoding runs two photos ahead: enough to keep the model busy, few enough that the photo
+        # looked at (prioritize) comes soon
+        results = predictor.predict_many(self._source(), prefetch=2)
         try:
             for result in results:
                 self._tasks.post(self._deliver, result)

@@ -1,0 +1,225 @@
+"""Undo in the window: Edit > Undo / Redo over the writes made since the window opened, and
+Edit > History, the undo journal's runs (this photo's folder, this window's, or all), any of which
+can be undone. Everything goes through the same journal and undo as ``geoguess undo``, on a
+background thread; each photo's outcome is said, and a refusal is shown with its reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QMenuBar,
+    QPushButton,
+    QStatusBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.geotag.journal import Journal
+from ..core.geotag.outcome import FAILED, RESTORED, TagOutcome
+from ..core.geotag.undo import RunSummary, UndoScope, list_runs, undo
+from ..core.names import display_path
+from .qt_helpers import add_action, plain_label, show_error
+from .tasks import TaskRunner
+
+
+@dataclass
+class Entry:
+    """One write (or set of writes) made from the window: its journal run, and how to make it again."""
+
+    label: str  # "the position of guess #1 into hopper.jpg"
+    run: str
+    redo: Callable[[], None] | None  # writes it again (None: cannot be redone from here)
+
+
+def _undo_all(journal: Journal, scope: UndoScope) -> list[TagOutcome]:  # background thread
+    return list(undo(journal, scope))
+
+
+class UndoActions(QObject):
+    """The Edit menu. The window's writers ``record`` each write that succeeded."""
+
+    undone = Signal(list)  # TagOutcome of each photo put back (or refused), after an undo
+    changed = Signal()  # the stacks changed (tests, and the actions' enabled state)
+
+    def __init__(self, window: QWidget, tasks: TaskRunner, journal: Journal, status: QStatusBar):
+        super().__init__(window)
+        self._window, self._tasks, self.journal, self._status = window, tasks, journal, status
+        self.done: list[Entry] = []
+        self.redoable: list[Entry] = []
+        self.busy = False
+        self.history: HistoryDialog | None = None
+        self.folder: Callable[[], str | None] = lambda: None  # the folder of the photo shown
+
+    def add_menu(self, menus: QMenuBar) -> None:
+        edit = menus.addMenu("&Edit")
+        self.undo_action = add_action(self._window, "&Undo", self.undo, "Ctrl+Z", edit)
+        self.redo_action = add_action(self._window, "&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], edit)
+        edit.addSeparator()
+        add_action(self._window, "&History of writes...", self.show_history, "Ctrl+H", edit)
+        self._update()
+
+    def record(self, entry: Entry, redoing: bool = False) -> None:
+        self.done.append(entry)
+        if not redoing:
+            self.redoable.clear()
+        self._update()
+
+    def _update(self) -> None:
+        top, next_redo = (self.done[-1] if self.done else None), (self.redoable[-1] if self.redoable else None)
+        self.undo_action.setEnabled(top is not None and not self.busy)
+        self.undo_action.setText(f"&Undo writing {top.label}" if top else "&Undo")
+        self.redo_action.setEnabled(next_redo is not None and next_redo.redo is not None and not self.busy)
+        self.redo_action.setText(f"&Redo writing {next_redo.label}" if next_redo else "&Redo")
+        self.changed.emit()
+
+    def undo(self) -> None:
+        if not self.done or self.busy:
+            return
+        entry = self.done.pop()
+        self.undo_run(entry.run, entry.label, lambda ok: self.redoable.append(entry) if ok else None)
+
+    def redo(self) -> None:
+        if not self.redoable or self.busy or self.redoable[-1].redo is None:
+            return
+        entry = self.redoable.pop()
+        self._update()
+        entry.redo()  # writes again, and records it (redoing=True)
+
+    def undo_run(self, run: str, label: str, then: Callable[[bool], None] = lambda ok: None) -> None:
+        """Put back every photo the run wrote; ``then(all put back)``."""
+        self.busy = True
+        self._update()
+        self._status.showMessage(f"Undoing {label}...")
+
+        def finished(outcomes: list[TagOutcome]) -> None:
+            self.busy = False
+            failed = [o for o in outcomes if o.status in FAILED]
+            restored = [o for o in outcomes if o.status == RESTORED]
+            then(not failed)
+            self._update()
+            self._status.showMessage(f"Undone: {label} ({len(restored)} photo(s) put back)", 15000)
+            if failed:
+                lines = "\n".join(f"{display_path(o.path)}: {o.summary}" for o in failed)
+                show_error(self._window, "Not everything could be undone", lines)
+            self.undone.emit(outcomes)
+            if self.history is not None and self.history.isVisible():
+                self.history.refresh()
+
+        def failed(error: BaseException) -> None:
+            self.busy = False
+            self._update()
+            show_error(self._window, "Undo failed", str(error))
+
+        self._tasks.run(_undo_all, self.journal, UndoScope(run=run), on_success=finished, on_failure=failed)
+
+    def show_history(self) -> None:
+        if self.history is None:
+            self.history = HistoryDialog(self, self._window)
+        self.history.refresh()
+        self.history.show()
+        self.history.activateWindow()
+
+
+SCOPES = [("folder", "The shown photo's folder"), ("window", "Written from this window"), ("all", "All")]
+
+
+class HistoryDialog(QDialog):
+    """The journal's runs, newest first, in a scope; the selected one can be undone."""
+
+    def __init__(self, actions: UndoActions, parent: QWidget):
+        super().__init__(parent)
+        self.setWindowTitle("History of writes")
+        self.resize(900, 420)
+        self._actions = actions
+        self.runs: list[RunSummary] = []
+        self.scope = QComboBox(self)
+        for key, label in SCOPES:
+            self.scope.addItem(label, key)
+        self.scope.setCurrentIndex(2)
+        self.scope.currentIndexChanged.connect(self.refresh)
+        self.table = QTableWidget(0, 5, self)
+        self.table.setHorizontalHeaderLabels(["When", "What", "Photos", "Can be undone", "Folders"])
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.note = plain_label("", self)
+        self.undo_button = QPushButton("Undo this run", self)
+        self.undo_button.clicked.connect(self.undo_selected)
+        close = QPushButton("Close", self)
+        close.clicked.connect(self.close)
+        top = QHBoxLayout()
+        top.addWidget(plain_label("Show:", self))
+        top.addWidget(self.scope, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.note, 1)
+        buttons.addWidget(self.undo_button)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+    def refresh(self) -> None:
+        self._actions._tasks.run(lambda: list_runs(self._actions.journal), on_success=self._show)
+
+    def _show(self, listed: tuple[list[RunSummary], list]) -> None:
+        runs, damaged = listed
+        key = self.scope.currentData()
+        if key == "window":
+            ours = {e.run for e in self._actions.done + self._actions.redoable}
+            runs = [r for r in runs if r.run.id in ours]
+        elif key == "folder":
+            folder = self._actions.folder()
+            runs = [r for r in runs if folder is not None and folder in r.folders]
+        self.runs = list(reversed(runs))  # newest first
+        self.table.setRowCount(len(self.runs))
+        for row, summary in enumerate(self.runs):
+            cells = [
+                summary.run.time.replace("T", " ")[:19],
+                summary.run.command,
+                str(summary.written),
+                str(summary.undoable),
+                "; ".join(display_path(f) for f in summary.folders),
+            ]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        damage = (
+            f" The journal has {len(damaged)} damaged line(s): 'geoguess undo --list' names them." if damaged else ""
+        )
+        self.note.setText(f"{len(self.runs)} run(s).{damage}")
+        self._selected()
+
+    def _selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        self.undo_button.setEnabled(bool(rows) and self.runs[rows[0].row()].undoable > 0 and not self._actions.busy)
+
+    def undo_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        summary = self.runs[rows[0].row()]
+        run = summary.run.id
+        label = f"run {run} ({summary.run.command})"
+        # an entry of this window's own stack goes with it: it can no longer be undone from there
+        self._actions.done = [e for e in self._actions.done if e.run != run]
+        self._actions.undo_run(run, label)
+
+
+def folder_of(path: str | None) -> str | None:
+    return os.path.dirname(os.path.abspath(path)) if path else None
