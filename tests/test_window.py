@@ -682,3 +682,45 @@ def test_undo_redo_and_history_in_the_window(qtbot, window, photo_to_write):
     assert read_metadata(photo)["XMP-geoguess:Rank"] == 1  # the newest run undone: the one before shows
     qtbot.waitUntil(lambda: history.table.item(0, 3).text() == "0", timeout=WAIT)
     history.close()
+
+
+def test_help_lists_every_shortcut_and_stop_is_offered_only_while_predicting(qtbot, window, corpus_dir, tmp_path):
+    from geoguess_app.gui.qt_helpers import shortcuts
+
+    found = {(name, keys) for _menu, name, keys in shortcuts(window)}
+    assert {("Undo", "Ctrl+Z"), ("Stop predicting", "Esc"), ("Keyboard shortcuts", "F1")} <= found
+    assert ("Redo", "Ctrl+Shift+Z, Ctrl+Y") in found and ("History of writes...", "Ctrl+H") in found
+    QTest.keyClick(window, Qt.Key.Key_F1)
+    box = next(w for w in QApplication.topLevelWidgets() if w.windowTitle() == "Keyboard shortcuts" and w.isVisible())
+    assert "Ctrl+Z" in box.text() and "Undo" in box.text()
+    box.close()
+    assert not window.stop_action.isEnabled()  # nothing is being predicted
+    photo = copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", tmp_path / "big.jpg")
+    with qtbot.waitSignal(window.queue.progress, timeout=WAIT):
+        window.add_paths([str(photo)])
+    assert window.stop_action.isEnabled()
+    with qtbot.waitSignal(window.queue.idle, timeout=WAIT):
+        pass
+    assert not window.stop_action.isEnabled()
+
+
+def test_both_map_scales_hold_their_labels(qtbot, window, corpus_dir):
+    shown(qtbot, window, corpus_dir / HOPPER, lambda: window.add_paths([str(corpus_dir / HOPPER)]))
+    box = {}
+    script = """(function () {
+      var map = window[Object.keys(window).find(function (k) { return k.indexOf("map_") === 0; })];
+      var seen = [];
+      [20, 40, 60].forEach(function (lat) { for (var z = 1; z <= 12; z++) {
+        map.setView([lat, 10], z, { animate: false });
+        document.querySelectorAll(".leaflet-control-scale-line").forEach(function (e) {
+          seen.push([e.textContent, e.scrollWidth <= e.clientWidth]);
+        });
+      } });
+      return JSON.stringify(seen);
+    })()"""
+    window.map.page().runJavaScript(script, 0, lambda value: box.__setitem__("lines", json.loads(value)))
+    qtbot.waitUntil(lambda: "lines" in box, timeout=WAIT)
+    units = {text.split()[-1] for text, _ in box["lines"]}
+    assert {"km", "mi"} <= units and len(box["lines"]) == 2 * 3 * 12
+    cut = [text for text, fits in box["lines"] if not fits]
+    assert not cut, cut  # "1000 mi" was cut to "1000 m"

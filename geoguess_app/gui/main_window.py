@@ -27,7 +27,7 @@ from .map_view import MapView, heat_payload
 from .model_controller import PREVIEW_SIDE, ModelBanner, ModelController
 from .photo_panel import PhotoPanel
 from .prediction_queue import PredictionQueue
-from .qt_helpers import add_action, qimage_from_array, show_error
+from .qt_helpers import add_action, qimage_from_array, show_error, show_shortcuts
 from .results_panel import ResultsPanel
 from .status_bar import StatusBar
 from .tasks import TaskRunner, log_failure
@@ -145,13 +145,15 @@ class MainWindow(QMainWindow):
             self, "&Next photo", lambda: self.filmstrip.step(1), [QKeySequence("Right"), QKeySequence("PgDown")], go
         )
         add_action(self, "&Copy selected place", self.guesses.copy_selected, QKeySequence.StandardKey.Copy, go)
-        add_action(self, "&Stop predicting", self.queue.cancel, "Esc", go, tools)
+        self.stop_action = add_action(self, "&Stop predicting", self.queue.cancel, "Esc", go, tools)
+        self.stop_action.setEnabled(False)  # only while photos are being predicted
         view = menus.addMenu("&View")
         self.heat_action = add_action(self, "Whole &distribution on the map", self._show_heat, "Ctrl+D", view)
         self.heat_action.setCheckable(True)
         self.heat_action.setToolTip("Colour every likely cell by the model's probability, not only the five best")
         self.model.add_menus(menus)  # Device and Model
         help_menu = menus.addMenu("&Help")
+        add_action(self, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1", help_menu)
         add_action(self, "&About GeoGuess", self.about, None, help_menu)
 
     # ----- geotagging (geotag_actions.py) ----------------------------------------------------
@@ -300,6 +302,7 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, done: int, total: int) -> None:
         self.status.show_progress(done, total if self.queue.busy else 0)
+        self.stop_action.setEnabled(self.queue.busy)
 
     def _on_queue_failed(self, message: str) -> None:
         show_error(self, "Prediction stopped", message)

@@ -26,7 +26,9 @@ def build_map_page(out_dir: Path, online_tiles: bool = True) -> Path:
         default_js = [("leaflet", (vendor / "leaflet" / "leaflet.js").as_uri())]
         default_css = [("leaflet_css", (vendor / "leaflet" / "leaflet.css").as_uri())]
 
-    fmap = OfflineMap(location=[25, 10], zoom_start=2, min_zoom=1, tiles=None, world_copy_jump=True, control_scale=True)
+    fmap = OfflineMap(
+        location=[25, 10], zoom_start=2, min_zoom=1, tiles=None, world_copy_jump=True, control_scale=False
+    )
     root = fmap.get_root()
     root.header.add_child(CssLink((web / "map.css").as_uri()), name="geoguess_css")
     for name, url in (

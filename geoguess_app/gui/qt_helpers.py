@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox
 
 
 def qimage_from_array(array: np.ndarray) -> QImage:
@@ -47,3 +47,36 @@ def add_action(parent: QObject, text: str, slot: Callable, shortcut=None, menu=N
     if toolbar is not None:
         toolbar.addAction(action)
     return action
+
+
+def shortcuts(window: QMainWindow) -> list[tuple[str, str, str]]:
+    """(menu, action, keys) of every menu action that has a shortcut, read from the menus themselves."""
+    found = []
+
+    def walk(menu: QMenu, path: str) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                walk(action.menu(), f"{path} > {action.menu().title().replace('&', '')}")
+            elif action.shortcuts():
+                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+                found.append((path, action.text().replace("&", ""), keys))
+
+    for top in window.menuBar().actions():
+        if top.menu() is not None:
+            walk(top.menu(), top.menu().title().replace("&", ""))
+    return found
+
+
+def show_shortcuts(window: QMainWindow) -> QMessageBox:
+    """Help > Keyboard shortcuts: every shortcut of the menus, and the keys of the lists."""
+    lines = [f"{keys:<18} {name}   ({menu})" for menu, name, keys in shortcuts(window)]
+    lines += [
+        "",
+        "In the guesses: Up/Down choose a guess, double-click zooms the map to it.",
+        "In a folder's geotagging: Space ticks a photo, A accepts and R rejects it (and moves down).",
+    ]
+    box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", "\n".join(lines), parent=window)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setStyleSheet("QLabel { font-family: monospace; }")
+    box.open()
+    return box

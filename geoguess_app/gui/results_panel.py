@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QPushButton,
+    QStyle,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
@@ -35,12 +36,20 @@ class _ProbabilityBar(QStyledItemDelegate):
         if value is None:
             return super().paint(painter, option, index)
         painter.save()
+        style = option.widget.style() if option.widget is not None else None
+        if style is not None:  # the row's background, selected or not
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
         rect = option.rect.adjusted(3, 4, -3, -4)
-        painter.fillRect(rect, QColor("#e6e6e6"))
-        bar = QRect(rect.left(), rect.top(), round(rect.width() * max(0.0, min(1.0, value))), rect.height())
+        # the figure beside its bar, never on it: dark digits on a red bar do not read
+        text_width = option.fontMetrics.horizontalAdvance("100.0%") + 6
+        track = rect.adjusted(0, 0, -text_width, 0)
+        painter.fillRect(track, QColor("#e6e6e6"))
+        bar = QRect(track.left(), track.top(), round(track.width() * max(0.0, min(1.0, value))), track.height())
         painter.fillRect(bar, QColor(index.data(COLOR_ROLE) or "#1f78b4"))
-        painter.setPen(QColor("#111"))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{value * 100:.1f}%")
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(option.palette.highlightedText().color() if selected else option.palette.text().color())
+        figure = rect.adjusted(rect.width() - text_width, 0, 0, 0)
+        painter.drawText(figure, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value * 100:.1f}%")
         painter.restore()
 
 
@@ -64,7 +73,7 @@ class ResultsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
         header.resizeSection(0, 30)
-        header.resizeSection(1, 110)
+        header.resizeSection(1, 130)
         header.resizeSection(2, 300)
         header.resizeSection(3, 170)
         header.resizeSection(4, 70)

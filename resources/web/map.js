@@ -35,6 +35,8 @@
 
   function init(map, options) {
     state.map = map;
+    // metric and imperial; wide enough that "1000 mi" fits inside its own line
+    L.control.scale({ maxWidth: 160 }).addTo(map);
     map.createPane("basemap").style.zIndex = 150;
     map.createPane("exif").style.zIndex = 640;  // the photo's own GPS stays clickable above the pin
     var topo = window.GEOGUESS_COUNTRIES;
