@@ -53,7 +53,16 @@ def digests(folder: Path) -> dict[str, bytes]:
 
 def test_dry_run_changes_nothing_and_says_what_it_would_do(photos, tiny_model_dir, tmp_path):
     before = digests(photos)
-    out = run("tag", "--model-dir", tiny_model_dir, "--report", tmp_path / "plan.csv", photos)
+    out = run(
+        "tag",
+        "--model-dir",
+        tiny_model_dir,
+        "--report",
+        tmp_path / "plan.csv",
+        "--report",
+        tmp_path / "plan.gpx",
+        photos,
+    )
     assert digests(photos) == before
     assert out.returncode == 1  # broken.jpg is an error
     assert "would write" in out.stdout and "dry run: nothing was changed" in out.stderr
@@ -62,6 +71,8 @@ def test_dry_run_changes_nothing_and_says_what_it_would_do(photos, tiny_model_di
         rows = list(csv.DictReader(f))
     assert {r["status"] for r in rows} == {"would write", "skipped", "error"}
     assert all(r["untrained"] == "True" for r in rows if r["lat"])
+    assert all(r["untrained"] == r["verified"] == "" for r in rows if not r["lat"])  # no model placed them
+    assert "<wpt " in (tmp_path / "plan.gpx").read_text()  # every report asked for, not only the last
     # one photo at a time (--no-fuse): a photo's own GPS is not replaced without --overwrite-gps
     alone = run("tag", "--no-fuse", "--model-dir", tiny_model_dir, photos)
     assert "already has a GPS position (37.78605" in alone.stdout and digests(photos) == before

@@ -69,7 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a photo with several hard links (names): refuse it (default), write it in place "
         "(every name sees the position), or split (only this name gets a new file)",
     )
-    t.add_argument("--report", metavar="FILE", help="also write a report: FILE.csv, FILE.geojson or FILE.gpx")
+    t.add_argument(
+        "--report",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="also write a report: FILE.csv, FILE.geojson or FILE.gpx (give it again for more than one)",
+    )
     t.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
     _prediction_options(t, model_dir_help)
     t.add_argument(

@@ -25,8 +25,9 @@ def cmd_tag(args) -> int:
 
     if not 0 <= args.min_probability <= 1:
         raise GeoGuessError("--min-probability is between 0 and 1")
-    if args.report and Path(args.report).suffix.lower() not in (".csv", ".geojson", ".json", ".gpx"):
-        raise GeoGuessError("--report must end in .csv, .geojson or .gpx")
+    for report in args.report:  # each checked before anything is done
+        if Path(report).suffix.lower() not in (".csv", ".geojson", ".json", ".gpx"):
+            raise GeoGuessError(f"--report {report}: it must end in .csv, .geojson or .gpx")
     fusion = None if args.no_fuse else prepare_fusion(args)
     photos = list_photos(args.paths, recursive=args.recursive)
     if not photos:
@@ -97,8 +98,8 @@ def cmd_tag(args) -> int:
             bar.close()
     _say_notices(writer, print)
     say_precision(args, photos)
-    if args.report:
-        write_report(outcomes, args.report)
+    for report in args.report:
+        write_report(outcomes, report)
     counts = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1

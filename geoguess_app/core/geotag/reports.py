@@ -48,8 +48,9 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
                         f"{g.probability:.6f}" if g and not _measured(o) else "",
                         o.source if g else "",
                         "; ".join(o.evidence),
-                        o.untrained,
-                        "" if o.verified is None else o.verified,
+                        # what the model that placed the photo was; nothing where no model placed it
+                        o.untrained if g else "",
+                        o.verified if g and o.verified is not None else "",
                         o.message,
                     ]
                 )
