@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -724,3 +725,25 @@ def test_both_map_scales_hold_their_labels(qtbot, window, corpus_dir):
     assert {"km", "mi"} <= units and len(box["lines"]) == 2 * 3 * 12
     cut = [text for text, fits in box["lines"] if not fits]
     assert not cut, cut  # "1000 mi" was cut to "1000 m"
+
+
+def test_missing_system_libraries_are_named_with_their_packages(tmp_path):
+    """Qt names one library (often the wrong one) and aborts; GeoGuess names every missing one and
+    the packages that hold them, before Qt starts. A stand-in ldd says two are not found."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "ldd").write_text(
+        "#!/bin/sh\n"
+        "echo '\tlibxcb-icccm.so.4 => not found'\n"
+        "echo '\tlibxcb-keysyms.so.1 => not found'\n"
+        "echo '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x0)'\n"
+    )
+    (fake / "ldd").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "QT_QPA_PLATFORM": "xcb", "DISPLAY": ":404"}
+    env.pop("WAYLAND_DISPLAY", None)
+    app = Path(sys.executable).parent / "geoguess-app"
+    out = subprocess.run([str(app)], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 1
+    assert "libxcb-icccm.so.4, libxcb-keysyms.so.1" in out.stderr
+    assert "sudo apt install libxcb-icccm4 libxcb-keysyms1" in out.stderr
+    assert "sudo dnf install xcb-util-keysyms xcb-util-wm" in out.stderr

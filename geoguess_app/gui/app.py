@@ -76,6 +76,12 @@ def install_excepthook(log_path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     environment.prepare_qt(headless=bool(args.screenshot))
+    from .system_libraries import explain, missing_libraries
+
+    missing = missing_libraries()  # before Qt, whose own message names the wrong one, then aborts
+    if missing:
+        print(explain(missing), file=sys.stderr)
+        return 1
     from PySide6 import QtWebEngineWidgets  # noqa: F401 - must be imported before the application
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QApplication
