@@ -747,3 +747,26 @@ def test_missing_system_libraries_are_named_with_their_packages(tmp_path):
     assert "libxcb-icccm.so.4, libxcb-keysyms.so.1" in out.stderr
     assert "sudo apt install libxcb-icccm4 libxcb-keysyms1" in out.stderr
     assert "sudo dnf install xcb-util-keysyms xcb-util-wm" in out.stderr
+
+
+def test_the_dragged_pin_says_where_it_is_and_esc_puts_it_back(qtbot, window, photo_to_write):
+    photo, result = photo_to_write
+    panel = window.guesses
+    assert not panel.pin.isVisible()
+    with qtbot.waitSignal(window.map.pinMoved, timeout=WAIT):
+        window.map.move_pin(46.5197, 6.6323)  # as a drag ends, near Lausanne
+    qtbot.waitUntil(lambda: "Lausanne" in panel.pin.text(), timeout=WAIT)
+    g = result.predictions[0]
+    assert panel.pin.isVisible() and panel.pin.text().startswith("Pin moved to 46.519700, 6.632300: ")
+    assert " from guess #1. Esc puts it back." in panel.pin.text()
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert not panel.pin.isVisible() and not window.geotag.pin_adjusted()
+
+    def pin_on_the_guess() -> bool:
+        pin = next(m for m in markers(qtbot, window, 6) if m["kind"] == "pin")
+        return abs(pin["lat"] - g.lat) < 1e-6 and abs(pin["lon"] - g.lon) < 1e-6
+
+    qtbot.waitUntil(pin_on_the_guess, timeout=WAIT)
+    with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+        window.guesses.write_button.click()
+    assert "moved on the map" not in written.args[1]  # the guess itself is written, not the dragged spot

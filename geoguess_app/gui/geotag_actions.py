@@ -16,6 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
+from ..core.geo.cells import format_km, great_circle_km
+from ..core.geo.places import shared_places
 from ..core.geotag.journal import Journal
 from ..core.geotag.outcome import REFUSED, RESTORED, WRITTEN, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
@@ -32,8 +34,15 @@ from .undo_actions import Entry, UndoActions
 log = logging.getLogger(__name__)
 
 
+def describe_pin(lat: float, lon: float, guess) -> str:  # a background thread: the place search
+    place = shared_places().lookup([(lat, lon)])[0].name
+    away = format_km(great_circle_km(lat, lon, guess.lat, guess.lon))
+    return f"Pin moved to {lat:.6f}, {lon:.6f}: {place}, {away} from guess #{guess.rank}. Esc puts it back."
+
+
 class GeotagActions(QObject):
     written = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "error: ..." or "cancelled")
+    pinChanged = Signal(str)  # where the pin was moved (its place, its distance from the guess); "" when back
 
     def __init__(
         self,
@@ -101,17 +110,32 @@ class GeotagActions(QObject):
         )
 
     # ----- the position to write ---------------------------------------------------------------
-    def pin_moved(self, lat: float, lon: float) -> None:
+    def pin_moved(self, lat: float, lon: float, rank: int = 1) -> None:
+        """The pin was dragged: that position is the one to write; the results panel says where it is."""
         result = self._current()
-        if result is not None:
-            self._adjusted[result.path] = (lat, lon)
-            self._status.showMessage(f"Position to write adjusted to {lat:.6f}, {lon:.6f}", 10000)
+        if result is None or not result.ok or not 1 <= rank <= len(result.predictions):
+            return
+        self._adjusted[result.path] = (lat, lon)
+        self.pinChanged.emit(f"Pin moved to {lat:.6f}, {lon:.6f}. Esc puts it back.")
+        path = result.path
+
+        def show(text: str) -> None:  # unless it moved again, or another photo is shown, meanwhile
+            current = self._current()
+            if current is not None and current.path == path and self._adjusted.get(path) == (lat, lon):
+                self.pinChanged.emit(text)
+
+        self._tasks.run(describe_pin, lat, lon, result.predictions[rank - 1], on_success=show)
+
+    def pin_adjusted(self) -> bool:
+        result = self._current()
+        return result is not None and result.path in self._adjusted
 
     def forget_adjustment(self, _rank: int = 0) -> None:
-        """Another guess was chosen: write it, not where the pin was dragged."""
+        """Another guess was chosen (or Esc): write it, not where the pin was dragged."""
         result = self._current()
         if result is not None:
             self._adjusted.pop(result.path, None)
+        self.pinChanged.emit("")
 
     # ----- one photo -------------------------------------------------------------------------
     def write_guess(self, rank: int) -> None:

@@ -110,7 +110,8 @@ class MainWindow(QMainWindow):
         self.guesses.zoomRequested.connect(self.map.zoom_to_rank)
         self.guesses.writeRequested.connect(self.write_guess)
         self.guesses.rankSelected.connect(self.geotag.forget_adjustment)
-        self.map.pinMoved.connect(self.geotag.pin_moved)
+        self.map.pinMoved.connect(lambda lat, lon: self.geotag.pin_moved(lat, lon, self.guesses.selected_rank()))
+        self.geotag.pinChanged.connect(self.guesses.show_pin)
         self.map.rankClicked.connect(self.guesses.select_rank)
         self.filmstrip.pathSelected.connect(self.show_path)
         self.status.cancel_button.clicked.connect(self.queue.cancel)
@@ -249,8 +250,23 @@ class MainWindow(QMainWindow):
             self.photo.show_photo(result, preview)
         self.guesses.show_result(result)
         self.map.show_result(result)
+        self.geotag.forget_adjustment()  # the pin starts on the chosen guess
         self._show_heat()
         self.predictionShown.emit(result)
+
+    def put_pin_back(self) -> bool:
+        """Esc after dragging the pin: back on the chosen guess, which is what will be written."""
+        if self.queue.busy or not self.geotag.pin_adjusted():
+            return False
+        self.geotag.forget_adjustment()
+        self.map.select_rank(max(1, self.guesses.selected_rank()))
+        return True
+
+    def keyPressEvent(self, event):
+        if event.key() == Qt.Key.Key_Escape and self.put_pin_back():
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _show_heat(self) -> None:
         """The shown photo's whole distribution as a heat layer, when View > Whole distribution is on."""

@@ -93,14 +93,23 @@ class ResultsPanel(QWidget):
         self.write_button.clicked.connect(lambda: self.writeRequested.emit(self.selected_rank()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.pin = plain_label("", self)  # where the pin was dragged, while it is not on a guess
+        self.pin.setWordWrap(True)
+        self.pin.setStyleSheet("color: #1565c0")
+        self.pin.setVisible(False)
         layout.addWidget(self.message)
         layout.addWidget(self.table)
+        layout.addWidget(self.pin)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.write_button)
         layout.addLayout(buttons)
         self._guesses: list[Guess] = []
         self._quiet = False
+
+    def show_pin(self, text: str) -> None:
+        self.pin.setText(text)
+        self.pin.setVisible(bool(text))
 
     def show_result(self, result: PhotoResult | None) -> None:
         self._quiet = True
