@@ -770,3 +770,34 @@ def test_the_dragged_pin_says_where_it_is_and_esc_puts_it_back(qtbot, window, ph
     with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
         window.guesses.write_button.click()
     assert "moved on the map" not in written.args[1]  # the guess itself is written, not the dragged spot
+
+
+def test_find_a_place_or_coordinates_and_the_pin_goes_there(qtbot, window, photo_to_write):
+    photo, result = photo_to_write
+    search = window.search
+    QTest.keySequence(window, "Ctrl+F")  # Go > Find a place
+    assert search.hasFocus()
+    QTest.keyClicks(search, "lausane")  # a typo, as typed
+    qtbot.waitUntil(lambda: bool(search.found), timeout=WAIT)
+    assert search.found[0].name == "Lausanne, Vaud, Switzerland"
+    popup = search.completer().popup()
+    qtbot.waitUntil(popup.isVisible, timeout=WAIT)
+    with qtbot.waitSignal(search.placeChosen, timeout=WAIT) as chosen:
+        QTest.keyClick(popup, Qt.Key.Key_Down)
+        QTest.keyClick(popup, Qt.Key.Key_Return)
+    assert chosen.args[2] == "Lausanne, Vaud, Switzerland"
+    qtbot.waitUntil(lambda: "Lausanne" in window.guesses.pin.text(), timeout=WAIT)  # the pin went there
+    # typed coordinates, degrees-minutes-seconds
+    search.clear()
+    QTest.keyClicks(search, "40°42'46\"N 74°0'22\"W")
+    with qtbot.waitSignal(search.placeChosen, timeout=WAIT) as chosen:
+        QTest.keyClick(search, Qt.Key.Key_Return)
+    assert chosen.args[0] == pytest.approx(40.7128, abs=1e-4) and chosen.args[1] == pytest.approx(-74.0061, abs=1e-4)
+    qtbot.waitUntil(lambda: window.guesses.pin.text().startswith("Pin moved to 40.712778, -74.006111: "), timeout=WAIT)
+    assert "New York" in window.guesses.pin.text() or "Jersey" in window.guesses.pin.text()
+    with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
+        window.guesses.write_button.click()
+    from geoguess_app.core.geotag.metadata import read_metadata
+
+    assert written.args[1].startswith("written") and "moved on the map" in written.args[1]
+    assert read_metadata(photo)["Composite:GPSLatitude"] == pytest.approx(40.712778, abs=1e-6)

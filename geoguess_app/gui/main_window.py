@@ -13,8 +13,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
+from ..core.geo.search import shared_search
 from ..core.names import display_path
 from ..core.photos.decode import PHOTO_EXTENSIONS, list_photos, open_photo
 from ..core.predict.results import PhotoResult
@@ -26,6 +27,7 @@ from .geotag_actions import GeotagActions
 from .map_view import MapView, heat_payload
 from .model_controller import PREVIEW_SIDE, ModelBanner, ModelController
 from .photo_panel import PhotoPanel
+from .place_search import PlaceSearch
 from .prediction_queue import PredictionQueue
 from .qt_helpers import add_action, qimage_from_array, show_error, show_shortcuts
 from .results_panel import ResultsPanel
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
         self.geotag.written.connect(self.photoWritten)
         self._restore_settings()
         QTimer.singleShot(0, self.model.load)  # after the window is on screen
+        QTimer.singleShot(0, lambda: self.tasks.run(shared_search().load))  # the place search's index
 
     def _build_actions(self) -> None:
         menus = self.menuBar()
@@ -153,6 +156,14 @@ class MainWindow(QMainWindow):
         self.heat_action.setCheckable(True)
         self.heat_action.setToolTip("Colour every likely cell by the model's probability, not only the five best")
         self.model.add_menus(menus)  # Device and Model
+        self.search = PlaceSearch(self.tasks, self)
+        self.search.placeChosen.connect(self.go_to_place)
+        self.search.notFound.connect(lambda text: self.status.showMessage(f"No place or coordinates: {text}", 10000))
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        tools.addWidget(spacer)
+        tools.addWidget(self.search)
+        add_action(self, "&Find a place or coordinates", self._focus_search, QKeySequence.StandardKey.Find, go)
         help_menu = menus.addMenu("&Help")
         add_action(self, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1", help_menu)
         add_action(self, "&About GeoGuess", self.about, None, help_menu)
@@ -253,6 +264,19 @@ class MainWindow(QMainWindow):
         self.geotag.forget_adjustment()  # the pin starts on the chosen guess
         self._show_heat()
         self.predictionShown.emit(result)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def go_to_place(self, lat: float, lon: float, label: str) -> None:
+        """A searched place or typed coordinates: the map shows it, and with a photo shown the pin
+        (the position to write) moves there; Esc puts it back."""
+        self.map.fly_to(lat, lon)
+        result = self.current_result()
+        if result is not None and result.ok:
+            self.map.move_pin(lat, lon)
+        self.status.showMessage(f"{label}: {lat:.6f}, {lon:.6f}", 10000)
 
     def put_pin_back(self) -> bool:
         """Esc after dragging the pin: back on the chosen guess, which is what will be written."""

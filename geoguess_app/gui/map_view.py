@@ -147,6 +147,10 @@ class MapView(QWebEngineView):
         """Move the write-position pin as a drag would."""
         self._run(f"geoguess.movePin({float(lat)}, {float(lon)})")
 
+    def fly_to(self, lat: float, lon: float, zoom: int = 12) -> None:
+        """Show this position up close (a searched place, typed coordinates)."""
+        self._run(f"geoguess.flyTo({float(lat)}, {float(lon)}, {int(zoom)})")
+
     def markers(self, callback) -> None:
         """Ask the page which markers it shows; ``callback(list_of_dicts)`` on the GUI thread."""
         self._run("JSON.stringify(geoguess.report())", lambda text: callback(json.loads(text or "[]")))

@@ -100,6 +100,11 @@
     state.pin.fire("dragend");
   }
 
+  // A searched place or typed coordinates: the map goes there (the pin follows when a photo is shown).
+  function flyTo(lat, lon, zoom) {
+    state.map.setView([lat, lon], zoom, { animate: false });
+  }
+
   function clear() {
     if (state.pin && state.map.hasLayer(state.pin)) state.map.removeLayer(state.pin);
     state.group.clearLayers();
@@ -323,5 +328,5 @@
   }
 
   window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, zoomTo: zoomTo, report: report,
-                      movePin: movePin, heat: heat, clearHeat: clearHeat };
+                      movePin: movePin, flyTo: flyTo, heat: heat, clearHeat: clearHeat };
 })();

