@@ -801,3 +801,48 @@ def test_find_a_place_or_coordinates_and_the_pin_goes_there(qtbot, window, photo
 
     assert written.args[1].startswith("written") and "moved on the map" in written.args[1]
     assert read_metadata(photo)["Composite:GPSLatitude"] == pytest.approx(40.712778, abs=1e-6)
+
+
+def test_one_position_into_several_selected_photos_and_one_undo(
+    qtbot, window, corpus_dir, tmp_path, monkeypatch, exiftool_cli
+):
+    from geoguess_app.core.geotag.journal import Journal
+    from geoguess_app.core.geotag.metadata import read_metadata
+
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    a = copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
+    b = copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "b.jpg")
+    own = copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "c-own-gps.jpg")
+    before = {p: p.read_bytes() for p in (a, b, own)}
+    window.geotag.journal = Journal(tmp_path / "journal.jsonl")
+    asked = []
+    monkeypatch.setattr(window.geotag, "confirm", lambda title, text: asked.append((title, text)) or True)
+    shown(qtbot, window, str(a), lambda: window.add_paths([str(folder)]))
+    qtbot.waitUntil(lambda: len(window.results) == 3, timeout=WAIT)
+    window.filmstrip.setFocus()
+    QTest.keySequence(window.filmstrip, "Ctrl+A")
+    assert window.filmstrip.selected_paths() == [str(a), str(b), str(own)]
+    window.map.move_pin(46.5197, 6.6323)  # the pin moved: that position, for all of them
+    qtbot.waitUntil(window.geotag.pin_adjusted, timeout=WAIT)
+    outcomes = {}
+    window.photoWritten.connect(lambda path, message: outcomes.__setitem__(path, message))
+    window.guesses.write_button.click()
+    qtbot.waitUntil(lambda: len(outcomes) == 3, timeout=WAIT)
+    title, text = asked[-1]
+    assert title == "Write to 3 photos?" and "a.jpg: gets the position" in text and "b.jpg: gets the position" in text
+    assert "c-own-gps.jpg: keeps its own GPS position" in text and "UNTRAINED" in text
+    assert outcomes[str(a)] == outcomes[str(b)] == "written" and outcomes[str(own)].startswith("refused")
+    for p in (a, b):
+        tags = read_metadata(p)
+        assert tags["Composite:GPSLatitude"] == pytest.approx(46.5197, abs=1e-6)
+        assert tags["XMP-geoguess:Adjusted"] in (True, 1, "True")
+    assert own.read_bytes() == before[own]  # its own GPS position is kept
+    box = next(w for w in QApplication.topLevelWidgets() if w.windowTitle() == "Not every photo was written")
+    assert box.isVisible() and "c-own-gps.jpg: refused" in box.text()
+    box.close()
+    undo = window.geotag.undo.undo_action
+    assert undo.isEnabled() and undo.text() == "&Undo writing 46.519700, 6.632300 (moved on the map) into 2 photos"
+    with qtbot.waitSignal(window.geotag.undo.undone, timeout=WAIT):
+        undo.trigger()  # Edit > Undo: one step for every photo of the group
+    assert all(p.read_bytes() == data for p, data in before.items())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 THUMB = 96  # pixels, the longer side of a thumbnail
@@ -26,6 +26,10 @@ class Filmstrip(QListWidget):
         self.setFixedHeight(THUMB + 46)
         self.setUniformItemSizes(True)
         self.setMovement(QListWidget.Movement.Static)
+        # several photos at once: Shift/Ctrl-click, Ctrl+A; Write GPS then writes them all
+        self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.setGridSize(QSize(THUMB + 64, THUMB + 40))  # names of about 22 characters, their ends kept
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._placeholder = _placeholder_icon()
         self.currentItemChanged.connect(self._on_current)
 
@@ -37,6 +41,23 @@ class Filmstrip(QListWidget):
             item.setToolTip(path)
             item.setIcon(self._placeholder)
             self.addItem(item)
+
+    def selected_paths(self) -> list[str]:
+        """The selected photos, in the strip's order."""
+        rows = sorted(self.row(item) for item in self.selectedItems())
+        return [self.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
+
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if self.count() == 0:  # an empty strip says what it is for
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(
+                self.viewport().rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                "Drop photos or folders on the window, or File > Open photos (Ctrl+O)",
+            )
+            painter.end()
 
     def row_of(self, path: str) -> int:
         """The row of the photo, -1 when it is not in the strip."""

@@ -26,6 +26,7 @@ from ..core.photos.decode import list_photos
 from ..core.predict.results import PhotoResult
 from . import settings
 from .batch_dialog import BatchDialog
+from .group_write import group_tag, plan_text, summary, write_group
 from .model_controller import ModelController
 from .qt_helpers import show_error
 from .tasks import TaskRunner, log_failure
@@ -56,6 +57,8 @@ class GeotagActions(QObject):
         super().__init__(window)
         self._window, self._tasks, self._model, self._status = window, tasks, model, status
         self._current = current  # the result of the photo shown, if it has one
+        self.selected: Callable[[], list[str]] = lambda: []  # the photos selected in the filmstrip
+        self.result_of: Callable[[str], PhotoResult | None] = lambda path: None
         self.online_tiles = online_tiles
         self.undo = UndoActions(window, tasks, Journal(), status)  # Edit > Undo, Redo, History
         self.undo.undone.connect(self._forget_undone)
@@ -141,6 +144,9 @@ class GeotagActions(QObject):
     def write_guess(self, rank: int) -> None:
         result = self._current()
         if result is None or not result.ok or not 1 <= rank <= len(result.predictions):
+            return
+        if [p for p in self.selected() if p != result.path]:  # several photos selected: all of them
+            self._write_group(result, rank)
             return
         guess = result.predictions[rank - 1]
         name = display_path(result.name)
@@ -228,6 +234,63 @@ class GeotagActions(QObject):
             self._finish_write(path, f"error: {error}{notes()}")
 
         self._tasks.run(write_one, writer, path, tag, overwrite_gps=overwrite, on_success=done, on_failure=failed)
+
+    def _write_group(self, result: PhotoResult, rank: int) -> None:
+        """The shown photo's chosen guess (or its pin's position) into every selected photo."""
+        paths = [result.path] + [p for p in self.selected() if p != result.path]
+        guess = result.predictions[rank - 1]
+        tag = GeoTag.from_guess(guess, result.model)
+        adjusted = self._adjusted.get(result.path)
+        if adjusted is not None:
+            tag = dataclasses.replace(tag, lat=adjusted[0], lon=adjusted[1], adjusted=True)
+            what = f"{adjusted[0]:.6f}, {adjusted[1]:.6f} (moved on the map)"
+        else:
+            what = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, guess #{rank})"
+        text = plan_text(paths, self.result_of, self._written, what)
+        if result.model.untrained:
+            text += "\n\nThe model is an UNTRAINED stand-in: this position is random."
+        elif not result.model.verified:
+            text += "\n\nThe model's files are not the published LocationNet files: the photos will record it."
+        if not self.confirm(f"Write to {len(paths)} photos?", text):
+            for path in paths:
+                self.written.emit(path, "cancelled")
+            return
+        todo = [p for p in paths if p not in self._written]  # GeoGuess's own positions are kept too
+        shown = display_path(result.name)
+        tags = {p: tag if p == result.path else group_tag(tag, shown, len(todo)) for p in todo}
+        self._status.showMessage(f"Writing {what} into {len(todo)} photos...")
+
+        def done(answer: tuple[str, list[TagOutcome]]) -> None:
+            run, outcomes = answer
+            counts, others = summary(outcomes)
+            wrote = [o.path for o in outcomes if o.status == WRITTEN]
+            for path in wrote:
+                self._written[path] = f"{tags[path].lat:.6f}, {tags[path].lon:.6f}"
+            if wrote:
+                label = f"{what} into {len(wrote)} photos"
+                self.undo.record(Entry(label, run, lambda: self._rewrite_group(wrote, tags, what)))
+            if others:
+                show_error(self._window, "Not every photo was written", "\n".join(others))
+            self._status.showMessage(f"{what}: {counts} (Edit > Undo, Ctrl+Z)", 15000)
+            for o in outcomes:
+                self.written.emit(o.path, o.summary)
+
+        self._tasks.run(write_group, self.journal, todo, tags, what, on_success=done, failure_title="Writing stopped")
+
+    def _rewrite_group(self, paths: list[str], tags: dict[str, GeoTag], what: str) -> None:
+        """Redo of a group write: the same positions into the same photos, one run again."""
+
+        def done(answer: tuple[str, list[TagOutcome]]) -> None:
+            run, outcomes = answer
+            for o in outcomes:
+                if o.status == WRITTEN:
+                    self._written[o.path] = f"{tags[o.path].lat:.6f}, {tags[o.path].lon:.6f}"
+            again = lambda: self._rewrite_group(paths, tags, what)  # noqa: E731
+            self.undo.record(Entry(f"{what} into {len(paths)} photos", run, again), redoing=True)
+            for o in outcomes:
+                self.written.emit(o.path, o.summary)
+
+        self._tasks.run(write_group, self.journal, paths, {p: tags[p] for p in paths}, what, on_success=done)
 
     def _forget_undone(self, outcomes: list[TagOutcome]) -> None:
         for outcome in outcomes:

@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.geotag = GeotagActions(
             self, self.tasks, self.model, self.status, self.current_result, online_tiles=online_tiles
         )
+        self.geotag.selected = self.filmstrip.selected_paths
+        self.geotag.result_of = self.results.get
 
         self.left = QSplitter(Qt.Orientation.Vertical, self)
         self.left.addWidget(self.photo)

@@ -1,0 +1,58 @@
+"""One position written into several photos at once (the photos selected in the filmstrip): the
+shown photo's chosen guess, or where its pin was moved (dragged, a searched place, typed
+coordinates). One confirmation lists what will happen to each photo; the writes are one run of the
+undo journal, so one Edit > Undo puts them all back.
+
+A photo that already has a GPS position keeps it (it is refused, with that reason): replacing a
+position is asked photo by photo, in the single-photo write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from ..core.geotag.journal import Journal
+from ..core.geotag.outcome import WRITTEN, TagOutcome, write_one
+from ..core.geotag.writer import GeoTag, PhotoWriter
+from ..core.names import display_path
+from ..core.predict.results import PhotoResult
+
+
+def plan_text(
+    paths: list[str], results: Callable[[str], PhotoResult | None], written: dict[str, str], what: str
+) -> str:
+    """The confirmation: the position, and what will happen to each photo."""
+    lines = []
+    for path in paths:
+        name = display_path(Path(path).name)
+        result = results(path)
+        if path in written:
+            lines.append(f"  {name}: keeps the position GeoGuess wrote into it ({written[path]})")
+        elif result is not None and result.exif_gps is not None:
+            gps = result.exif_gps
+            lines.append(f"  {name}: keeps its own GPS position ({gps.lat:.6f}, {gps.lon:.6f})")
+        else:
+            lines.append(f"  {name}: gets the position")
+    return f"Write {what} into {len(paths)} photos?\n\n" + "\n".join(lines)
+
+
+def group_tag(tag: GeoTag, shown_name: str, count: int) -> GeoTag:
+    """The tag each photo of the group gets: the shown photo's position, recorded as set by a
+    person (Adjusted) and with where it came from."""
+    note = f"the position chosen for {shown_name}, given by hand to {count} photos at once"
+    return dataclasses.replace(tag, adjusted=True, evidence=(*tag.evidence, note))
+
+
+def write_group(journal: Journal, paths: list[str], tags: dict[str, GeoTag], what: str) -> tuple[str, list[TagOutcome]]:
+    """Write each photo's tag (background thread), never replacing a GPS position; one journal run."""
+    writer = PhotoWriter(journal, command=f"GeoGuess window: Write {what} to {len(paths)} photos")
+    return writer.run, [write_one(writer, path, tags[path]) for path in paths]
+
+
+def summary(outcomes: list[TagOutcome]) -> tuple[str, list[str]]:
+    """'3 written, 1 refused', and a line per photo that was not written."""
+    written = sum(o.status == WRITTEN for o in outcomes)
+    others = [f"{display_path(Path(o.path).name)}: {o.summary}" for o in outcomes if o.status != WRITTEN]
+    return f"{written} written, {len(others)} not written", others
