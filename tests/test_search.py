@@ -18,6 +18,7 @@ from geoguess_app.core.geo.search import fold, parse_coordinates, shared_search
         ("paris, texas", "Paris, Texas, United States"),  # the region picks among namesakes
         ("paris", "Paris, Île-de-France, France"),  # else the largest first
         ("lausan", "Lausanne, Vaud, Switzerland"),  # as it is typed
+        ("geneva", "Genève, Geneva, Switzerland"),  # GeoNames has the local name; the region says Geneva
     ],
 )
 def test_places_are_found_as_people_type_them(query, found):

@@ -846,3 +846,26 @@ def test_one_position_into_several_selected_photos_and_one_undo(
     with qtbot.waitSignal(window.geotag.undo.undone, timeout=WAIT):
         undo.trigger()  # Edit > Undo: one step for every photo of the group
     assert all(p.read_bytes() == data for p, data in before.items())
+
+
+def test_the_offline_map_names_towns_once_close_enough_without_piling_them_up(qtbot, window):
+    from geoguess_app.core.geo.search import shared_search
+
+    shared_search().load()  # built in the background at start-up; here, surely before the map asks
+
+    def labels_at(lat: float, lon: float, zoom: int) -> list[str]:
+        window.map.fly_to(lat, lon, zoom)
+        box = {}
+        qtbot.wait(300)  # the page asks GeoGuess for the view's places and draws them
+        window.map.page().runJavaScript(
+            "JSON.stringify(geoguess.placeLabels())", 0, lambda text: box.__setitem__("labels", json.loads(text))
+        )
+        qtbot.waitUntil(lambda: "labels" in box, timeout=WAIT)
+        return box["labels"]
+
+    assert labels_at(46.52, 6.63, 3) == []  # the whole world: the basemap alone
+    close = labels_at(46.52, 6.63, 11)  # Lausanne and its neighbours
+    assert "Lausanne" in close and 5 <= len(close) <= 300
+    assert len(close) == len(set(close)) or len(close) - len(set(close)) < 3  # namesakes aside
+    region = labels_at(46.52, 6.63, 7)
+    assert "Genève" in region and "Lausanne" in region and len(region) < 150  # thinned: no pile of labels

@@ -21,6 +21,7 @@ from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
+from ..core.geo.search import shared_search
 from ..core.predict.results import PhotoResult
 from .map_page import build_map_page
 
@@ -72,6 +73,11 @@ class _Bridge(QObject):
     @Slot(int)
     def markerClicked(self, rank: int) -> None:  # noqa: N802 - called from JavaScript
         self.clicked.emit(rank)
+
+    @Slot(float, float, float, float, int, result=str)
+    def placesIn(self, south: float, west: float, north: float, east: float, zoom: int) -> str:  # noqa: N802
+        """The named places to label in this view (JSON [[lat, lon, name], ...]), thinned by zoom."""
+        return json.dumps(shared_search().places_in(south, west, north, east, zoom))
 
     @Slot()
     def pageReady(self) -> None:  # noqa: N802

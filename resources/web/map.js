@@ -58,6 +58,11 @@
     }
     state.group = L.featureGroup().addTo(map);
     map.on("zoomend", declutter);
+    map.createPane("places").style.zIndex = 380;  // under the guesses, over the basemap
+    state.places = L.layerGroup().addTo(map);
+    state.placeLabels = [];
+    state.placesAsked = 0;
+    map.on("moveend", showPlaces);
     var banner = el("div", "gg-untrained", "");  // what is wrong with the model, if anything
     banner.id = "gg-untrained";
     map.getContainer().appendChild(banner);
@@ -65,6 +70,7 @@
       new QWebChannel(qt.webChannelTransport, function (channel) {
         state.bridge = channel.objects.bridge;
         state.bridge.pageReady();
+        showPlaces();
       });
     }
   }
@@ -293,6 +299,36 @@
     state.map.fitBounds(bounds, { padding: [60, 60], maxZoom: 15, animate: false });
   }
 
+  // Towns and cities with their names once the view is close enough (GeoNames, asked of GeoGuess
+  // for the view and thinned so that labels never pile up): offline detail where tiles are absent.
+  var PLACES_ZOOM = 6;
+  function showPlaces() {
+    var asked = ++state.placesAsked;
+    var z = state.map.getZoom();
+    if (z < PLACES_ZOOM || !state.bridge) { drawPlaces([]); return; }
+    var b = state.map.getBounds();
+    state.bridge.placesIn(b.getSouth(), b.getWest(), b.getNorth(), b.getEast(), z, function (text) {
+      if (asked === state.placesAsked) drawPlaces(JSON.parse(text || "[]"));
+    });
+  }
+
+  function drawPlaces(places) {
+    state.places.clearLayers();
+    state.placeLabels = [];
+    places.forEach(function (p) {
+      var dot = L.circleMarker([p[0], p[1]], { radius: 2.5, color: "#555", weight: 1, fillColor: "#555", fillOpacity: 1,
+                                                 pane: "places", interactive: false });
+      var label = L.marker([p[0], p[1]], { pane: "places", interactive: false, keyboard: false,
+                                           icon: L.divIcon({ className: "gg-place", html: "", iconSize: null }) });
+      state.places.addLayer(dot);
+      state.places.addLayer(label);
+      label.getElement().textContent = p[2];  // a name is data, never HTML
+      state.placeLabels.push(p[2]);
+    });
+  }
+
+  function placeLabels() { return state.placeLabels.slice(); }
+
   // What the page shows, for the window's check mode and tests: each marker with its position
   // on the Earth and in the view (x, y in CSS pixels from the map's top left).
   function report() {
@@ -328,5 +364,5 @@
   }
 
   window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, zoomTo: zoomTo, report: report,
-                      movePin: movePin, flyTo: flyTo, heat: heat, clearHeat: clearHeat };
+                      movePin: movePin, flyTo: flyTo, heat: heat, clearHeat: clearHeat, placeLabels: placeLabels };
 })();

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import math
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+
+import numpy as np
 
 from .places import _package_records
 
@@ -46,7 +49,9 @@ class PlaceSearch:
         self._places: list[FoundPlace] = []
         self._folded: list[str] = []  # each place's folded name
         self._where: list[str] = []  # each place's folded region and country
+        self._region: list[str] = []  # each place's folded region ("geneva" for Genève)
         self._sorted: list[tuple[str, int]] = []  # (folded name, index), for prefixes
+        self._lat = self._lon = self._pop = np.zeros(0)  # each place's position and population, for maps
 
     def load(self) -> None:
         """Build the index now (a background thread at start-up), not at the first search."""
@@ -70,7 +75,42 @@ class PlaceSearch:
                 )
                 self._folded.append(fold(city))
                 self._where.append(fold(" ".join(parts[1:]) + " " + (r.get("country_code") or "")))
+                self._region.append(fold(r.get("state") or ""))
             self._sorted = sorted((name, i) for i, name in enumerate(self._folded))
+            self._lat = np.array([p.lat for p in self._places])
+            self._lon = np.array([p.lon for p in self._places])
+            self._pop = np.array([p.population for p in self._places])
+
+    def places_in(
+        self, south: float, west: float, north: float, east: float, zoom: int, limit: int = 300
+    ) -> list[tuple[float, float, str]]:
+        """The places to label on a map view: in the box, the most populous of each patch of about
+        90 pixels at this zoom (so labels never pile up), largest first. Empty until the index is
+        built (it is built in the background at start-up: a map never waits for it)."""
+        if not self._places:
+            return []
+        west, east = max(west, -180.0), min(east, 180.0)
+        inside = (self._lat >= south) & (self._lat <= north) & (self._lon >= west) & (self._lon <= east)
+        index = np.flatnonzero(inside)
+        if index.size == 0:
+            return []
+        cell = 90 * 360 / (256 * 2.0**zoom)  # degrees of longitude in 90 pixels
+        shrink = max(0.2, math.cos(math.radians((south + north) / 2)))  # a degree of latitude is taller
+        rows = np.floor(self._lat[index] / (cell * shrink)).astype(np.int64)
+        cols = np.floor(self._lon[index] / cell).astype(np.int64)
+        order = np.argsort(-self._pop[index], kind="stable")
+        seen: set[tuple[int, int]] = set()
+        out: list[tuple[float, float, str]] = []
+        for k in order:
+            key = (int(rows[k]), int(cols[k]))
+            if key in seen:
+                continue
+            seen.add(key)
+            p = self._places[int(index[k])]
+            out.append((p.lat, p.lon, p.name.split(",")[0]))
+            if len(out) == limit:
+                break
+        return out
 
     def search(self, query: str, limit: int = 8) -> list[FoundPlace]:
         """The places best matching ``query`` ("name" or "name, region or country"), best first."""
@@ -85,6 +125,15 @@ class PlaceSearch:
             if not folded.startswith(q):
                 break
             scores[i] = 3.0 if folded == q else 2.0
+        if len(q) >= 4:  # a region's English name: "geneva" also finds Genève, the largest place of Geneva
+            best_of_region: dict[str, int] = {}
+            for i, region in enumerate(self._region):
+                if region == q and i not in scores:
+                    j = best_of_region.get(region)
+                    if j is None or self._places[i].population > self._places[j].population:
+                        best_of_region[region] = i
+            for i in best_of_region.values():
+                scores[i] = 3.0  # as strong as the exact name: the larger place comes first
         if len(scores) < limit and len(q) >= 3:  # a word of the name: "york" finds New York
             needle = " " + q
             for i, folded in enumerate(self._folded):
