@@ -261,14 +261,33 @@ def test_model_missing_offers_download_and_import(qtbot, tmp_path, tiny_model_di
     dialog = w.model.dialog
     qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
     assert not dialog.cancel_button.isVisible() and not dialog.progress.isVisible()  # nothing to cancel yet
+    folder = str(tmp_path / "no-model")
+    assert dialog.reason.text() == "No model installed." and dialog.target.text() == f"Model folder: {folder}"
     dialog.download_button.click()  # no internet here: it must fail quickly and say so
     qtbot.waitUntil(
         lambda: "cannot reach" in dialog.status.text() or "did not answer" in dialog.status.text(), timeout=WAIT
     )
+    assert "geoguess model import" not in dialog.status.text()  # the window's own button is named instead
     assert dialog.download_button.isEnabled() and not (tmp_path / "no-model").exists()
     with qtbot.waitSignal(w.modelReady, timeout=WAIT):
         dialog.import_from(str(tiny_model_dir))
     assert not dialog.isVisible() and w.banner.isVisible()
+    # Model > Import folder... with a model loaded: it says one is installed; cancelling closes it all
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+
+    def no_folder(*args):
+        asked.append(args)
+        return ""
+
+    QFileDialog.getExistingDirectory, real = no_folder, QFileDialog.getExistingDirectory
+    try:
+        w.model.import_model()
+    finally:
+        QFileDialog.getExistingDirectory = real
+    assert asked and not w.model.dialog.isVisible()
+    assert "A model is installed" in w.model.dialog.intro.text()
     w.close()
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from ..core.engine import download_model, import_model
+from ..core.engine import download_model, import_model, model_installed
 from ..core.model import store
 from .qt_helpers import plain_label
 from .tasks import TaskRunner, log_failure
@@ -23,18 +24,31 @@ class ModelDialog(QDialog):
         self._model_dir = model_dir
         self._cancel = threading.Event()
         self._busy = False
+        installed = model_installed(model_dir)
+        state = (
+            "A model is installed; downloading or importing replaces it."
+            if installed
+            else "Its three files (about 300 MB) are not installed yet."
+        )
         intro = QLabel(
             "GeoGuess guesses places with <b>LocationNet</b>, a ResNet-101 trained on geotagged "
-            "Flickr photos. Its three files (about 300 MB) are not installed yet.<br><br>"
+            f"Flickr photos. {state}<br><br>"
             "Download them (checked against their published md5 sums), or import a folder that "
             "holds them.",
             self,
         )
         intro.setWordWrap(True)
-        self.reason = plain_label(reason, self)
+        self.intro = intro
+        # the folder is said once, below, whole (a path is never broken across lines)
+        self.reason = plain_label(
+            reason.replace(f" in {model_dir}", "").replace(str(model_dir), "the model folder"), self
+        )
         self.reason.setWordWrap(True)
+        self.reason.setVisible(bool(reason))
         self.target = plain_label(f"Model folder: {model_dir}", self)
         self.target.setStyleSheet("color: palette(mid)")
+        self.target.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.target.setToolTip(str(model_dir))
         self.progress = QProgressBar(self)
         self.progress.setVisible(False)
         self.status = plain_label("", self)
@@ -90,10 +104,13 @@ class ModelDialog(QDialog):
             self.progress.setValue(round(1000 * done / total))
         self.status.setText(f"{name}: {done / 1e6:,.1f} of {total / 1e6:,.1f} MB" if total else name)
 
-    def choose_import(self) -> None:
+    def choose_import(self, close_if_cancelled: bool = False) -> None:
+        """Ask for the folder to import; from the Model menu, cancelling it closes the dialog too."""
         folder = QFileDialog.getExistingDirectory(self, "Folder with the LocationNet files")
         if folder:
             self.import_from(folder)
+        elif close_if_cancelled:
+            self.reject()
 
     def import_from(self, folder: str) -> None:
         self._set_busy(True)
@@ -112,7 +129,8 @@ class ModelDialog(QDialog):
             return
         log_failure("model download or import failed", error)
         self.status.setStyleSheet("color: #b00020")
-        self.status.setText(str(error))
+        # the window's own button, not the command line's command
+        self.status.setText(str(error).replace("use 'geoguess model import FOLDER'", "use Import folder... below"))
 
     def reject(self) -> None:
         if self._busy:

@@ -292,7 +292,7 @@ class ModelController(QObject):
 
     def import_model(self) -> None:
         self.ask_model("")
-        self.dialog.choose_import()
+        self.dialog.choose_import(close_if_cancelled=True)
 
     def show_info(self) -> None:
         """The model folder's files, their md5 sums and verdict, and where the model is loaded."""
