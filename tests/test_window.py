@@ -888,3 +888,22 @@ def test_the_offline_map_names_towns_once_close_enough_without_piling_them_up(qt
     assert len(close) == len(set(close)) or len(close) - len(set(close)) < 3  # namesakes aside
     region = labels_at(46.52, 6.63, 7)
     assert "Genève" in region and "Lausanne" in region and len(region) < 150  # thinned: no pile of labels
+
+
+def test_a_small_window_keeps_every_guess_readable_and_the_map_fits_them(qtbot, window, corpus_dir):
+    photo = corpus_dir / "exif-samples/jpg/gps/DSCN0010.jpg"
+    shown(qtbot, window, str(photo), lambda: window.add_paths([str(photo)]))
+    window.resize(1024, 640)
+    qtbot.wait(600)  # the layout settles and the page fits its guesses again
+    table = window.guesses.table
+    header = table.horizontalHeader()
+    for row in range(table.rowCount()):  # all five rows in view
+        assert table.rowViewportPosition(row) + table.rowHeight(row) <= table.viewport().height(), row
+    place = table.item(0, 2).text()
+    assert header.sectionSize(2) >= 100  # the place column is not squeezed to three letters
+    coords = table.item(0, 3).text()
+    assert header.sectionSize(3) >= table.fontMetrics().horizontalAdvance(coords)  # nor the coordinates cut
+    assert place and window.map.width() < 700
+    marks = markers(qtbot, window, 7)  # five guesses, the pin and the photo's own GPS
+    for m in marks:
+        assert 0 <= m["x"] <= window.map.width() and 0 <= m["y"] <= window.map.height(), m

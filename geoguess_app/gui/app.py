@@ -30,10 +30,16 @@ def parse_args(argv: list[str] | None):
         help="check mode: predict the one PHOTO, save a PNG of the window, print a JSON line, exit",
     )
     parser.add_argument("--offline-map", action="store_true", help="do not fetch OpenStreetMap tiles")
+    parser.add_argument("--size", metavar="WxH", help="the window's size, such as 1024x640 (default: as last time)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds the check mode may take (default 300)")
     args = parser.parse_args(argv)
     if args.screenshot and len(args.photos) != 1:
         parser.error("--screenshot takes exactly one PHOTO")
+    if args.size:
+        w, _, h = args.size.lower().partition("x")
+        if not (w.isdigit() and h.isdigit() and int(w) >= 640 and int(h) >= 400):
+            parser.error("--size is WIDTHxHEIGHT in pixels, at least 640x400")
+        args.size = (int(w), int(h))
     return args
 
 
@@ -112,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         from .screenshot import ScreenshotCheck
 
         check = ScreenshotCheck(window, args.photos[0], Path(args.screenshot), args.timeout)
+    if args.size:
+        window.resize(*args.size)
     window.show()
     if args.photos:
         window.add_paths(args.photos)

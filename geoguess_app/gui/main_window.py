@@ -95,6 +95,10 @@ class MainWindow(QMainWindow):
         self.left.addWidget(self.photo)
         self.left.addWidget(self.guesses)
         self.left.setSizes([430, 330])  # room for the five rows and the write button
+        self.left.setStretchFactor(0, 1)  # a smaller window shrinks the photo, not the guesses
+        self.left.setStretchFactor(1, 0)
+        self.left.setChildrenCollapsible(False)
+        self.left.setMinimumWidth(460)  # the guesses' five columns stay readable in a small window
         self.split = QSplitter(Qt.Orientation.Horizontal, self)
         self.split.addWidget(self.left)
         self.split.addWidget(self.map)

@@ -16,7 +16,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -103,6 +103,10 @@ class MapView(QWebEngineView):
         settings = page.settings()
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(150)
+        self._resize_timer.timeout.connect(lambda: self._run("geoguess.resized()"))
         self._bridge = _Bridge(self)
         self._bridge.clicked.connect(self.rankClicked)
         self._bridge.moved.connect(self.pinMoved)
@@ -152,6 +156,10 @@ class MapView(QWebEngineView):
     def move_pin(self, lat: float, lon: float) -> None:
         """Move the write-position pin as a drag would."""
         self._run(f"geoguess.movePin({float(lat)}, {float(lon)})")
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._resize_timer.start()  # the page fits its guesses to the new size, once it settles
 
     def fly_to(self, lat: float, lon: float, zoom: int = 12) -> None:
         """Show this position up close (a searched place, typed coordinates)."""

@@ -21,6 +21,7 @@ class PlaceSearch(QLineEdit):
         self.setPlaceholderText("Find a place, or type coordinates")
         self.setClearButtonEnabled(True)
         self.setMinimumWidth(260)
+        self.setMaximumWidth(380)
         self.setToolTip(
             "A place name (accents and small typos are fine; add the region or country after a comma: "
             "'Paris, Texas'), or coordinates: 46.5197, 6.6323 / 46.5197 N 6.6323 E / 46°31'11\"N 6°37'56\"E"

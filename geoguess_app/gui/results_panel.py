@@ -73,11 +73,14 @@ class ResultsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
         header.resizeSection(0, 30)
-        header.resizeSection(1, 130)
+        header.resizeSection(1, 110)
         header.resizeSection(2, 300)
-        header.resizeSection(3, 170)
-        header.resizeSection(4, 70)
-        header.setSectionResizeMode(2, header.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, header.ResizeMode.Stretch)  # the place takes what is left
+        header.setSectionResizeMode(3, header.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, header.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(28)
+        # the five rows always show: the photo above gives way first
+        self.table.setMinimumHeight(header.sizeHint().height() + 5 * 36 + 4)
         self.table.itemSelectionChanged.connect(self._on_selection)
         copy = QAction("Copy position and place", self.table)  # Ctrl+C is the window's (Go menu)
         copy.triggered.connect(self.copy_selected)
