@@ -41,7 +41,7 @@ def test_batch_review_of_a_fused_folder(qtbot, window, corpus_dir, tmp_path, exi
     folder = tmp_path / "trip"
     walk_with_gps(corpus_dir, folder, exiftool_cli, ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"], ["DSCN0012.jpg"])
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
-    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Canon IXUS 400.jpg", folder / "b.jpg")
+    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug884a.jpg", folder / "b.jpg")  
     (folder / "d-broken.jpg").write_bytes(b"\xff\xd8 nothing")
     originals = {p.name: p.read_bytes() for p in folder.iterdir()}
     dialog = open_dialog(qtbot, window, folder, tmp_path)

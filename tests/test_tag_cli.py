@@ -235,3 +235,22 @@ def test_ctrl_c_while_a_fused_set_is_written_stops_after_the_photo_being_written
     rest = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, folder)
     assert rest.stdout.count("already geotagged by GeoGuess") == first
     assert len(re.findall(r"written  ", rest.stdout)) == 40 - first
+
+
+def test_the_dry_run_refuses_what_the_write_would_refuse(corpus_dir, tiny_model_dir, tmp_path, exiftool_cli):
+    """A darktable-edited JPEG whose edit history ExifTool would drop, and a JPEG ExifTool cannot
+    write: the dry run said "would write" for both; it now makes and checks the new version too."""
+    folder = tmp_path / "edited"
+    folder.mkdir()
+    for rel in ("photoprism/internal/meta/testdata/ladybug.jpg", "exiv2/test/data/exiv2-bug855.jpg"):
+        copy_photo(corpus_dir / rel, folder / Path(rel).name)
+    before = digests(folder)
+    common = ["--no-fuse", "--overwrite-gps", "--model-dir", tiny_model_dir]
+    dry = run("tag", *common, folder)
+    assert digests(folder) == before and not list(folder.glob(".*"))  # nothing left beside the photos
+    written = run("tag", *common, "--write", "--journal", tmp_path / "j.jsonl", folder)
+    assert digests(folder) == before
+    for out in (dry, written):
+        assert "ladybug.jpg: writing would harm other metadata: XMP-darktable:Masks_history would be lost" in out.stdout
+        assert "exiv2-bug855.jpg: ExifTool could not write it" in out.stdout
+        assert "would write" not in out.stdout

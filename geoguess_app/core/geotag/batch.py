@@ -29,7 +29,7 @@ from .metadata import (
 )
 from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, TagOutcome, failure, write_one
 from .staged_write import check_writable
-from .writer import GeoTag, PhotoWriter
+from .writer import GeoTag, PhotoWriter, rehearse_gps
 
 
 def tag_photos(
@@ -185,13 +185,15 @@ def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hard
     if write:
         outcome = write_one(writer, result.path, tag, overwrite_gps=overwrite_gps, sidecar=sidecar, where=where)
     else:
-        outcome = _dry_run(result.path, where, overwrite_gps, sidecar, hardlinks)
+        outcome = _dry_run(result.path, tag, where, overwrite_gps, sidecar, hardlinks)
     outcome.guess, outcome.untrained = guess, untrained
     return outcome
 
 
-def _dry_run(path: str, where: str, overwrite_gps: bool, sidecar: bool, hardlinks: str) -> TagOutcome:
-    """The same checks as a write, short of writing."""
+def _dry_run(path: str, tag: GeoTag, where: str, overwrite_gps: bool, sidecar: bool, hardlinks: str) -> TagOutcome:
+    """The same checks as a write, short of replacing the photo: for a photo, ExifTool makes the new
+    version beside it and it is checked as a write checks it (so "would write" is what --write
+    does: a tag the write would lose is a refusal here too), then thrown away."""
     try:
         if not sidecar:
             photo_format(Path(path))
@@ -200,6 +202,8 @@ def _dry_run(path: str, where: str, overwrite_gps: bool, sidecar: bool, hardlink
         existing = existing_position(tags)
         try:
             refuse_replacing(tags, overwrite_gps)
+            if not sidecar:
+                rehearse_gps(path, tag, overwrite_gps, hardlinks)
         except GeotagRefused as e:
             return TagOutcome(path, REFUSED, str(e), existing_gps=existing)
         return TagOutcome(path, WOULD_WRITE, where, existing_gps=existing)
@@ -293,7 +297,7 @@ def _decide_fused(result, answer, write, min_probability, overwrite_gps, writer,
         if write:
             outcome = write_one(writer, result.path, tag, overwrite_gps=overwrite_gps, sidecar=sidecar, where=where)
         else:
-            outcome = _dry_run(result.path, where, overwrite_gps, sidecar, hardlinks)
+            outcome = _dry_run(result.path, tag, where, overwrite_gps, sidecar, hardlinks)
         outcome.guess, outcome.untrained = guess, untrained and not measured
     outcome.source, outcome.evidence = answer.source, tuple(answer.evidence)
     return outcome

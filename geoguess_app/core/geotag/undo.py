@@ -270,7 +270,10 @@ def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
             _remove(path)
             return "sidecar removed (GeoGuess had created it; the changes made to it since were GeoGuess's own)"
         return _rewrite(journal, record, path, current, {k: None for k in wrote if k in current}, {}, [])
-    gps_since = [k for k in current if k.startswith("GPS:") and k not in ours and before.get(k) is None]
+    kept = set(record.tags.get("kept", []))  # GPS tags the photo had before and GeoGuess left alone
+    gps_since = [
+        k for k in current if k.startswith("GPS:") and k not in ours and k not in kept and before.get(k) is None
+    ]
     if gps_since:
         raise WriteRefused(f"GPS tags were added since GeoGuess wrote it ({', '.join(gps_since[:3])}); left as it is")
     exif_block = record.tags.get("exif")
@@ -309,7 +312,11 @@ def _rewrite(
     against ``expected`` (when given) before it replaces the photo."""
 
     def check(written: dict) -> None:
-        problems = (differences(expected, written) if expected else []) + new_warnings(current, written)
+        # Putting the original EXIF block back moves a maker note, and ExifTool then says it adjusted
+        # the note's base offset ("[minor] Adjusted MakerNoteCanon base by -128"): it read the note
+        # whole, and every tag is compared below, so that note is not a harm.
+        warnings = [w for w in new_warnings(current, written) if "[minor] Adjusted MakerNote" not in w]
+        problems = (differences(expected, written) if expected else []) + warnings
         if problems:
             raise WriteRefused(
                 harm_text(problems, "its tags") + " (compared with the photo before GeoGuess's "
@@ -344,11 +351,18 @@ def _value(value) -> str | list:
     return str(value)
 
 
-def _same(a, b) -> bool:
+#: XMP stores GPS values as rationals, and ExifTool writes one back with a denominator of its own:
+#: an altitude of 1875.25598144531 comes back as 1875.256. Put back by tags, such a value is the same
+#: to 7 significant digits (0.02 mm here); every other number must be the same to 9.
+XMP_GPS_DIGITS = 1e-7
+
+
+def _same(a, b, key: str = "") -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return abs(a - b) <= 1e-9 * max(1.0, abs(a))
+        tolerance = XMP_GPS_DIGITS if key.startswith("XMP-exif:GPS") else 1e-9
+        return abs(a - b) <= tolerance * max(1.0, abs(a))
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y, key) for x, y in zip(a, b))
     return a == b or str(a) == str(b)
 
 
@@ -360,7 +374,7 @@ def differences(expected: dict, got: dict) -> list[str]:
             continue
         if key not in got:
             problems.append(f"{key} would be lost")
-        elif not _same(got[key], value):
+        elif not _same(got[key], value, key):
             problems.append(f"{key} would be {got[key]!r}, not {value!r}")
     problems += [f"{key} would remain" for key in got if real_tag(key) and key not in expected]
     return problems

@@ -210,6 +210,9 @@ class PhotoWriter:
                 stage, fmt, values, clear=clear, original=tags, check=lambda t: _check_position(t, tag)
             )
             changes = tag_changes(tags, written, values)
+            # GPS tags the photo had and kept (a GPSStatus without a position): undo must know they
+            # were there before, not added by another program since
+            changes["kept"] = sorted(k for k in tags if k.startswith("GPS:") and k in written and k not in values)
             if any(k.startswith("GPS:") and v is not None for k, v in changes["before"].items()):
                 # EXIF tags replaced: keep the original EXIF block, the only exact way back should the
                 # photo be changed by another program before an undo (tags rewritten from their values
@@ -262,6 +265,20 @@ def write_gps(
     """Write one photo in a run of its own (see ``PhotoWriter.write_gps``)."""
     writer = PhotoWriter(journal, keep_mtime=keep_mtime, backup=backup, hardlinks=hardlinks)
     return writer.write_gps(path, tag, overwrite_gps=overwrite_gps)
+
+
+def rehearse_gps(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, hardlinks: str = "refuse") -> None:
+    """Everything a write does short of replacing the photo: ExifTool makes the new version beside
+    it, and it is checked as a write checks it (every other tag kept, the image data identical);
+    then it is thrown away. GeotagRefused says why the write would be refused."""
+    path = Path(path)
+    fmt = photo_format(path)
+    with StagedWrite(path, hardlinks=hardlinks) as stage:
+        tags = read_metadata(stage.target)
+        existing = refuse_replacing(tags, overwrite_gps)
+        values = {**exif_values(tag), **xmp_values(tag)}
+        clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []
+        write_new_version(stage, fmt, values, clear=clear, original=tags, check=lambda t: _check_position(t, tag))
 
 
 def write_sidecar(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, journal: Journal | None = None) -> Path:
