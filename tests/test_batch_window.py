@@ -41,7 +41,7 @@ def test_batch_review_of_a_fused_folder(qtbot, window, corpus_dir, tmp_path, exi
     folder = tmp_path / "trip"
     walk_with_gps(corpus_dir, folder, exiftool_cli, ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"], ["DSCN0012.jpg"])
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
-    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug884a.jpg", folder / "b.jpg")  
+    copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug884a.jpg", folder / "b.jpg")
     (folder / "d-broken.jpg").write_bytes(b"\xff\xd8 nothing")
     originals = {p.name: p.read_bytes() for p in folder.iterdir()}
     dialog = open_dialog(qtbot, window, folder, tmp_path)
@@ -182,3 +182,16 @@ def test_the_whole_distribution_as_a_heat_layer(qtbot, window, corpus_dir, tmp_p
 
     info = window.model.engine.info
     assert window.status.device_label.text() == f"Device: {info.device} ({RUNTIME_NAMES[info.runtime]})"
+
+
+def test_every_column_header_keeps_its_name_beside_the_sort_arrow(qtbot, window, corpus_dir, tmp_path):
+    from geoguess_app.gui.batch_table import COLUMNS
+
+    folder = tmp_path / "few"
+    folder.mkdir()
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
+    dialog = open_dialog(qtbot, window, folder, tmp_path)
+    header = dialog.table.horizontalHeader()
+    dialog.table.sortItems(COLUMNS.index("Probability"))
+    for column, name in enumerate(COLUMNS[:-1]):  # the last stretches
+        assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(name) + 30, name

@@ -94,7 +94,9 @@ class BatchTable(QTableWidget):
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
         for column, width in enumerate((50, 170, 150, 140, 150, 80, 130, 70, 120)):
-            header.resizeSection(column, width)
+            # room for the header's name and the sort arrow beside it ("Probability" read "robability")
+            needed = header.fontMetrics().horizontalAdvance(COLUMNS[column]) + 36
+            header.resizeSection(column, max(width, needed))
         self.installEventFilter(self)
         self.itemChanged.connect(self._on_item_changed)
 
