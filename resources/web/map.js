@@ -63,6 +63,7 @@
     state.placeLabels = [];
     state.placesAsked = 0;
     map.on("moveend", showPlaces);
+    map.on("dragstart zoomstart", function () { if (!state.fitting) state.fitted = false; });
     var banner = el("div", "gg-untrained", "");  // what is wrong with the model, if anything
     banner.id = "gg-untrained";
     map.getContainer().appendChild(banner);
@@ -199,9 +200,8 @@
       state.group.addLayer(ring);
       state.exif = { marker: ring, data: e };
     }
-    if (state.group.getLayers().length) {
-      state.map.fitBounds(state.group.getBounds(), { padding: [45, 45], maxZoom: 11, animate: false });
-    }
+    state.fit = { padding: [45, 45], maxZoom: 11 };
+    fit();
     if (state.markers.length) select(1, true);
     declutter();
   }
@@ -276,7 +276,23 @@
       state.group.addLayer(marker);
       state.markers.push({ guess: { rank: i + 1, place: p.place }, marker: marker, cell: null, color: "" });
     });
-    if (points.length) state.map.fitBounds(state.group.getBounds(), { padding: [30, 30], maxZoom: 9, animate: false });
+    state.fit = { padding: [30, 30], maxZoom: 9 };
+    fit();
+  }
+
+  // The view fitted to what is shown; again when the map's size changes (a smaller window), unless
+  // the person has moved or zoomed the map since.
+  function fit() {
+    if (!state.group.getLayers().length || !state.fit) return;
+    state.fitting = true;
+    state.map.fitBounds(state.group.getBounds(), { padding: state.fit.padding, maxZoom: state.fit.maxZoom, animate: false });
+    state.fitting = false;
+    state.fitted = true;
+  }
+
+  function resized() {
+    state.map.invalidateSize({ animate: false });
+    if (state.fitted) fit();
   }
 
   function select(rank, quiet) {
@@ -364,5 +380,5 @@
   }
 
   window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, zoomTo: zoomTo, report: report,
-                      movePin: movePin, flyTo: flyTo, heat: heat, clearHeat: clearHeat, placeLabels: placeLabels };
+                      movePin: movePin, flyTo: flyTo, resized: resized, heat: heat, clearHeat: clearHeat, placeLabels: placeLabels };
 })();
