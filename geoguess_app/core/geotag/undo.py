@@ -351,9 +351,8 @@ def _value(value) -> str | list:
     return str(value)
 
 
-#: XMP stores GPS values as rationals, and ExifTool writes one back with a denominator of its own:
-#: an altitude of 1875.25598144531 comes back as 1875.256. Put back by tags, such a value is the same
-#: to 7 significant digits (0.02 mm here); every other number must be the same to 9.
+#: XMP GPS values are rationals ExifTool writes back with its own denominator (1875.25598144531 comes
+#: back as 1875.256): the same to 7 significant digits; every other number to 9.
 XMP_GPS_DIGITS = 1e-7
 
 
