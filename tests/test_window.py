@@ -907,3 +907,18 @@ def test_a_small_window_keeps_every_guess_readable_and_the_map_fits_them(qtbot, 
     marks = markers(qtbot, window, 7)  # five guesses, the pin and the photo's own GPS
     for m in marks:
         assert 0 <= m["x"] <= window.map.width() and 0 <= m["y"] <= window.map.height(), m
+
+
+def test_filmstrip_names_line_up_and_fit_about_twenty_characters(qtbot, window, corpus_dir, tmp_path):
+    folder = tmp_path / "names"
+    folder.mkdir()
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "medium_name_2019.jpg")
+    copy_photo(corpus_dir / HOPPER, folder / "x.jpg")  # square; the other is 3:2
+    with qtbot.waitSignal(window.queue.idle, timeout=WAIT):
+        window.add_paths([str(folder)])
+    strip = window.filmstrip
+    rects = [strip.visualItemRect(strip.item(row)) for row in range(strip.count())]
+    assert len({(r.top(), r.height()) for r in rects}) == 1  # every name at the same height
+    icons = {strip.item(row).icon().availableSizes()[0].toTuple() for row in range(strip.count())}
+    assert len(icons) == 1  # thumbnails of any shape in icons of one size
+    assert min(r.width() for r in rects) >= strip.fontMetrics().horizontalAdvance("medium_name_2019.jpg")

@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 THUMB = 96  # pixels, the longer side of a thumbnail
+CELL = THUMB + 56  # the width of an item: its icon (the thumbnail centred) and its name under it
 
 
 class Filmstrip(QListWidget):
@@ -22,13 +23,13 @@ class Filmstrip(QListWidget):
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setFlow(QListWidget.Flow.LeftToRight)
         self.setWrapping(False)
-        self.setIconSize(QSize(THUMB, THUMB))
+        self.setIconSize(QSize(CELL, THUMB))  # the name gets the item's width, not the thumbnail's
         self.setFixedHeight(THUMB + 46)
         self.setUniformItemSizes(True)
         self.setMovement(QListWidget.Movement.Static)
         # several photos at once: Shift/Ctrl-click, Ctrl+A; Write GPS then writes them all
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.setGridSize(QSize(THUMB + 64, THUMB + 40))  # names of about 22 characters, their ends kept
+        self.setGridSize(QSize(CELL + 8, THUMB + 40))  # names of about 22 characters, their ends kept
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._placeholder = _placeholder_icon()
         self.currentItemChanged.connect(self._on_current)
@@ -86,7 +87,7 @@ class Filmstrip(QListWidget):
             thumb = image.scaled(
                 THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
             )
-            self.item(row).setIcon(QIcon(QPixmap.fromImage(thumb)))
+            self.item(row).setIcon(_centred(thumb))
 
     def mark_unreadable(self, path: str, error: str) -> None:
         row = self.row_of(path)
@@ -99,7 +100,17 @@ class Filmstrip(QListWidget):
             self.pathSelected.emit(item.data(Qt.ItemDataRole.UserRole))
 
 
+def _centred(image: QImage) -> QIcon:
+    """Every icon the same size, the picture centred in it: the names line up under them."""
+    canvas = QPixmap(CELL, THUMB)
+    canvas.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(canvas)
+    painter.drawImage((CELL - image.width()) // 2, (THUMB - image.height()) // 2, image)
+    painter.end()
+    return QIcon(canvas)
+
+
 def _placeholder_icon() -> QIcon:
-    pixmap = QPixmap(THUMB, THUMB)
-    pixmap.fill(Qt.GlobalColor.lightGray)
-    return QIcon(pixmap)
+    square = QImage(THUMB, THUMB, QImage.Format.Format_RGB32)
+    square.fill(Qt.GlobalColor.lightGray)
+    return _centred(square)
