@@ -91,7 +91,15 @@
   // The position "Write GPS" would write: a pin on the selected guess that can be dragged to adjust.
   function placePin(lat, lon) {
     if (!state.pin) {
-      state.pin = L.marker([lat, lon], { draggable: true, title: "Drag to adjust the position to write" });
+      // A needle whose head leans up and to the right of its point: the point is the position to
+      // write, and the rank written in the guess's circle under it stays readable.
+      var needle = L.divIcon({
+        className: "gg-pin", iconSize: [30, 40], iconAnchor: [2, 38],
+        html: '<svg width="30" height="40" viewBox="0 0 30 40"><line x1="2" y1="38" x2="20" y2="12" ' +
+              'stroke="#0d47a1" stroke-width="3" stroke-linecap="round"/><circle cx="21" cy="10" r="8" ' +
+              'fill="#1976d2" stroke="#fff" stroke-width="2"/></svg>'
+      });
+      state.pin = L.marker([lat, lon], { draggable: true, icon: needle, title: "Drag to adjust the position to write" });
       state.pin.on("dragend", function () {
         var p = state.pin.getLatLng();
         if (state.bridge) state.bridge.positionMoved(p.lat, p.lng);
