@@ -201,9 +201,10 @@ def _dry_run(path: str, tag: GeoTag, where: str, overwrite_gps: bool, sidecar: b
         tags = read_metadata(Path(path))
         existing = existing_position(tags)
         try:
-            refuse_replacing(tags, overwrite_gps)
-            if not sidecar:
-                rehearse_gps(path, tag, overwrite_gps, hardlinks)
+            if sidecar:
+                refuse_replacing(tags, overwrite_gps)
+            else:  # the same check, then the new version made and checked
+                rehearse_gps(path, tag, overwrite_gps, hardlinks, tags=tags)
         except GeotagRefused as e:
             return TagOutcome(path, REFUSED, str(e), existing_gps=existing)
         return TagOutcome(path, WOULD_WRITE, where, existing_gps=existing)

@@ -203,12 +203,7 @@ class PhotoWriter:
         fmt = photo_format(path)
         with StagedWrite(path, hardlinks=self.hardlinks) as stage:
             tags = read_metadata(stage.target)
-            existing = refuse_replacing(tags, overwrite_gps)
-            values = {**exif_values(tag), **xmp_values(tag)}
-            clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []  # nothing old may contradict the new
-            written = write_new_version(
-                stage, fmt, values, clear=clear, original=tags, check=lambda t: _check_position(t, tag)
-            )
+            values, written = _gps_version(stage, fmt, tag, tags, overwrite_gps)
             changes = tag_changes(tags, written, values)
             # GPS tags the photo had and kept (a GPSStatus without a position): undo must know they
             # were there before, not added by another program since
@@ -267,18 +262,29 @@ def write_gps(
     return writer.write_gps(path, tag, overwrite_gps=overwrite_gps)
 
 
-def rehearse_gps(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, hardlinks: str = "refuse") -> None:
+def _gps_version(
+    stage: StagedWrite, fmt: str | None, tag: GeoTag, tags: dict, overwrite_gps: bool
+) -> tuple[dict, dict]:
+    """ExifTool's new version of the staged photo with ``tag`` in it, checked (GeotagRefused
+    otherwise): the values set, and the new version's tags."""
+    existing = refuse_replacing(tags, overwrite_gps)
+    values = {**exif_values(tag), **xmp_values(tag)}
+    clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []  # nothing old may contradict the new
+    written = write_new_version(stage, fmt, values, clear=clear, original=tags, check=lambda t: _check_position(t, tag))
+    return values, written
+
+
+def rehearse_gps(
+    path: str | Path, tag: GeoTag, overwrite_gps: bool = False, hardlinks: str = "refuse", tags: dict | None = None
+) -> None:
     """Everything a write does short of replacing the photo: ExifTool makes the new version beside
     it, and it is checked as a write checks it (every other tag kept, the image data identical);
-    then it is thrown away. GeotagRefused says why the write would be refused."""
+    then it is thrown away. GeotagRefused says why the write would be refused. ``tags``: the
+    photo's, when the caller has read them already."""
     path = Path(path)
     fmt = photo_format(path)
     with StagedWrite(path, hardlinks=hardlinks) as stage:
-        tags = read_metadata(stage.target)
-        existing = refuse_replacing(tags, overwrite_gps)
-        values = {**exif_values(tag), **xmp_values(tag)}
-        clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []
-        write_new_version(stage, fmt, values, clear=clear, original=tags, check=lambda t: _check_position(t, tag))
+        _gps_version(stage, fmt, tag, tags if tags is not None else read_metadata(stage.target), overwrite_gps)
 
 
 def write_sidecar(path: str | Path, tag: GeoTag, overwrite_gps: bool = False, journal: Journal | None = None) -> Path:
