@@ -54,10 +54,7 @@ class PlaceSearch:
         self._lat = self._lon = self._pop = np.zeros(0)  # each place's position and population, for maps
 
     def load(self) -> None:
-        """Build the index now (a background thread at start-up), not at the first search."""
-        self._load()
-
-    def _load(self) -> None:
+        """Build the index (once; a background thread at start-up, else the first search)."""
         with self._lock:
             if self._places:
                 return
@@ -114,7 +111,7 @@ class PlaceSearch:
 
     def search(self, query: str, limit: int = 8) -> list[FoundPlace]:
         """The places best matching ``query`` ("name" or "name, region or country"), best first."""
-        self._load()
+        self.load()
         name, _, where = query.partition(",")
         q, w = fold(name), fold(where)
         if not q:

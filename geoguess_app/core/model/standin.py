@@ -92,20 +92,21 @@ def _random_params(symbol: dict[str, Any], rng: np.random.Generator) -> dict[str
     return params
 
 
-def _run(model: Any, batch: npt.NDArray[Any], outputs: list[str]) -> list[npt.NDArray[Any]]:
+def _run(model: Any, batches: list[npt.NDArray[Any]], outputs: list[str]) -> list[list[npt.NDArray[Any]]]:
+    """The ``outputs`` of the graph for each batch, from one ONNX Runtime session."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.use_deterministic_compute = True  # the same seed makes the same file
     session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    return [np.asarray(o) for o in session.run(outputs, {INPUT: batch.astype(np.float32)})]
+    return [[np.asarray(o) for o in session.run(outputs, {INPUT: b.astype(np.float32)})] for b in batches]
 
 
 def _calibrate_batchnorm(symbol: dict[str, Any], params: dict[str, Any], batch: npt.NDArray[Any]) -> None:
     """Set every BatchNorm's moving mean/var to the statistics of its input in a training pass."""
     layers = [n["name"] for n in symbol["nodes"] if n["op"] == "BatchNorm"]
     wanted = [f"{name}.{stat}" for name in layers for stat in ("mean", "var")]
-    results = _run(build_graph(symbol, params, batch_statistics=True), batch, wanted)
+    results = _run(build_graph(symbol, params, batch_statistics=True), [batch], wanted)[0]
     for i, name in enumerate(layers):
         params[f"aux:{name}_moving_mean"] = results[2 * i].reshape(-1).astype(np.float32)
         params[f"aux:{name}_moving_var"] = np.maximum(results[2 * i + 1].reshape(-1), 1e-6).astype(np.float32)
@@ -122,7 +123,7 @@ def _features(symbol: dict[str, Any], params: dict[str, Any], batch: npt.NDArray
     """The classifier's input for a batch, in inference mode."""
     feed = _classifier(symbol)[1]
     model = build_graph(symbol, params, also=[feed])
-    chunks = [_run(model, batch[i : i + 8], [feed])[0] for i in range(0, len(batch), 8)]
+    chunks = [out[0] for out in _run(model, [batch[i : i + 8] for i in range(0, len(batch), 8)], [feed])]
     features: npt.NDArray[Any] = np.concatenate(chunks).reshape(len(batch), -1).astype(np.float64)
     return features
 
