@@ -258,7 +258,12 @@ class GeotagActions(QObject):
         todo = [p for p in paths if p not in self._written]  # GeoGuess's own positions are kept too
         shown = display_path(result.name)
         tags = {p: tag if p == result.path else group_tag(tag, shown, len(todo)) for p in todo}
-        self._status.showMessage(f"Writing {what} into {len(todo)} photos...")
+        self._run_group(todo, tags, what)
+
+    def _run_group(self, paths: list[str], tags: dict[str, GeoTag], what: str, redoing: bool = False) -> None:
+        """Write each photo's tag, one journal run; record it for Edit > Undo, whose Redo writes the
+        photos written again the same way."""
+        self._status.showMessage(f"Writing {what} into {len(paths)} photos...")
 
         def done(answer: tuple[str, list[TagOutcome]]) -> None:
             run, outcomes = answer
@@ -267,30 +272,16 @@ class GeotagActions(QObject):
             for path in wrote:
                 self._written[path] = f"{tags[path].lat:.6f}, {tags[path].lon:.6f}"
             if wrote:
-                label = f"{what} into {len(wrote)} photos"
-                self.undo.record(Entry(label, run, lambda: self._rewrite_group(wrote, tags, what)))
+                again = lambda: self._run_group(wrote, tags, what, redoing=True)  # noqa: E731
+                self.undo.record(Entry(f"{what} into {len(wrote)} photos", run, again), redoing=redoing)
             if others:
                 show_error(self._window, "Not every photo was written", "\n".join(others))
             self._status.showMessage(f"{what}: {counts} (Edit > Undo, Ctrl+Z)", 15000)
             for o in outcomes:
                 self.written.emit(o.path, o.summary)
 
-        self._tasks.run(write_group, self.journal, todo, tags, what, on_success=done, failure_title="Writing stopped")
-
-    def _rewrite_group(self, paths: list[str], tags: dict[str, GeoTag], what: str) -> None:
-        """Redo of a group write: the same positions into the same photos, one run again."""
-
-        def done(answer: tuple[str, list[TagOutcome]]) -> None:
-            run, outcomes = answer
-            for o in outcomes:
-                if o.status == WRITTEN:
-                    self._written[o.path] = f"{tags[o.path].lat:.6f}, {tags[o.path].lon:.6f}"
-            again = lambda: self._rewrite_group(paths, tags, what)  # noqa: E731
-            self.undo.record(Entry(f"{what} into {len(paths)} photos", run, again), redoing=True)
-            for o in outcomes:
-                self.written.emit(o.path, o.summary)
-
-        self._tasks.run(write_group, self.journal, paths, {p: tags[p] for p in paths}, what, on_success=done)
+        todo = {p: tags[p] for p in paths}
+        self._tasks.run(write_group, self.journal, paths, todo, what, on_success=done, failure_title="Writing stopped")
 
     def _forget_undone(self, outcomes: list[TagOutcome]) -> None:
         for outcome in outcomes:

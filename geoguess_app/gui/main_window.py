@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         self.geotag.written.connect(self.photoWritten)
         self._restore_settings()
         QTimer.singleShot(0, self.model.load)  # after the window is on screen
-        QTimer.singleShot(0, lambda: self.tasks.run(shared_search().load))  # the place search's index
+        self.model.ready.connect(lambda _: self.tasks.run(shared_search().load))  # once the model is loaded
 
     def _build_actions(self) -> None:
         menus = self.menuBar()
