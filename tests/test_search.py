@@ -18,7 +18,12 @@ from geoguess_app.core.geo.search import fold, parse_coordinates, shared_search
         ("paris, texas", "Paris, Texas, United States"),  # the region picks among namesakes
         ("paris", "Paris, Île-de-France, France"),  # else the largest first
         ("lausan", "Lausanne, Vaud, Switzerland"),  # as it is typed
-        ("geneva", "Genève, Geneva, Switzerland"),  # GeoNames has the local name; the region says Geneva
+        ("München", "Munich, Bavaria, Germany (München)"),  # a name in another language
+        ("munchen", "Munich, Bavaria, Germany (Munchen)"),  # as it was typed
+        ("Мюнхен", "Munich, Bavaria, Germany (Мюнхен)"),  # in another script
+        ("geneva", "Genève, Geneva, Switzerland (Geneva)"),  # before Geneva, Illinois: the larger first
+        ("Genf", "Genève, Geneva, Switzerland (Genf)"),  # GeoNames' own name is the local one
+        ("cologne", "Köln, North Rhine-Westphalia, Germany (Cologne)"),  # before the smaller Colognes
     ],
 )
 def test_places_are_found_as_people_type_them(query, found):

@@ -13,7 +13,7 @@ import pytest
 from conftest import copy_photo
 from PySide6 import QtWebEngineWidgets  # noqa: F401 - must be imported before the QApplication exists
 from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -806,6 +806,21 @@ def test_find_a_place_or_coordinates_and_the_pin_goes_there(qtbot, window, photo
         QTest.keyClick(popup, Qt.Key.Key_Return)
     assert chosen.args[2] == "Lausanne, Vaud, Switzerland"
     qtbot.waitUntil(lambda: "Lausanne" in window.guesses.pin.text(), timeout=WAIT)  # the pin went there
+    # a name with its accent, in another language than GeoNames' own
+    search.clear()
+    for char in "München":  # QTest.keyClicks aborts on a letter outside ASCII: a key event per letter
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(search, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, char))
+    qtbot.waitUntil(lambda: bool(search.found) and "Munich" in search.found[0].name, timeout=WAIT)
+    assert search.found[0].name == "Munich, Bavaria, Germany (München)"
+    # typed coordinates: decimal, then with hemispheres
+    for typed, lat, lon in (("46.5197, 6.6323", 46.5197, 6.6323), ("33.86S, 151.21E", -33.86, 151.21)):
+        search.clear()
+        QTest.keyClicks(search, typed)
+        with qtbot.waitSignal(search.placeChosen, timeout=WAIT) as chosen:
+            QTest.keyClick(search, Qt.Key.Key_Return)
+        assert (chosen.args[0], chosen.args[1]) == (pytest.approx(lat), pytest.approx(lon))
+        qtbot.waitUntil(lambda lat=lat: window.guesses.pin.text().startswith(f"Pin moved to {lat:.6f}, "), timeout=WAIT)
     # typed coordinates, degrees-minutes-seconds
     search.clear()
     QTest.keyClicks(search, "40°42'46\"N 74°0'22\"W")

