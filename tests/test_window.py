@@ -128,6 +128,40 @@ def test_photo_rows_and_markers(qtbot, window, corpus_dir):
     assert radii == sorted(radii, reverse=True) and radii[0] > radii[-1]  # weighted by probability
     assert exif[0]["lat"] == pytest.approx(39.0513444, abs=1e-5) and exif[0]["radius"] != guesses[0]["radius"]
     assert window.banner.isVisible() and window.status.badge.isVisible()  # the stand-in says so
+    assert_distance_label_clear_of_rank_1(exif[0], guesses[0])
+
+
+def assert_distance_label_clear_of_rank_1(exif: dict, first: dict) -> None:
+    box = exif["distance_label"]
+    assert box["text"].endswith("km")
+    margin = 9  # half a rank label
+    inside = box["left"] - margin < first["x"] < box["right"] + margin and box["top"] - margin < first["y"] < box["bottom"] + margin
+    assert not inside, (box, first)
+
+
+def test_the_distance_label_never_covers_guess_1(qtbot, window, corpus_dir, monkeypatch):
+    import geoguess_app.gui.map_view as map_view
+
+    photo = corpus_dir / HEIC
+    result = shown(qtbot, window, photo, lambda: window.add_paths([str(photo)]))
+    first = result.predictions[0]
+
+    def near_guess_1(r):  # the photo's own GPS a few kilometres from guess 1: a short line
+        payload = result_payload(r)
+        payload["exif"] = {"lat": first.lat + 0.02, "lon": first.lon + 0.03}
+        return payload
+
+    monkeypatch.setattr(map_view, "result_payload", near_guess_1)
+    window.map.show_result(result)  # fitted to all five guesses: the line is short at that zoom
+    qtbot.waitUntil(
+        lambda: any(m["kind"] == "exif" and m["lat"] == pytest.approx(first.lat + 0.02) for m in markers(qtbot, window, 7)),
+        timeout=WAIT,
+    )
+    found = markers(qtbot, window, 7)
+    exif = next(m for m in found if m["kind"] == "exif")
+    guess = next(m for m in found if m.get("rank") == 1)
+    assert abs(exif["x"] - guess["x"]) + abs(exif["y"] - guess["y"]) < 120  # the line is short here
+    assert_distance_label_clear_of_rank_1(exif, guess)
 
 
 def test_row_and_marker_selection_follow_each_other(qtbot, window, corpus_dir):

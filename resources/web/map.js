@@ -125,6 +125,7 @@
     state.group.clearLayers();
     state.markers = [];
     state.exif = null;
+    state.distance = null;
     state.selected = 0;
     state.track = null;
     state.singles = [];
@@ -200,8 +201,8 @@
         var g1 = data.guesses[0];
         box.appendChild(el("div", "gg-muted", km(g1.distance_km) + " from guess #1"));
         var line = L.polyline([[e.lat, e.lon], [g1.lat, g1.lon]], { color: "#000", weight: 1.5, dashArray: "6 6", interactive: false });
-        line.bindTooltip(km(g1.distance_km), { permanent: true, className: "gg-distance" });
         state.group.addLayer(line);
+        state.distance = { text: km(g1.distance_km), from: L.latLng(e.lat, e.lon), to: L.latLng(g1.lat, g1.lon), label: null };
       }
       ring.bindPopup(box);
       ring.bindTooltip("EXIF GPS", { direction: "top" });
@@ -217,6 +218,7 @@
   // Where two guesses lie close together at this zoom, only the better one's rank label shows
   // (the circles stay; zooming in separates them and brings the label back).
   function declutter() {
+    placeDistance();
     var shown = [];
     state.markers.forEach(function (m) {
       var label = m.marker.getTooltip();
@@ -227,6 +229,22 @@
       m.labelShown = !covered;
       if (!covered) shown.push(xy);
     });
+  }
+
+  // The distance from the photo's own GPS to guess 1 labels the line between them: at its middle
+  // when the line is long enough, else beside the GPS ring on the side away from the guess, so it
+  // never covers guess 1's circle and rank.
+  function placeDistance() {
+    var d = state.distance;
+    if (!d) return;
+    if (d.label) state.group.removeLayer(d.label);
+    var a = state.map.latLngToContainerPoint(d.from), b = state.map.latLngToContainerPoint(d.to);
+    var long = a.distanceTo(b) >= 120, side = a.x <= b.x ? "left" : "right";
+    var at = long ? state.map.containerPointToLatLng(a.add(b).divideBy(2)) : d.from;
+    d.label = L.tooltip({ permanent: true, className: "gg-distance", interactive: false,
+                          direction: long ? "top" : side, offset: long ? [0, -4] : [side === "left" ? -12 : 12, 0] })
+      .setLatLng(at).setContent(d.text);
+    state.group.addLayer(d.label);
   }
 
   // The model's state over the map: UNTRAINED (red) or UNVERIFIED (amber), else nothing.
@@ -365,7 +383,14 @@
     });
     if (state.exif) {
       var q = state.exif.marker.getLatLng(), xy = at(state.exif.marker);
-      out.push({ kind: "exif", lat: q.lat, lon: q.lng, radius: state.exif.marker.getRadius(), x: xy.x, y: xy.y });
+      var exif = { kind: "exif", lat: q.lat, lon: q.lng, radius: state.exif.marker.getRadius(), x: xy.x, y: xy.y };
+      var label = state.distance && state.distance.label && state.distance.label.getElement();
+      if (label) {  // the distance label's box, in the same pixels
+        var box = label.getBoundingClientRect(), origin = state.map.getContainer().getBoundingClientRect();
+        exif.distance_label = { text: label.textContent, left: box.left - origin.left, top: box.top - origin.top,
+                                right: box.right - origin.left, bottom: box.bottom - origin.top };
+      }
+      out.push(exif);
     }
     if (state.pin && state.map.hasLayer(state.pin)) {
       var w = state.pin.getLatLng(), pxy = at(state.pin);
