@@ -135,7 +135,10 @@ def assert_distance_label_clear_of_rank_1(exif: dict, first: dict) -> None:
     box = exif["distance_label"]
     assert box["text"].endswith("km")
     margin = 9  # half a rank label
-    inside = box["left"] - margin < first["x"] < box["right"] + margin and box["top"] - margin < first["y"] < box["bottom"] + margin
+    inside = (
+        box["left"] - margin < first["x"] < box["right"] + margin
+        and box["top"] - margin < first["y"] < box["bottom"] + margin
+    )
     assert not inside, (box, first)
 
 
@@ -154,7 +157,9 @@ def test_the_distance_label_never_covers_guess_1(qtbot, window, corpus_dir, monk
     monkeypatch.setattr(map_view, "result_payload", near_guess_1)
     window.map.show_result(result)  # fitted to all five guesses: the line is short at that zoom
     qtbot.waitUntil(
-        lambda: any(m["kind"] == "exif" and m["lat"] == pytest.approx(first.lat + 0.02) for m in markers(qtbot, window, 7)),
+        lambda: any(
+            m["kind"] == "exif" and m["lat"] == pytest.approx(first.lat + 0.02) for m in markers(qtbot, window, 7)
+        ),
         timeout=WAIT,
     )
     found = markers(qtbot, window, 7)
@@ -921,22 +926,64 @@ def test_the_offline_map_names_towns_once_close_enough_without_piling_them_up(qt
 
     shared_search().load()  # built in the background at start-up; here, surely before the map asks
 
-    def labels_at(lat: float, lon: float, zoom: int) -> list[str]:
+    def labels_at(lat: float, lon: float, zoom: int, expected: str | None = "Lausanne") -> list[str]:
         window.map.fly_to(lat, lon, zoom)
         box = {}
-        qtbot.wait(300)  # the page asks GeoGuess for the view's places and draws them
-        window.map.page().runJavaScript(
-            "JSON.stringify(geoguess.placeLabels())", 0, lambda text: box.__setitem__("labels", json.loads(text))
-        )
-        qtbot.waitUntil(lambda: "labels" in box, timeout=WAIT)
+
+        def drawn():  # the page asks GeoGuess for the view's places once it has moved, then draws them
+            box.pop("labels", None)
+            window.map.page().runJavaScript(
+                "JSON.stringify(geoguess.placeLabels())", 0, lambda text: box.__setitem__("labels", json.loads(text))
+            )
+            qtbot.waitUntil(lambda: "labels" in box, timeout=WAIT)
+            return expected is None or expected in box["labels"]
+
+        qtbot.wait(300)
+        qtbot.waitUntil(drawn, timeout=WAIT)
         return box["labels"]
 
-    assert labels_at(46.52, 6.63, 3) == []  # the whole world: the basemap alone
+    assert labels_at(46.52, 6.63, 3, expected=None) == []  # the whole world: the basemap alone
     close = labels_at(46.52, 6.63, 11)  # Lausanne and its neighbours
     assert "Lausanne" in close and 5 <= len(close) <= 300
     assert len(close) == len(set(close)) or len(close) - len(set(close)) < 3  # namesakes aside
-    region = labels_at(46.52, 6.63, 7)
+    region = labels_at(46.52, 6.63, 8)
     assert "Genève" in region and "Lausanne" in region and len(region) < 150  # thinned: no pile of labels
+    box = {}
+    window.map.page().runJavaScript("geoguess.placesOverlapping()", 0, lambda n: box.__setitem__("n", n))
+    qtbot.waitUntil(lambda: "n" in box, timeout=WAIT)
+    assert box["n"] == 0  # no name drawn over another
+
+
+def test_the_offline_map_draws_lakes_and_fine_coasts_at_a_cells_zoom(qtbot, window):
+    def basemap_at(lat: float, lon: float, zoom: int, probe: tuple[float, float]) -> dict:
+        window.map.fly_to(lat, lon, zoom)
+        box = {}
+
+        def drawn():  # the detail is loaded the first time it is needed, then drawn
+            box.pop("b", None)
+            window.map.page().runJavaScript(
+                f"JSON.stringify(geoguess.basemap({probe[0]}, {probe[1]}))",
+                0,
+                lambda t: box.__setitem__("b", json.loads(t)),
+            )
+            qtbot.waitUntil(lambda: "b" in box, timeout=WAIT)
+            return zoom < 5 or box["b"]["countries"] == "10m"
+
+        qtbot.wait(300)
+        qtbot.waitUntil(drawn, timeout=WAIT)
+        return box["b"]
+
+    world = basemap_at(46.45, 6.55, 3, (46.45, 6.55))
+    assert world == {"countries": "50m", "water_tiles": [], "water_shapes": 0, "water_here": 0}  # light far out
+    lake = basemap_at(46.45, 6.55, 9, (46.45, 6.55))  # Lake Geneva, between Lausanne and Évian
+    assert lake["countries"] == "10m" and "0_4" in lake["water_tiles"] and lake["water_here"] >= 1
+    assert lake["water_shapes"] > 50
+    land = basemap_at(46.45, 6.55, 9, (46.80, 7.15))  # Fribourg, on land: no lake there
+    assert land["water_here"] == 0
+    window.map.fly_to(35.0, 135.9, 9)  # Lake Biwa: the tiles follow the view
+    qtbot.wait(300)
+    biwa = basemap_at(35.25, 136.1, 9, (35.25, 136.1))
+    assert "13_3" in biwa["water_tiles"] and "0_4" not in biwa["water_tiles"] and biwa["water_here"] >= 1
 
 
 def test_a_small_window_keeps_every_guess_readable_and_the_map_fits_them(qtbot, window, corpus_dir):

@@ -33,21 +33,91 @@
     if (geometry.type === "MultiPolygon") geometry.coordinates.forEach(function (p) { p.forEach(unwrapRing); });
   }
 
+  function countriesLayer(topo) {
+    var countries = topojson.feature(topo, topo.objects.countries);
+    countries.features.forEach(function (f) { if (f.geometry) unwrap(f.geometry); });
+    return L.geoJSON(countries, {
+      pane: "basemap", interactive: false,
+      style: { color: "#9a9a9a", weight: 0.6, fillColor: "#f2efe9", fillOpacity: 1 }
+    });
+  }
+
+  // Offline detail from zoom 5 on, where a guess's cell is judged: Natural Earth's 1:10m countries
+  // instead of 1:50m, and lakes and wide rivers, of which only the 10-degree tiles in view are
+  // turned into shapes (each once, then kept). Its scripts are loaded the first time it is needed.
+  var DETAIL_ZOOM = 5;
+  function loadDetail() {
+    if (state.detailLoading) return;
+    state.detailLoading = true;
+    var left = state.detailScripts.length;
+    state.detailScripts.forEach(function (url) {
+      var script = document.createElement("script");
+      script.src = url;
+      script.onload = function () { if (--left === 0) detail(); };
+      document.head.appendChild(script);
+    });
+  }
+
+  function detail() {
+    var map = state.map, close = map.getZoom() >= DETAIL_ZOOM;
+    if (close && !window.GEOGUESS_WATER) loadDetail();
+    var fine = close && !!window.GEOGUESS_WATER;
+    if (fine && !state.countries10 && window.GEOGUESS_COUNTRIES_10M) state.countries10 = countriesLayer(window.GEOGUESS_COUNTRIES_10M);
+    [[state.countries50, !fine], [state.countries10, fine]].forEach(function (pair) {
+      if (!pair[0]) return;
+      if (pair[1] && !map.hasLayer(pair[0])) map.addLayer(pair[0]);
+      if (!pair[1] && map.hasLayer(pair[0])) map.removeLayer(pair[0]);
+    });
+    var topo = window.GEOGUESS_WATER, wanted = {};
+    if (fine && topo) {
+      var b = map.getBounds().pad(0.2);
+      for (var x = Math.floor(b.getWest() / 10); x <= Math.floor(b.getEast() / 10); x++) {
+        for (var y = Math.max(-9, Math.floor(b.getSouth() / 10)); y <= Math.min(8, Math.floor(b.getNorth() / 10)); y++) {
+          var key = ((x + 18) % 36 + 36) % 36 - 18 + "_" + y;
+          if (topo.objects[key]) wanted[key] = true;
+        }
+      }
+    }
+    Object.keys(state.waterTiles).forEach(function (key) {
+      if (!wanted[key]) state.water.removeLayer(state.waterTiles[key]);
+    });
+    Object.keys(wanted).forEach(function (key) {
+      if (!state.waterTiles[key]) {
+        state.waterTiles[key] = L.geoJSON(topojson.feature(topo, topo.objects[key]), {
+          pane: "water", interactive: false,
+          style: { color: "#8db6c9", weight: 0.5, fillColor: "#aad3df", fillOpacity: 1 }
+        });
+      }
+      if (!state.water.hasLayer(state.waterTiles[key])) state.water.addLayer(state.waterTiles[key]);
+    });
+  }
+
+  // Which detail the map draws now, for tests: the countries' scale, the water tiles shown, and
+  // how many water shapes cover a point.
+  function basemap(lat, lon) {
+    var here = L.latLng(lat, lon), shapes = 0, covering = 0;
+    state.water.eachLayer(function (tile) {
+      tile.eachLayer(function (shape) { shapes++; if (shape.getBounds().contains(here)) covering++; });
+    });
+    return { countries: state.countries10 && state.map.hasLayer(state.countries10) ? "10m" : "50m",
+             water_tiles: Object.keys(state.waterTiles).filter(function (k) { return state.water.hasLayer(state.waterTiles[k]); }),
+             water_shapes: shapes, water_here: covering };
+  }
+
   function init(map, options) {
     state.map = map;
     // metric and imperial; wide enough that "1000 mi" fits inside its own line
     L.control.scale({ maxWidth: 160 }).addTo(map);
     map.createPane("basemap").style.zIndex = 150;
     map.createPane("exif").style.zIndex = 640;  // the photo's own GPS stays clickable above the pin
-    var topo = window.GEOGUESS_COUNTRIES;
-    var countries = topojson.feature(topo, topo.objects.countries);
-    countries.features.forEach(function (f) { if (f.geometry) unwrap(f.geometry); });
-    L.geoJSON(countries, {
-      pane: "basemap", interactive: false,
-      style: { color: "#9a9a9a", weight: 0.6, fillColor: "#f2efe9", fillOpacity: 1 }
-    }).addTo(map);
+    map.createPane("water").style.zIndex = 160;  // over the countries, under the tiles when online
+    state.countries50 = countriesLayer(window.GEOGUESS_COUNTRIES).addTo(map);
+    state.water = L.layerGroup().addTo(map);
+    state.waterTiles = {};
+    state.detailScripts = options.detail || [];
+    map.on("moveend", detail);
     map.attributionControl.setPrefix("Leaflet");
-    map.attributionControl.addAttribution("Basemap: Natural Earth");
+    map.attributionControl.addAttribution("Basemap: Natural Earth; water &copy; OpenStreetMap contributors");
     if (options.tiles) {
       var tiles = L.tileLayer(options.tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap contributors" });
       var failed = 0;
@@ -354,6 +424,8 @@
     });
   }
 
+  // The places, largest first; one whose name would touch a name already drawn is left out, dot
+  // and all, so labels never overlap.
   function drawPlaces(places) {
     state.places.clearLayers();
     state.placeLabels = [];
@@ -362,14 +434,29 @@
                                                  pane: "places", interactive: false });
       var label = L.marker([p[0], p[1]], { pane: "places", interactive: false, keyboard: false,
                                            icon: L.divIcon({ className: "gg-place", html: "", iconSize: null }) });
-      state.places.addLayer(dot);
       state.places.addLayer(label);
       label.getElement().textContent = p[2];  // a name is data, never HTML
-      state.placeLabels.push(p[2]);
+      var r = label.getElement().getBoundingClientRect();
+      var box = { left: r.left - 6, top: r.top - 1, right: r.right + 1, bottom: r.bottom + 1 };  // with its dot
+      if (state.placeLabels.some(function (q) { return overlap(box, q.box); })) {
+        state.places.removeLayer(label);
+        return;
+      }
+      state.places.addLayer(dot);
+      state.placeLabels.push({ name: p[2], box: box });
     });
   }
 
-  function placeLabels() { return state.placeLabels.slice(); }
+  function overlap(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
+
+  function placeLabels() { return state.placeLabels.map(function (q) { return q.name; }); }
+
+  // How many pairs of place names drawn overlap (for tests; none is the aim).
+  function placesOverlapping() {
+    var n = 0, all = state.placeLabels;
+    for (var i = 0; i < all.length; i++) for (var j = i + 1; j < all.length; j++) if (overlap(all[i].box, all[j].box)) n++;
+    return n;
+  }
 
   // What the page shows, for the window's check mode and tests: each marker with its position
   // on the Earth and in the view (x, y in CSS pixels from the map's top left).
@@ -413,5 +500,6 @@
   }
 
   window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, zoomTo: zoomTo, report: report,
-                      movePin: movePin, flyTo: flyTo, resized: resized, heat: heat, clearHeat: clearHeat, placeLabels: placeLabels };
+                      movePin: movePin, flyTo: flyTo, resized: resized, heat: heat, clearHeat: clearHeat, placeLabels: placeLabels,
+                      basemap: basemap, placesOverlapping: placesOverlapping };
 })();
