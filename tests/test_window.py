@@ -581,6 +581,30 @@ def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, photo_to_wri
     assert tags["XMP-geoguess:Adjusted"] in (True, 1, "True")
 
 
+def test_the_pin_panel_follows_a_mouse_drag_and_esc_puts_it_back(qtbot, window, photo_to_write):
+    pin = next(m for m in markers(qtbot, window, 6) if m["kind"] == "pin")
+    target = view_target(window)
+    head = QPoint(round(pin["x"]) + 19, round(pin["y"]) - 28)  # the needle's head, up and right of its point
+    qtbot.wait(200)
+    QTest.mouseMove(target, head)
+    QTest.mousePress(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, head)
+    for step in range(1, 16):  # a person's drag: many small moves
+        QTest.mouseMove(target, head + QPoint(6 * step, 4 * step))
+        qtbot.wait(30)
+    # while it is still held, the panel says where it is and how far from the guess
+    qtbot.waitUntil(
+        lambda: bool(re.match(r"Pin at -?\d+\.\d{6}, -?\d+\.\d{6}, .* from guess #1", window.guesses.pin.text())),
+        timeout=WAIT,
+    )
+    QTest.mouseRelease(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, head + QPoint(90, 60))
+    moved = r"Pin moved to .*: .+, .* from guess #1\. Esc puts it back\."  # once dropped, its place too
+    qtbot.waitUntil(lambda: bool(re.match(moved, window.guesses.pin.text())), timeout=WAIT)
+    assert window.geotag.pin_adjusted()
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.guesses.pin.isVisible(), timeout=WAIT)
+    assert not window.geotag.pin_adjusted()
+
+
 @pytest.fixture
 def unverified_window(qtbot, tiny_model_dir, tmp_path):
     """The window with a model folder that claims to be the real thing: no untrained marker, files

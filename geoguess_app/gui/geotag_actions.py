@@ -59,6 +59,7 @@ class GeotagActions(QObject):
         self._current = current  # the result of the photo shown, if it has one
         self.selected: Callable[[], list[str]] = lambda: []  # the photos selected in the filmstrip
         self.result_of: Callable[[str], PhotoResult | None] = lambda path: None
+        self.selected_rank: Callable[[], int] = lambda: 1  # the guess chosen in the results panel
         self.online_tiles = online_tiles
         self.undo = UndoActions(window, tasks, Journal(), status)  # Edit > Undo, Redo, History
         self.undo.undone.connect(self._forget_undone)
@@ -113,10 +114,16 @@ class GeotagActions(QObject):
         )
 
     # ----- the position to write ---------------------------------------------------------------
-    def pin_moved(self, lat: float, lon: float, rank: int = 1) -> None:
-        """The pin was dragged: that position is the one to write; the results panel says where it is."""
-        result = self._current()
+    def pin_moved(self, lat: float, lon: float, moving: bool = False) -> None:
+        """The pin was dragged: that position is the one to write; the results panel says where it is
+        (while it is still dragged, its coordinates and distance; once dropped, its place too)."""
+        result, rank = self._current(), self.selected_rank()
         if result is None or not result.ok or not 1 <= rank <= len(result.predictions):
+            return
+        if moving:
+            guess = result.predictions[rank - 1]
+            away = format_km(great_circle_km(lat, lon, guess.lat, guess.lon))
+            self.pinChanged.emit(f"Pin at {lat:.6f}, {lon:.6f}, {away} from guess #{rank}...")
             return
         self._adjusted[result.path] = (lat, lon)
         self.pinChanged.emit(f"Pin moved to {lat:.6f}, {lon:.6f}. Esc puts it back.")

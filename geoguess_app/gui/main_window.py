@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         )
         self.geotag.selected = self.filmstrip.selected_paths
         self.geotag.result_of = self.results.get
+        self.geotag.selected_rank = self.guesses.selected_rank
 
         self.left = QSplitter(Qt.Orientation.Vertical, self)
         self.left.addWidget(self.photo)
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         self.guesses.zoomRequested.connect(self.map.zoom_to_rank)
         self.guesses.writeRequested.connect(self.write_guess)
         self.guesses.rankSelected.connect(self.geotag.forget_adjustment)
-        self.map.pinMoved.connect(lambda lat, lon: self.geotag.pin_moved(lat, lon, self.guesses.selected_rank()))
+        self.map.pinMoved.connect(self.geotag.pin_moved)
         self.geotag.pinChanged.connect(self.guesses.show_pin)
         self.map.rankClicked.connect(self.guesses.select_rank)
         self.filmstrip.pathSelected.connect(self.show_path)

@@ -64,11 +64,11 @@ class _Bridge(QObject):
 
     clicked = Signal(int)
     loaded = Signal()
-    moved = Signal(float, float)
+    moved = Signal(float, float, bool)
 
-    @Slot(float, float)
-    def positionMoved(self, lat: float, lon: float) -> None:  # noqa: N802 - called from JavaScript
-        self.moved.emit(lat, lon)
+    @Slot(float, float, bool)
+    def positionMoved(self, lat: float, lon: float, moving: bool) -> None:  # noqa: N802 - called from JavaScript
+        self.moved.emit(lat, lon, moving)
 
     @Slot(int)
     def markerClicked(self, rank: int) -> None:  # noqa: N802 - called from JavaScript
@@ -91,7 +91,7 @@ class _LoggingPage(QWebEnginePage):
 
 class MapView(QWebEngineView):
     rankClicked = Signal(int)
-    pinMoved = Signal(float, float)  # the user dragged the position to write
+    pinMoved = Signal(float, float, bool)  # the user dragged the position to write (True: still dragging)
     ready = Signal()
 
     def __init__(self, parent=None, online_tiles: bool = True, drop_target: QObject | None = None):

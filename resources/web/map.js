@@ -172,7 +172,14 @@
       state.pin = L.marker([lat, lon], { draggable: true, icon: needle, title: "Drag to adjust the position to write" });
       state.pin.on("dragend", function () {
         var p = state.pin.getLatLng();
-        if (state.bridge) state.bridge.positionMoved(p.lat, p.lng);
+        if (state.bridge) state.bridge.positionMoved(p.lat, p.lng, false);
+      });
+      var told = 0;  // while it is dragged, the window hears of it ten times a second
+      state.pin.on("drag", function () {
+        var now = Date.now(), p = state.pin.getLatLng();
+        if (now - told < 100 || !state.bridge) return;
+        told = now;
+        state.bridge.positionMoved(p.lat, p.lng, true);
       });
     }
     state.pin.setLatLng([lat, lon]);
