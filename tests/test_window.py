@@ -911,23 +911,28 @@ def test_one_position_into_several_selected_photos_and_one_undo(
     a = copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "a.jpg")
     b = copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "b.jpg")
     own = copy_photo(corpus_dir / "exiv2/test/data/exiv2-bug2565.jpg", folder / "c-own-gps.jpg")
-    before = {p: p.read_bytes() for p in (a, b, own)}
+    locked = copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "d-read-only.jpg")
+    locked.chmod(0o444)
+    before = {p: p.read_bytes() for p in (a, b, own, locked)}
     window.geotag.journal = Journal(tmp_path / "journal.jsonl")
     asked = []
     monkeypatch.setattr(window.geotag, "confirm", lambda title, text: asked.append((title, text)) or True)
     shown(qtbot, window, str(a), lambda: window.add_paths([str(folder)]))
-    qtbot.waitUntil(lambda: len(window.results) == 3, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(window.results) == 4, timeout=WAIT)
     window.filmstrip.setFocus()
     QTest.keySequence(window.filmstrip, "Ctrl+A")
-    assert window.filmstrip.selected_paths() == [str(a), str(b), str(own)]
+    assert window.filmstrip.selected_paths() == [str(a), str(b), str(own), str(locked)]
+    assert window.guesses.write_button.text() == "Write GPS to 4 photos..."  # the button says how many
     window.map.move_pin(46.5197, 6.6323)  # the pin moved: that position, for all of them
     qtbot.waitUntil(window.geotag.pin_adjusted, timeout=WAIT)
     outcomes = {}
     window.photoWritten.connect(lambda path, message: outcomes.__setitem__(path, message))
     window.guesses.write_button.click()
-    qtbot.waitUntil(lambda: len(outcomes) == 3, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(outcomes) == 4, timeout=WAIT)
     title, text = asked[-1]
-    assert title == "Write to 3 photos?" and "a.jpg: gets the position" in text and "b.jpg: gets the position" in text
+    assert "d-read-only.jpg: will be refused: it is read-only" in text  # said before, not only after
+    assert outcomes[str(locked)].startswith("refused: it is read-only")
+    assert title == "Write to 4 photos?" and "a.jpg: gets the position" in text and "b.jpg: gets the position" in text
     assert "c-own-gps.jpg: keeps its own GPS position" in text and "UNTRAINED" in text
     assert outcomes[str(a)] == outcomes[str(b)] == "written" and outcomes[str(own)].startswith("refused")
     for p in (a, b):

@@ -283,7 +283,7 @@ class GeotagActions(QObject):
                 self.undo.record(Entry(f"{what} into {len(wrote)} photos", run, again), redoing=redoing)
             if others:
                 show_error(self._window, "Not every photo was written", "\n".join(others))
-            self._status.showMessage(f"{what}: {counts} (Edit > Undo, Ctrl+Z)", 15000)
+            self._status.showMessage(f"{what}: {counts}" + (" (Edit > Undo, Ctrl+Z)" if wrote else ""), 15000)
             for o in outcomes:
                 self.written.emit(o.path, o.summary)
 

@@ -13,8 +13,10 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from ..core.errors import GeoGuessError
 from ..core.geotag.journal import Journal
 from ..core.geotag.outcome import WRITTEN, TagOutcome, write_one
+from ..core.geotag.staged_write import check_writable
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.predict.results import PhotoResult
@@ -34,7 +36,11 @@ def plan_text(
             gps = result.exif_gps
             lines.append(f"  {name}: keeps its own GPS position ({gps.lat:.6f}, {gps.lon:.6f})")
         else:
-            lines.append(f"  {name}: gets the position")
+            try:  # what the write will find first (a stat, no reading): read-only, gone, hard links
+                check_writable(path)
+                lines.append(f"  {name}: gets the position")
+            except GeoGuessError as e:
+                lines.append(f"  {name}: will be refused: {e}")
     return f"Write {what} into {len(paths)} photos?\n\n" + "\n".join(lines)
 
 

@@ -26,7 +26,7 @@ from .filmstrip import Filmstrip
 from .geotag_actions import GeotagActions
 from .map_view import MapView, heat_payload
 from .model_controller import PREVIEW_SIDE, ModelBanner, ModelController
-from .photo_panel import PhotoPanel
+from .photo_panel import PhotoPanel, photo_over_guesses
 from .place_search import PlaceSearch
 from .prediction_queue import PredictionQueue
 from .qt_helpers import add_action, qimage_from_array, show_error, show_shortcuts
@@ -92,14 +92,7 @@ class MainWindow(QMainWindow):
         self.geotag.result_of = self.results.get
         self.geotag.selected_rank = self.guesses.selected_rank
 
-        self.left = QSplitter(Qt.Orientation.Vertical, self)
-        self.left.addWidget(self.photo)
-        self.left.addWidget(self.guesses)
-        self.left.setSizes([430, 330])  # room for the five rows and the write button
-        self.left.setStretchFactor(0, 1)  # a smaller window shrinks the photo, not the guesses
-        self.left.setStretchFactor(1, 0)
-        self.left.setChildrenCollapsible(False)
-        self.left.setMinimumWidth(460)  # the guesses' five columns stay readable in a small window
+        self.left = photo_over_guesses(self, self.photo, self.guesses)
         self.split = QSplitter(Qt.Orientation.Horizontal, self)
         self.split.addWidget(self.left)
         self.split.addWidget(self.map)
@@ -123,6 +116,7 @@ class MainWindow(QMainWindow):
         self.geotag.pinChanged.connect(self.guesses.show_pin)
         self.map.rankClicked.connect(self.guesses.select_rank)
         self.filmstrip.pathSelected.connect(self.show_path)
+        self.filmstrip.itemSelectionChanged.connect(lambda: self.guesses.write_to(len(self.filmstrip.selected_paths())))
         self.status.cancel_button.clicked.connect(self.queue.cancel)
         self.queue.resultReady.connect(self._on_result)
         self.queue.progress.connect(self._on_progress)

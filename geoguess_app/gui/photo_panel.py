@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from ..core.predict.results import PhotoResult
 from .qt_helpers import plain_label
@@ -69,6 +69,20 @@ class PhotoPanel(QWidget):
             parts.append(_readable_time(result.meta.taken))
         self.details.setText("  ·  ".join(parts))
         self.image.set_image(image, "This photo cannot be shown" if not result.ok else "")
+
+
+def photo_over_guesses(parent: QWidget, photo: QWidget, guesses: QWidget) -> QSplitter:
+    """The window's left column: the photo above its guesses; a smaller window shrinks the photo,
+    never the guesses, whose five rows, write button and columns stay readable."""
+    column = QSplitter(Qt.Orientation.Vertical, parent)
+    column.addWidget(photo)
+    column.addWidget(guesses)
+    column.setSizes([430, 330])  # room for the five rows and the write button
+    column.setStretchFactor(0, 1)
+    column.setStretchFactor(1, 0)
+    column.setChildrenCollapsible(False)
+    column.setMinimumWidth(460)
+    return column
 
 
 def _readable_time(exif_time: str) -> str:

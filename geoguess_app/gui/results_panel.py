@@ -110,6 +110,10 @@ class ResultsPanel(QWidget):
         self._guesses: list[Guess] = []
         self._quiet = False
 
+    def write_to(self, photos: int) -> None:
+        """The write button names how many photos it writes: those selected in the filmstrip."""
+        self.write_button.setText("Write GPS to photo..." if photos <= 1 else f"Write GPS to {photos} photos...")
+
     def show_pin(self, text: str) -> None:
         self.pin.setText(text)
         self.pin.setVisible(bool(text))
