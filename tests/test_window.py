@@ -941,7 +941,8 @@ def test_one_position_into_several_selected_photos_and_one_undo(
         assert tags["XMP-geoguess:Adjusted"] in (True, 1, "True")
     assert own.read_bytes() == before[own]  # its own GPS position is kept
     box = next(w for w in QApplication.topLevelWidgets() if w.windowTitle() == "Not every photo was written")
-    assert box.isVisible() and "c-own-gps.jpg: refused" in box.text()
+    assert box.isVisible() and "c-own-gps.jpg: refused: it already has a GPS position" in box.text()
+    assert "kept (to replace it, write to that photo on its own)" in box.text() and "--" not in box.text()
     box.close()
     undo = window.geotag.undo.undo_action
     assert undo.isEnabled() and undo.text() == "&Undo writing 46.519700, 6.632300 (moved on the map) into 2 photos"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..core.errors import GeoGuessError
 from ..core.geotag.journal import Journal
+from ..core.geotag.metadata import REPLACING_NEEDS
 from ..core.geotag.outcome import WRITTEN, TagOutcome, write_one
 from ..core.geotag.staged_write import check_writable
 from ..core.geotag.writer import GeoTag, PhotoWriter
@@ -60,5 +61,10 @@ def write_group(journal: Journal, paths: list[str], tags: dict[str, GeoTag], wha
 def summary(outcomes: list[TagOutcome]) -> tuple[str, list[str]]:
     """'3 written, 1 refused', and a line per photo that was not written."""
     written = sum(o.status == WRITTEN for o in outcomes)
-    others = [f"{display_path(Path(o.path).name)}: {o.summary}" for o in outcomes if o.status != WRITTEN]
+    kept = "; kept (to replace it, write to that photo on its own)"  # not the command line's option
+    others = [
+        f"{display_path(Path(o.path).name)}: {o.summary.replace(REPLACING_NEEDS, kept)}"
+        for o in outcomes
+        if o.status != WRITTEN
+    ]
     return f"{written} written, {len(others)} not written", others

@@ -99,13 +99,17 @@ def is_geoguess_tagged(tags: dict) -> bool:
     return tags.get(PREDICTED_KEY) in (True, 1, "True", "true")
 
 
+#: How a refusal to replace a photo's own position ends on the command line (the window says its own).
+REPLACING_NEEDS = "; replacing it needs --overwrite-gps"
+
+
 def refuse_replacing(tags: dict, overwrite_gps: bool, ours: dict | None = None) -> str | None:
     """The GPS position the photo already has (or None); GeotagRefused if it may not be replaced.
 
     A position GeoGuess wrote itself (per ``ours``, by default ``tags``) may always be replaced."""
     existing = existing_position(tags)
     if existing and not overwrite_gps and not is_geoguess_tagged(tags if ours is None else ours):
-        raise GeotagRefused(f"it already has a GPS position ({existing}); replacing it needs --overwrite-gps")
+        raise GeotagRefused(f"it already has a GPS position ({existing}){REPLACING_NEEDS}")
     return existing
 
 
