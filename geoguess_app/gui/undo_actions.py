@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QHBoxLayout,
+    QHeaderView,
     QMenuBar,
     QPushButton,
     QStatusBar,
@@ -152,7 +153,12 @@ class HistoryDialog(QDialog):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()  # "What" takes the room left; the others fit their text
+        for col in range(5):
+            header.setSectionResizeMode(
+                col, QHeaderView.ResizeMode.Stretch if col == 1 else QHeaderView.ResizeMode.ResizeToContents
+            )
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.itemSelectionChanged.connect(self._selected)
         self.note = plain_label("", self)
         self.undo_button = QPushButton("Undo this run", self)
@@ -198,7 +204,8 @@ class HistoryDialog(QDialog):
                 item.setToolTip(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
                 self.table.setItem(row, col, item)
-        self.table.resizeColumnsToContents()
+        if self.runs and not self.table.selectedItems():
+            self.table.selectRow(0)  # the latest run, ready to undo
         damage = (
             f" The journal has {len(damaged)} damaged line(s): 'geoguess undo --list' names them." if damaged else ""
         )
