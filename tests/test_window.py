@@ -128,18 +128,17 @@ def test_photo_rows_and_markers(qtbot, window, corpus_dir):
     assert radii == sorted(radii, reverse=True) and radii[0] > radii[-1]  # weighted by probability
     assert exif[0]["lat"] == pytest.approx(39.0513444, abs=1e-5) and exif[0]["radius"] != guesses[0]["radius"]
     assert window.banner.isVisible() and window.status.badge.isVisible()  # the stand-in says so
-    assert_distance_label_clear_of_rank_1(exif[0], guesses[0])
+    assert_distance_label_clear_of_guesses(exif[0], guesses)
 
 
-def assert_distance_label_clear_of_rank_1(exif: dict, first: dict) -> None:
+def assert_distance_label_clear_of_guesses(exif: dict, guesses: list[dict]) -> None:
+    """The distance label covers no guess's circle (nor, so, its rank)."""
     box = exif["distance_label"]
     assert box["text"].endswith("km")
-    margin = 9  # half a rank label
-    inside = (
-        box["left"] - margin < first["x"] < box["right"] + margin
-        and box["top"] - margin < first["y"] < box["bottom"] + margin
-    )
-    assert not inside, (box, first)
+    for g in guesses:
+        dx = max(box["left"] - g["x"], 0, g["x"] - box["right"])
+        dy = max(box["top"] - g["y"], 0, g["y"] - box["bottom"])
+        assert dx * dx + dy * dy > g["radius"] ** 2, (box, g)
 
 
 def test_the_distance_label_never_covers_guess_1(qtbot, window, corpus_dir, monkeypatch):
@@ -166,7 +165,7 @@ def test_the_distance_label_never_covers_guess_1(qtbot, window, corpus_dir, monk
     exif = next(m for m in found if m["kind"] == "exif")
     guess = next(m for m in found if m.get("rank") == 1)
     assert abs(exif["x"] - guess["x"]) + abs(exif["y"] - guess["y"]) < 120  # the line is short here
-    assert_distance_label_clear_of_rank_1(exif, guess)
+    assert_distance_label_clear_of_guesses(exif, [m for m in found if m["kind"] == "guess"])
 
 
 def test_row_and_marker_selection_follow_each_other(qtbot, window, corpus_dir):

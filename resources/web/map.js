@@ -308,19 +308,41 @@
     });
   }
 
-  // The distance from the photo's own GPS to guess 1 labels the line between them: at its middle
-  // when the line is long enough, else beside the GPS ring on the side away from the guess, so it
-  // never covers guess 1's circle and rank.
+  // The distance from the photo's own GPS to guess 1 labels the line between them, just above the
+  // first point along it (from the middle outwards) where it covers no guess's circle; where there
+  // is none, or the line is short, the nearest free spot around the GPS ring, away from guess 1
+  // first.
   function placeDistance() {
     var d = state.distance;
     if (!d) return;
     if (d.label) state.group.removeLayer(d.label);
-    var a = state.map.latLngToContainerPoint(d.from), b = state.map.latLngToContainerPoint(d.to);
-    var long = a.distanceTo(b) >= 120, side = a.x <= b.x ? "left" : "right";
-    var at = long ? state.map.containerPointToLatLng(a.add(b).divideBy(2)) : d.from;
-    d.label = L.tooltip({ permanent: true, className: "gg-distance", interactive: false,
-                          direction: long ? "top" : side, offset: long ? [0, -4] : [side === "left" ? -12 : 12, 0] })
-      .setLatLng(at).setContent(d.text);
+    var map = state.map, a = map.latLngToContainerPoint(d.from), b = map.latLngToContainerPoint(d.to);
+    var w = d.text.length * 7 + 12, h = 20;  // about the label's size in pixels
+    var circles = state.markers.map(function (m) {
+      return { at: map.latLngToContainerPoint(m.marker.getLatLng()), r: m.marker.getRadius() + 3 };
+    });
+    circles.push({ at: a, r: 12 });  // nor the GPS ring
+    function free(c) {  // a label centred on c covers no circle
+      return circles.every(function (k) {
+        var dx = Math.max(c.x - w / 2 - k.at.x, 0, k.at.x - c.x - w / 2);
+        var dy = Math.max(c.y - h / 2 - k.at.y, 0, k.at.y - c.y - h / 2);
+        return dx * dx + dy * dy > k.r * k.r;
+      });
+    }
+    var candidates = [];
+    if (a.distanceTo(b) >= 120) {
+      [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8].forEach(function (t) {
+        candidates.push(a.add(b.subtract(a).multiplyBy(t)).add(L.point(0, -6 - h / 2)));
+      });
+    }
+    var away = a.x <= b.x ? -1 : 1;
+    [20, 40, 70, 110].forEach(function (r) {
+      candidates.push(a.add(L.point(away * (r + w / 2), 0)), a.add(L.point(0, -r - h / 2)),
+                      a.add(L.point(0, r + h / 2)), a.add(L.point(-away * (r + w / 2), 0)));
+    });
+    var at = candidates.filter(free)[0] || candidates[0];  // crowded everywhere: the first choice
+    d.label = L.tooltip({ permanent: true, className: "gg-distance", interactive: false, direction: "center" })
+      .setLatLng(map.containerPointToLatLng(at)).setContent(d.text);
     state.group.addLayer(d.label);
   }
 
