@@ -24,7 +24,9 @@ class Filmstrip(QListWidget):
         self.setFlow(QListWidget.Flow.LeftToRight)
         self.setWrapping(False)
         self.setIconSize(QSize(CELL, THUMB))  # the name gets the item's width, not the thumbnail's
-        self.setFixedHeight(THUMB + 46)
+        # one row: room for the horizontal scroll bar of a long strip, and never a vertical one
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFixedHeight(THUMB + 46 + self.horizontalScrollBar().sizeHint().height())
         self.setUniformItemSizes(True)
         self.setMovement(QListWidget.Movement.Static)
         # several photos at once: Shift/Ctrl-click, Ctrl+A; Write GPS then writes them all

@@ -117,7 +117,7 @@
     state.detailScripts = options.detail || [];
     map.on("moveend", detail);
     map.attributionControl.setPrefix("Leaflet");
-    map.attributionControl.addAttribution("Basemap: Natural Earth; water &copy; OpenStreetMap contributors");
+    map.attributionControl.addAttribution("Natural Earth, water &copy; OpenStreetMap contributors");
     if (options.tiles) {
       var tiles = L.tileLayer(options.tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap contributors" });
       var failed = 0;
