@@ -18,6 +18,7 @@ from geoguess_app.core.geo.search import fold, parse_coordinates, shared_search
         ("paris, texas", "Paris, Texas, United States"),  # the region picks among namesakes
         ("paris", "Paris, Île-de-France, France"),  # else the largest first
         ("lausan", "Lausanne, Vaud, Switzerland"),  # as it is typed
+        ("ly", "Lyon, Auvergne-Rhône-Alpes, France"),  # as you type: own names before other-language ones
         ("München", "Munich, Bavaria, Germany (München)"),  # a name in another language
         ("munchen", "Munich, Bavaria, Germany (Munchen)"),  # as it was typed
         ("Мюнхен", "Munich, Bavaria, Germany (Мюнхен)"),  # in another script

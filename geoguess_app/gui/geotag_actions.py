@@ -148,11 +148,17 @@ class GeotagActions(QObject):
         self.pinChanged.emit("")
 
     # ----- one photo -------------------------------------------------------------------------
+    def group(self) -> list[str]:
+        """The photos Write GPS writes: the one shown and every other one selected."""
+        result = self._current()
+        shown = [result.path] if result is not None else []
+        return shown + [p for p in self.selected() if p not in shown]
+
     def write_guess(self, rank: int) -> None:
         result = self._current()
         if result is None or not result.ok or not 1 <= rank <= len(result.predictions):
             return
-        if [p for p in self.selected() if p != result.path]:  # several photos selected: all of them
+        if len(self.group()) > 1:  # several photos selected: all of them
             self._write_group(result, rank)
             return
         guess = result.predictions[rank - 1]
@@ -244,7 +250,7 @@ class GeotagActions(QObject):
 
     def _write_group(self, result: PhotoResult, rank: int) -> None:
         """The shown photo's chosen guess (or its pin's position) into every selected photo."""
-        paths = [result.path] + [p for p in self.selected() if p != result.path]
+        paths = self.group()
         guess = result.predictions[rank - 1]
         tag = GeoTag.from_guess(guess, result.model)
         adjusted = self._adjusted.get(result.path)

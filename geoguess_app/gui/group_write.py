@@ -17,7 +17,7 @@ from ..core.errors import GeoGuessError
 from ..core.geotag.journal import Journal
 from ..core.geotag.metadata import REPLACING_NEEDS
 from ..core.geotag.outcome import WRITTEN, TagOutcome, write_one
-from ..core.geotag.staged_write import check_writable
+from ..core.geotag.staged_write import HARDLINKS_CHOICE, check_writable
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.predict.results import PhotoResult
@@ -41,7 +41,7 @@ def plan_text(
                 check_writable(path)
                 lines.append(f"  {name}: gets the position")
             except GeoGuessError as e:
-                lines.append(f"  {name}: will be refused: {e}")
+                lines.append(f"  {name}: will be refused: {in_window(str(e))}")
     return f"Write {what} into {len(paths)} photos?\n\n" + "\n".join(lines)
 
 
@@ -58,13 +58,14 @@ def write_group(journal: Journal, paths: list[str], tags: dict[str, GeoTag], wha
     return writer.run, [write_one(writer, path, tags[path]) for path in paths]
 
 
+def in_window(reason: str) -> str:
+    """A refusal said as the window offers the choice, not with the command line's options."""
+    reason = reason.replace(REPLACING_NEEDS, "; kept (to replace it, write to that photo on its own)")
+    return reason.replace(HARDLINKS_CHOICE, "Write to that photo on its own to choose what happens to its other names.")
+
+
 def summary(outcomes: list[TagOutcome]) -> tuple[str, list[str]]:
     """'3 written, 1 refused', and a line per photo that was not written."""
     written = sum(o.status == WRITTEN for o in outcomes)
-    kept = "; kept (to replace it, write to that photo on its own)"  # not the command line's option
-    others = [
-        f"{display_path(Path(o.path).name)}: {o.summary.replace(REPLACING_NEEDS, kept)}"
-        for o in outcomes
-        if o.status != WRITTEN
-    ]
+    others = [f"{display_path(Path(o.path).name)}: {in_window(o.summary)}" for o in outcomes if o.status != WRITTEN]
     return f"{written} written, {len(others)} not written", others

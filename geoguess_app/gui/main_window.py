@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         self.geotag.pinChanged.connect(self.guesses.show_pin)
         self.map.rankClicked.connect(self.guesses.select_rank)
         self.filmstrip.pathSelected.connect(self.show_path)
-        self.filmstrip.itemSelectionChanged.connect(lambda: self.guesses.write_to(len(self.filmstrip.selected_paths())))
+        self.filmstrip.itemSelectionChanged.connect(lambda: self.guesses.write_to(len(self.geotag.group())))
         self.status.cancel_button.clicked.connect(self.queue.cancel)
         self.queue.resultReady.connect(self._on_result)
         self.queue.progress.connect(self._on_progress)

@@ -54,14 +54,16 @@
       var script = document.createElement("script");
       script.src = url;
       script.onload = function () { if (--left === 0) detail(); };
+      script.onerror = function () { state.detailLoading = false; };  // tried again at the next move
       document.head.appendChild(script);
     });
   }
 
   function detail() {
     var map = state.map, close = map.getZoom() >= DETAIL_ZOOM;
-    if (close && !window.GEOGUESS_WATER) loadDetail();
-    var fine = close && !!window.GEOGUESS_WATER;
+    var loaded = !!(window.GEOGUESS_WATER && window.GEOGUESS_COUNTRIES_10M);
+    if (close && !loaded) loadDetail();
+    var fine = close && loaded;
     if (fine && !state.countries10 && window.GEOGUESS_COUNTRIES_10M) state.countries10 = countriesLayer(window.GEOGUESS_COUNTRIES_10M);
     [[state.countries50, !fine], [state.countries10, fine]].forEach(function (pair) {
       if (!pair[0]) return;
@@ -70,9 +72,13 @@
     });
     var topo = window.GEOGUESS_WATER, wanted = {};
     if (fine && topo) {
-      var b = map.getBounds().pad(0.2);
-      for (var x = Math.floor(b.getWest() / 10); x <= Math.floor(b.getEast() / 10); x++) {
-        for (var y = Math.max(-9, Math.floor(b.getSouth() / 10)); y <= Math.min(8, Math.floor(b.getNorth() / 10)); y++) {
+      // a shape is in the tile of its centre but reaches up to 3.3 degrees beyond it (Lake Erie
+      // into Buffalo's tile): the tiles within 3.5 degrees of the view are drawn
+      var b = map.getBounds(), reach = 3.5;
+      var west = Math.floor((b.getWest() - reach) / 10), east = Math.floor((b.getEast() + reach) / 10);
+      var south = Math.max(-9, Math.floor((b.getSouth() - reach) / 10)), north = Math.min(8, Math.floor((b.getNorth() + reach) / 10));
+      for (var x = west; x <= east; x++) {
+        for (var y = south; y <= north; y++) {
           var key = ((x + 18) % 36 + 36) % 36 - 18 + "_" + y;
           if (topo.objects[key]) wanted[key] = true;
         }
@@ -127,6 +133,7 @@
       tiles.addTo(map);
     }
     state.group = L.featureGroup().addTo(map);
+    state.labels = L.layerGroup().addTo(map);
     map.on("zoomend", declutter);
     map.createPane("places").style.zIndex = 380;  // under the guesses, over the basemap
     state.places = L.layerGroup().addTo(map);
@@ -200,6 +207,7 @@
   function clear() {
     if (state.pin && state.map.hasLayer(state.pin)) state.map.removeLayer(state.pin);
     state.group.clearLayers();
+    state.labels.clearLayers();
     state.markers = [];
     state.exif = null;
     state.distance = null;
@@ -315,7 +323,7 @@
   function placeDistance() {
     var d = state.distance;
     if (!d) return;
-    if (d.label) state.group.removeLayer(d.label);
+    state.labels.clearLayers();
     var map = state.map, a = map.latLngToContainerPoint(d.from), b = map.latLngToContainerPoint(d.to);
     var w = d.text.length * 7 + 12, h = 20;  // about the label's size in pixels
     var circles = state.markers.map(function (m) {
@@ -343,7 +351,7 @@
     var at = candidates.filter(free)[0] || candidates[0];  // crowded everywhere: the first choice
     d.label = L.tooltip({ permanent: true, className: "gg-distance", interactive: false, direction: "center" })
       .setLatLng(map.containerPointToLatLng(at)).setContent(d.text);
-    state.group.addLayer(d.label);
+    state.labels.addLayer(d.label);  // not in the group: fitting the view to the guesses ignores it
   }
 
   // The model's state over the map: UNTRAINED (red) or UNVERIFIED (amber), else nothing.
@@ -472,7 +480,7 @@
         return;
       }
       state.places.addLayer(dot);
-      state.placeLabels.push({ name: p[2], box: box });
+      state.placeLabels.push({ name: p[2], box: box, element: label.getElement() });
     });
   }
 
@@ -480,10 +488,10 @@
 
   function placeLabels() { return state.placeLabels.map(function (q) { return q.name; }); }
 
-  // How many pairs of place names drawn overlap (for tests; none is the aim).
+  // How many pairs of place names overlap as the page draws them now (for tests; none is the aim).
   function placesOverlapping() {
-    var n = 0, all = state.placeLabels;
-    for (var i = 0; i < all.length; i++) for (var j = i + 1; j < all.length; j++) if (overlap(all[i].box, all[j].box)) n++;
+    var n = 0, boxes = state.placeLabels.map(function (q) { return q.element.getBoundingClientRect(); });
+    for (var i = 0; i < boxes.length; i++) for (var j = i + 1; j < boxes.length; j++) if (overlap(boxes[i], boxes[j])) n++;
     return n;
   }
 

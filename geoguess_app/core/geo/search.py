@@ -63,13 +63,14 @@ class PlaceSearch:
                 return
             countries, records, _lats, _lons = _package_records()
             codes: list[str] = []
+            places: list[FoundPlace] = []  # published last: places_in reads without the lock
             for r in records:
                 city = (r.get("city") or "").strip()
                 if not city:
                     continue
                 country = countries.get(r.get("country_code", ""), "")
                 parts = [city] + [p for p in (r.get("state") or "", country) if p and p != city]
-                self._places.append(
+                places.append(
                     FoundPlace(
                         ", ".join(parts), float(r["latitude"]), float(r["longitude"]), int(r.get("population") or 0)
                     )
@@ -79,10 +80,11 @@ class PlaceSearch:
                 self._region.append(fold(r.get("state") or ""))
                 codes.append(r.get("country_code") or "")
             self._sorted = sorted((name, i) for i, name in enumerate(self._folded))
-            self._lat = np.array([p.lat for p in self._places])
-            self._lon = np.array([p.lon for p in self._places])
-            self._pop = np.array([p.population for p in self._places])
+            self._lat = np.array([p.lat for p in places])
+            self._lon = np.array([p.lon for p in places])
+            self._pop = np.array([p.population for p in places])
             self._aliases = self._other_names(codes)
+            self._places = places
 
     def _other_names(self, codes: list[str]) -> list[tuple[str, int, str]]:
         """GeoNames' names in other languages of the places of 15,000 people or more, each tied to
@@ -113,8 +115,8 @@ class PlaceSearch:
             i = min(same)[1]
             for alias in city["alternatenames"]:
                 folded = fold(alias)
-                if len(folded) < 3 or folded == self._folded[i]:
-                    continue
+                if len(folded) < 3 or folded == self._folded[i] or (alias.isupper() and len(alias) <= 4):
+                    continue  # too short, the place's own name, or a code ("MUC", "GEN")
                 names.add((folded, i, alias))
         return sorted(names)
 
@@ -163,13 +165,17 @@ class PlaceSearch:
                 break
             scores[i] = 3.0 if folded == q else 2.0
         called: dict[int, str] = {}  # the other name a place was found by
-        start = bisect.bisect_left(self._aliases, (q, -1, ""))
-        for folded, i, alias in self._aliases[start:]:
+        start = bisect.bisect_left(self._aliases, (q, -1, "")) if len(q) >= 4 else len(self._aliases)
+        for folded, i, alias in self._aliases[start:]:  # (from four letters: shorter ones are noise)
             if not folded.startswith(q):
                 break
-            score = 3.0 if folded == q else 2.0  # as strong as its own name: the larger place comes first
-            if scores.get(i, 0.0) < score or (i in called and _closer(alias, called[i], name)):
+            # a whole other name counts as the place's own (the larger place first); the beginning of
+            # one less than the beginning of an own name, so that typing "Gen" offers Genève first
+            score = 3.0 if folded == q else 1.8
+            if scores.get(i, 0.0) < score:
                 scores[i], called[i] = score, alias
+            elif i in called and scores[i] == score and _closer(alias, called[i], name):
+                called[i] = alias
         if (
             len(q) >= 4 and max(scores.values(), default=0.0) < 2.9
         ):  # a region's English name: "geneva" also finds Genève, the largest place of Geneva

@@ -63,6 +63,12 @@ def sha256_file(path: Path) -> str:
     return bytedelta.sha256(path.read_bytes())
 
 
+#: How the command line says to choose what happens to a file with several names (the window says its own).
+HARDLINKS_CHOICE = (
+    "Choose: --hardlinks in-place (every name sees the position) or --hardlinks split (only this name gets a new file)"
+)
+
+
 def check_writable(given: str | Path, hardlinks: str = "refuse", what: str = "it") -> tuple[Path, FileAttrs, bool]:
     """What must stop a write to ``given``, as WriteRefused; else (the file replaced, its
     attributes, whether it is written in place)."""
@@ -79,8 +85,7 @@ def check_writable(given: str | Path, hardlinks: str = "refuse", what: str = "it
     if attrs.nlink > 1 and hardlinks == "refuse":
         raise WriteRefused(
             f"{what} has {attrs.nlink} hard links (other names for the same file): writing would split them. "
-            "Choose: --hardlinks in-place (every name sees the position) or --hardlinks split (only this "
-            "name gets a new file)"
+            + HARDLINKS_CHOICE
         )
     return target, attrs, attrs.nlink > 1 and hardlinks == "in-place"
 
