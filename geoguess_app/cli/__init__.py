@@ -1,4 +1,4 @@
-"""The ``geoguess`` command line: predict, fuse, tag, undo, and manage the model (download, import, info, synth).
+"""The ``geoguess`` command line: predict, fuse, tag, undo, batch (archives on Ray), and manage the model.
 
 Each command lives in a module of its own; they import the core only when run, so --help is fast.
 """
@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from .. import __version__
+from .batch import add_batch_parser
 from .fuse import add_fusion_options
 from .output import EXIT_ERROR, EXIT_OK
 
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     _prediction_options(e, model_dir_help)
     add_fusion_options(e)
 
+    add_batch_parser(sub, model_dir_help)
     c = sub.add_parser("cache", help="the cache of predictions: what it holds, or empty it")
     c.add_argument("cache_command", choices=("info", "clear"), metavar="ACTION", help="info or clear")
 
@@ -189,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     from ..core.errors import GeoGuessError  # keep --help fast
+    from .batch import cmd_batch
     from .cache import cmd_cache
     from .evaluate import cmd_evaluate
     from .fuse import cmd_fuse
@@ -208,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_fuse(args)
         if args.command == "cache":
             return cmd_cache(args)
+        if args.command == "batch":
+            return cmd_batch(args)
         if args.command == "undo":
             return cmd_undo(args)
         return {"download": cmd_download, "import": cmd_import, "info": cmd_info, "synth": cmd_synth}[

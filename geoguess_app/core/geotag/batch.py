@@ -95,14 +95,13 @@ def tag_photos(
     pending: deque[tuple[str, Future]] = deque()
     if fuse_with is not None:
 
-        def decide_fused(result, answer):
-            outcome = _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks)
-            outcome.model, outcome.preview = result.model, result.preview
-            outcome.verified = result.model.verified if result.model else None
+        def decided(result, answer):
+            outcome = decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks)
+            outcome.preview = result.preview
             return outcome
 
         yield from _fused(
-            predictor.predict_many(source()), skipped, fuse_with, on_predicted, decide_fused, saver, cancel, stop
+            predictor.predict_many(source()), skipped, fuse_with, on_predicted, decided, saver, cancel, stop
         )
         return
 
@@ -264,6 +263,14 @@ def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, sto
                 yield TagOutcome(path, SKIPPED, STOPPED)
     finally:
         saver.shutdown(wait=True, cancel_futures=True)
+
+
+def decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks) -> TagOutcome:
+    """One fused photo decided, then written or rehearsed (``geoguess tag``, ``batch write``)."""
+    outcome = _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks)
+    outcome.model = result.model
+    outcome.verified = result.model.verified if result.model else None
+    return outcome
 
 
 def _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks) -> TagOutcome:

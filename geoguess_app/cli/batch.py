@@ -1,0 +1,212 @@
+"""``geoguess batch predict | fuse | write``: archives of many photos on a Ray cluster (or a local
+Ray on this machine), stage by stage through folders of Parquet parts, each stage resumable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .fuse import add_fusion_options
+from .output import EXIT_OK, EXIT_PHOTO_FAILED
+
+
+def add_batch_parser(sub, model_dir_help: str) -> None:
+    b = sub.add_parser(
+        "batch",
+        help="archives of many photos on a Ray cluster: predict, fuse, write (pip install geoguess[cluster])",
+        description="Predict, fuse and write the photos of an archive in three resumable stages, each "
+        "writing a folder of Parquet parts. Without --ray-address a local Ray starts on this machine; "
+        "with it, the stages run on that cluster (the photos and the model folder must be at the same "
+        "paths on every node, or the photos on a file system pyarrow reads, such as s3://).",
+    )
+    bsub = b.add_subparsers(dest="batch_command", required=True, metavar="STAGE")
+    p = bsub.add_parser("predict", help="predict every photo into Parquet parts (skips photos already there)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="folder, photo, list of photos (.txt) or URI")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder of Parquet parts (made if missing)")
+    p.add_argument("--model-dir", help=model_dir_help)
+    p.add_argument("--runtime", default="auto", choices=("auto", "mxnet", "onnxruntime", "openvino"))
+    p.add_argument("--device", default="auto", help="auto, cpu or gpu (one model actor per GPU)")
+    p.add_argument("--precision", default="exact", choices=("exact", "fast"))
+    p.add_argument("--workers", type=int, metavar="N", help="model actors (default: one per GPU, else one per 4 CPUs)")
+    p.add_argument("--batch-size", type=int, default=8, metavar="B", help="photos per model call (default 8)")
+    p.add_argument(
+        "--part-rows",
+        type=int,
+        default=256,
+        metavar="N",
+        help="photos per Parquet part (default 256; a killed job redoes at most one part)",
+    )
+    _ray_options(p)
+    f = bsub.add_parser("fuse", help="fuse the predictions per folder or per camera sequence, in parallel")
+    f.add_argument("predictions", metavar="DIR", help="the folder of 'batch predict'")
+    f.add_argument("--out", required=True, metavar="DIR2", help="folder of fused Parquet parts")
+    f.add_argument("--model-dir", help=model_dir_help + " (only its grids.txt is read)")
+    f.add_argument(
+        "--by",
+        choices=("folder", "camera"),
+        default="folder",
+        help="the sets fused: each folder, or each folder's camera",
+    )
+    add_fusion_options(f)
+    _ray_options(f)
+    w = bsub.add_parser("write", help="write the fused positions into the photos (restartable; undo as for tag)")
+    w.add_argument("fused", metavar="DIR2", help="the folder of 'batch fuse'")
+    w.add_argument("--dry-run", action="store_true", help="say what would be written, change nothing")
+    w.add_argument("--sidecar", action="store_true", help="write XMP sidecars (PHOTO.xmp), leave the photos")
+    w.add_argument("--min-probability", type=float, default=0.0, metavar="P", help="leave photos below P (0-1)")
+    w.add_argument("--touch", action="store_true", help="let each file's modification time change")
+    w.add_argument("--hardlinks", choices=("refuse", "in-place", "split"), default="refuse")
+    w.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
+    w.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _ray_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster (default: a local Ray here)")
+    parser.add_argument("--num-cpus", type=int, metavar="N", help="CPUs of the local Ray (default: all)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def cmd_batch(args) -> int:
+    from ..core.errors import GeoGuessError
+
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        if args.batch_command != "write":
+            raise GeoGuessError("geoguess batch needs Ray: pip install 'geoguess[cluster]'") from None
+    return {"predict": _predict, "fuse": _fuse, "write": _write}[args.batch_command](args)
+
+
+def _bar(total: int, disabled: bool, unit: str):
+    from .output import progress_bar
+
+    return progress_bar(total, disabled=disabled, unit=unit)
+
+
+def _predict(args) -> int:
+    from ..core.batch.predict_job import connect, run_predict
+    from ..core.batch.sources import list_sources
+    from ..core.batch.store import done_paths
+    from ..core.model.store import resolve_model_dir
+
+    model_dir = resolve_model_dir(args.model_dir)
+    photos = list_sources(args.sources)
+    done = done_paths(args.out)
+    todo = sum(1 for p in photos if p not in done)
+    print(
+        f"geoguess: {len(photos)} photo(s): {len(photos) - todo} already in {args.out}, {todo} to predict",
+        file=sys.stderr,
+    )
+    connect(args.ray_address, args.num_cpus)
+    bar = _bar(todo, args.no_progress, "photo")
+    start = time.monotonic()
+    seen = {"done": 0, "failed": 0, "said": start}
+
+    def on_rows(rows: int, bad: int) -> None:
+        seen["done"] += rows
+        seen["failed"] += bad
+        if bar:
+            bar.update(rows)
+            bar.set_postfix(failed=seen["failed"], refresh=False)
+        elif not args.no_progress and time.monotonic() - seen["said"] >= 30:  # a log, not a terminal
+            seen["said"] = now = time.monotonic()
+            rate = seen["done"] / (now - start)
+            eta = (todo - seen["done"]) / rate if rate else 0
+            print(
+                f"geoguess: {seen['done']}/{todo} photos, {seen['failed']} failed, {rate:.2f} photos/s, "
+                f"about {eta / 60:.0f} min left",
+                file=sys.stderr,
+            )
+
+    try:
+        summary = run_predict(
+            args.sources,
+            args.out,
+            model_dir,
+            args.runtime,
+            args.device,
+            args.precision,
+            args.workers,
+            args.batch_size,
+            on_rows,
+            part_rows=args.part_rows,
+        )
+    finally:
+        if bar:
+            bar.close()
+    took = time.monotonic() - start
+    rate = summary.predicted / took if took > 0 else 0.0
+    print(
+        f"geoguess: {summary.predicted} predicted ({summary.failed} with an error), {summary.skipped} done before; "
+        f"{took:.1f} s, {rate:.2f} photos/s",
+        file=sys.stderr,
+    )
+    return EXIT_PHOTO_FAILED if summary.failed else EXIT_OK
+
+
+def _fuse(args) -> int:
+    from ..core.batch.fuse_job import run_fuse
+    from ..core.batch.predict_job import connect
+    from ..core.model.store import resolve_model_dir
+    from .fuse import prepare_fusion
+
+    options = prepare_fusion(args)
+    grid = resolve_model_dir(args.model_dir) / "grids.txt"
+    connect(args.ray_address, args.num_cpus)
+    bar = _bar(0, args.no_progress, "photo")
+    start = time.monotonic()
+    summary = run_fuse(
+        args.predictions, args.out, grid, options, by=args.by, on_rows=lambda n, _: bar and bar.update(n)
+    )
+    if bar:
+        bar.close()
+    took = time.monotonic() - start
+    print(
+        f"geoguess: {summary.groups} group(s) by {args.by}: {summary.skipped} done before; {summary.fused} photo(s) "
+        f"fused ({summary.failed} with an error) in {took:.1f} s",
+        file=sys.stderr,
+    )
+    return EXIT_PHOTO_FAILED if summary.failed else EXIT_OK
+
+
+def _write(args) -> int:
+    import threading
+
+    from ..core.batch.write_job import write_fused
+    from ..core.errors import GeoGuessError
+    from ..core.geotag.journal import Journal
+    from ..core.geotag.writer import PhotoWriter
+    from ..core.names import display_path
+    from .tag import _command_line
+
+    if not 0 <= args.min_probability <= 1:
+        raise GeoGuessError("--min-probability is between 0 and 1")
+    writer = None
+    if not args.dry_run:
+        writer = PhotoWriter(
+            Journal(args.journal), command=_command_line(), keep_mtime=not args.touch, hardlinks=args.hardlinks
+        )
+    stop = threading.Event()
+    counts: dict[str, int] = {}
+    failed = False
+    try:
+        for outcome in write_fused(
+            args.fused,
+            writer,
+            write=not args.dry_run,
+            min_probability=args.min_probability,
+            sidecar=args.sidecar,
+            stop=stop,
+        ):
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            failed = failed or outcome.failed
+            print(f"{outcome.status:>11}  {display_path(outcome.path)}: {outcome.message}")
+    except KeyboardInterrupt:
+        print("geoguess: interrupted; every photo written is complete and in the undo journal", file=sys.stderr)
+        raise
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing done"
+    print(f"geoguess: {summary}" + (" (dry run: nothing was changed)" if args.dry_run else ""), file=sys.stderr)
+    if writer is not None and counts.get("written"):
+        print(f"geoguess: undo this run with 'geoguess undo --run {writer.run}'", file=sys.stderr)
+    return EXIT_PHOTO_FAILED if failed else EXIT_OK
