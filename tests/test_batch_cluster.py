@@ -85,9 +85,11 @@ def predicted(archive, tmp_path_factory, full_model_dir) -> tuple[Path, subproce
     job.wait()
     before = rows(out)
     assert 0 < len(before) < total(archive), "the job was to be killed half-way"
+    # the rest with two model actors on the two CPUs (each then asks for half a CPU: one stays for decoding)
     again = geoguess(
-        "batch", "predict", str(archive), "--out", str(out), "--model-dir", str(full_model_dir), "--num-cpus", "2"
-    )
+        "batch", "predict", str(archive), "--out", str(out), "--model-dir", str(full_model_dir), "--num-cpus", "2",
+        "--workers", "2",
+    )  # fmt: skip
     again.killed_at = len(before)  # type: ignore[attr-defined]
     return out, again
 

@@ -71,10 +71,12 @@ def cmd_batch(args) -> int:
     from ..core.errors import GeoGuessError
 
     try:
+        import pyarrow  # noqa: F401
         import ray  # noqa: F401
-    except ImportError:
-        if args.batch_command != "write":
-            raise GeoGuessError("geoguess batch needs Ray: pip install 'geoguess[cluster]'") from None
+    except ImportError:  # (the packaged app leaves the cluster extra out)
+        raise GeoGuessError(
+            "geoguess batch needs the cluster extra (Ray and pyarrow): pip install 'geoguess[cluster]'"
+        ) from None
     return {"predict": _predict, "fuse": _fuse, "write": _write}[args.batch_command](args)
 
 

@@ -124,6 +124,17 @@ def default_workers(device: str) -> tuple[int, float, float]:
     return max(1, int(resources.get("CPU", 1)) // 4), 1.0, 0.0
 
 
+def actor_cpus(actors: int, cpus: float, gpus: float) -> float:
+    """The CPUs each model actor asks for: on CPUs alone, never all of them, so that one stays for
+    decoding (else the decoding tasks would wait for ever behind actors that wait for them)."""
+    import ray
+
+    total = float(ray.cluster_resources().get("CPU", 1))
+    if gpus or actors * cpus < total:
+        return cpus
+    return max(0.1, (total - 1) / actors) if total > 1 else 0.5 / actors
+
+
 def run_predict(
     sources: list[str],
     out_dir: str | Path,
@@ -150,6 +161,7 @@ def run_predict(
     actors, cpus, gpus = default_workers(device)
     if workers:
         actors = workers
+    cpus = actor_cpus(actors, cpus, gpus)
     model = str(Path(model_dir).resolve())
     blocks = max(1, min(len(todo) // DECODE_BATCH, 10_000))
     ds: Any = ray.data.from_items([{"path": p} for p in todo], override_num_blocks=blocks)
