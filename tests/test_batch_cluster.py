@@ -85,6 +85,11 @@ def predicted(archive, tmp_path_factory, full_model_dir) -> tuple[Path, subproce
     job.wait()
     before = rows(out)
     assert 0 < len(before) < total(archive), "the job was to be killed half-way"
+    # fusing an unfinished prediction is refused (before Ray starts), with what to do
+    early = geoguess(
+        "batch", "fuse", str(out), "--out", str(out.parent / "early"), "--model-dir", str(full_model_dir), check=False
+    )
+    assert early.returncode == 2 and "is not complete" in early.stderr and "--partial" in early.stderr
     # the rest with two model actors on the two CPUs (each then asks for half a CPU: one stays for decoding)
     again = geoguess(
         "batch", "predict", str(archive), "--out", str(out), "--model-dir", str(full_model_dir), "--num-cpus", "2",
@@ -102,6 +107,7 @@ def test_a_killed_job_restarts_without_redoing_finished_photos(predicted, archiv
     paths = [r["path"] for r in rows(out)]
     assert len(paths) == len(set(paths)) == n  # every photo once
     assert not list(out.glob(".part-*"))  # no half-written part left behind
+    assert json.loads((out / "_COMPLETE.json").read_text())["photos"] == n  # and the folder says it is whole
 
 
 def test_batch_predict_gives_the_answers_of_geoguess_predict(predicted, archive, full_model_dir):
@@ -147,7 +153,7 @@ def fused(predicted, tmp_path_factory, full_model_dir) -> Path:
 
 def test_batch_fuse_gives_the_answers_of_geoguess_fuse_per_folder(fused, archive, full_model_dir, tmp_path):
     batch = {r["path"]: r for r in rows(fused)}
-    assert len(batch) == total(archive)
+    assert len(batch) == len(rows(fused)) == total(archive)  # one answer per photo
     for folder in sorted(archive.iterdir()):
         lines = tmp_path / f"{folder.name}.jsonl"
         lines.write_text(geoguess("predict", str(folder), "--json", "--distribution", "--no-progress",
@@ -176,7 +182,9 @@ def test_batch_write_writes_what_tag_writes_restarts_and_undoes(fused, archive, 
     assert written, first.stderr
     # run again: what is done is skipped, nothing is written twice
     again = geoguess("batch", "write", str(fused), "--journal", str(journal))
-    assert " written" not in again.stderr.splitlines()[-1]
+    statuses = [line.strip().split("  ")[0] for line in again.stdout.splitlines()]
+    assert statuses and "written" not in statuses and "skipped" in statuses, again.stdout[-2000:]
+    assert "WARNING: " in first.stderr and "UNTRAINED" in first.stderr.upper()  # the stand-in says so
     # geoguess tag on copies of one folder writes the same positions
     folder = written[0].parent
     copies = tmp_path / "copies"
@@ -194,3 +202,20 @@ def test_batch_write_writes_what_tag_writes_restarts_and_undoes(fused, archive, 
     run = first.stderr.split("geoguess undo --run ")[1].split("'")[0]
     geoguess("undo", "--run", run, "--journal", str(journal))
     assert all(p.read_bytes() == before[p] for p in photos)
+
+
+def test_sources_are_named_the_same_however_they_are_given(archive, tmp_path, monkeypatch):
+    from geoguess_app.core.batch.sources import list_sources
+    from geoguess_app.core.errors import GeoGuessError
+
+    folder = sorted(archive.iterdir())[0]
+    photos = list_sources([str(folder)])
+    assert photos and all(os.path.isabs(p) for p in photos)
+    monkeypatch.chdir(archive)
+    assert list_sources([folder.name]) == photos  # relative: the same names, so a restart resumes
+    listed = tmp_path / "photos.txt"
+    listed.write_text("# a list of photos\n" + "\n".join(f"file://{p}" for p in photos[:2]) + "\n\n" + photos[2] + "\n")
+    assert list_sources([str(listed)]) == photos[:3]
+    assert list_sources([f"file://{photos[0]}"]) == photos[:1]
+    with pytest.raises(GeoGuessError, match="does not exist"):
+        list_sources([str(tmp_path / "missing")])

@@ -48,6 +48,11 @@ def add_batch_parser(sub, model_dir_help: str) -> None:
         default="folder",
         help="the sets fused: each folder, or each folder's camera",
     )
+    f.add_argument(
+        "--partial",
+        action="store_true",
+        help="fuse although batch predict has not finished (its folders are fused as they are)",
+    )
     add_fusion_options(f)
     _ray_options(f)
     w = bsub.add_parser("write", help="write the fused positions into the photos (restartable; undo as for tag)")
@@ -58,7 +63,6 @@ def add_batch_parser(sub, model_dir_help: str) -> None:
     w.add_argument("--touch", action="store_true", help="let each file's modification time change")
     w.add_argument("--hardlinks", choices=("refuse", "in-place", "split"), default="refuse")
     w.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
-    w.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _ray_options(parser: argparse.ArgumentParser) -> None:
@@ -88,13 +92,16 @@ def _bar(total: int, disabled: bool, unit: str):
 
 def _predict(args) -> int:
     from ..core.batch.predict_job import connect, run_predict
-    from ..core.batch.sources import list_sources
+    from ..core.batch.sources import is_uri, list_sources
     from ..core.batch.store import done_paths
+    from ..core.errors import GeoGuessError
     from ..core.model.store import resolve_model_dir
 
+    if is_uri(args.out):
+        raise GeoGuessError(f"--out {args.out}: the parts are written to a folder here (or a volume mounted here)")
     model_dir = resolve_model_dir(args.model_dir)
     photos = list_sources(args.sources)
-    done = done_paths(args.out)
+    done = done_paths(args.out, retry_unread=True)
     todo = sum(1 for p in photos if p not in done)
     print(
         f"geoguess: {len(photos)} photo(s): {len(photos) - todo} already in {args.out}, {todo} to predict",
@@ -133,6 +140,7 @@ def _predict(args) -> int:
             args.batch_size,
             on_rows,
             part_rows=args.part_rows,
+            photos=photos,
         )
     finally:
         if bar:
@@ -141,22 +149,39 @@ def _predict(args) -> int:
     rate = summary.predicted / took if took > 0 else 0.0
     print(
         f"geoguess: {summary.predicted} predicted ({summary.failed} with an error), {summary.skipped} done before; "
-        f"{took:.1f} s, {rate:.2f} photos/s",
+        f"{took:.1f} s, {rate:.2f} photos/s, {summary.actors} model actor(s)",
         file=sys.stderr,
     )
+    if summary.untrained:
+        print(
+            "WARNING: the model is the UNTRAINED stand-in (random weights): these places mean nothing.", file=sys.stderr
+        )
     return EXIT_PHOTO_FAILED if summary.failed else EXIT_OK
 
 
 def _fuse(args) -> int:
+    import json
+    from pathlib import Path
+
     from ..core.batch.fuse_job import run_fuse
     from ..core.batch.predict_job import connect
+    from ..core.batch.store import COMPLETE
+    from ..core.errors import GeoGuessError
     from ..core.model.store import resolve_model_dir
     from .fuse import prepare_fusion
 
+    marker = Path(args.predictions) / COMPLETE
+    if not marker.is_file() and not args.partial:
+        raise GeoGuessError(
+            f"{args.predictions} is not complete: 'geoguess batch predict' has not finished (or some photos could "
+            "not be read). Run it to the end first, or fuse what is there with --partial (a folder is fused "
+            "again, whole, by a later run)"
+        )
     options = prepare_fusion(args)
     grid = resolve_model_dir(args.model_dir) / "grids.txt"
     connect(args.ray_address, args.num_cpus)
-    bar = _bar(0, args.no_progress, "photo")
+    total = json.loads(marker.read_text())["photos"] if marker.is_file() else 0
+    bar = _bar(total, args.no_progress or not total, "photo")
     start = time.monotonic()
     summary = run_fuse(
         args.predictions, args.out, grid, options, by=args.by, on_rows=lambda n, _: bar and bar.update(n)
@@ -173,6 +198,7 @@ def _fuse(args) -> int:
 
 
 def _write(args) -> int:
+    import signal
     import threading
 
     from ..core.batch.write_job import write_fused
@@ -180,6 +206,7 @@ def _write(args) -> int:
     from ..core.geotag.journal import Journal
     from ..core.geotag.writer import PhotoWriter
     from ..core.names import display_path
+    from .output import warn_about_model
     from .tag import _command_line
 
     if not 0 <= args.min_probability <= 1:
@@ -190,8 +217,16 @@ def _write(args) -> int:
             Journal(args.journal), command=_command_line(), keep_mtime=not args.touch, hardlinks=args.hardlinks
         )
     stop = threading.Event()
+
+    def on_sigint(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\ngeoguess: stopping after the photo being written (Ctrl+C again to stop at once)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     counts: dict[str, int] = {}
-    failed = False
+    failed = warned = False
     try:
         for outcome in write_fused(
             args.fused,
@@ -200,13 +235,17 @@ def _write(args) -> int:
             min_probability=args.min_probability,
             sidecar=args.sidecar,
             stop=stop,
+            hardlinks=args.hardlinks,
         ):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
             failed = failed or outcome.failed
+            warned = warn_about_model(outcome.model, warned)
             print(f"{outcome.status:>11}  {display_path(outcome.path)}: {outcome.message}")
     except KeyboardInterrupt:
         print("geoguess: interrupted; every photo written is complete and in the undo journal", file=sys.stderr)
         raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
     summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing done"
     print(f"geoguess: {summary}" + (" (dry run: nothing was changed)" if args.dry_run else ""), file=sys.stderr)
     if writer is not None and counts.get("written"):

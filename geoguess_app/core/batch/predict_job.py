@@ -30,11 +30,12 @@ from ..engine import open_engine
 from ..predict.pipeline import decode
 from ..predict.results import PhotoResult
 from .sources import list_sources, local_copy
-from .store import PREDICTION_SCHEMA, PartWriter, done_paths, prediction_row
+from .store import PREDICTION_SCHEMA, PartWriter, done_paths, mark_complete, prediction_row
 
 log = logging.getLogger(__name__)
 
 DECODE_BATCH = 8  # photos per decoding task
+NOT_UTF8 = "its file name is not UTF-8, which Parquet cannot store: rename it (or use geoguess tag)"
 MODEL_MEMORY = 3 << 29  # what an actor holding the full-size model needs (Ray saw 1.2 GiB)
 
 
@@ -44,6 +45,8 @@ class PredictSummary:
     skipped: int  # already in the output folder (an earlier run)
     predicted: int = 0  # rows written by this run
     failed: int = 0  # of them, photos with an error
+    actors: int = 0  # model actors used
+    untrained: bool = False  # the model is the untrained stand-in
 
 
 def decode_batch(batch: dict[str, Any]) -> dict[str, Any]:
@@ -56,8 +59,11 @@ def decode_batch(batch: dict[str, Any]) -> dict[str, Any]:
             with local_copy(source) as (path, sha256):
                 result, tensor = decode(path)
             result.path = source
-        except OSError as e:
+        except OSError as e:  # not read: tried again when the job is run again
             result, sha256 = PhotoResult(source, error=f"cannot read this photo: {e.strerror or e}"), None
+        except Exception as e:  # (a URI of a file system pyarrow does not know): this photo's error
+            log.exception("cannot read %s", source)
+            result, sha256 = PhotoResult(source, error=f"cannot read this photo ({type(e).__name__}: {e})"), None
         partial.append(json.dumps(result.to_dict()))
         hashes.append(sha256)
         ok.append(tensor is not None)
@@ -92,8 +98,23 @@ class Classify:
         rows = []
         for result, sha256 in zip(results, batch["sha256"]):
             result.model = info
-            rows.append(json.dumps(prediction_row(result, sha256), ensure_ascii=False))
+            rows.append(json.dumps(_row(result, sha256), ensure_ascii=False))
         return {"row": np.asarray(rows, dtype=object)}
+
+
+def _row(result: PhotoResult, sha256: str | None) -> dict[str, Any]:
+    """The photo's row; one that cannot be stored (a file name that is not UTF-8, which Parquet
+    cannot hold) is an error row of its own, never the end of the job."""
+    try:
+        result.path.encode("utf-8")
+    except UnicodeEncodeError:
+        escaped = result.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return prediction_row(PhotoResult(escaped, model=result.model, error=NOT_UTF8), sha256)
+    try:
+        return prediction_row(result, sha256)
+    except Exception as e:
+        log.exception("no row for %s", result.path)
+        return prediction_row(PhotoResult(result.path, model=result.model, error=f"cannot store ({e})"), sha256)
 
 
 def connect(address: str | None, num_cpus: int | None = None) -> None:
@@ -146,22 +167,25 @@ def run_predict(
     batch_size: int = 8,
     on_rows: Callable[[int, int], None] | None = None,
     part_rows: int = 256,
+    photos: list[str] | None = None,
 ) -> PredictSummary:
     """Predict every photo of ``sources`` not yet in ``out_dir``; Ray must be connected.
     ``on_rows(rows, failed)`` is told of each batch written."""
     import ray
 
-    photos = list_sources(sources)
-    done = done_paths(out_dir)
+    photos = list_sources(sources) if photos is None else photos
+    done = done_paths(out_dir, retry_unread=True)
     todo = [p for p in photos if p not in done]
     summary = PredictSummary(total=len(photos), skipped=len(photos) - len(todo))
     writer = PartWriter(out_dir, PREDICTION_SCHEMA, rows=part_rows)
     if not todo:
+        mark_complete(out_dir, len(photos))
         return summary
+    mark_complete(out_dir, None)
     actors, cpus, gpus = default_workers(device)
-    if workers:
-        actors = workers
+    actors = fitting_actors(workers or actors, gpus)
     cpus = actor_cpus(actors, cpus, gpus)
+    summary.actors = actors
     model = str(Path(model_dir).resolve())
     blocks = max(1, min(len(todo) // DECODE_BATCH, 10_000))
     ds: Any = ray.data.from_items([{"path": p} for p in todo], override_num_blocks=blocks)
@@ -181,13 +205,27 @@ def run_predict(
             rows = [json.loads(r) for r in batch["row"]]
             writer.add(rows)
             failed = sum(1 for r in rows if r["error"])
+            summary.untrained = summary.untrained or any(r["untrained"] for r in rows)
             summary.predicted += len(rows)
             summary.failed += failed
             if on_rows:
                 on_rows(len(rows), failed)
     finally:
         writer.flush()  # what was predicted is kept, also when the job is stopped
+    if not (set(photos) - done_paths(out_dir, retry_unread=True)):
+        mark_complete(out_dir, len(photos))
     return summary
+
+
+def fitting_actors(wanted: int, gpus: float) -> int:
+    """No more model actors than the cluster can place (more would wait for ever, silently)."""
+    import ray
+
+    resources = ray.cluster_resources()
+    fit = int(resources.get("memory", MODEL_MEMORY) // MODEL_MEMORY)
+    if gpus:
+        fit = min(fit, int(resources.get("GPU", 0) // gpus))
+    return max(1, min(wanted, fit))
 
 
 def cpu_count() -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,19 +27,24 @@ def is_uri(source: str) -> bool:
 
 
 def list_sources(sources: list[str], recursive: bool = True) -> list[str]:
-    """Every photo the sources name, sorted, each once."""
+    """Every photo the sources name, sorted, each once: local ones as absolute paths (the same
+    photo has one name whatever the current folder, on every node), remote ones as URIs."""
     found: list[str] = []
     for source in sources:
         if is_uri(source):
             found.extend(_list_uri(source))
         elif source.lower().endswith(".txt") and Path(source).is_file():
-            found.extend(_read_list(Path(source)))
+            found.extend(line if is_uri(line) else _local(line) for line in _read_list(Path(source)))
         else:
-            local = source[len("file://") :] if source.startswith("file://") else source
+            local = _local(source)
             if not os.path.exists(local):
                 raise GeoGuessError(f"{source} does not exist")
             found.extend(str(p) for p in list_photos([local], recursive=recursive))
     return sorted(set(found))
+
+
+def _local(source: str) -> str:
+    return os.path.abspath(source[len("file://") :] if source.startswith("file://") else source)
 
 
 def _read_list(path: Path) -> list[str]:
@@ -50,16 +56,22 @@ def _read_list(path: Path) -> list[str]:
 
 
 def _list_uri(source: str) -> list[str]:
+    """The photos under a URI (or the URI itself when it names a file), as URIs that keep its
+    host and query (``hdfs://namenode/...``, ``s3://bucket/...?endpoint_override=...``)."""
     import pyarrow.fs as pafs
 
-    scheme = source.partition("://")[0]
+    parts = urllib.parse.urlsplit(source)
     try:
         fs, root = pafs.FileSystem.from_uri(source)
+        if fs.get_file_info(root).type == pafs.FileType.File:
+            return [source]
         infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=False))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError) as e:  # (pyarrow's errors are both)
         raise GeoGuessError(f"cannot list {source}: {e}") from None
+    bucket_in_path = parts.scheme in ("s3", "gs", "gcs")  # pyarrow's path there starts with the bucket
+    query = f"?{parts.query}" if parts.query else ""
     return [
-        f"{scheme}://{info.path}"
+        f"{parts.scheme}://{info.path if bucket_in_path else parts.netloc + '/' + info.path.lstrip('/')}{query}"
         for info in infos
         if info.type == pafs.FileType.File and Path(info.path).suffix.lower() in PHOTO_EXTENSIONS
     ]

@@ -26,6 +26,7 @@ from ..errors import GeoGuessError
 from ..predict.results import PhotoResult
 
 PART_GLOB = "part-*.parquet"
+COMPLETE = "_COMPLETE.json"  # batch predict: every photo of its sources has a row
 
 PREDICTION_SCHEMA = pa.schema(
     [
@@ -122,9 +123,11 @@ class PartWriter:
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, self.folder / f"{name}.parquet")  # whole, or not there at all
-        except OSError as e:
+        except (OSError, pa.ArrowException) as e:
             tmp.unlink(missing_ok=True)
-            raise GeoGuessError(f"cannot write a part into {self.folder}: {e.strerror or e}") from None
+            raise GeoGuessError(
+                f"cannot write a part into {self.folder}: {getattr(e, 'strerror', None) or e}"
+            ) from None
         self._pending.clear()
         self._since = time.monotonic()
 
@@ -140,7 +143,30 @@ def read_parts(folder: str | Path, columns: list[str] | None = None) -> pa.Table
         raise GeoGuessError(f"cannot read the parts in {folder}: {e}") from None
 
 
-def done_paths(folder: str | Path) -> set[str]:
-    """The photos a stage's folder already holds a row for."""
-    table = read_parts(folder, columns=["path"]) if Path(folder).is_dir() else None
-    return set() if table is None else set(table.column("path").to_pylist())
+def done_paths(folder: str | Path, retry_unread: bool = False) -> set[str]:
+    """The photos a stage's folder already holds a row for; with ``retry_unread``, not those whose
+    file could not be read (a network file system's hiccup, an expired credential): a rerun tries
+    them again."""
+    if not Path(folder).is_dir():
+        return set()
+    table = read_parts(folder, columns=["path", "sha256"] if retry_unread else ["path"])
+    if table is None:
+        return set()
+    paths = table.column("path").to_pylist()
+    if not retry_unread:
+        return set(paths)
+    return {p for p, h in zip(paths, table.column("sha256").to_pylist()) if h is not None}
+
+
+def mark_complete(folder: str | Path, photos: int | None) -> None:
+    """Say that batch predict's folder holds every photo of its sources (``photos`` of them), or,
+    with None, that it does not (a run is under way)."""
+    marker = Path(folder) / COMPLETE
+    if photos is None:
+        marker.unlink(missing_ok=True)
+    else:
+        marker.write_text(json.dumps({"photos": photos, "finished": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+
+
+def is_complete(folder: str | Path) -> bool:
+    return (Path(folder) / COMPLETE).is_file()

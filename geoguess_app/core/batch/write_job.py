@@ -31,12 +31,19 @@ def write_fused(
     min_probability: float = 0.0,
     sidecar: bool = False,
     stop: threading.Event | None = None,
+    hardlinks: str = "refuse",
 ) -> Iterator[TagOutcome]:
     """One outcome per photo of ``fused`` (a folder of batch fuse parts), in path order."""
     table = read_parts(fused, columns=["path", "answer", "result"])
     if table is None:
         raise GeoGuessError(f"{fused} holds no parts of 'geoguess batch fuse'")
-    rows = sorted(zip(*(table.column(c).to_pylist() for c in ("path", "answer", "result"))))
+    # a group fused again (photos of its folder predicted since) has newer rows in a later part:
+    # parts are named by time, read in that order, and the last answer for a photo counts
+    latest = {
+        path: (answer, result)
+        for path, answer, result in zip(*(table.column(c).to_pylist() for c in ("path", "answer", "result")))
+    }
+    rows = sorted((path, answer, result) for path, (answer, result) in latest.items())
     if writer is not None:
         writer.prepare_folders([p for p, _, _ in rows if not is_uri(p)])
     for path, answer, result in rows:
@@ -54,5 +61,5 @@ def write_fused(
             overwrite_gps=False,
             writer=writer,
             sidecar=sidecar,
-            hardlinks=writer.hardlinks if writer is not None else "refuse",
+            hardlinks=writer.hardlinks if writer is not None else hardlinks,
         )
