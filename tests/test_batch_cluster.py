@@ -170,6 +170,36 @@ def test_batch_fuse_gives_the_answers_of_geoguess_fuse_per_folder(fused, archive
                 assert mine["position"][1] == pytest.approx(answer["position"]["lon"], abs=1e-6)
 
 
+def test_batch_fuse_by_camera_fuses_each_cameras_photos_of_a_folder_apart(predicted, full_model_dir, tmp_path):
+    out = tmp_path / "by-camera"
+    geoguess("batch", "fuse", str(predicted[0]), "--out", str(out), "--by", "camera", "--model-dir", str(full_model_dir),
+             "--num-cpus", "2")  # fmt: skip
+    by_camera = {r["path"]: r for r in rows(out)}
+    predictions = {r["path"]: r for r in rows(predicted[0])}
+    groups: dict[str, list[str]] = {}
+    for path, row in by_camera.items():
+        camera = predictions[path]["camera"] or "unknown camera"
+        assert row["group"] == f"{os.path.dirname(path)} | {camera}"
+        groups.setdefault(row["group"], []).append(path)
+    several = [sorted(paths) for paths in groups.values() if len(paths) >= 2][:3]
+    assert several, "some camera took several photos of a folder"
+    for paths in several:  # as geoguess fuse fuses those photos' lines alone
+        lines = tmp_path / "group.jsonl"
+        with open(lines, "w", encoding="utf-8") as f:
+            for path in paths:
+                f.write(geoguess("predict", path, "--json", "--distribution", "--no-progress", "--model-dir",
+                                 str(full_model_dir)).stdout)  # fmt: skip
+        for answer in map(
+            json.loads, geoguess("fuse", str(lines), "--json", "--model-dir", str(full_model_dir)).stdout.splitlines()
+        ):
+            row = by_camera[answer["path"]]
+            mine = json.loads(row["answer"])
+            assert row["source"] == answer["source"] and row["error"] == answer["error"]
+            assert mine["evidence"] == answer["evidence"]
+            if answer["position"]:
+                assert mine["position"][0] == pytest.approx(answer["position"]["lat"], abs=1e-6)
+
+
 def test_batch_write_writes_what_tag_writes_restarts_and_undoes(fused, archive, full_model_dir, tmp_path, exiftool_cli):
     from geoguess_app.core.geotag.metadata import read_metadata
 

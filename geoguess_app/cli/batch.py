@@ -183,9 +183,17 @@ def _fuse(args) -> int:
     total = json.loads(marker.read_text())["photos"] if marker.is_file() else 0
     bar = _bar(total, args.no_progress or not total, "photo")
     start = time.monotonic()
-    summary = run_fuse(
-        args.predictions, args.out, grid, options, by=args.by, on_rows=lambda n, _: bar and bar.update(n)
-    )
+    seen = {"done": 0, "said": time.monotonic()}
+
+    def on_rows(rows: int, _failed: int) -> None:
+        seen["done"] += rows
+        if bar:
+            bar.update(rows)
+        elif not args.no_progress and time.monotonic() - seen["said"] >= 30:  # a log, not a terminal
+            seen["said"] = time.monotonic()
+            print(f"geoguess: {seen['done']}{f'/{total}' if total else ''} photos fused", file=sys.stderr)
+
+    summary = run_fuse(args.predictions, args.out, grid, options, by=args.by, on_rows=on_rows)
     if bar:
         bar.close()
     took = time.monotonic() - start
