@@ -8,7 +8,7 @@ import sys
 import time
 
 from .fuse import add_fusion_options
-from .output import EXIT_OK, EXIT_PHOTO_FAILED
+from .output import EXIT_OK, EXIT_PHOTO_FAILED, progress_bar
 
 
 def add_batch_parser(sub, model_dir_help: str) -> None:
@@ -84,12 +84,6 @@ def cmd_batch(args) -> int:
     return {"predict": _predict, "fuse": _fuse, "write": _write}[args.batch_command](args)
 
 
-def _bar(total: int, disabled: bool, unit: str):
-    from .output import progress_bar
-
-    return progress_bar(total, disabled=disabled, unit=unit)
-
-
 def _predict(args) -> int:
     from ..core.batch.predict_job import connect, run_predict
     from ..core.batch.sources import is_uri, list_sources
@@ -108,7 +102,7 @@ def _predict(args) -> int:
         file=sys.stderr,
     )
     connect(args.ray_address, args.num_cpus)
-    bar = _bar(todo, args.no_progress, "photo")
+    bar = progress_bar(todo, disabled=args.no_progress)
     start = time.monotonic()
     seen = {"done": 0, "failed": 0, "said": start}
 
@@ -141,6 +135,7 @@ def _predict(args) -> int:
             on_rows,
             part_rows=args.part_rows,
             photos=photos,
+            done=done,
         )
     finally:
         if bar:
@@ -181,7 +176,7 @@ def _fuse(args) -> int:
     grid = resolve_model_dir(args.model_dir) / "grids.txt"
     connect(args.ray_address, args.num_cpus)
     total = json.loads(marker.read_text())["photos"] if marker.is_file() else 0
-    bar = _bar(total, args.no_progress or not total, "photo")
+    bar = progress_bar(total, disabled=args.no_progress or not total)
     start = time.monotonic()
     seen = {"done": 0, "said": time.monotonic()}
 

@@ -168,13 +168,14 @@ def run_predict(
     on_rows: Callable[[int, int], None] | None = None,
     part_rows: int = 256,
     photos: list[str] | None = None,
+    done: set[str] | None = None,
 ) -> PredictSummary:
     """Predict every photo of ``sources`` not yet in ``out_dir``; Ray must be connected.
     ``on_rows(rows, failed)`` is told of each batch written."""
     import ray
 
     photos = list_sources(sources) if photos is None else photos
-    done = done_paths(out_dir, retry_unread=True)
+    done = done_paths(out_dir, retry_unread=True) if done is None else set(done)
     todo = [p for p in photos if p not in done]
     summary = PredictSummary(total=len(photos), skipped=len(photos) - len(todo))
     writer = PartWriter(out_dir, PREDICTION_SCHEMA, rows=part_rows)
@@ -204,6 +205,7 @@ def run_predict(
         for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
             rows = [json.loads(r) for r in batch["row"]]
             writer.add(rows)
+            done.update(r["path"] for r in rows if r["sha256"] is not None)  # (unread ones: tried again)
             failed = sum(1 for r in rows if r["error"])
             summary.untrained = summary.untrained or any(r["untrained"] for r in rows)
             summary.predicted += len(rows)
@@ -212,7 +214,7 @@ def run_predict(
                 on_rows(len(rows), failed)
     finally:
         writer.flush()  # what was predicted is kept, also when the job is stopped
-    if not (set(photos) - done_paths(out_dir, retry_unread=True)):
+    if done.issuperset(photos):  # (the folder as done_paths would read it now, without reading it)
         mark_complete(out_dir, len(photos))
     return summary
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import GeoGuessError
 from ..photos.decode import PHOTO_EXTENSIONS, list_photos
+from ..predict.cache import photo_key
 
 
 def is_uri(source: str) -> bool:
@@ -83,7 +84,7 @@ def local_copy(source: str) -> Iterator[tuple[str, str]]:
     a remote one, removed afterwards. OSError when it cannot be read."""
     if not is_uri(source):
         path = source[len("file://") :] if source.startswith("file://") else source
-        yield path, _sha256_file(path)
+        yield path, photo_key(path)  # the prediction cache's key: SHA-256 of the bytes
         return
     import pyarrow.fs as pafs
 
@@ -98,11 +99,3 @@ def local_copy(source: str) -> Iterator[tuple[str, str]]:
         yield tmp, digest.hexdigest()
     finally:
         os.unlink(tmp)
-
-
-def _sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
