@@ -50,6 +50,7 @@ RAW_SUFFIXES = {
 }
 GPS_POSITION_KEYS = ("GPS:GPSLatitude", "GPS:GPSLongitude", "XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")
 PREDICTED_KEY = "XMP-geoguess:Predicted"
+RUN_KEY = "XMP-geoguess:Run"  # the undo journal's run that wrote it
 PROCESSING_METHOD = "GeoGuess prediction, not a measurement"
 
 # Values that are not tags of the file: file-system facts, derived (composite) values, ExifTool's own.
@@ -106,9 +107,16 @@ REPLACING_NEEDS = "; replacing it needs --overwrite-gps"
 def refuse_replacing(tags: dict, overwrite_gps: bool, ours: dict | None = None) -> str | None:
     """The GPS position the photo already has (or None); GeotagRefused if it may not be replaced.
 
-    A position GeoGuess wrote itself (per ``ours``, by default ``tags``) may always be replaced."""
+    A position GeoGuess wrote (per ``ours``, by default ``tags``) is not replaced without being
+    asked either: another GeoGuess run (the window, or another command line) may have written it
+    since this one looked at the photo."""
     existing = existing_position(tags)
-    if existing and not overwrite_gps and not is_geoguess_tagged(tags if ours is None else ours):
+    if existing and not overwrite_gps:
+        own = tags if ours is None else ours
+        if is_geoguess_tagged(own):
+            run = own.get(RUN_KEY)
+            by = f" (run {run})" if run else ""
+            raise GeotagRefused(f"GeoGuess already wrote a position into it{by}: {existing}{REPLACING_NEEDS}")
         raise GeotagRefused(f"it already has a GPS position ({existing}){REPLACING_NEEDS}")
     return existing
 

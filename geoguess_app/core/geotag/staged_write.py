@@ -1,7 +1,10 @@
 """Replacing a file by a verified new version: the one way GeoGuess changes a photo or a sidecar.
 
-1. ``StagedWrite(path)`` checks what must stop a write (not a regular file, read-only, immutable,
-   a read-only file system, a hard-linked file unless asked, see ``fileattrs``), resolves a
+1. ``StagedWrite(path)`` takes the photo's lock (another GeoGuess process writing it, the window
+   or a command line, is waited for, so that the check that the photo did not change and its
+   replacement are one step; see core/system.py), checks what must stop a write (not a regular
+   file, read-only, immutable, a read-only file system, a hard-linked file unless asked, see
+   ``fileattrs``), resolves a
    symbolic link to the file it names (the link stays a link), reads the file's bytes and what the
    file system holds about it, and reserves a temporary name in its folder:
    ``.geoguess-tmp-PID-RANDOM.ext``, short whatever the photo's name, so that any name within the
@@ -30,9 +33,11 @@ import logging
 import os
 import re
 import secrets
+from contextlib import ExitStack
 from pathlib import Path
 
 from ..errors import WriteRefused
+from ..system import photo_lock
 from . import bytedelta, fileattrs
 from .fileattrs import FileAttrs, fsync_dir
 from .journal import Journal, WriteRecord, WriteState, now_text
@@ -101,6 +106,17 @@ class StagedWrite:
         self.attrs: FileAttrs | None = None
         self.original: bytes | None = None
         self._new: bytes | None = None
+        if not create or self.target.exists():  # what stops the write is said first, lock or not
+            check_writable(self.given, hardlinks, what)
+        self._locked = ExitStack()  # another GeoGuess process writing this photo is waited for
+        self._locked.enter_context(photo_lock(self.target))
+        try:
+            self._stage(hardlinks, create, what)
+        except BaseException:
+            self._locked.close()
+            raise
+
+    def _stage(self, hardlinks: str, create: bool, what: str) -> None:
         if not create or self.target.exists():
             self.target, self.attrs, self.in_place = check_writable(self.given, hardlinks, what)
             try:
@@ -129,8 +145,11 @@ class StagedWrite:
         return self
 
     def __exit__(self, *exc) -> None:
-        if not self._keep_tmp:
-            self.tmp.unlink(missing_ok=True)
+        try:
+            if not self._keep_tmp:
+                self.tmp.unlink(missing_ok=True)
+        finally:
+            self._locked.close()
 
     def new_bytes(self) -> bytes:
         """The new version's bytes, read once (checks, the journal record and an in-place copy all

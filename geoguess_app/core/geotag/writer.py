@@ -26,6 +26,7 @@ from . import fileattrs
 from .exiftool import ExifToolError, shared_exiftool
 from .journal import Journal, WriteState, new_run_id
 from .metadata import (
+    RUN_KEY,
     GeotagRefused,
     exif_block,
     harm_text,
@@ -203,7 +204,7 @@ class PhotoWriter:
         fmt = photo_format(path)
         with StagedWrite(path, hardlinks=self.hardlinks) as stage:
             tags = read_metadata(stage.target)
-            values, written = _gps_version(stage, fmt, tag, tags, overwrite_gps)
+            values, written = _gps_version(stage, fmt, tag, tags, overwrite_gps, self.run)
             changes = tag_changes(tags, written, values)
             # GPS tags the photo had and kept (a GPSStatus without a position): undo must know they
             # were there before, not added by another program since
@@ -234,7 +235,7 @@ class PhotoWriter:
             side_tags = read_metadata(stage.target) if stage.original is not None else {}
             for tags in (photo_tags, side_tags):
                 refuse_replacing(tags, overwrite_gps, ours=side_tags)
-            values = {**sidecar_values(tag), **xmp_values(tag)}
+            values = {**sidecar_values(tag), **xmp_values(tag), RUN_KEY: self.run}
             source = stage.target if stage.original is not None else path
             written = write_new_version(
                 stage,
@@ -263,12 +264,14 @@ def write_gps(
 
 
 def _gps_version(
-    stage: StagedWrite, fmt: str | None, tag: GeoTag, tags: dict, overwrite_gps: bool
+    stage: StagedWrite, fmt: str | None, tag: GeoTag, tags: dict, overwrite_gps: bool, run: str = ""
 ) -> tuple[dict, dict]:
-    """ExifTool's new version of the staged photo with ``tag`` in it, checked (GeotagRefused
-    otherwise): the values set, and the new version's tags."""
+    """ExifTool's new version of the staged photo with ``tag`` in it (and the journal ``run`` that
+    writes it), checked (GeotagRefused otherwise): the values set, and the new version's tags."""
     existing = refuse_replacing(tags, overwrite_gps)
     values = {**exif_values(tag), **xmp_values(tag)}
+    if run:
+        values[RUN_KEY] = run
     clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []  # nothing old may contradict the new
     written = write_new_version(stage, fmt, values, clear=clear, original=tags, check=lambda t: _check_position(t, tag))
     return values, written

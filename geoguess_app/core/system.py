@@ -1,0 +1,115 @@
+"""What differs between Linux, macOS and Windows, in one place: whether a process still runs, and
+the lock that keeps two GeoGuess processes (two command lines, or the window and a command line)
+from writing the same photo at once.
+
+The photo lock is a file lock (``filelock``: ``flock`` on Linux and macOS, ``msvcrt.locking`` on
+Windows; the operating system releases it when a process dies, so a killed run never leaves a
+photo locked). Lock files lie in the user's cache folder, one of 256 buckets chosen by the photo's
+real path, so that their number stays bounded whatever the number of photos; two photos sharing a
+bucket only wait for each other briefly. Reentrant within a thread (an undo that rewrites a photo
+holds its lock while the staged write takes it again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import filelock
+import platformdirs
+
+from .errors import WriteRefused
+
+LOCK_BUCKETS = 256
+#: How long a write waits for another GeoGuess process writing the same photo before refusing it.
+LOCK_WAIT_S = 120.0
+
+_held = threading.local()  # bucket -> (lock, depth), per thread
+
+
+def lock_folder() -> Path:
+    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "locks"
+
+
+def _bucket(path: str | Path) -> str:
+    name = os.path.normcase(os.path.realpath(path))
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).digest()
+    return f"{digest[0] % LOCK_BUCKETS:02x}"
+
+
+@contextmanager
+def photo_lock(path: str | Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold the cross-process lock of the photo at ``path`` (its real path) for the block. When
+    another GeoGuess process holds it for longer than ``wait_s``, WriteRefused says so."""
+    bucket = _bucket(path)
+    held: dict[str, list] = getattr(_held, "locks", None) or {}
+    _held.locks = held
+    if bucket in held:  # this thread holds it already
+        held[bucket][1] += 1
+        try:
+            yield
+        finally:
+            held[bucket][1] -= 1
+        return
+    folder = lock_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(folder / f"photo-{bucket}.lock"))
+        lock.acquire(timeout=wait_s)
+    except filelock.Timeout:
+        raise WriteRefused(
+            f"another GeoGuess run has been writing it for over {wait_s:.0f} s (the window or another "
+            "geoguess command); left as it is: try again once that run is done"
+        ) from None
+    except OSError as e:
+        raise WriteRefused(f"its write lock in {folder} cannot be taken: {e.strerror or e}") from None
+    held[bucket] = [lock, 1]
+    try:
+        yield
+    finally:
+        held[bucket][1] -= 1
+        if held[bucket][1] == 0:
+            del held[bucket]
+            lock.release()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (this process included)."""
+    if pid == os.getpid():
+        return True
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":  # os.kill(pid, 0) would send Ctrl+C there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        try:
+            code = ctypes.c_ulong()
+            ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+            return bool(ok) and code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def host_name() -> str:
+    """This machine's name, to tell whether a process id recorded in the journal is one of ours."""
+    import platform
+
+    return platform.node()
