@@ -21,6 +21,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 GOOD = 240  # photos that open, spread over folders (fusion works per folder)
 BROKEN = 20  # files Pillow cannot read
 FOLDERS = 6
+STANDIN = ("--allow-untrained", "--min-probability", "0")  # write the untrained stand-in's guesses
 
 
 def geoguess(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
@@ -206,12 +207,12 @@ def test_batch_write_writes_what_tag_writes_restarts_and_undoes(fused, archive, 
     photos = sorted(p for p in archive.rglob("*") if p.is_file() and not p.name.endswith(".xmp"))
     before = {p: p.read_bytes() for p in photos}
     journal = tmp_path / "journal.jsonl"
-    first = geoguess("batch", "write", str(fused), "--journal", str(journal))
+    first = geoguess("batch", "write", str(fused), *STANDIN, "--journal", str(journal))
     assert "written" in first.stderr and "undo this run with 'geoguess undo --run " in first.stderr
     written = [p for p in photos if p.read_bytes() != before[p]]
     assert written, first.stderr
     # run again: what is done is skipped, nothing is written twice
-    again = geoguess("batch", "write", str(fused), "--journal", str(journal))
+    again = geoguess("batch", "write", str(fused), *STANDIN, "--journal", str(journal))
     statuses = [line.strip().split("  ")[0] for line in again.stdout.splitlines()]
     assert statuses and "written" not in statuses and "skipped" in statuses, again.stdout[-2000:]
     assert "WARNING: " in first.stderr and "UNTRAINED" in first.stderr.upper()  # the stand-in says so
@@ -222,7 +223,7 @@ def test_batch_write_writes_what_tag_writes_restarts_and_undoes(fused, archive, 
     for p in sorted(folder.iterdir()):
         copy_photo(p, copies / p.name)
         (copies / p.name).write_bytes(before[p])  # as they were before batch write
-    geoguess("tag", str(copies), "--write", "--no-progress", "--journal", str(tmp_path / "tag.jsonl"),
+    geoguess("tag", str(copies), "--write", *STANDIN, "--no-progress", "--journal", str(tmp_path / "tag.jsonl"),
              "--model-dir", str(full_model_dir))  # fmt: skip
     for p in sorted(folder.iterdir()):
         mine, theirs = read_metadata(p), read_metadata(copies / p.name)

@@ -54,7 +54,10 @@ def test_an_unverified_model_says_so_in_every_answer(unverified_dir, corpus_dir,
     assert as_json.stderr.count("UNVERIFIED") == 1
 
     target = copy_photo(photo, tmp_path / "hopper.jpg")
-    tagged = run("tag", "--write", "--journal", tmp_path / "j.jsonl", "--model-dir", unverified_dir, target)
+    tagged = run(
+        "tag", "--write", "--allow-unverified", "--min-probability", "0", "--journal", tmp_path / "j.jsonl",
+        "--model-dir", unverified_dir, target,
+    )  # fmt: skip
     assert tagged.returncode == 0 and tagged.stderr.count("UNVERIFIED") == 1
     config = ROOT / "resources" / "exiftool" / "geoguess.config"
     provenance = json.loads(

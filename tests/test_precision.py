@@ -51,7 +51,18 @@ def test_fast_precision_is_only_offered_where_it_exists(tiny_model_dir, corpus_d
 def test_fast_precision_is_written_into_the_provenance(fast_cpu, tiny_model_dir, corpus_dir, tmp_path, exiftool_cli):
     photo = copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", tmp_path / "d90.jpg")
     out = run(
-        "tag", "--write", "--precision", "fast", "--journal", tmp_path / "j.jsonl", "--model-dir", tiny_model_dir, photo
+        "tag",
+        "--write",
+        "--allow-untrained",
+        "--min-probability",
+        "0",
+        "--precision",
+        "fast",
+        "--journal",
+        tmp_path / "j.jsonl",
+        "--model-dir",
+        tiny_model_dir,
+        photo,
     )
     assert out.returncode == 0, out.stderr
     tags = subprocess.run([exiftool_cli, "-j", "-XMP-geoguess:all", str(photo)], capture_output=True, text=True)

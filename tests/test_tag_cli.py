@@ -20,6 +20,7 @@ from geoguess_app.core.geotag.journal import Journal
 from geoguess_app.core.geotag.metadata import NAMESPACE_BYTES
 
 GEOGUESS = Path(sys.executable).parent / "geoguess"
+STANDIN = ("--allow-untrained", "--min-probability", "0")  # write (or plan) the untrained stand-in's guesses
 
 
 @pytest.fixture
@@ -55,6 +56,7 @@ def test_dry_run_changes_nothing_and_says_what_it_would_do(photos, tiny_model_di
     before = digests(photos)
     out = run(
         "tag",
+        *STANDIN,
         "--model-dir",
         tiny_model_dir,
         "--report",
@@ -74,7 +76,7 @@ def test_dry_run_changes_nothing_and_says_what_it_would_do(photos, tiny_model_di
     assert all(r["untrained"] == r["verified"] == "" for r in rows if not r["lat"])  # no model placed them
     assert "<wpt " in (tmp_path / "plan.gpx").read_text()  # every report asked for, not only the last
     # one photo at a time (--no-fuse): a photo's own GPS is not replaced without --overwrite-gps
-    alone = run("tag", "--no-fuse", "--model-dir", tiny_model_dir, photos)
+    alone = run("tag", "--no-fuse", *STANDIN, "--model-dir", tiny_model_dir, photos)
     assert "already has a GPS position (37.78605" in alone.stdout and digests(photos) == before
 
 
@@ -84,6 +86,7 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     out = run(
         "tag",
         "--write",
+        *STANDIN,
         "--journal",
         journal,
         "--model-dir",
@@ -97,7 +100,7 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     assert {f["properties"]["status"] for f in geo["features"]} == {"written"}
     tags = _geotags(exiftool_cli, photos / "d90.jpg")
     assert tags["Predicted"] in (True, "True") and "GPSLatitude" in tags
-    again = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, photos)
+    again = run("tag", "--write", *STANDIN, "--journal", journal, "--model-dir", tiny_model_dir, photos)
     assert again.stdout.count("already geotagged by GeoGuess") == 1 and "written" not in again.stdout
     unsaid = run("undo", "--journal", journal)  # undo what? It shows what can be undone and asks
     assert unsaid.returncode == 2 and "say what to undo" in unsaid.stderr
@@ -115,9 +118,31 @@ def test_write_then_run_again_skips_then_undo(photos, tiny_model_dir, tmp_path, 
     assert "GPSLatitude" not in tags and "Predicted" not in tags
 
 
+def test_the_stand_in_is_written_only_by_choice_and_the_threshold_is_the_windows(
+    photos, tiny_model_dir, tmp_path, corpus_dir
+):
+    """One policy for the command line and the window: the untrained stand-in's random guesses
+    need --allow-untrained (the window asks), and a guess below 50% is left (the window's default)."""
+    from geoguess_app.gui.batch_dialog import DEFAULT_THRESHOLD
+
+    before = digests(photos)
+    journal = tmp_path / "j.jsonl"
+    refused = run("tag", "--write", "--no-fuse", "--journal", journal, "--model-dir", tiny_model_dir, photos)
+    said = {Path(line.split(": ")[0].split()[-1]).name: line for line in refused.stdout.splitlines()}
+    assert digests(photos) == before and not Journal(journal).read().writes
+    assert said["d90.jpg"].split()[0] == "skipped" and "UNTRAINED stand-in: its position is random" in said["d90.jpg"]
+    assert "--allow-untrained writes it anyway" in said["d90.jpg"]
+    hopper = copy_photo(corpus_dir / "Pillow/Tests/images/hopper.jpg", tmp_path / "hopper.jpg")  # a 14.7% guess
+    low = run("tag", "--write", "--no-fuse", "--allow-untrained", "--journal", journal, "--model-dir", tiny_model_dir,
+              hopper)  # fmt: skip
+    assert low.stdout.split()[0] == "skipped" and f"is below {DEFAULT_THRESHOLD:.1f}%" in low.stdout
+    assert not Journal(journal).read().writes and DEFAULT_THRESHOLD == 50.0
+
+
 def test_min_probability_and_gpx_report(photos, tiny_model_dir, tmp_path):
     out = run(
         "tag",
+        "--allow-untrained",
         "--min-probability",
         "0.999",
         "--model-dir",
@@ -138,6 +163,7 @@ def test_a_file_with_two_names_in_the_folder_is_written_once(corpus_dir, tiny_mo
     out = run(
         "tag",
         "--write",
+        *STANDIN,
         "--hardlinks",
         "in-place",
         "--journal",
@@ -164,6 +190,7 @@ def start_tagging(corpus_dir, tiny_model_dir, tmp_path, marks: str, count: int, 
             str(GEOGUESS),
             "tag",
             "--write",
+            *STANDIN,
             "--no-cache",
             # one photo at a time: predicting and writing go on side by side
             *([] if fuse else ["--no-fuse"]),
@@ -190,7 +217,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(corpus_dir, tiny_model_dir, 
     assert proc.returncode == 130 and "Run the same command again to continue" in err
     first = out.count("written")
     assert 3 <= first < 40
-    rest = run("tag", "--write", "--no-fuse", "--journal", journal, "--model-dir", tiny_model_dir, folder)
+    rest = run("tag", "--write", *STANDIN, "--no-fuse", "--journal", journal, "--model-dir", tiny_model_dir, folder)
     assert rest.stdout.count("already geotagged by GeoGuess") == first
     assert rest.stdout.count("written") == 40 - first
 
@@ -232,7 +259,7 @@ def test_ctrl_c_while_a_fused_set_is_written_stops_after_the_photo_being_written
     assert proc.returncode == 130 and "stopping now" in err and "Run the same command again to continue" in err
     first = len(re.findall(r"written  ", out))
     assert 2 <= first < 40 and out.count("not written: stopped before its turn") == 40 - first
-    rest = run("tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, folder)
+    rest = run("tag", "--write", *STANDIN, "--journal", journal, "--model-dir", tiny_model_dir, folder)
     assert rest.stdout.count("already geotagged by GeoGuess") == first
     assert len(re.findall(r"written  ", rest.stdout)) == 40 - first
 
@@ -245,7 +272,7 @@ def test_the_dry_run_refuses_what_the_write_would_refuse(corpus_dir, tiny_model_
     for rel in ("photoprism/internal/meta/testdata/ladybug.jpg", "exiv2/test/data/exiv2-bug855.jpg"):
         copy_photo(corpus_dir / rel, folder / Path(rel).name)
     before = digests(folder)
-    common = ["--no-fuse", "--overwrite-gps", "--model-dir", tiny_model_dir]
+    common = ["--no-fuse", "--overwrite-gps", *STANDIN, "--model-dir", tiny_model_dir]
     dry = run("tag", *common, folder)
     assert digests(folder) == before and not list(folder.glob(".*"))  # nothing left beside the photos
     written = run("tag", *common, "--write", "--journal", tmp_path / "j.jsonl", folder)

@@ -25,7 +25,18 @@ def test_photos_between_gps_photos_are_placed_between_them_with_provenance(
     original = (folder / "DSCN0012.jpg").read_bytes()
     journal = tmp_path / "journal.jsonl"
     out = run(
-        "tag", "--write", "--journal", journal, "--model-dir", tiny_model_dir, "--report", tmp_path / "r.csv", folder
+        "tag",
+        "--write",
+        "--allow-untrained",
+        "--min-probability",
+        "0",
+        "--journal",
+        journal,
+        "--model-dir",
+        tiny_model_dir,
+        "--report",
+        tmp_path / "r.csv",
+        folder,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("it has its own GPS position (used to place the others)") == 2
@@ -60,7 +71,8 @@ def test_tag_without_fusion_and_with_a_bad_region(corpus_dir, tiny_model_dir, tm
     copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / "d90.jpg")
     bad = run("tag", "--model-dir", tiny_model_dir, "--region", "Narnia", folder)
     assert bad.returncode == 2 and "'Narnia' is not a country name" in bad.stderr and bad.stdout == ""
-    fused = run("tag", "--model-dir", tiny_model_dir, folder)
-    alone = run("tag", "--no-fuse", "--model-dir", tiny_model_dir, folder)
+    standin = ["--allow-untrained", "--min-probability", "0"]
+    fused = run("tag", *standin, "--model-dir", tiny_model_dir, folder)
+    alone = run("tag", "--no-fuse", *standin, "--model-dir", tiny_model_dir, folder)
     assert "would write" in fused.stdout and "would write" in alone.stdout
     assert "fusing 1 photo(s)" in fused.stderr and "fusing" not in alone.stderr

@@ -12,6 +12,7 @@ from .. import __version__
 from .batch import add_batch_parser
 from .fuse import add_fusion_options
 from .output import EXIT_ERROR, EXIT_OK
+from .tag import add_policy_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,9 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("paths", nargs="+", metavar="PATH")
     t.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
     t.add_argument("--write", action="store_true", help="really write (default: only say what would be written)")
-    t.add_argument(
-        "--min-probability", type=float, default=0.0, metavar="P", help="leave photos whose best guess is below P (0-1)"
-    )
+    add_policy_options(t)
     t.add_argument(
         "--overwrite-gps",
         action="store_true",

@@ -9,6 +9,7 @@ import time
 
 from .fuse import add_fusion_options
 from .output import EXIT_OK, EXIT_PHOTO_FAILED, progress_bar
+from .tag import add_policy_options
 
 
 def add_batch_parser(sub, model_dir_help: str) -> None:
@@ -59,7 +60,7 @@ def add_batch_parser(sub, model_dir_help: str) -> None:
     w.add_argument("fused", metavar="DIR2", help="the folder of 'batch fuse'")
     w.add_argument("--dry-run", action="store_true", help="say what would be written, change nothing")
     w.add_argument("--sidecar", action="store_true", help="write XMP sidecars (PHOTO.xmp), leave the photos")
-    w.add_argument("--min-probability", type=float, default=0.0, metavar="P", help="leave photos below P (0-1)")
+    add_policy_options(w)
     w.add_argument("--touch", action="store_true", help="let each file's modification time change")
     w.add_argument("--hardlinks", choices=("refuse", "in-place", "split"), default="refuse")
     w.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
@@ -210,7 +211,7 @@ def _write(args) -> int:
     from ..core.geotag.writer import PhotoWriter
     from ..core.names import display_path
     from .output import warn_about_model
-    from .tag import _command_line
+    from .tag import _command_line, consent_from
 
     if not 0 <= args.min_probability <= 1:
         raise GeoGuessError("--min-probability is between 0 and 1")
@@ -239,6 +240,7 @@ def _write(args) -> int:
             sidecar=args.sidecar,
             stop=stop,
             hardlinks=args.hardlinks,
+            consent=consent_from(args),
         ):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
             failed = failed or outcome.failed

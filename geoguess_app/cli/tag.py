@@ -10,6 +10,37 @@ from .output import EXIT_OK, EXIT_PHOTO_FAILED, progress_bar, warn_about_model
 from .predict import open_predictor, say_precision
 
 
+def add_policy_options(parser) -> None:
+    """What may be written without asking: the threshold, and the choice to write guesses of an
+    untrained or unverified model (core/geotag/policy.py; ``tag`` and ``batch write``)."""
+    from ..core.geotag.policy import DEFAULT_MIN_PROBABILITY
+
+    parser.add_argument(
+        "--min-probability",
+        type=float,
+        default=DEFAULT_MIN_PROBABILITY,
+        metavar="P",
+        help=f"leave photos whose guess is below P (0-1; default {DEFAULT_MIN_PROBABILITY:g}, as in the window); "
+        "positions taken from GPS data have no probability and are written whatever P",
+    )
+    parser.add_argument(
+        "--allow-untrained",
+        action="store_true",
+        help="write the guesses of an UNTRAINED stand-in model (random positions); refused without it",
+    )
+    parser.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="write the guesses of a model whose files are not the published LocationNet files; refused without it",
+    )
+
+
+def consent_from(args):
+    from ..core.geotag.policy import Consent
+
+    return Consent(untrained=args.allow_untrained, unverified=args.allow_unverified)
+
+
 def cmd_tag(args) -> int:
     import signal
     import threading
@@ -77,6 +108,7 @@ def cmd_tag(args) -> int:
             hardlinks=args.hardlinks,
             fuse_with=fuse_with,
             on_predicted=(lambda _: bar.update(1)) if bar and fuse_with else None,
+            consent=consent_from(args),
         ):
             outcomes.append(outcome)
             warned = warn_about_model(outcome.model, warned)

@@ -40,6 +40,7 @@ from ..core.fusion.tracks import AnchorEvidence
 from ..core.fusion.travel import TravelModel
 from ..core.geotag.batch import tag_photos
 from ..core.geotag.outcome import ERROR, REFUSED, WOULD_WRITE, WRITTEN, Status, TagOutcome, write_one
+from ..core.geotag.policy import ASKED_IN_WINDOW, DEFAULT_MIN_PROBABILITY
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.predict.cache import PredictionCache
@@ -50,7 +51,7 @@ from .qt_helpers import plain_label
 from .tasks import TaskRunner, log_failure
 
 log = logging.getLogger(__name__)
-DEFAULT_THRESHOLD = 50.0  # percent
+DEFAULT_THRESHOLD = DEFAULT_MIN_PROBABILITY * 100  # percent: the command line's default too
 
 
 class BatchDialog(QDialog):
@@ -128,6 +129,8 @@ class BatchDialog(QDialog):
                 paths,
                 predictor,
                 write=False,
+                min_probability=0.0,  # every guess is planned; the threshold ticks them, as the person sets it
+                consent=ASKED_IN_WINDOW,  # the write asks first (an untrained or unverified model)
                 cancel=self._cancel,
                 fuse_with=self._fuse,
                 on_predicted=lambda _: self._tasks.post(self._one_predicted),

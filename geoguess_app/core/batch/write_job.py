@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import GeoGuessError
 from ..geotag.batch import decide_fused
 from ..geotag.outcome import SKIPPED, STOPPED, TagOutcome
+from ..geotag.policy import DEFAULT_MIN_PROBABILITY, Consent
 from ..geotag.writer import PhotoWriter
 from ..predict.results import PhotoResult
 from .fuse_job import answer_from_json
@@ -28,10 +29,11 @@ def write_fused(
     fused: str | Path,
     writer: PhotoWriter | None,
     write: bool = False,
-    min_probability: float = 0.0,
+    min_probability: float = DEFAULT_MIN_PROBABILITY,
     sidecar: bool = False,
     stop: threading.Event | None = None,
     hardlinks: str = "refuse",
+    consent: Consent = Consent(),
 ) -> Iterator[TagOutcome]:
     """One outcome per photo of ``fused`` (a folder of batch fuse parts), in path order."""
     table = read_parts(fused, columns=["path", "answer", "result"])
@@ -62,4 +64,5 @@ def write_fused(
             writer=writer,
             sidecar=sidecar,
             hardlinks=writer.hardlinks if writer is not None else hardlinks,
+            consent=consent,
         )

@@ -28,6 +28,7 @@ from .metadata import (
     sidecar_path,
 )
 from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, TagOutcome, failure, write_one
+from .policy import DEFAULT_MIN_PROBABILITY, Consent
 from .staged_write import check_writable
 from .writer import GeoTag, PhotoWriter, rehearse_gps
 
@@ -36,7 +37,7 @@ def tag_photos(
     paths: Iterable[str | Path],
     predictor: Predictor,
     write: bool = False,
-    min_probability: float = 0.0,
+    min_probability: float = DEFAULT_MIN_PROBABILITY,
     overwrite_gps: bool = False,
     writer: PhotoWriter | None = None,
     cancel: threading.Event | None = None,
@@ -45,6 +46,7 @@ def tag_photos(
     hardlinks: str = "refuse",
     fuse_with: Callable[[list[PhotoResult]], list[FusedAnswer]] | None = None,
     on_predicted: Callable[[PhotoResult], None] | None = None,
+    consent: Consent = Consent(),
 ) -> Iterator[TagOutcome]:
     """One outcome per photo, in order, except that photos skipped without predicting them
     (already tagged by GeoGuess, so that a stopped run can simply be run again; another name of a
@@ -59,7 +61,10 @@ def tag_photos(
     (``on_predicted`` is told of each), then fused, then written. Photos GeoGuess tagged before
     are predicted too (their distributions are evidence for the others; a rerun fuses the same
     set) and then skipped. ``cancel`` or ``stop`` while predicting writes nothing; while writing,
-    the write in progress finishes and the rest are reported as not written."""
+    the write in progress finishes and the rest are reported as not written.
+
+    ``consent``: whether guesses of an untrained or unverified model may be written (policy.py);
+    without it they are skipped with the reason, in a dry run too."""
     if write and writer is None:
         writer = PhotoWriter(hardlinks=hardlinks)
     skipped: list[TagOutcome] = []
@@ -87,7 +92,7 @@ def tag_photos(
             yield path
 
     def decide(result):
-        outcome = _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hardlinks)
+        outcome = _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent)
         outcome.model, outcome.preview, outcome.verified = result.model, result.preview, result.model.verified
         return outcome
 
@@ -96,7 +101,9 @@ def tag_photos(
     if fuse_with is not None:
 
         def decided(result, answer):
-            outcome = decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks)
+            outcome = decide_fused(
+                result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent
+            )
             outcome.preview = result.preview
             return outcome
 
@@ -166,12 +173,15 @@ def _done(outcome: TagOutcome) -> Future:
     return future
 
 
-def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hardlinks) -> TagOutcome:
+def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent) -> TagOutcome:
     untrained = result.model.untrained
     if not result.ok:
         return TagOutcome(result.path, ERROR, result.error, untrained=untrained)
     guess = result.predictions[0]
     where = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, {guess.probability * 100:.1f}%)"
+    refusal = consent.refusal(result.model)
+    if refusal:
+        return TagOutcome(result.path, SKIPPED, f"{where}: {refusal}", guess, untrained)
     if guess.probability < min_probability:
         return TagOutcome(
             result.path,
@@ -265,15 +275,19 @@ def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, sto
         saver.shutdown(wait=True, cancel_futures=True)
 
 
-def decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks) -> TagOutcome:
+def decide_fused(
+    result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent: Consent
+) -> TagOutcome:
     """One fused photo decided, then written or rehearsed (``geoguess tag``, ``batch write``)."""
-    outcome = _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks)
+    outcome = _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent)
     outcome.model = result.model
     outcome.verified = result.model.verified if result.model else None
     return outcome
 
 
-def _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks) -> TagOutcome:
+def _decide_fused(
+    result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent
+) -> TagOutcome:
     untrained = bool(result.model and result.model.untrained)
     if not result.ok or answer.error or answer.position is None:
         return TagOutcome(result.path, ERROR, result.error or answer.error or "no position", untrained=untrained)
@@ -292,7 +306,10 @@ def _decide_fused(result, answer, write, min_probability, overwrite_gps, writer,
     measured = answer.measured
     where = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, within {format_km(answer.radius_km)}, {answer.source}"
     where += ")" if measured else f", {guess.probability * 100:.1f}%)"
-    if not measured and guess.probability < min_probability:
+    refusal = consent.refusal(result.model, measured)
+    if refusal:
+        outcome = TagOutcome(result.path, SKIPPED, f"{where}: {refusal}", guess, untrained)
+    elif not measured and guess.probability < min_probability:
         outcome = TagOutcome(
             result.path,
             SKIPPED,
