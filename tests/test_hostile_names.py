@@ -99,3 +99,27 @@ def test_every_hostile_name_is_written_as_itself_and_undone(folder, tiny_model_d
     )
     assert undone.returncode == 0, undone.stdout.decode() + undone.stderr.decode()
     assert files(folder) == before  # byte-identical, every one
+
+
+def test_a_symbolic_link_loop_named_like_a_photo_is_an_error_of_its_own(corpus_dir, tiny_model_dir, tmp_path):
+    """A link to itself, and two links to each other, among photos: each gets its reason, the
+    photo beside them is written, and nothing ends in a traceback."""
+    folder = tmp_path / "loops"
+    folder.mkdir()
+    photo = copy_photo(corpus_dir / SOURCES[0], folder / "photo.jpg")
+    (folder / "self.jpg").symlink_to("self.jpg")
+    (folder / "ping.jpg").symlink_to("pong.jpg")
+    (folder / "pong.jpg").symlink_to("ping.jpg")
+    before = photo.read_bytes()
+    out = subprocess.run(
+        [str(GEOGUESS), "tag", "--write", "--no-progress", "--allow-untrained", "--min-probability", "0",
+         "--journal", str(tmp_path / "j.jsonl"), "--model-dir", str(tiny_model_dir), str(folder)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert "Traceback" not in out.stderr, out.stderr
+    said = {Path(line.split(": ")[0].split()[-1]).name: line for line in out.stdout.splitlines()}
+    assert said["photo.jpg"].split()[0] == "written" and photo.read_bytes() != before
+    for name in ("self.jpg", "ping.jpg", "pong.jpg"):
+        assert said[name].split()[0] == "error" and "symbolic link" in said[name], said[name]
+    assert out.returncode == 1  # some photos could not be done
+    assert all((folder / n).is_symlink() for n in ("self.jpg", "ping.jpg", "pong.jpg"))

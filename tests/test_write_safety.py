@@ -350,9 +350,14 @@ def test_a_name_too_long_for_the_backup_is_refused_with_that_reason(corpus_dir, 
 
 WRITE_AS_ANOTHER_USER = r"""
 import sys
-from geoguess_app.core.geotag.writer import GeoTag, write_gps
+from geoguess_app.core.geotag.writer import GeoTag, rehearse_gps, write_gps
 from geoguess_app.core.geotag.metadata import GeotagRefused
 tag = GeoTag(lat=1.0, lon=2.0, accuracy_m=1.0, model="m", untrained=True, token="1", probability=0.5, rank=1)
+try:
+    rehearse_gps(sys.argv[1], tag)  # the dry run: the same checks
+    print("dry run: would write")
+except GeotagRefused as e:
+    print("dry run:", e)
 try:
     write_gps(sys.argv[1], tag)
 except GeotagRefused as e:
@@ -381,7 +386,9 @@ def test_no_permission_and_other_causes_are_named_for_a_user_who_is_not_root(cor
         fixed = copy_photo(corpus_dir / D90, own / "immutable.jpg")
         os.chown(fixed, 65534, 65534)
         chattr("+i", fixed)
-        originals = {p: p.read_bytes() for p in (roots, theirs, fixed)}
+        grouped = copy_photo(corpus_dir / D90, own / "root-group.jpg")
+        os.chown(grouped, 65534, 0)  # theirs, in a group they are not in: a new version could not keep it
+        originals = {p: p.read_bytes() for p in (roots, theirs, fixed, grouped)}
         said = {}
         for p in originals:
             out = subprocess.run(
@@ -395,6 +402,9 @@ def test_no_permission_and_other_causes_are_named_for_a_user_who_is_not_root(cor
         assert "belongs to user 0" in said["root's.jpg"], said
         assert "no permission to create files in its folder" in said["nobody's.jpg"], said
         assert "immutable (chattr +i)" in said["immutable.jpg"], said
+        group = "belongs to group 0, which you are not a member of"
+        assert f"dry run: it {group}" in said["root-group.jpg"] and said["root-group.jpg"].count(group) == 2, said
+        assert "dry run: would write" not in "".join(said.values())
         assert all(p.read_bytes() == data for p, data in originals.items())
     finally:
         subprocess.run(["chattr", "-i", str(folder / "own" / "immutable.jpg")], capture_output=True)

@@ -36,6 +36,24 @@ def lock_folder() -> Path:
     return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "locks"
 
 
+def _usable_lock_folder() -> Path:
+    """The user's lock folder; where it cannot be made (a read-only home), one of this user's in
+    the system's temporary folder."""
+    import tempfile
+
+    folder = lock_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    folder = Path(tempfile.gettempdir()) / f"geoguess-locks-{user}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
 def _bucket(path: str | Path) -> str:
     name = os.path.normcase(os.path.realpath(path))
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).digest()
@@ -56,9 +74,8 @@ def photo_lock(path: str | Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
         finally:
             held[bucket][1] -= 1
         return
-    folder = lock_folder()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = _usable_lock_folder()
         lock = filelock.FileLock(str(folder / f"photo-{bucket}.lock"))
         lock.acquire(timeout=wait_s)
     except filelock.Timeout:
@@ -67,7 +84,7 @@ def photo_lock(path: str | Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
             "geoguess command); left as it is: try again once that run is done"
         ) from None
     except OSError as e:
-        raise WriteRefused(f"its write lock in {folder} cannot be taken: {e.strerror or e}") from None
+        raise WriteRefused(f"its write lock cannot be taken: {e.strerror or e} ({e.filename})") from None
     held[bucket] = [lock, 1]
     try:
         yield

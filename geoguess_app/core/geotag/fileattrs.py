@@ -107,11 +107,27 @@ def writable_reason(path: Path, attrs: FileAttrs, what: str = "it") -> str | Non
             f"{what} belongs to user {attrs.uid}: a new version would belong to you instead, so it is "
             "left as it is (run GeoGuess as its owner)"
         )
+    group = _foreign_group(attrs.gid, what)
+    if group:
+        return group
     if os.geteuid() != 0 and not os.access(path, os.W_OK):
         return f"{what} cannot be written: no permission"
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"no permission to create files in its folder {folder}"
     return None
+
+
+def _foreign_group(gid: int, what: str) -> str | None:
+    """Why a new version could not keep the group ``gid``: a user who is not root may give a file
+    only a group they belong to (POSIX). None where it can be kept, or where there are no groups."""
+    if not hasattr(os, "getgroups") or os.geteuid() == 0:
+        return None
+    if gid == os.getegid() or gid in os.getgroups():
+        return None
+    return (
+        f"{what} belongs to group {gid}, which you are not a member of: a new version would belong to your "
+        "own group instead, so it is left as it is (run GeoGuess as a member of that group)"
+    )
 
 
 def keep(attrs: FileAttrs, new: Path, keep_times: bool = True) -> None:

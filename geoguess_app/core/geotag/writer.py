@@ -16,6 +16,7 @@ exiv2 (pyexiv2) was tried first and rejected: over the test corpus it dropped or
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -157,13 +158,13 @@ class PhotoWriter:
         ``paths`` (once each)."""
         if self.journal is not None:
             with _finished_lock:
-                key = str(self.journal.path.resolve())
+                key = os.path.realpath(self.journal.path)
                 if key not in _finished_journals:
                     _finished_journals.add(key)
                     self.notices += finish_interrupted(self.journal)
         folders = set()
         for p in paths:
-            folder = Path(p).resolve().parent
+            folder = Path(os.path.realpath(p)).parent  # a link loop is named by its photo, never raised here
             if folder not in self._folders:
                 self._folders.add(folder)
                 folders.add(folder)
