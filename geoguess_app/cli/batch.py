@@ -251,6 +251,8 @@ def _write(args) -> int:
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
+        if writer is not None:
+            writer.finish()
     summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing done"
     print(f"geoguess: {summary}" + (" (dry run: nothing was changed)" if args.dry_run else ""), file=sys.stderr)
     if writer is not None and counts.get("written"):

@@ -128,6 +128,8 @@ def cmd_tag(args) -> int:
         signal.signal(signal.SIGINT, previous)
         if bar:
             bar.close()
+        if writer is not None:
+            writer.finish()
     _say_notices(writer, print)
     say_precision(args, photos)
     for report in args.report:

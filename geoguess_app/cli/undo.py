@@ -17,10 +17,10 @@ def cmd_undo(args) -> int:
 
     journal = Journal(args.journal)
     if args.list or not (args.paths or args.run or args.last or args.all):
-        runs, damaged = list_runs(journal)
-        _print_runs(runs, damaged, display_path)
+        runs, notes = list_runs(journal)
+        _print_runs(runs, notes, display_path)
         if args.list:
-            return EXIT_PHOTO_FAILED if damaged else EXIT_OK
+            return EXIT_PHOTO_FAILED if any(n.serious for n in notes) else EXIT_OK
         print("geoguess: say what to undo: PHOTO or FOLDER, --run ID, --last or --all", file=sys.stderr)
         return EXIT_ERROR
     if args.paths and (args.run or args.last or args.all):
@@ -48,7 +48,7 @@ def cmd_undo(args) -> int:
     return EXIT_PHOTO_FAILED if failed else EXIT_OK
 
 
-def _print_runs(runs, damaged, display_path) -> None:
+def _print_runs(runs, notes, display_path) -> None:
     if not runs:
         print("Nothing was written by GeoGuess (the undo journal is empty).")
     for s in runs:
@@ -63,5 +63,5 @@ def _print_runs(runs, damaged, display_path) -> None:
             print(f"    in {display_path(folder)}")
         if len(s.folders) > 5:
             print(f"    and {len(s.folders) - 5} more folders")
-    for d in damaged:
-        print(f"WARNING: {display_path(d.describe())}")
+    for note in notes:
+        print(f"{'WARNING' if note.serious else 'note'}: {display_path(note.describe())}")

@@ -57,6 +57,7 @@ class FileAttrs:
             "uid": self.uid,
             "gid": self.gid,
             "mtime_ns": self.mtime_ns,
+            "atime_ns": self.atime_ns,
             "nlink": self.nlink,
             "xattrs": sorted(name for name, _ in self.xattrs),
         }

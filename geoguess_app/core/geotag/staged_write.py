@@ -204,7 +204,7 @@ class StagedWrite:
             try:
                 journal.append(record)
             except OSError as e:
-                raise WriteRefused(
+                raise JournalUnwritable(
                     f"the undo journal {journal.path} cannot be written: {fileattrs.explain(e, journal.path)}"
                 ) from None
         try:
@@ -280,6 +280,10 @@ class StagedWrite:
                     f"the next GeoGuess run with this journal finishes it from {self.tmp.name}"
                 ) from None
             raise
+
+
+class JournalUnwritable(WriteRefused):
+    """The write's record could not be journaled: the file was not touched."""
 
 
 class _Interrupted(WriteRefused):

@@ -16,7 +16,9 @@ rebuilds the original from the written file (see bytedelta). For each photo, new
 
 Undo is scoped by photo, by folder, by run (each ``tag --write`` run, and each write from the
 window, has an id) or the last run; ``list_runs`` shows what can be undone. A damaged journal
-record is reported with the photo it may concern, never skipped silently.
+record is undone from what still checks out in it (and in its completion mark); a record lost
+whole, from its mark, by tags; what cannot be undone is named with the reason (journal_check.py),
+never skipped silently, and the run exits non-zero.
 """
 
 from __future__ import annotations
@@ -24,31 +26,23 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import GeoGuessError, WriteRefused
 from ..names import display_path
+from ..system import photo_lock
 from . import bytedelta, fileattrs
 from .journal import Contents, Journal, Run, WriteRecord, WriteState
+from .journal_check import Problem, check
 from .metadata import (
     NAMESPACE_BYTES,
-    exif_block_file,
-    harm_text,
-    is_geoguess_tagged,
-    new_warnings,
-    photo_format,
-    read_metadata,
-    real_tag,
 )
 from .outcome import ERROR, REFUSED, RESTORED, TagOutcome
 from .recovery import finish_interrupted, tidy_folders
 from .staged_write import StagedWrite
-from .writer import write_new_version
-
-EXIF_MARK = "File:ExifByteOrder"  # present exactly when a file has EXIF
+from .undo_tags import remove_file, restore_tags
 
 
 @dataclass
@@ -128,36 +122,60 @@ def _damage_in_scope(contents: Contents, scope: UndoScope, run: str | None) -> l
     return [d for d in contents.damaged if not d.paths or any(match(p) for p in d.paths)]
 
 
+def _problems_in_scope(problems: list[Problem], contents: Contents, scope: UndoScope, run: str | None) -> list:
+    if scope.everything:
+        return problems
+    if scope.run or scope.last:
+        return [p for p in problems if p.run == run]
+    match = _matcher(scope.paths)
+    runs = {w.run for w in contents.writes if any(match(n) for n in w.names() if n)}
+    return [p for p in problems if (match(p.where) if p.photo else p.run in runs)]
+
+
 def undo(journal: Journal, scope: UndoScope, notices: list[str] | None = None) -> Iterator[TagOutcome]:
     """Restore the photos in scope, newest write first; one outcome per write (and one error per
-    damaged journal record that may concern them). What else was done (an interrupted write
-    finished, temporary files of a killed run removed) is added to ``notices``."""
+    damaged journal record, or record lost, that may concern them, see journal_check). What else
+    was done (an interrupted write finished, temporary files of a killed run removed) is added to
+    ``notices``."""
     notes = notices if notices is not None else []
     notes += finish_interrupted(journal)
     contents = journal.read()
+    problems = check(journal, contents)
     run = scope.run or (last_run(contents) if scope.last else None)
     selected = select(contents, scope)
-    notes += tidy_folders({Path(w.path).parent for w in selected})
+    notes += tidy_folders({Path(w.path).parent for w in selected if w.path})
     for damage in _damage_in_scope(contents, scope, run):
-        harmless = _harmless(damage, contents)
+        harmless = _harmless(damage, contents, problems)
         if harmless:
             notes.append(f"{damage.describe()}; {harmless}")
             continue
         where = damage.paths[0] if damage.paths else f"(journal line {damage.line})"
-        yield TagOutcome(
-            where, ERROR, damage.describe() + ": check that photo by hand (exiftool -XMP-geoguess:all -GPS:all PHOTO)"
-        )
+        yield TagOutcome(where, ERROR, damage.describe() + f": check that photo by hand ({CHECK_BY_HAND})")
+    for problem in _problems_in_scope(problems, contents, scope, run):
+        yield TagOutcome(problem.where, ERROR, problem.message)
     for record in reversed(selected):
         yield restore(journal, record)
 
 
-def _harmless(damage, contents: Contents) -> str | None:
+CHECK_BY_HAND = "exiftool -XMP-geoguess:all -GPS:all PHOTO"
+
+
+def _harmless(damage, contents: Contents, problems: list[Problem]) -> str | None:
     """Why a damaged journal line loses nothing, or None. A record is written before its photo is
     replaced, so a line torn by a crash was about a photo still as it was; a mark (done, undone)
-    is recovered from the photo's bytes."""
+    is recovered from the photo's bytes; a damaged write record is undone from what checks out in
+    it; a line that names nothing is accounted for by the runs' numbering and ends (journal_check)."""
     writes = {w.id: w for w in contents.writes}
+    if damage.salvaged is not None:
+        if not writes[damage.salvaged].restorable:
+            return f"too little of its record of write {damage.salvaged} is left to undo that photo (said below)"
+        return f"its record of write {damage.salvaged} is undone from what still checks out in it and in its mark"
     if damage.ids and all(i in writes for i in damage.ids):
         return "it marked a write whose record is intact (nothing lost)"
+    if not damage.paths and not damage.ids:
+        if problems:
+            return "what it held cannot be read; what the journal lost is listed"
+        return "what it held cannot be read, but every run's numbering and end are whole (no write record lost)"
     if not damage.paths:
         return None
     handled = {n for w in contents.writes if w.undoable for n in w.names()}
@@ -192,30 +210,69 @@ def restore(journal: Journal, record: WriteRecord) -> TagOutcome:
 
 
 def _restore(journal: Journal, record: WriteRecord, path: Path) -> str:
+    with photo_lock(path):  # read, decide and put back while no other GeoGuess writes it
+        return _restore_locked(journal, record, path) + _provenance_note(record)
+
+
+def _restore_locked(journal: Journal, record: WriteRecord, path: Path) -> str:
     after = record.after.get("sha256")
     before = (record.before or {}).get("sha256")
     current = path.read_bytes()
     digest = bytedelta.sha256(current)
-    if record.before is None and digest == after:  # a sidecar GeoGuess created, untouched since
-        _remove(path)
+    if record.before is None and digest == after and "before" not in record.unproven:
+        remove_file(path)  # a sidecar GeoGuess created, untouched since
         return "sidecar removed (GeoGuess had created it)"
     if before and digest == before:
         return "nothing to undo: it is already as it was before GeoGuess's write"
-    if digest == after and record.delta:
-        original = bytedelta.apply(current, base64.b64decode(record.delta))
-        if bytedelta.sha256(original) != before:
-            raise WriteRefused("its journal record does not rebuild the original (the record is damaged)")
+    if not record.restorable:
+        raise WriteRefused(
+            "too little of its journal record is left (the journal is damaged there) to undo it: left as it "
+            f"is ({CHECK_BY_HAND})"
+        )
+    # Unchanged since GeoGuess wrote it, and the delta rebuilds the recorded original (SHA-256):
+    # whatever else of the record was damaged, this is the photo as it was. (A photo changed since
+    # may rebuild too, when the change lay where the write did; it is undone by tags, which keeps
+    # the other program's changes or refuses to lose them.)
+    original = _rebuilt(record, current) if digest == after else None
+    if original is not None:
         _put_back(journal, record, path, current, original)
+        if "before.mtime_ns" in record.unproven:
+            return "byte-identical to before GeoGuess's write (its modification time was lost with the record)"
         return "byte-identical to before GeoGuess's write"
-    return _restore_tags(journal, record, path)
+    if digest == after and record.delta and not record.origin:
+        raise WriteRefused("its journal record does not rebuild the original (the record is damaged)")
+    if "path" in record.unproven and digest != after:
+        raise WriteRefused(
+            "its journal record is damaged in the photo's name, and this file is not the one GeoGuess wrote: "
+            f"left as it is ({CHECK_BY_HAND})"
+        )
+    if "tags" in record.unproven:
+        raise WriteRefused(
+            "its journal record is damaged where the tags GeoGuess wrote are kept, and it cannot be rebuilt "
+            f"byte for byte: left as it is ({CHECK_BY_HAND})"
+        )
+    return restore_tags(journal, record, path)
 
 
-def _remove(path: Path) -> None:
+def _rebuilt(record: WriteRecord, current: bytes) -> bytes | None:
+    """The original, rebuilt by the record's delta from the photo as it is, when its SHA-256 is the
+    recorded one (a damaged delta, or a photo changed since, gives something else: None)."""
+    before = (record.before or {}).get("sha256")
+    if not record.delta or not isinstance(before, str):
+        return None
     try:
-        path.unlink()
-    except OSError as e:
-        raise WriteRefused(fileattrs.explain(e, path)) from None
-    fileattrs.fsync_dir(path.parent)
+        original = bytedelta.apply(current, base64.b64decode(record.delta))
+    except Exception:  # noqa: BLE001 - a damaged delta: any failure means it cannot be used
+        return None
+    return original if bytedelta.sha256(original) == before else None
+
+
+def _provenance_note(record: WriteRecord) -> str:
+    if record.origin == "mark":
+        return " (its journal record was lost; undone from the write's completion mark)"
+    if record.origin == "damaged":
+        return " (its journal record is damaged; undone from what still checks out in it)"
+    return ""
 
 
 def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes, original: bytes) -> None:
@@ -225,7 +282,8 @@ def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes,
         with open(stage.tmp, "xb") as f:
             f.write(original)
         assert stage.attrs is not None
-        mtime = (record.before or {}).get("mtime_ns", stage.attrs.mtime_ns)
+        before = {} if "before.mtime_ns" in record.unproven else (record.before or {})
+        mtime = before.get("mtime_ns", stage.attrs.mtime_ns)
         stage.attrs = dataclasses.replace(stage.attrs, mtime_ns=mtime)
         restore_record = None
         if stage.in_place:  # kept until the copy is complete: see staged_write.finish_interrupted
@@ -241,144 +299,6 @@ def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes,
         stage.commit(journal, restore_record, keep_mtime=True)
 
 
-def _position_keys(record: WriteRecord) -> tuple[str, str]:
-    if record.kind == "sidecar":
-        return "XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude"
-    return "GPS:GPSLatitude", "GPS:GPSLongitude"
-
-
-def _restore_tags(journal: Journal, record: WriteRecord, path: Path) -> str:
-    """The file changed since GeoGuess wrote it: undo GeoGuess's tags and keep the rest."""
-    current = read_metadata(path)
-    wrote = record.tags.get("set", {})
-    for key in _position_keys(record):
-        now, value = current.get(key), wrote.get(key)
-        if value is None or not isinstance(now, (int, float)) or abs(now - float(value)) > 1e-7:
-            shown = f"{current.get('Composite:GPSLatitude', now)}, {current.get('Composite:GPSLongitude', '')}"
-            raise WriteRefused(
-                f"its GPS position changed since GeoGuess wrote it (now {shown.strip(', ')}); left as it is"
-            )
-    if not is_geoguess_tagged(current):
-        raise WriteRefused("GeoGuess's provenance record is no longer in it; left as it is")
-    before = record.tags.get("before", {})
-    added = list(record.tags.get("added", []))
-    if record.before == {}:  # GeoGuess 0.1 did not record what its write added; its XMP toolkit name at most
-        added += [k for k in ("XMP-x:XMPToolkit",) if str(current.get(k, "")).startswith("Image::ExifTool")]
-    ours = set(wrote) | set(added)
-    if record.kind == "sidecar" and record.before is None:
-        if all(k in ours for k in current if real_tag(k)):
-            _remove(path)
-            return "sidecar removed (GeoGuess had created it; the changes made to it since were GeoGuess's own)"
-        return _rewrite(journal, record, path, current, {k: None for k in wrote if k in current}, {}, [])
-    kept = set(record.tags.get("kept", []))  # GPS tags the photo had before and GeoGuess left alone
-    gps_since = [
-        k for k in current if k.startswith("GPS:") and k not in ours and k not in kept and before.get(k) is None
-    ]
-    if gps_since:
-        raise WriteRefused(f"GPS tags were added since GeoGuess wrote it ({', '.join(gps_since[:3])}); left as it is")
-    exif_block = record.tags.get("exif")
-    whole_exif = bool(exif_block) or EXIF_MARK in added  # the EXIF goes back as a block, or goes
-    extra: list[str] = []
-    values: dict = {}
-    if exif_block:  # EXIF tags were replaced: the original EXIF block goes back whole
-        extra.append("-EXIF<=")  # completed with the block's file in _rewrite
-    elif EXIF_MARK in added:  # no EXIF before: none after
-        extra.append("-EXIF:all=")
-    else:
-        values = {k: None for k in current if k.startswith("GPS:")}
-    values.update({k: None for k in ours if k in current and not (whole_exif and k.startswith(EXIF_GROUPS))})
-    values.update(
-        {k: _value(v) for k, v in before.items() if v is not None and not (whole_exif and k.startswith(EXIF_GROUPS))}
-    )
-    xmp = [k for k in current if k.startswith("XMP-") and real_tag(k)]
-    if (
-        xmp
-        and all(k in ours for k in xmp)
-        and not any(k.startswith("XMP-") and v is not None for k, v in before.items())
-    ):
-        extra.append("-XMP:all=")  # no XMP before: none after
-    expected = {k: v for k, v in current.items() if real_tag(k) and k not in ours}
-    expected.update({k: v for k, v in before.items() if v is not None})
-    return _rewrite(journal, record, path, current, values, expected, extra)
-
-
-EXIF_GROUPS = ("GPS:", "IFD0:", "IFD1:", "ExifIFD:", "InteropIFD:", "File:ExifByteOrder")
-
-
-def _rewrite(
-    journal: Journal, record: WriteRecord, path: Path, current: dict, values: dict, expected: dict, extra: list[str]
-) -> str:
-    """Write ``values`` (and the ``extra`` ExifTool arguments) and check the result tag by tag
-    against ``expected`` (when given) before it replaces the photo."""
-
-    def check(written: dict) -> None:
-        # Putting the original EXIF block back moves a maker note, and ExifTool then says it adjusted
-        # the note's base offset ("[minor] Adjusted MakerNoteCanon base by -128"): it read the note
-        # whole, and every tag is compared below, so that note is not a harm.
-        warnings = [w for w in new_warnings(current, written) if "[minor] Adjusted MakerNote" not in w]
-        problems = (differences(expected, written) if expected else []) + warnings
-        if problems:
-            raise WriteRefused(
-                harm_text(problems, "its tags") + " (compared with the photo before GeoGuess's "
-                "write, with the changes made since)"
-            )
-
-    fmt = None if record.kind == "sidecar" else photo_format(path)
-    with tempfile.TemporaryDirectory(prefix="geoguess-undo-") as scratch:
-        if "-EXIF<=" in extra:
-            block = exif_block_file(record.tags["exif"], Path(scratch))
-            extra = [f"-EXIF<={block}" if a == "-EXIF<=" else a for a in extra]
-        with StagedWrite(path, hardlinks="in-place") as stage:
-            write_new_version(
-                stage, fmt, values, clear=extra, original=current, check=check, compare_others=not expected
-            )
-            stage.commit(journal, None, keep_mtime=True)
-    if record.delta is None and record.before == {}:
-        return (
-            "tags GeoGuess recorded restored (a record of GeoGuess 0.1: tags its write added besides, "
-            "such as basic EXIF tags, stay)"
-        )
-    return "every tag as before GeoGuess's write; the changes made since by another program were kept"
-
-
-def _value(value) -> str | list:
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if isinstance(value, dict):
-        raise WriteRefused("a structured tag it replaced cannot be put back by tags")
-    return str(value)
-
-
-#: XMP GPS values are rationals ExifTool writes back with its own denominator (1875.25598144531 comes
-#: back as 1875.256): the same to 7 significant digits; every other number to 9.
-XMP_GPS_DIGITS = 1e-7
-
-
-def _same(a, b, key: str = "") -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        tolerance = XMP_GPS_DIGITS if key.startswith("XMP-exif:GPS") else 1e-9
-        return abs(a - b) <= tolerance * max(1.0, abs(a))
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y, key) for x, y in zip(a, b))
-    return a == b or str(a) == str(b)
-
-
-def differences(expected: dict, got: dict) -> list[str]:
-    """How ``got`` differs from ``expected``, tag by tag (derived values and pointers aside)."""
-    problems = []
-    for key, value in expected.items():
-        if not real_tag(key):
-            continue
-        if key not in got:
-            problems.append(f"{key} would be lost")
-        elif not _same(got[key], value, key):
-            problems.append(f"{key} would be {got[key]!r}, not {value!r}")
-    problems += [f"{key} would remain" for key in got if real_tag(key) and key not in expected]
-    return problems
-
-
 @dataclass
 class RunSummary:
     run: Run
@@ -387,14 +307,47 @@ class RunSummary:
     folders: list[str]
 
 
-def list_runs(journal: Journal) -> tuple[list[RunSummary], list]:
-    """Every run that wrote something, oldest first, and the damaged journal lines."""
+@dataclass
+class JournalNote:
+    """What a person must hear about the journal: a damaged line, or a record it lost. ``serious``
+    when something may not be undone because of it."""
+
+    text: str
+    serious: bool
+
+    def describe(self) -> str:
+        return self.text
+
+
+def list_runs(journal: Journal) -> tuple[list[RunSummary], list[JournalNote]]:
+    """Every run that wrote something, oldest first, and what the person must hear about the
+    journal: its damaged lines, and the records it lost (journal_check.Problem)."""
     contents = journal.read()
+    problems = check(journal, contents)
+    notes = []
+    writes = {w.id: w for w in contents.writes}
+    for damage in contents.damaged:
+        harmless = _harmless(damage, contents, problems)
+        lost = damage.salvaged is not None and not writes[damage.salvaged].restorable
+        if lost:
+            harmless = f"too little of its record of write {damage.salvaged} is left to undo that photo"
+        notes.append(JournalNote(damage.describe() + (f"; {harmless}" if harmless else ""), lost or not harmless))
+    notes += [
+        JournalNote(
+            f"the record of write {w.id} ({w.given or w.path}) is missing from the journal; its completion mark "
+            "remains, so undo restores that photo by tags",
+            False,
+        )
+        for w in contents.writes
+        if w.origin == "mark" and w.undoable
+    ]
+    notes += [JournalNote(p.describe(), True) for p in problems]
     summaries = []
     for run in contents.runs.values():
         written = [w for w in run.writes if w.state != WriteState.ABORTED]
         if not written:
             continue
         folders = sorted({os.path.dirname(w.given or w.path) for w in written})
-        summaries.append(RunSummary(run, len(run.undoable), len(written), folders))
-    return summaries, contents.damaged
+        undoable = [w for w in run.undoable if w.restorable]
+        summaries.append(RunSummary(run, len(undoable), len(written), folders))
+    return summaries, notes

@@ -40,7 +40,7 @@ from .metadata import (
 )
 from .position import GeoTag, exif_values, sidecar_values, xmp_values
 from .recovery import finish_interrupted, tidy_folders
-from .staged_write import HARDLINKS, StagedWrite
+from .staged_write import HARDLINKS, JournalUnwritable, StagedWrite
 
 
 def write_new_version(
@@ -149,7 +149,9 @@ class PhotoWriter:
         self.notices: list[str] = []
         self._count = 0
         self._started = False
+        self._ended = False
         self._folders: set[Path] = set()
+        self._planned: set[str] = set()  # the photos it was given (prepare_folders), for its run record
         self._lock = threading.Lock()
 
     def prepare_folders(self, paths) -> None:
@@ -164,6 +166,7 @@ class PhotoWriter:
                     self.notices += finish_interrupted(self.journal)
         folders = set()
         for p in paths:
+            self._planned.add(os.path.abspath(p))
             folder = Path(os.path.realpath(p)).parent  # a link loop is named by its photo, never raised here
             if folder not in self._folders:
                 self._folders.add(folder)
@@ -174,14 +177,36 @@ class PhotoWriter:
     def _next_id(self) -> str:
         with self._lock:
             if not self._started and self.journal is not None:
-                self.journal.start_run(self.run, self.command)
+                folders = sorted({os.path.dirname(p) for p in self._planned})
+                self.journal.start_run(self.run, self.command, len(self._planned) or None, folders)
                 self._started = True
             self._count += 1
             return f"{self.run}.{self._count}"
 
+    def _give_back(self, write_id: str) -> None:
+        """A number whose record never reached the journal is given back while it is the last, so
+        that the run's writes stay numbered without gaps (a gap is a lost record, see journal_check)."""
+        with self._lock:
+            if write_id == f"{self.run}.{self._count}":
+                self._count -= 1
+
+    def finish(self) -> None:
+        """The run is over: its end record says how many writes it recorded, so that records lost
+        from the journal's end can be told from a run that simply stopped (journal_check)."""
+        with self._lock:
+            if not self._started or self._ended or self.journal is None:
+                return
+            self._ended = True
+            count = self._count
+        try:
+            self.journal.end_run(self.run, count)
+        except OSError as e:
+            self.notices.append(f"the undo journal could not record the end of this run: {e.strerror or e}")
+
     def _commit(self, stage: StagedWrite, kind: str, tags: dict, keep_mtime: bool) -> None:
         record = None
         write_id = None
+        written = None
         if self.journal is not None:
             try:
                 write_id = self._next_id()
@@ -189,11 +214,17 @@ class PhotoWriter:
                 raise GeotagRefused(
                     f"the undo journal {self.journal.path} cannot be written: {fileattrs.explain(e, self.journal.path)}"
                 ) from None
-            record = stage.record(self.run, write_id, kind, tags).as_dict()
-        stage.commit(self.journal, record, keep_mtime=keep_mtime, abort_id=write_id)
-        if self.journal is not None and write_id is not None:
+            written = stage.record(self.run, write_id, kind, tags)
+            record = written.as_dict()
+        try:
+            stage.commit(self.journal, record, keep_mtime=keep_mtime, abort_id=write_id)
+        except JournalUnwritable:
+            if write_id is not None:
+                self._give_back(write_id)
+            raise
+        if self.journal is not None and write_id is not None and written is not None:
             try:
-                self.journal.mark(WriteState.DONE, write_id)
+                self.journal.mark(WriteState.DONE, write_id, about=written.mark_summary())
             except OSError:
                 pass  # undo finds from the photo's bytes that the write happened
 
