@@ -93,8 +93,52 @@ def test_a_hard_link_is_refused_unless_asked_then_written_in_place_or_split(phot
     write_gps(photo, TAG, journal=journal, hardlinks="split")
     assert os.stat(photo).st_ino != os.stat(other).st_ino  # only this name got a new file
     assert is_tagged(photo) and other.read_bytes() == original
-    assert [o.status for o in undo(journal, UndoScope(paths=[photo]))] == ["restored"]
+    outcomes = list(undo(journal, UndoScope(paths=[photo])))
+    assert [o.status for o in outcomes] == ["restored"] and "one file with its other names again" in outcomes[0].message
     assert photo.read_bytes() == original
+    assert os.stat(photo).st_ino == os.stat(other).st_ino and os.stat(photo).st_nlink == 2  # re-linked
+
+
+KILLED_AFTER_THE_COPY = r"""
+import os, sys
+from pathlib import Path
+from geoguess_app.core.geotag.journal import Journal
+from geoguess_app.core.geotag.undo import UndoScope, undo
+from geoguess_app.core.geotag.writer import GeoTag, write_gps
+tag = GeoTag(lat=1.0, lon=2.0, accuracy_m=1.0, model="m", untrained=True, token="1", probability=0.5, rank=1)
+journal, photo, what = Journal(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+if what == "undo":
+    write_gps(photo, tag, journal=journal, hardlinks="in-place")
+from geoguess_app.core.geotag import staged_write
+# killed right after the in-place copy is complete, before its times are set and its copy removed
+staged_write.os.utime = lambda *a, **k: os._exit(9)
+if what == "write":
+    write_gps(photo, tag, journal=journal, hardlinks="in-place")
+else:
+    list(undo(journal, UndoScope(paths=[photo])))
+"""
+
+
+@pytest.mark.parametrize("what", ["write", "undo"])
+def test_a_kill_during_an_in_place_write_or_undo_is_finished_with_the_times_it_promised(photo, tmp_path, what):
+    from geoguess_app.core.geotag import recovery
+
+    other = tmp_path / "other-name.jpg"
+    os.link(photo, other)
+    os.utime(photo, ns=(1_600_000_000_123_456_789, 1_500_000_000_987_654_321))  # a year-old photo
+    original, times = photo.read_bytes(), (os.stat(photo).st_atime_ns, os.stat(photo).st_mtime_ns)
+    journal = Journal(tmp_path / "j.jsonl")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_THE_COPY, str(journal.path), str(photo), what], capture_output=True
+    )
+    assert killed.returncode == 9, killed.stderr
+    assert os.stat(photo).st_mtime_ns != times[1]  # the kill left the copy's own time
+    notes = recovery.finish_interrupted(journal)  # the next run
+    assert any("its times put back as promised" in n for n in notes), notes
+    st = os.stat(photo)
+    assert (st.st_atime_ns, st.st_mtime_ns) == times and st.st_ino == os.stat(other).st_ino
+    assert leftovers(tmp_path) == []
+    assert (photo.read_bytes() == original) == (what == "undo") and is_tagged(other) == (what == "write")
 
 
 def as_if_killed(journal: Journal, kept: Path) -> Path:

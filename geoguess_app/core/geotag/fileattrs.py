@@ -37,6 +37,8 @@ class FileAttrs:
     mtime_ns: int
     nlink: int
     xattrs: tuple[tuple[str, bytes], ...]
+    dev: int = 0
+    ino: int = 0
 
     @classmethod
     def of(cls, path: Path) -> FileAttrs:
@@ -49,6 +51,8 @@ class FileAttrs:
             st.st_mtime_ns,
             st.st_nlink,
             read_xattrs(path),
+            st.st_dev,
+            st.st_ino,
         )
 
     def as_dict(self) -> dict:
@@ -59,6 +63,7 @@ class FileAttrs:
             "mtime_ns": self.mtime_ns,
             "atime_ns": self.atime_ns,
             "nlink": self.nlink,
+            **({"dev": self.dev, "ino": self.ino} if self.nlink > 1 else {}),  # to find its other names again
             "xattrs": sorted(name for name, _ in self.xattrs),
         }
 

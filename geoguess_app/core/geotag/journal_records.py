@@ -57,6 +57,7 @@ class WriteRecord:
     delta: str | None  # base64 delta rebuilding the original from the written file (bytedelta)
     in_place: bool = False
     tmp: str | None = None  # the verified new version kept until an in-place copy is complete
+    new_times: bool = False  # in place with --touch: the file's times are the copy's own
     state: WriteState = WriteState.PENDING
     reason: str = ""  # why it was aborted
     #: Where the record came from when it is not whole: "" (whole), "damaged" (a damaged line: what
@@ -80,6 +81,7 @@ class WriteRecord:
             delta=r.get("delta"),
             in_place=bool(r.get("in_place")),
             tmp=r.get("tmp"),
+            new_times=r.get("times") == "new",
         )
 
     @classmethod
@@ -115,6 +117,7 @@ class WriteRecord:
             delta=text("delta"),
             in_place=r.get("in_place") is True,
             tmp=text("tmp"),
+            new_times=r.get("times") == "new",
             origin="damaged",
             unproven=frozenset(salvaged.unproven | ({"path"} if "path" not in r else set())),
             line=line,
@@ -181,6 +184,8 @@ class WriteRecord:
         out.update(before=self.before, after=self.after, tags=self.tags, delta=self.delta)
         if self.in_place:
             out.update(in_place=True, tmp=self.tmp)
+            if self.new_times:
+                out["times"] = "new"
         return out
 
     @property

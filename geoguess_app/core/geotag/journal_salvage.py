@@ -17,7 +17,9 @@ import zlib
 from dataclasses import dataclass, field
 
 #: The members of a write record, in the order they are written.
-WRITE_MEMBERS = ("id", "run", "time", "kind", "path", "given", "before", "after", "tags", "delta", "in_place", "tmp")
+WRITE_MEMBERS = (
+    "id", "run", "time", "kind", "path", "given", "before", "after", "tags", "delta", "in_place", "tmp", "times"
+)  # fmt: skip
 NESTED = ("before", "after")  # dicts whose members are proven one by one
 _DECODER = json.JSONDecoder()
 

@@ -34,7 +34,7 @@ class _Unfinished:
     back: str | None  # base64 delta rebuilding the old content from the new
     mark: WriteState  # journal mark once finished: done or undone
     write_id: str
-    mtime_ns: int | None  # the photo's modification time to keep
+    times: tuple[int | None, int | None] | None  # (access, modification) times promised, None: the copy's own
 
 
 def finish_interrupted(journal: Journal) -> list[str]:
@@ -45,7 +45,8 @@ def finish_interrupted(journal: Journal) -> list[str]:
     contents = journal.read()
     jobs = []
     for w in contents.writes:
-        mtime = (w.before or {}).get("mtime_ns")
+        before = w.before or {}
+        kept_times = None if w.new_times else (before.get("atime_ns"), before.get("mtime_ns"))
         if w.in_place and w.state == WriteState.PENDING and w.tmp:
             jobs.append(
                 _Unfinished(
@@ -56,7 +57,7 @@ def finish_interrupted(journal: Journal) -> list[str]:
                     w.delta,
                     WriteState.DONE,
                     w.id,
-                    mtime,
+                    kept_times,
                 )
             )
         restore = contents.restores.get(w.id)
@@ -70,7 +71,7 @@ def finish_interrupted(journal: Journal) -> list[str]:
                     restore.get("back"),
                     WriteState.UNDONE,
                     w.id,
-                    mtime,
+                    (restore.get("atime_ns"), restore.get("mtime_ns", before.get("mtime_ns"))),
                 )
             )
     notes = []
@@ -91,10 +92,11 @@ def finish_interrupted(journal: Journal) -> list[str]:
 def _finish(job: _Unfinished, journal: Journal) -> str:
     current = job.target.read_bytes() if job.target.exists() else None
     digest = bytedelta.sha256(current) if current is not None else None
-    if digest == job.new_sha:
+    if digest == job.new_sha:  # the copy was complete: what was left is its times, and tidying up
+        _set_times(job)
         job.kept.unlink(missing_ok=True)
         journal.mark(job.mark, job.write_id)
-        return ""
+        return "" if job.times is None else "its times put back as promised"
     if not job.kept.exists():
         if digest == job.old_sha and job.mark == WriteState.DONE:
             journal.mark(WriteState.ABORTED, job.write_id, "interrupted before the photo was changed")
@@ -106,11 +108,23 @@ def _finish(job: _Unfinished, journal: Journal) -> str:
     if old is None or bytedelta.sha256(old) != job.old_sha or current is None or not _torn(current, old, new):
         return f"the photo changed since; left as it is (the verified copy stays at {job.kept})"
     copy_over(job.target, new)
-    if job.mtime_ns is not None:
-        os.utime(job.target, ns=(os.stat(job.target).st_atime_ns, job.mtime_ns))
+    _set_times(job)
     job.kept.unlink()
     journal.mark(job.mark, job.write_id)
     return "finished"
+
+
+def _set_times(job: _Unfinished) -> None:
+    """The access and modification times the interrupted write or undo promised (each that it
+    recorded; the other as the file has it now), set after every read of the file."""
+    if job.times is None or job.times == (None, None):
+        return
+    now = os.stat(job.target)
+    atime, mtime = job.times
+    os.utime(
+        job.target,
+        ns=(atime if atime is not None else now.st_atime_ns, mtime if mtime is not None else now.st_mtime_ns),
+    )
 
 
 def _torn(current: bytes, old: bytes, new: bytes) -> bool:

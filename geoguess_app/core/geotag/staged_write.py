@@ -158,13 +158,17 @@ class StagedWrite:
             self._new = self.tmp.read_bytes()
         return self._new
 
-    def record(self, journal_run: str, write_id: str, kind: str, tags: dict) -> WriteRecord:
-        """The journal record of this write (before ``commit``)."""
+    def record(self, journal_run: str, write_id: str, kind: str, tags: dict, search: tuple = ()) -> WriteRecord:
+        """The journal record of this write (before ``commit``). A file with several names that this
+        write splits records the other names found in its folder and in ``search`` (folders), so
+        that undo can make them one file again."""
         new = self.new_bytes()
         before = None
         delta = None
         if self.original is not None and self.attrs is not None:
             before = {"sha256": bytedelta.sha256(self.original), "size": len(self.original), **self.attrs.as_dict()}
+            if self.attrs.nlink > 1 and not self.in_place:
+                before["links"] = other_names(self.target, self.attrs, (self.target.parent, *search))
             made = bytedelta.make(new, self.original, max_literal=MAX_DELTA_LITERAL)
             if made is not None and bytedelta.apply(new, made) == self.original:
                 delta = base64.b64encode(made).decode("ascii")
@@ -200,6 +204,8 @@ class StagedWrite:
         kept = temp_path(self.target, INPLACE_PREFIX) if self.in_place else None
         if kept is not None and record is not None:
             record.update(in_place=True, tmp=str(kept))
+            if not keep_mtime:  # --touch: the times are the copy's own, and recovery leaves them
+                record["times"] = "new"
         if journal is not None and record is not None:
             try:
                 journal.append(record)
@@ -288,6 +294,26 @@ class JournalUnwritable(WriteRefused):
 
 class _Interrupted(WriteRefused):
     """An in-place copy failed and the original could not be put back: the record stays pending."""
+
+
+def other_names(target: Path, attrs: FileAttrs, folders) -> list[str]:
+    """The other names of ``target``'s file (the same device and inode) in ``folders``, at most 20."""
+    found: list[str] = []
+    for folder in dict.fromkeys(Path(f) for f in folders):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == (attrs.dev, attrs.ino) and entry.path != str(target):
+                found.append(entry.path)
+                if len(found) >= 20:
+                    return found
+    return found
 
 
 def copy_over(target: Path, data: bytes) -> None:

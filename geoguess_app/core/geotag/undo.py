@@ -41,7 +41,7 @@ from .metadata import (
 )
 from .outcome import ERROR, REFUSED, RESTORED, TagOutcome
 from .recovery import finish_interrupted, tidy_folders
-from .staged_write import StagedWrite
+from .staged_write import StagedWrite, temp_path
 from .undo_tags import remove_file, restore_tags
 
 
@@ -234,6 +234,8 @@ def _restore_locked(journal: Journal, record: WriteRecord, path: Path) -> str:
     # may rebuild too, when the change lay where the write did; it is undone by tags, which keeps
     # the other program's changes or refuses to lose them.)
     original = _rebuilt(record, current) if digest == after else None
+    if original is not None and _relink(record, path, current):
+        return "byte-identical to before GeoGuess's write, one file with its other names again"
     if original is not None:
         _put_back(journal, record, path, current, original)
         if "before.mtime_ns" in record.unproven:
@@ -252,6 +254,37 @@ def _restore_locked(journal: Journal, record: WriteRecord, path: Path) -> str:
             f"byte for byte: left as it is ({CHECK_BY_HAND})"
         )
     return restore_tags(journal, record, path)
+
+
+def _relink(record: WriteRecord, path: Path, current: bytes) -> bool:
+    """A write that split a file with several names (``--hardlinks split``) is undone by making this
+    name one of them again: a hard link to an other name that still holds the original file
+    (its device and inode as recorded, its bytes the original's), put in place by rename. False
+    when no such name is left (the bytes are then put back into a file of this name's own)."""
+    before = record.before or {}
+    if record.in_place or before.get("nlink", 1) < 2 or "ino" not in before:
+        return False
+    for name in before.get("links") or []:
+        try:
+            st = os.stat(name)
+            if (st.st_dev, st.st_ino) != (before.get("dev"), before.get("ino")):
+                continue
+            with open(name, "rb") as f:
+                if bytedelta.sha256(f.read()) != before.get("sha256"):
+                    continue  # that file changed since: this name keeps a file of its own
+            if path.read_bytes() != current:
+                raise WriteRefused("it changed while GeoGuess was restoring it; left as the other program wrote it")
+            tmp = temp_path(path)
+            os.link(name, tmp)
+            try:
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError:
+            continue
+        fileattrs.fsync_dir(path.parent)
+        return True
+    return False
 
 
 def _rebuilt(record: WriteRecord, current: bytes) -> bytes | None:
@@ -282,9 +315,13 @@ def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes,
         with open(stage.tmp, "xb") as f:
             f.write(original)
         assert stage.attrs is not None
-        before = {} if "before.mtime_ns" in record.unproven else (record.before or {})
-        mtime = before.get("mtime_ns", stage.attrs.mtime_ns)
-        stage.attrs = dataclasses.replace(stage.attrs, mtime_ns=mtime)
+        before = record.before or {}
+        # the times as before GeoGuess's write (each that the record holds and can prove)
+        mtime = before.get("mtime_ns", stage.attrs.mtime_ns) if "before.mtime_ns" not in record.unproven else None
+        atime = before.get("atime_ns", stage.attrs.atime_ns) if "before.atime_ns" not in record.unproven else None
+        stage.attrs = dataclasses.replace(
+            stage.attrs, mtime_ns=mtime or stage.attrs.mtime_ns, atime_ns=atime or stage.attrs.atime_ns
+        )
         restore_record = None
         if stage.in_place:  # kept until the copy is complete: see staged_write.finish_interrupted
             back = bytedelta.make(original, current)
@@ -295,6 +332,8 @@ def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes,
                 "sha256": bytedelta.sha256(original),
                 "from_sha256": bytedelta.sha256(current),
                 "back": base64.b64encode(back).decode("ascii") if back is not None else None,
+                "atime_ns": stage.attrs.atime_ns,  # the times it promises, for a run that finishes it
+                "mtime_ns": stage.attrs.mtime_ns,
             }
         stage.commit(journal, restore_record, keep_mtime=True)
 

@@ -214,7 +214,7 @@ class PhotoWriter:
                 raise GeotagRefused(
                     f"the undo journal {self.journal.path} cannot be written: {fileattrs.explain(e, self.journal.path)}"
                 ) from None
-            written = stage.record(self.run, write_id, kind, tags)
+            written = stage.record(self.run, write_id, kind, tags, search=tuple(self._folders))
             record = written.as_dict()
         try:
             stage.commit(self.journal, record, keep_mtime=keep_mtime, abort_id=write_id)
