@@ -80,7 +80,7 @@ def photo_lock(path: str | Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
         lock.acquire(timeout=wait_s)
     except filelock.Timeout:
         raise WriteRefused(
-            f"another GeoGuess run has been writing it for over {wait_s:.0f} s (the window or another "
+            f"another GeoGuess run has been writing it for over {wait_s:g} s (the window or another "
             "geoguess command); left as it is: try again once that run is done"
         ) from None
     except OSError as e:
