@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 import zlib
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from geoguess_app.core.predict.pipeline import Predictor, decode
 
@@ -107,3 +109,78 @@ def test_truncated_jpeg_made_from_a_good_one(tmp_path, corpus_dir):
     path = tmp_path / "cut.jpg"
     path.write_bytes(data[: len(data) // 2])
     assert decode(path)[0].error == "file is truncated (the image data ends early)"
+
+
+def _jpeg_declaring(width: int, height: int, progressive: bool = False) -> bytes:
+    """A 100 x 100 JPEG whose frame header says ``width`` x ``height``: the data of 100 x 100 pixels,
+    then its end marker."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (100, 100), (10, 200, 30)).save(buffer, "JPEG", progressive=progressive)
+    data = bytearray(buffer.getvalue())
+    sof = data.find(b"\xff\xc2" if progressive else b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_a_jpeg_declaring_more_pixels_than_its_data_holds_is_truncated(tmp_path, progressive):
+    """libjpeg meets the end marker long before the last row, pads the rest with grey and only
+    warns (Pillow never sees it): 14000 x 14000 pixels from 100 x 100 of data was predicted."""
+    path = tmp_path / "big.jpg"
+    path.write_bytes(_jpeg_declaring(14000, 14000, progressive))
+    error = decode(path)[0].error
+    assert error and error.startswith("file is truncated (the image data ends early)"), error
+    assert "14000 x 14000" in error
+    path.write_bytes(_jpeg_declaring(100, 100, progressive))  # the same file, as it was made: fine
+    assert decode(path)[0].error is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="this system has no FIFOs (os.mkfifo)")
+def test_a_fifo_or_a_device_named_like_a_photo_is_not_waited_on(tmp_path):
+    """Opening a FIFO for reading waits for a writer: it must never be opened as a photo."""
+    import threading
+
+    os.mkfifo(tmp_path / "b.jpg")
+    targets = {tmp_path / "b.jpg": "not a regular file: a FIFO (named pipe)"}
+    if os.path.exists("/dev/zero"):
+        (tmp_path / "c.jpg").symlink_to("/dev/zero")
+        targets[tmp_path / "c.jpg"] = "not a regular file: a character device"
+    for path, reason in targets.items():
+        errors = []
+        reader = threading.Thread(target=lambda p=path, out=errors: out.append(decode(p)[0].error), daemon=True)
+        reader.start()
+        reader.join(timeout=30)
+        if reader.is_alive():  # let the stuck thread go: a writer opens the FIFO, and closes it
+            if path.name == "b.jpg":
+                with open(path, "wb"):
+                    pass
+            pytest.fail(f"{path.name}: decoding waits forever")
+        assert errors == [reason]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(os, "O_NONBLOCK"), reason="no FIFOs or O_NONBLOCK here")
+def test_a_fifo_swapped_in_after_the_check_is_not_waited_on(tmp_path, monkeypatch):
+    """A photo replaced by a FIFO between the look at it and the open: the open does not wait (no
+    writer needed) and what was opened is looked at again."""
+    import threading
+
+    from geoguess_app.core.photos import regular_files
+
+    os.mkfifo(tmp_path / "b.jpg")
+    monkeypatch.setattr(regular_files, "check_regular", lambda path: None)  # the look saw a regular file
+    said = []
+
+    def open_it():
+        try:
+            regular_files.open_regular(tmp_path / "b.jpg").close()
+        except OSError as e:
+            said.append(str(e))
+
+    opener = threading.Thread(target=open_it, daemon=True)
+    opener.start()
+    opener.join(timeout=30)
+    if opener.is_alive():
+        with open(tmp_path / "b.jpg", "wb"):
+            pass
+        pytest.fail("opening a FIFO waits for a writer")
+    assert said == ["not a regular file: a FIFO (named pipe)"]

@@ -124,3 +124,32 @@ def test_cache_info_and_clear_and_no_cache(tiny_model_dir, corpus_dir, tmp_path)
     assert json.loads(bypass.stdout)["path"] == str(photos[0])
     cleared = run("cache", "clear")
     assert "Removed 3 prediction(s)" in cleared.stdout and "0 prediction(s)" in run("cache", "info").stdout
+
+
+def test_one_changed_byte_in_an_entry_is_said_once_and_predicted_again(tiny_model_dir, corpus_dir, tmp_path):
+    """The tester's case: one digit of a stored class number changed in the cache file gave another
+    continent with exit 0. Each entry carries a checksum checked on every read."""
+    photo = copy_photo(corpus_dir / PHOTOS[0], tmp_path / "hopper.jpg")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "user-cache")}
+
+    def predict():
+        args = [GEOGUESS, "predict", "--json", "--distribution", "--model-dir", tiny_model_dir, photo]
+        return subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+
+    fresh = predict()
+    assert fresh.returncode == 0, fresh.stderr
+    database = tmp_path / "user-cache" / "GeoGuess" / "predictions.sqlite3"
+    assert not database.with_name(database.name + "-wal").exists()  # all in the main file once the run ended
+    data = bytearray(database.read_bytes())
+    at = data.index(b'"classes": [') + len(b'"classes": [')
+    while chr(data[at + 1]).isdigit():  # the last digit of the most likely class
+        at += 1
+    data[at] = ord("1") if data[at] == ord("0") else data[at] - 1
+    database.write_bytes(bytes(data))
+
+    again = predict()
+    assert again.returncode == 0 and again.stdout == fresh.stdout  # predicted again, not the damaged answer
+    assert again.stderr.count("damaged") == 1 and "hopper.jpg" in again.stderr
+    assert "predicting it again" in again.stderr
+    third = predict()
+    assert third.stdout == fresh.stdout and "damaged" not in third.stderr  # the entry was stored anew

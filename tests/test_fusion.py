@@ -163,11 +163,56 @@ def test_gps_anchor_places_the_photos_around_it(geo):
     answers = fuse([anchor, later, hours_later], geo, FusionOptions(sources=[AnchorEvidence()]))
     assert answers[0].source == "gps" and answers[0].position == (48.8606, 2.3376)
     assert answers[0].evidence == ["its own GPS position (a measurement, not a prediction)"]
-    assert answers[1].source == "interpolated" and answers[1].evidence == ["anchor IMG_0000.jpg 4 min earlier"]
+    assert answers[1].source == "near_gps" and answers[1].evidence == ["anchor IMG_0000.jpg 4 min earlier"]
     assert great_circle_km(*answers[1].position, 48.8606, 2.3376) < 0.01 and answers[1].radius_km < 3
     # two hours on: beyond interpolation, but the anchor still pulls it through the travel model
     assert answers[2].source == "fused" and km_from(answers[2], "paris") < 5
     assert "anchor IMG_0000.jpg 2 h earlier" in answers[2].evidence
+
+
+def test_the_anchor_rule_is_symmetric_in_time(geo):
+    """An iPhone's GPS photo has sub-seconds (.835) where another camera's photos have none: a photo
+    30 min before it and one 30 min after it (as their EXIF times say) are both placed at it, and
+    at 31 min neither is. Times are compared to the second, as EXIF shows them."""
+    louvre = (48.8606, 2.3376)
+    for minutes, reached in ((30, True), (31, False)):
+        anchor = photo(geo, 0, [("sydney", 0.4)], T0 + datetime.timedelta(milliseconds=835), offset=1, gps=louvre)
+        before = photo(geo, 1, [("tokyo", 0.3), ("sydney", 0.3)], T0 - datetime.timedelta(minutes=minutes), offset=1)
+        after = photo(geo, 2, [("tokyo", 0.3), ("sydney", 0.3)], T0 + datetime.timedelta(minutes=minutes), offset=1)
+        answers = fuse([anchor, before, after], geo, FusionOptions(sources=[AnchorEvidence()]))
+        assert answers[1].source == answers[2].source == ("near_gps" if reached else "fused"), minutes
+        if reached:
+            assert answers[1].position == answers[2].position == louvre
+            assert answers[1].radius_km == pytest.approx(answers[2].radius_km, abs=0.05)
+            assert answers[1].evidence == [f"anchor IMG_0000.jpg {minutes} min later"]
+            assert answers[2].evidence == [f"anchor IMG_0000.jpg {minutes} min earlier"]
+
+
+def test_a_photo_beyond_the_gps_photos_is_not_said_to_be_between_them(geo):
+    from types import SimpleNamespace
+
+    from geoguess_app.core.geotag.position import GeoTag
+
+    louvre, orsay = (48.8606, 2.3376), (48.8600, 2.3266)
+    minutes = lambda m: T0 + datetime.timedelta(minutes=m)  # noqa: E731
+    photos = [
+        photo(geo, 0, [("sydney", 0.4)], minutes(0), offset=1, gps=louvre),
+        photo(geo, 1, [("sydney", 0.4)], minutes(10), offset=1, gps=orsay),
+        photo(geo, 2, [("tokyo", 0.4)], minutes(5), offset=1),  # between the two
+        photo(geo, 3, [("tokyo", 0.4)], minutes(25), offset=1),  # after the last
+        photo(geo, 4, [("tokyo", 0.4)], minutes(-20), offset=1),  # before the first
+    ]
+    between, after, before = fuse(photos, geo, FusionOptions(sources=[AnchorEvidence()]))[2:]
+    assert between.source == "interpolated"
+    assert between.evidence == ["anchor IMG_0000.jpg 5 min earlier; anchor IMG_0001.jpg 5 min later"]
+    assert after.source == "near_gps" and after.position == orsay
+    assert after.evidence == ["anchor IMG_0001.jpg 15 min earlier"]
+    assert before.source == "near_gps" and before.position == louvre
+    assert before.evidence == ["anchor IMG_0000.jpg 20 min later"]
+    model = SimpleNamespace(name="LocationNet", untrained=False, verified=True)
+    methods = {a.source: GeoTag.from_answer(a, model, "").processing_method for a in (between, after)}
+    assert methods["interpolated"] == "GeoGuess, between GPS positions of other photos: not a prediction"
+    assert methods["near_gps"] == "GeoGuess, from the GPS position of a photo taken close in time: not a prediction"
 
 
 def test_gps_written_by_geoguess_is_not_an_anchor(geo):
@@ -196,6 +241,23 @@ def test_gps_written_by_geoguess_is_not_an_anchor(geo):
         ({"path": "a.jpg", "taken": {"time": 123}, "distribution": [[1, 0.5]]}, "YYYY-MM-DD"),
         ({"path": "a.jpg", "taken": {"offset": 5}, "distribution": [[1, 0.5]]}, r"\+HH:MM"),
         ({"path": "a.jpg", "model": {"num_classes": 48}, "distribution": [[1, 0.5]]}, "a model of 48 cells"),
+        ({"path": "a.jpg", "distribution": [[True, 0.5]]}, "class true is not a whole number"),
+        ({"path": "a.jpg", "distribution": [[12.7, 0.5]]}, "class 12.7 is not a whole number"),
+        ({"path": "a.jpg", "distribution": [[1, "0.5"]]}, 'probability "0.5" is not a number'),
+        ({"path": "a.jpg", "distribution": [[1, False]]}, "probability false is not a number"),
+        ({"path": "a.jpg", "distribution": [[1, 0.0], [2, 0]]}, "add up to 0"),
+        ({"path": "a.jpg", "distribution": [[1, 0.5, 7]]}, "not a list of \\[class, probability\\]"),
+        ({"path": "a.jpg", "taken": {"offset": "+99:99"}, "distribution": [[1, 0.5]]}, "not an offset from UTC"),
+        ({"path": "a.jpg", "taken": {"offset": "+14:30"}, "distribution": [[1, 0.5]]}, "not an offset from UTC"),
+        (
+            {"path": "a.jpg", "taken": {"time": "0001-01-01T00:00:00", "offset": "+14:00"}, "distribution": [[1, 0.5]]},
+            "cannot be put in UTC",
+        ),
+        (
+            {"path": "a.jpg", "taken": {"time": "9999-12-31T23:59:59", "offset": "-12:00"}, "distribution": [[1, 0.5]]},
+            "cannot be put in UTC",
+        ),
+        ({"path": "a.jpg", "taken": {"time": "9999-12-31T20:00:00"}, "distribution": [[1, 0.5]]}, "within 14 h"),
     ],
 )
 def test_lines_that_cannot_be_read_say_why(geo, line, reason):

@@ -146,3 +146,64 @@ def test_bad_tracks_say_why(tmp_path, name, text, reason):
 def test_a_missing_track_says_so(tmp_path):
     with pytest.raises(GeoGuessError, match="cannot read track"):
         read_track(tmp_path / "nowhere.gpx")
+
+
+@pytest.mark.parametrize("suffix", [".gpx", ".kml", ".geojson"])
+def test_a_track_too_large_to_read_is_refused_with_its_size(tmp_path, suffix):
+    """A 10-million-point GeoJSON track took 4.5 GB: a track file over the stated size is refused
+    before it is read (a sparse file here: nothing is written to the disk)."""
+    from geoguess_app.core.fusion.tracks import MAX_TRACK_BYTES
+
+    assert MAX_TRACK_BYTES == 32_000_000  # what the README says
+    path = tmp_path / f"year{suffix}"
+    with open(path, "wb") as f:
+        f.truncate(MAX_TRACK_BYTES + 1_000_000)
+    with pytest.raises(GeoGuessError) as refused:
+        read_track(path)
+    assert str(refused.value) == (
+        f"track year{suffix} is 33.0 MB, more than the 32 MB GeoGuess reads (about 300,000 points): "
+        "split it, or keep only the days of the photos"
+    )
+
+
+def test_the_command_line_refuses_a_track_too_large_before_any_photo(reference_dir, tmp_path):
+    from test_cli import run
+
+    from geoguess_app.core.fusion.tracks import MAX_TRACK_BYTES
+
+    path = tmp_path / "year.geojson"
+    with open(path, "wb") as f:
+        f.truncate(10 * MAX_TRACK_BYTES)
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text('{"path": "a.jpg", "distribution": [[1, 0.5]]}\n')
+    out = run("fuse", predictions, "--model-dir", reference_dir, "--track", path, timeout=120)
+    assert (
+        out.returncode == 2 and "track year.geojson is 320.0 MB, more than the 32 MB" in out.stderr and not out.stdout
+    )
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="this system has no FIFOs (os.mkfifo)")
+def test_a_track_that_is_a_fifo_is_refused_not_waited_on(tmp_path):
+    import os
+    import threading
+
+    os.mkfifo(tmp_path / "live.gpx")
+    said = []
+
+    def read():
+        try:
+            read_track(tmp_path / "live.gpx")
+        except GeoGuessError as e:
+            said.append(str(e))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    if reader.is_alive():
+        with open(tmp_path / "live.gpx", "wb"):
+            pass
+        pytest.fail("reading a FIFO as a track waits forever")
+    assert (
+        len(said) == 1
+        and said[0] == f"cannot read track {tmp_path / 'live.gpx'}: not a regular file: a FIFO (named pipe)"
+    )

@@ -72,6 +72,15 @@ def test_impossible_times_and_offsets_are_no_time(tmp_path, written, offset):
     assert _taken(photo) == (None, None)
 
 
+def test_an_offset_no_clock_has_is_no_offset(tmp_path):
+    """The same bound as `geoguess fuse` (-14:00 to +14:00), so that a line predict writes is one
+    fuse reads."""
+    photo = _photo(tmp_path / "f.jpg", exif_ifd={0x9003: "2019:07:14 18:03:22", 0x9011: "+14:30"})
+    assert _taken(photo) == ("2019-07-14T18:03:22", None)
+    photo = _photo(tmp_path / "g.jpg", exif_ifd={0x9003: "2019:07:14 18:03:22", 0x9011: "-14:00"})
+    assert _taken(photo) == ("2019-07-14T18:03:22", "-14:00")
+
+
 def test_offsets_in_the_corpus_read_as_exiftool_reads_them(corpus_dir, manifest, exiftool_cli):
     checked = 0
     for row in manifest:

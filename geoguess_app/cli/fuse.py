@@ -105,6 +105,7 @@ def describe(answer) -> str:
         "gps": "measured",
         "track": "measured: GPS track",
         "interpolated": "measured: between GPS photos",
+        "near_gps": "measured: a GPS photo close in time",
         "fused": "fused prediction",
         "model": "prediction of this photo alone",
     }[answer.source]

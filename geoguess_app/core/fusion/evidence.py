@@ -18,20 +18,20 @@ import numpy.typing as npt
 from .geometry import FloatArray, GridGeometry, IntArray
 from .inputs import FusionPhoto
 
-#: The sources whose positions were measured (GPS in the photo, a track, GPS photos around it):
-#: not predictions from pixels, and without a probability.
-MEASURED = frozenset({"gps", "track", "interpolated"})
+#: The sources whose positions were measured (GPS in the photo, a track, GPS photos around it, the
+#: GPS photo nearest in time): not predictions from pixels, and without a probability.
+MEASURED = frozenset({"gps", "track", "interpolated", "near_gps"})
 
 
 @dataclass(frozen=True)
 class Fix:
-    """A position not predicted from pixels: the photo's own GPS, or from a track or from GPS
-    photos taken just before and after it."""
+    """A position not predicted from pixels: the photo's own GPS, or from a track, from GPS photos
+    taken just before and after it, or from the GPS photo nearest it in time."""
 
     lat: float
     lon: float
     radius_km: float  # how far from it the photo may have been taken
-    source: str  # "gps", "track" or "interpolated"
+    source: str  # "gps", "track", "interpolated" or "near_gps"
     evidence: str  # for people: "anchor IMG_0012 4 min later"
 
 

@@ -9,8 +9,9 @@
 3. Forward-backward over each sequence (hmm.py) with the travel model (travel.py) gives each photo
    a fused distribution; its most likely cell is the answer, with the radius around it that holds
    90% of the fused probability.
-4. A photo placed by a measurement (its own GPS, a track, GPS photos just before and after it)
-   takes that position: it is not a prediction from pixels, and says so.
+4. A photo placed by a measurement (its own GPS, a track, GPS photos just before and after it,
+   the GPS photo nearest it in time) takes that position: it is not a prediction from pixels, and
+   says so.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class FusedAnswer:
     path: str
     position: tuple[float, float] | None = None
     radius_km: float | None = None
-    source: str = "model"  # gps, track, interpolated, fused or model
+    source: str = "model"  # gps, track, interpolated, near_gps, fused or model
     evidence: list[str] = field(default_factory=list)
     single: tuple[float, float, float] | None = None  # the photo's own top guess: lat, lon, probability
     error: str | None = None

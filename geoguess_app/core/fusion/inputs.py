@@ -21,6 +21,8 @@ import numpy.typing as npt
 from ..predict.results import PhotoResult
 
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+#: The largest offset from UTC a clock has (Kiribati's +14:00; -12:00 is the lowest).
+MAX_OFFSET = datetime.timedelta(hours=14)
 
 
 class BadLine(ValueError):
@@ -53,7 +55,30 @@ def parse_offset(text: object) -> datetime.timedelta | None:
     if not m:
         raise BadLine(f"'taken' offset {text!r} is not +HH:MM")
     minutes = int(m.group(2)) * 60 + int(m.group(3))
+    if int(m.group(3)) >= 60 or datetime.timedelta(minutes=minutes) > MAX_OFFSET:
+        raise BadLine(f"'taken' offset {text!r} is not an offset from UTC (-14:00 to +14:00)")
     return datetime.timedelta(minutes=-minutes if m.group(1) == "-" else minutes)
+
+
+def check_clock(time: datetime.datetime | None, offset: datetime.timedelta | None) -> None:
+    """BadLine when fusion cannot put this time in UTC, on one clock with the other photos: its own
+    offset, or for a photo without one any offset it may borrow or try (at most 14 h either way),
+    must leave it within the years 1 to 9999 (a camera clock set to year 1 at +14:00)."""
+    if time is None:
+        return
+    if offset is not None:
+        try:
+            time - offset
+        except OverflowError:
+            raise BadLine(
+                f"its time {time.isoformat()} at {format_offset(offset)} cannot be put in UTC "
+                "(before year 1 or after year 9999)"
+            ) from None
+    elif not datetime.datetime.min + MAX_OFFSET <= time <= datetime.datetime.max - MAX_OFFSET:
+        raise BadLine(
+            f"its time {time.isoformat()} cannot be put in UTC (without an offset, it is within 14 h "
+            "of the first or last day of the years 1 to 9999)"
+        )
 
 
 def format_offset(offset: datetime.timedelta) -> str:
@@ -114,6 +139,7 @@ class FusionPhoto:
             raise BadLine("'taken' is not an object")
         photo.time = parse_time(taken.get("time"))
         photo.offset = parse_offset(taken.get("offset"))
+        check_clock(photo.time, photo.offset)
         gps = data.get("exif_gps")
         if isinstance(gps, dict) and not gps.get("predicted"):
             photo.gps = _position(gps)
@@ -129,11 +155,17 @@ class FusionPhoto:
 
     @classmethod
     def from_result(cls, result: PhotoResult, index: int) -> FusionPhoto:
+        """A predicted photo; one whose time cannot be put in UTC is an error saying so."""
         photo = cls(index=index, path=result.path, error=result.error)
         meta = result.meta
         if meta is not None:
-            photo.time = parse_time(meta.time)
-            photo.offset = parse_offset(meta.utc_offset)
+            try:
+                photo.time = parse_time(meta.time)
+                photo.offset = parse_offset(meta.utc_offset)
+                check_clock(photo.time, photo.offset)
+            except BadLine as e:
+                photo.time = photo.offset = None
+                photo.error = photo.error or str(e)
             if meta.gps is not None and not meta.gps.predicted:
                 photo.gps = (meta.gps.lat, meta.gps.lon)
         if result.distribution is not None and result.ok:
@@ -156,19 +188,25 @@ def _position(gps: dict[str, Any]) -> tuple[float, float]:
 
 
 def _pairs(pairs: Any, num_classes: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    if not isinstance(pairs, list):
+    """Classes (whole numbers; ``true`` or 12.7 is none) and probabilities (numbers, not text),
+    highest first; BadLine saying what is wrong."""
+    if not isinstance(pairs, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
         raise BadLine("'distribution' is not a list of [class, probability]")
-    try:
-        classes = np.array([int(c) for c, _ in pairs], np.int64)
-        probabilities = np.array([float(p) for _, p in pairs], np.float64)
-    except (TypeError, ValueError):
-        raise BadLine("'distribution' is not a list of [class, probability]") from None
-    if len(classes) and (classes.min() < 0 or classes.max() >= num_classes):
-        raise BadLine(f"'distribution' names a class outside 0-{num_classes - 1}: is it from another model?")
+    for c, p in pairs:
+        if isinstance(c, bool) or not (isinstance(c, int) or (isinstance(c, float) and c.is_integer())):
+            raise BadLine(f"'distribution' class {json.dumps(c)} is not a whole number")
+        if isinstance(p, bool) or not isinstance(p, (int, float)):
+            raise BadLine(f"'distribution' probability {json.dumps(p)} is not a number")
+        if not 0 <= c < num_classes:
+            raise BadLine(f"'distribution' names a class outside 0-{num_classes - 1}: is it from another model?")
+    classes = np.array([int(c) for c, _ in pairs], np.int64)
+    probabilities = np.array([float(p) for _, p in pairs], np.float64)
     if len(probabilities) and (
         not np.all(np.isfinite(probabilities)) or probabilities.min() < 0 or probabilities.sum() > 1.001
     ):
         raise BadLine("'distribution' probabilities are not between 0 and 1, or add up to more than 1")
+    if len(probabilities) and probabilities.sum() <= 0:
+        raise BadLine("'distribution' probabilities add up to 0")
     if len(np.unique(classes)) != len(classes):
         raise BadLine("'distribution' names a class twice")
     order = np.argsort(-probabilities, kind="stable")
@@ -189,6 +227,10 @@ def read_lines(lines: Iterable[str], num_classes: int) -> tuple[list[FusionPhoto
             data = json.loads(line)
         except json.JSONDecodeError as e:
             photos.append(FusionPhoto(index=index, path=f"line {number}", error=f"line {number} is not JSON: {e.msg}"))
+            continue
+        except RecursionError:  # "[[[[...": deeper than Python's parser goes
+            error = f"line {number} cannot be read: its JSON is nested too deeply"
+            photos.append(FusionPhoto(index=index, path=f"line {number}", error=error))
             continue
         try:
             photos.append(FusionPhoto.from_json(data, index, num_classes))

@@ -3,11 +3,15 @@ that have their own GPS (anchors).
 
 A photo is placed on a track as ExifTool's geotag and gpscorrelate place it: between the two track
 points around its time (along the great circle between them) when they are at most ``max_gap``
-apart, else at the nearest point when that is at most ``max_extend`` away. Its radius grows with
-the time to the nearest point (a person moves). Photos of the set with their own GPS form a track
-of their own, the anchors. Times are compared in UTC: the photo's EXIF offset (or one borrowed from
-the photos around it); a photo with no offset at all is placed with the offset that agrees with the
-time zone of the place the track puts it, when exactly one does.
+apart, else at the nearest point when that is at most ``max_extend`` away, before the first point
+as after the last. These spans are measured to the second, as EXIF shows times: a GPS photo's
+sub-seconds (an iPhone's .835) must not put a photo 30 min before it out of reach while one 30 min
+after it is placed. Its radius grows with the time to the nearest point (a person moves). Photos of
+the set with their own GPS form a track of their own, the anchors: a photo between two of them is
+``interpolated``, one placed at the nearest (before the first, after the last, or across a gap) is
+``near_gps``, never said to be between GPS photos. Times are compared in UTC: the photo's EXIF
+offset (or one borrowed from the photos around it); a photo with no offset at all is placed with
+the offset that agrees with the time zone of the place the track puts it, when exactly one does.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +31,7 @@ import numpy.typing as npt
 import tzfpy
 
 from ..errors import GeoGuessError
+from ..photos.regular_files import open_regular
 from .evidence import Evidence, Fix, anchor_text, format_duration
 from .geometry import FloatArray, to_lat_lon, unit_vectors
 from .inputs import FusionPhoto
@@ -35,6 +41,9 @@ GPS_RADIUS_KM = 0.03  # a GPS fix: tens of metres
 SPEED_KMH = 30.0  # how fast the radius grows away from a track point
 MAX_GAP = datetime.timedelta(minutes=30)  # ExifTool's GeoMaxIntSecs
 MAX_EXTEND = datetime.timedelta(minutes=30)  # ExifTool's GeoMaxExtSecs
+#: The largest track file read (about 300,000 points): its parsers hold it whole, at up to 16 times
+#: its size in memory (GPX through gpxpy; GeoJSON 9, KML 8), so a larger one is refused before reading.
+MAX_TRACK_BYTES = 32_000_000
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
@@ -46,6 +55,11 @@ class Located:
     before: int | None  # indices of the points used
     after: int | None
     seconds_to_nearest: float
+
+    @property
+    def between(self) -> bool:
+        """Placed between two points (not at the nearest one)."""
+        return self.before is not None and self.after is not None and self.before != self.after
 
 
 class Track:
@@ -77,7 +91,7 @@ class Track:
             after = before
         if before is not None and after is not None:
             t0, t1 = self.seconds[before], self.seconds[after]
-            if t1 - t0 <= max_gap.total_seconds():
+            if _apart(t0, t1) <= max_gap.total_seconds():
                 f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
                 lat, lon = to_lat_lon(_slerp(self.xyz[before], self.xyz[after], f))
                 near = min(t - t0, t1 - t)
@@ -85,9 +99,15 @@ class Track:
         candidates = [j for j in (before, after) if j is not None]
         j = min(candidates, key=lambda k: abs(self.seconds[k] - t))
         dt = abs(self.seconds[j] - t)
-        if dt > max_extend.total_seconds():
+        if _apart(self.seconds[j], t) > max_extend.total_seconds():
             return None
         return Located(float(self.lats[j]), float(self.lons[j]), _radius(dt), j, j, dt)
+
+
+def _apart(a: float, b: float) -> int:
+    """Whole seconds between two times, each taken to its second as EXIF shows it (the same span
+    before a time as after it, whatever their sub-seconds)."""
+    return abs(math.floor(a) - math.floor(b))
 
 
 def _radius(seconds: float) -> float:
@@ -110,12 +130,21 @@ def _slerp(a: FloatArray, b: FloatArray, f: float) -> FloatArray:
 
 
 def read_track(path: str | Path) -> Track:
-    """A GPX, KML or GeoJSON file's timed positions; GeoGuessError saying why not."""
+    """A GPX, KML or GeoJSON file's timed positions; GeoGuessError saying why not (also for a file
+    over MAX_TRACK_BYTES, or one that is not a regular file: a FIFO is never waited on)."""
     path = Path(path)
     try:
-        text = path.read_bytes()
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            text = f.read(MAX_TRACK_BYTES + 1) if size <= MAX_TRACK_BYTES else b""
+            size = max(size, len(text))  # also a file that grew while it was read
     except OSError as e:
         raise GeoGuessError(f"cannot read track {path}: {e.strerror or e}") from None
+    if size > MAX_TRACK_BYTES:
+        raise GeoGuessError(
+            f"track {path.name} is {size / 1e6:.1f} MB, more than the {MAX_TRACK_BYTES / 1e6:.0f} MB GeoGuess "
+            "reads (about 300,000 points): split it, or keep only the days of the photos"
+        )
     suffix = path.suffix.lower()
     try:
         if suffix == ".gpx":
@@ -248,8 +277,9 @@ class TrackEvidence(Evidence):
 
 
 class AnchorEvidence(Evidence):
-    """Photos of the set with their own GPS: their position is theirs (a measurement), and photos
-    taken shortly before or after them are placed between them."""
+    """Photos of the set with their own GPS: their position is theirs (a measurement); a photo taken
+    between two of them at most 30 min apart is placed between them (``interpolated``), one within
+    30 min of the nearest (before the first, after the last) at it (``near_gps``)."""
 
     name = "anchors"
 
@@ -285,5 +315,6 @@ class AnchorEvidence(Evidence):
                 anchor_text(names[j], float(track.seconds[j] - t))
                 for j in sorted({k for k in (where.before, where.after) if k is not None})
             ]
-            out[photo.index] = Fix(where.lat, where.lon, where.radius_km, "interpolated", "; ".join(parts))
+            source = "interpolated" if where.between else "near_gps"
+            out[photo.index] = Fix(where.lat, where.lon, where.radius_km, source, "; ".join(parts))
         return out

@@ -14,6 +14,7 @@ from ..fusion.fuse import FusedAnswer
 from ..geo.cells import format_km
 from ..geo.places import shared_places
 from ..names import display_path
+from ..photos.regular_files import open_regular
 from ..predict.pipeline import Predictor
 from ..predict.results import Guess, PhotoResult
 from ..threads import background_thread_init
@@ -151,9 +152,10 @@ def _is_set(event: threading.Event | None) -> bool:
 def _already_tagged(path: Path) -> bool:
     """Whether GeoGuess wrote into this photo before. A look for its XMP namespace in the file's
     first and last bytes (no ExifTool call on the thread that drives inference), confirmed by
-    ExifTool when found."""
+    ExifTool when found. Only a regular file is opened: a FIFO or a device is not a photo GeoGuess
+    wrote (decoding says what it is), and ExifTool is never asked to read it."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             head = f.read(1 << 20)
             f.seek(max(0, f.seek(0, 2) - (1 << 16)))
             tail = f.read()

@@ -102,9 +102,13 @@ def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
 
 
 def _kind(o: TagOutcome) -> str:
-    return {"track": "from a GPS track", "interpolated": "between GPS photos", "fused": "predicted (fused)"}.get(
-        o.source, "predicted"
-    )
+    kinds = {
+        "track": "from a GPS track",
+        "interpolated": "between GPS photos",
+        "near_gps": "from a GPS photo close in time",
+        "fused": "predicted (fused)",
+    }
+    return kinds.get(o.source, "predicted")
 
 
 def _measured(o: TagOutcome) -> bool:

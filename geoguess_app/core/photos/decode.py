@@ -8,6 +8,7 @@ strides, never by copying the full-size image).
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import warnings
 import zlib
@@ -21,6 +22,8 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import ImageError
 from .exif import PhotoMeta, read_meta
+from .jpeg_data import missing_data
+from .regular_files import NotRegularFile, open_regular
 
 try:  # HEIC / HEIF (iPhone and many Android phones)
     import pillow_heif
@@ -168,30 +171,37 @@ def is_photo_name(path: str | Path) -> bool:
 
 
 def open_photo(path: str | Path) -> Photo:
-    """Open and fully decode a photo; raise ImageError with a message a person understands."""
+    """Open and fully decode a photo; raise ImageError with a message a person understands. Only a
+    regular file is opened (a FIFO or a device named like a photo is refused, never waited on)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise ImageError("is a folder, not a photo")
+        if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+            raise ImageError("empty file (0 bytes)")
+        fp = open_regular(path)
     except FileNotFoundError:
         raise ImageError("file not found") from None
     except PermissionError:
         raise ImageError("permission denied") from None
+    except NotRegularFile as e:
+        raise ImageError(str(e)) from None
     except OSError as e:
         raise ImageError(f"cannot read file: {e.strerror or e}") from None
-    if path.is_dir():
-        raise ImageError("is a folder, not a photo")
-    if size == 0:
-        raise ImageError("empty file (0 bytes)")
     try:
-        image = Image.open(path)
-    except PermissionError:
-        raise ImageError("permission denied") from None
-    except UnidentifiedImageError:
-        raise ImageError("not an image GeoGuess can read (unknown or damaged format)") from None
-    except Image.DecompressionBombError:
-        raise ImageError(f"image is too large to decode safely (over {MAX_PIXELS // 1_000_000} megapixels)") from None
-    except _DECODE_ERRORS as e:
-        raise ImageError(f"damaged image header: {_describe(e)}") from None
+        truncated = missing_data(fp, st.st_size)
+        if truncated:
+            raise ImageError(truncated)
+        image = Image.open(fp)
+        # Pillow closes it as a file it opened itself: after loading a single frame, or on close()
+        image._exclusive_fp = True
+    except BaseException as e:
+        fp.close()
+        error = _open_error(e)
+        if error is e:
+            raise
+        raise error from None
     try:
         w, h = image.size
         if w <= 0 or h <= 0:
@@ -214,6 +224,19 @@ def open_photo(path: str | Path) -> Photo:
     except BaseException:
         image.close()
         raise
+
+
+def _open_error(e: BaseException) -> BaseException:
+    """What a failure of Image.open means for a person (anything else is raised as it is)."""
+    if isinstance(e, ImageError):
+        return e
+    if isinstance(e, UnidentifiedImageError):
+        return ImageError("not an image GeoGuess can read (unknown or damaged format)")
+    if isinstance(e, Image.DecompressionBombError):
+        return ImageError(f"image is too large to decode safely (over {MAX_PIXELS // 1_000_000} megapixels)")
+    if isinstance(e, _DECODE_ERRORS):
+        return ImageError(f"damaged image header: {_describe(e)}")
+    return e
 
 
 def _decode_message(e: BaseException) -> str:

@@ -68,9 +68,10 @@ class PhotoMeta:
 
     @property
     def utc_offset(self) -> str | None:
-        """The camera's offset from UTC when the photo was taken ("+09:00"), or None."""
+        """The camera's offset from UTC when the photo was taken ("+09:00"), or None (also for one
+        beyond the -14:00 to +14:00 clocks have)."""
         m = _OFFSET.fullmatch(self.offset.strip())
-        if not m or int(m.group(2)) > 14 or int(m.group(3)) >= 60:
+        if not m or int(m.group(3)) >= 60 or int(m.group(2)) * 60 + int(m.group(3)) > 14 * 60:
             return None
         return f"{m.group(1)}{m.group(2)}:{m.group(3)}"
 

@@ -7,6 +7,11 @@ holds the result as plain data with the stored distribution (``Distribution.stor
 write-ahead log makes every entry atomic: a process killed while writing leaves the entries
 before it whole and the one being written absent. A cache that cannot be opened or read is
 reported once and then not used: predictions never fail because of it.
+
+SQLite does not check what a page holds, so each entry carries a SHA-256 checksum of its keys and
+its result, checked on every read: one changed byte (a class number moved by one is another
+continent) makes the entry damaged. A damaged entry is said once per run, naming the photo, is
+removed, and the photo is predicted again.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import platformdirs
 from ..model.classifier import ModelInfo
 from ..model.files import MODEL_FILES
 from ..model.store import cached_md5
+from ..names import display_path
+from ..photos.regular_files import open_regular
 from .results import PhotoResult
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 2  # 2: GPS says whether GeoGuess wrote it (an entry of 1 would read it as a measurement)
+SCHEMA = 3  # 2: GPS says whether GeoGuess wrote it (an entry of 1 would read it as a measurement); 3: checksums
 MIN_CELLS = 32  # cells kept even when fewer hold 99.5% of the probability: top-k asks up to this many
 CHUNK = 1 << 20
 
@@ -40,12 +47,18 @@ def default_cache_path() -> Path:
 
 
 def photo_key(path: str | Path) -> str:
-    """SHA-256 of the photo's bytes."""
+    """SHA-256 of the photo's bytes. Only a regular file is read: anything else (a FIFO, /dev/zero)
+    is NotRegularFile, an OSError, never a wait."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         for block in iter(lambda: f.read(CHUNK), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def entry_checksum(photo: str, model: str, schema: int, result: str) -> str:
+    """SHA-256 of an entry's keys and result, as stored beside them."""
+    return hashlib.sha256("\0".join((photo, model, str(schema), result)).encode()).hexdigest()
 
 
 def model_key(info: ModelInfo) -> str:
@@ -72,6 +85,7 @@ class PredictionCache:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._broken = False
+        self._damage_said: set[tuple[str, str]] = set()  # entries found damaged in this run
 
     def __enter__(self) -> PredictionCache:
         return self
@@ -90,8 +104,11 @@ class PredictionCache:
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS predictions (photo TEXT NOT NULL, model TEXT NOT NULL, "
                     "schema INTEGER NOT NULL, result TEXT NOT NULL, created REAL NOT NULL, "
-                    "PRIMARY KEY (photo, model))"
+                    "checksum TEXT NOT NULL DEFAULT '', PRIMARY KEY (photo, model))"
                 )
+                columns = {row[1] for row in db.execute("PRAGMA table_info(predictions)")}
+                if "checksum" not in columns:  # a cache made before checksums: its entries are never read
+                    db.execute("ALTER TABLE predictions ADD COLUMN checksum TEXT NOT NULL DEFAULT ''")
                 db.commit()
                 self._db = db
             except sqlite3.Error as e:
@@ -115,7 +132,7 @@ class PredictionCache:
                 return None
             try:
                 row = db.execute(
-                    "SELECT result FROM predictions WHERE photo = ? AND model = ? AND schema = ?",
+                    "SELECT result, checksum FROM predictions WHERE photo = ? AND model = ? AND schema = ?",
                     (photo, model, SCHEMA),
                 ).fetchone()
             except sqlite3.Error as e:
@@ -123,12 +140,33 @@ class PredictionCache:
                 return None
         if row is None:
             return None
+        text, checksum = row
+        if not isinstance(text, str) or checksum != entry_checksum(photo, model, SCHEMA, text):
+            self._damaged(photo, model, path, "its checksum does not match what it holds")
+            return None
         try:
-            data: dict[str, Any] = json.loads(row[0])
+            data: dict[str, Any] = json.loads(text)
             return replace(PhotoResult.from_dict(data), path=path)
         except (ValueError, KeyError, TypeError) as e:
-            log.warning("a damaged entry in the prediction cache (%s): predicting the photo again", e)
+            self._damaged(photo, model, path, str(e))
             return None
+
+    def _damaged(self, photo: str, model: str, path: str, why: str) -> None:
+        """Say once per run that this entry is damaged, and remove it (the photo is predicted again)."""
+        if (photo, model) not in self._damage_said:
+            self._damage_said.add((photo, model))
+            log.warning(
+                "the prediction cache entry of %s is damaged (%s): predicting it again", display_path(path), why
+            )
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return
+            try:
+                with db:
+                    db.execute("DELETE FROM predictions WHERE photo = ? AND model = ?", (photo, model))
+            except sqlite3.Error as e:
+                self._give_up("cannot be written", e)
 
     def put(self, photo: str, model: str, result: PhotoResult) -> None:
         """Store a successful result with its stored distribution (at least ``MIN_CELLS`` cells)."""
@@ -137,7 +175,8 @@ class PredictionCache:
         stored = result.distribution.stored()
         # enough cells for any usual top-k, even where fewer hold 99.5% of the probability
         kept = stored if len(stored.classes) >= MIN_CELLS else result.distribution.top(MIN_CELLS)
-        data = replace(result, preview=None, distribution=kept).to_dict()
+        text = json.dumps(replace(result, preview=None, distribution=kept).to_dict())
+        checksum = entry_checksum(photo, model, SCHEMA, text)
         with self._lock:
             db = self._connect()
             if db is None:
@@ -145,8 +184,9 @@ class PredictionCache:
             try:
                 with db:  # one transaction: the entry is all there or not at all
                     db.execute(
-                        "INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?, ?)",
-                        (photo, model, SCHEMA, json.dumps(data), time.time()),
+                        "INSERT OR REPLACE INTO predictions (photo, model, schema, result, created, checksum) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (photo, model, SCHEMA, text, time.time(), checksum),
                     )
             except sqlite3.Error as e:
                 self._give_up("cannot be written", e)
