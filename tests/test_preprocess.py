@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 
 import numpy as np
@@ -21,7 +22,6 @@ PARITY_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP", "Extended WEBP", "HEIC", "HEIF"
 
 def _parity_paths() -> list[str]:
     import csv
-import re
 
     manifest = CORPUS / "MANIFEST.tsv"
     if not manifest.exists():
