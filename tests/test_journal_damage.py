@@ -129,7 +129,8 @@ def test_one_flipped_bit_anywhere_in_a_write_record_loses_nothing(three, mark):
 def test_a_journal_cut_off_mid_file_says_what_is_unaccounted_for(corpus_dir, tiny_model_dir, tmp_path, exiftool_cli):
     folder = tmp_path / "trip"
     folder.mkdir()
-    photos = [copy_photo(corpus_dir / D90, folder / f"{n:02d}.jpg") for n in range(31)]
+    for n in range(31):
+        copy_photo(corpus_dir / D90, folder / f"{n:02d}.jpg")
     journal = tmp_path / "journal.jsonl"
     tag = run_cli("tag", "--write", "--no-fuse", "--no-progress", "--allow-untrained", "--min-probability", "0",
                   "--no-cache", "--journal", journal, "--model-dir", tiny_model_dir, folder)  # fmt: skip
