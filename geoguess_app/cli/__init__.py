@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Predict where each photo was taken, fuse the set (time zones, photos taken "
         "before and after, GPS photos of the set, tracks, a region; see 'geoguess fuse') and write "
         "each photo's answer into its EXIF GPS tags, marked as a prediction or as taken from GPS data, "
-        "with its 90%% radius. Without --write nothing is changed.",
+        "with its 90% radius. Without --write nothing is changed.",
     )
     t.add_argument("paths", nargs="+", metavar="PATH")
     t.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")

@@ -91,9 +91,24 @@ def cmd_info(args) -> int:
 
 def cmd_synth(args) -> int:
     from ..core.engine import synthesize
-    from ..core.model.store import resolve_model_dir
+    from ..core.errors import ModelError
+    from ..core.model.standin import SYNTH_SOURCE, reference_files
+    from ..core.model.store import ENV_MODEL_DIR, resolve_model_dir
 
     source = Path(args.source) if args.source else resolve_model_dir(None)
+    needed = reference_files(args.tiny)
+    missing = [name for name in needed if not (source / name).is_file()]
+    if missing:  # said before anything is made: where they were looked for, and how to give them
+        where = (
+            f"--source {source}"
+            if args.source
+            else f"the model folder {source} (where synth looks without --source: ${ENV_MODEL_DIR}, else the "
+            "per-user data folder)"
+        )
+        raise ModelError(
+            f"synth makes a stand-in from the official {' and '.join(needed)}; {', '.join(missing)} not found in "
+            f"{where}. {SYNTH_SOURCE[0].upper()}{SYNTH_SOURCE[1:]}."
+        )
     kind = "tiny" if args.tiny else "full-size"
     print(f"Synthesizing a {kind} UNTRAINED stand-in model (seed {args.seed}) in {args.out_dir} ...", file=sys.stderr)
     out = synthesize(args.out_dir, source, tiny=args.tiny, seed=args.seed)

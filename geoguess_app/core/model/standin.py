@@ -151,6 +151,19 @@ def _shape_classifier(symbol: dict[str, Any], params: dict[str, Any], features: 
     params[f"arg:{fc}_bias"] = (-mean * scale / std).astype(np.float32)
 
 
+#: Where synth's reference files come from, and how to give them.
+SYNTH_SOURCE = (
+    "they are published with LocationNet, and 'geoguess model download' installs them in the model folder; "
+    "give the folder that holds them with --source DIR"
+)
+
+
+def reference_files(tiny: bool = False) -> tuple[str, ...]:
+    """The official files a stand-in is made from: the symbol file and grids.txt (the tiny one:
+    grids.txt only)."""
+    return (GRIDS_FILE,) if tiny else (SYMBOL_FILE, GRIDS_FILE)
+
+
 def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed: int = 0) -> Path:
     """Write an untrained stand-in model folder to ``out_dir``.
 
@@ -159,10 +172,10 @@ def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed
     tokens from grids.txt.
     """
     out_dir, source = Path(out_dir), Path(source)
-    for name in (SYMBOL_FILE, GRIDS_FILE) if not tiny else (GRIDS_FILE,):
+    for name in reference_files(tiny):
         path = source / name
         if not path.is_file():
-            raise ModelError(f"{path} not found: synth needs the official {name} (see 'geoguess model synth --help')")
+            raise ModelError(f"{path} not found: synth needs the official {name} in {source} ({SYNTH_SOURCE})")
         if md5_of(path) != OFFICIAL_FILES[name].md5:
             raise ModelError(f"{path} is not the official {name} (its md5 sum differs from the published one)")
     if out_dir.exists() and any(out_dir.iterdir()):

@@ -35,6 +35,14 @@ ENV_MODEL_DIR = environment.MODEL_DIR
 CHUNK = 1 << 20
 STREAM_CHUNK = 1 << 16  # written as it arrives: a broken transfer loses less than this
 
+#: What to do with weights that are not the published ones (said when an import refuses them).
+OTHER_WEIGHTS = (
+    "To use them as they are (every answer then says UNVERIFIED), point GeoGuess at their folder instead: "
+    "--model-dir {folder}, or set the environment variable {env}={folder}. To try GeoGuess without the "
+    "published model, 'geoguess model synth OUT_DIR --source FOLDER' makes an untrained stand-in from the "
+    "official symbol file and grids.txt in FOLDER."
+)
+
 #: progress(file name, bytes done, bytes total or None)
 Progress = Callable[[str, int, int | None], None]
 
@@ -316,7 +324,8 @@ def import_model(
         if not untrained and not report.verified:
             bad = [f.name for f in report.files if not f.official]
             raise StoreError(
-                f"{', '.join(bad)} in {source} differ from the published LocationNet files (md5 mismatch): not imported"
+                f"{', '.join(bad)} in {source} differ from the published LocationNet files (md5 mismatch): not "
+                f"imported. {OTHER_WEIGHTS.format(folder=source, env=ENV_MODEL_DIR)}"
             )
         try:
             load_check(staging)
