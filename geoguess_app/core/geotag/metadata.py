@@ -97,7 +97,9 @@ def existing_position(tags: dict) -> str | None:
 
 
 def is_geoguess_tagged(tags: dict) -> bool:
-    return tags.get(PREDICTED_KEY) in (True, 1, "True", "true")
+    """GeoGuess's provenance record is in the photo: Predicted is True for a prediction (or a position
+    taken from GPS data) and False for a position a person set (typed, searched, the pin)."""
+    return tags.get(PREDICTED_KEY) in (True, 1, "True", "true", False, 0, "False", "false")
 
 
 #: How a refusal to replace a photo's own position ends on the command line (the window says its own).
