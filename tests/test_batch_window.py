@@ -62,7 +62,7 @@ def test_batch_review_of_a_fused_folder(qtbot, window, corpus_dir, tmp_path, exi
         assert ticked(table, rows[name]) == (probability >= 0.5)
         above += probability >= 0.5
     assert f"{1 + above} of 3 ready accepted for writing" in dialog.header.text()
-    assert "UNTRAINED MODEL" in dialog.header.text()
+    assert "UNTRAINED MODEL" in dialog.model_warning.text()  # above the counts, in red
 
     # the header counts follow every key
     table.setFocus()

@@ -574,10 +574,10 @@ def test_drag_the_pin_to_adjust_the_position_written(qtbot, window, photo_to_wri
         window.map.move_pin(46.5197, 6.6323)  # as a drag ends
     with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
         window.guesses.write_button.click()
-    assert written.args[1].startswith("written") and "moved on the map" in written.args[1]
+    assert written.args[1].startswith("written") and "(the pin placed on the map)" in written.args[1]
     tags = read_metadata(photo)
     assert tags["Composite:GPSLatitude"] == pytest.approx(46.5197, abs=1e-6)
-    assert tags["XMP-geoguess:Adjusted"] in (True, 1, "True")
+    assert tags["XMP-geoguess:Source"] == "pin" and "XMP-geoguess:Rank" not in tags  # set by a person
 
 
 def test_the_pin_panel_follows_a_mouse_drag_and_esc_puts_it_back(qtbot, window, photo_to_write):
@@ -850,7 +850,7 @@ def test_the_dragged_pin_says_where_it_is_and_esc_puts_it_back(qtbot, window, ph
     qtbot.waitUntil(pin_on_the_guess, timeout=WAIT)
     with qtbot.waitSignal(window.photoWritten, timeout=WAIT) as written:
         window.guesses.write_button.click()
-    assert "moved on the map" not in written.args[1]  # the guess itself is written, not the dragged spot
+    assert "the pin placed on the map" not in written.args[1]  # the guess itself is written, not the dragged spot
 
 
 def test_find_a_place_or_coordinates_and_the_pin_goes_there(qtbot, window, photo_to_write):
@@ -864,8 +864,7 @@ def test_find_a_place_or_coordinates_and_the_pin_goes_there(qtbot, window, photo
     popup = search.completer().popup()
     qtbot.waitUntil(popup.isVisible, timeout=WAIT)
     with qtbot.waitSignal(search.placeChosen, timeout=WAIT) as chosen:
-        QTest.keyClick(popup, Qt.Key.Key_Down)
-        QTest.keyClick(popup, Qt.Key.Key_Return)
+        QTest.keyClick(popup, Qt.Key.Key_Return)  # the best match, highlighted
     assert chosen.args[2] == "Lausanne, Vaud, Switzerland"
     qtbot.waitUntil(lambda: "Lausanne" in window.guesses.pin.text(), timeout=WAIT)  # the pin went there
     # a name with its accent, in another language than GeoNames' own
@@ -895,7 +894,7 @@ def test_find_a_place_or_coordinates_and_the_pin_goes_there(qtbot, window, photo
         window.guesses.write_button.click()
     from geoguess_app.core.geotag.metadata import read_metadata
 
-    assert written.args[1].startswith("written") and "moved on the map" in written.args[1]
+    assert written.args[1].startswith("written") and "(typed coordinates)" in written.args[1]
     assert read_metadata(photo)["Composite:GPSLatitude"] == pytest.approx(40.712778, abs=1e-6)
 
 
@@ -932,19 +931,22 @@ def test_one_position_into_several_selected_photos_and_one_undo(
     assert "d-read-only.jpg: will be refused: it is read-only" in text  # said before, not only after
     assert outcomes[str(locked)].startswith("refused: it is read-only")
     assert title == "Write to 4 photos?" and "a.jpg: gets the position" in text and "b.jpg: gets the position" in text
-    assert "c-own-gps.jpg: keeps its own GPS position" in text and "UNTRAINED" in text
-    assert outcomes[str(a)] == outcomes[str(b)] == "written" and outcomes[str(own)].startswith("refused")
+    assert "c-own-gps.jpg: keeps its own GPS position" in text and "set by a person" in text
+    assert outcomes[str(a)] == outcomes[str(b)] == "written" and outcomes[str(own)].startswith("kept")
     for p in (a, b):
         tags = read_metadata(p)
         assert tags["Composite:GPSLatitude"] == pytest.approx(46.5197, abs=1e-6)
-        assert tags["XMP-geoguess:Adjusted"] in (True, 1, "True")
+        assert tags["XMP-geoguess:Source"] == "pin"  # set by a person
     assert own.read_bytes() == before[own]  # its own GPS position is kept
     box = next(w for w in QApplication.topLevelWidgets() if w.windowTitle() == "Not every photo was written")
-    assert box.isVisible() and "c-own-gps.jpg: refused: it already has a GPS position" in box.text()
-    assert "kept (to replace it, write to that photo on its own)" in box.text() and "--" not in box.text()
+    assert box.isVisible() and "d-read-only.jpg: refused: it is read-only" in box.text()  # a real failure
+    assert "c-own-gps.jpg" not in box.text() and "--" not in box.text()  # keeping its GPS is none
     box.close()
     undo = window.geotag.undo.undo_action
-    assert undo.isEnabled() and undo.text() == "&Undo writing 46.519700, 6.632300 (moved on the map) into 2 photos"
+    assert (
+        undo.isEnabled()
+        and undo.text() == "&Undo writing 46.519700, 6.632300 (the pin placed on the map) into 2 photos"
+    )
     with qtbot.waitSignal(window.geotag.undo.undone, timeout=WAIT):
         undo.trigger()  # Edit > Undo: one step for every photo of the group
     assert all(p.read_bytes() == data for p, data in before.items())

@@ -3,12 +3,14 @@
 The photos are predicted in the background, then fused as a set (core/fusion: time zones, the
 photos taken before and after each, the photos with their own GPS), then appear as rows
 (thumbnail, time, place, probability, where the position came from, its radius, the evidence,
-existing GPS, status) and on a map: the answers joined in time order as a track, each photo's own
-single-photo guess faint beside it. Rows sort by any column and filter by kind; only photos at or
-above the acceptance threshold (or placed by GPS data) are ticked to begin with. The keyboard
+existing GPS, status) and on a map fitted to the answers: the answers joined in time order as a
+track, each photo's own single-photo guess faint beside it; choosing a row shows its photo up close
+(and clicking a photo on the map chooses its row). Rows sort by any column and filter by kind;
+only photos at or above the acceptance threshold (or placed by GPS data) are ticked to begin with. The keyboard
 reviews (Space toggles, A accepts, R rejects). "Write accepted" asks first, then writes on the
-background thread, with progress and Cancel, through the same writer and undo journal as
-``geoguess tag``.
+background thread, with progress and Cancel (offered only while planning or writing), through the
+same writer and undo journal as ``geoguess tag``. An untrained or unverified model is said in red
+above the rows; the counts and the end are said in the ordinary colour.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from .qt_helpers import plain_label
 from .tasks import TaskRunner, log_failure
 
 log = logging.getLogger(__name__)
+MAP_WIDTH = 420  # the least the map gets of the dialog's default width
 DEFAULT_THRESHOLD = DEFAULT_MIN_PROBABILITY * 100  # percent: the command line's default too
 
 
@@ -61,7 +64,6 @@ class BatchDialog(QDialog):
     def __init__(self, tasks: TaskRunner, model, journal, paths: list[str], parent=None, online_tiles: bool = True):
         super().__init__(parent)
         self.setWindowTitle("Geotag photos")
-        self.resize(1300, 720)
         self._tasks, self._model, self._journal = tasks, model, journal
         self._cancel = threading.Event()
         self._total = len(paths)
@@ -73,17 +75,25 @@ class BatchDialog(QDialog):
         self.confirmation: QMessageBox | None = None
         self._stopped = ""  # why planning stopped early, kept above the counts
         self._planning_done = False  # writing waits for the whole plan
+        self.model_warning = plain_label(self._model_note() if model.info.warning else "", self)
+        self.model_warning.setWordWrap(True)
+        self.model_warning.setStyleSheet("color: #b00020; font-weight: bold")
+        self.model_warning.setVisible(bool(model.info.warning))
         self.header = plain_label(f"{len(paths)} photos. Predicting...", self)
         self.header.setWordWrap(True)  # the counts are long: they wrap instead of widening the dialog
-        if model.info.warning:
-            self.header.setStyleSheet("color: #b00020; font-weight: bold")
         self.table = BatchTable(self.outcomes, self)
         self.table.acceptChanged.connect(self._on_accept_changed)
+        self.table.currentCellChanged.connect(lambda row, *_: self._show_row(row))
         self.map = MapView(self, online_tiles=online_tiles)
+        self.map.rankClicked.connect(self._choose_point)
+        self._points: list[str] = []  # the photos on the map, in the order the map numbers them (from 1)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.table)
         split.addWidget(self.map)
-        split.setSizes([850, 450])
+        table_width = self.table.needed_width()  # every column in view, beside a map of 420 pixels at least
+        width = max(1300, table_width + MAP_WIDTH + 60)
+        self.resize(width, 720)
+        split.setSizes([table_width, width - table_width - 60])  # the margins' share goes to both
         self.threshold = QDoubleSpinBox(self)
         self.threshold.setRange(0.0, 100.0)
         self.threshold.setSingleStep(5.0)
@@ -106,7 +116,7 @@ class BatchDialog(QDialog):
         self.write_button = QPushButton("&Write accepted", self)
         self.write_button.setEnabled(False)
         self.write_button.clicked.connect(self.write_accepted)
-        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button = QPushButton("Cancel", self)  # while planning or writing
         self.cancel_button.clicked.connect(self._cancel.set)
         self.close_button = QPushButton("Close", self)
         self.close_button.clicked.connect(self.reject)
@@ -115,6 +125,7 @@ class BatchDialog(QDialog):
         for b in (self.write_button, self.cancel_button, self.close_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.model_warning)
         layout.addWidget(self.header)
         layout.addLayout(tools)
         layout.addWidget(split, 1)
@@ -175,6 +186,7 @@ class BatchDialog(QDialog):
         self._stopped = f"Stopped: {error}\n" if error is not None else ""  # stays above the rows so far
         self.progress.setValue(self.progress.maximum())
         self._planning_done = True
+        self.cancel_button.setEnabled(False)  # nothing runs until Write accepted
         self._update_header()
         self.planned.emit()
 
@@ -193,13 +205,12 @@ class BatchDialog(QDialog):
         )
         if self.writer is None:
             text += " Space toggles, A accepts, R rejects; click a column to sort."
-        if self._model.info.warning:
-            text += "  " + self._model_note()
         self.header.setText(text)
         self.write_button.setEnabled(bool(accepted) and self.writer is None and self._planning_done)
 
     def _update_map(self) -> None:
         points, timed = [], []
+        self._points = []
         for o in self.outcomes.values():
             photo, answer = self.answers.get(o.path, (None, None))
             if o.guess is not None:
@@ -209,6 +220,7 @@ class BatchDialog(QDialog):
             else:
                 continue
             single = answer.single if answer is not None and o.source != "gps" else None
+            predicted = o.source not in MEASURED and o.source != "gps"
             points.append(
                 {
                     "name": Path(o.path).name,
@@ -218,18 +230,34 @@ class BatchDialog(QDialog):
                     "probability": probability,
                     "accepted": self.accepted.get(o.path, False),
                     "untrained": o.untrained,
-                    "unverified": not o.untrained and o.verified is False,
+                    # a model's answer only: a position from GPS data says nothing of the model
+                    "unverified": predicted and not o.untrained and o.verified is False,
                     "source": o.source,
                     "evidence": list(o.evidence),
                     "radius_km": answer.radius_km if answer is not None else None,
                     "single": {"lat": single[0], "lon": single[1]} if single else None,
                 }
             )
+            self._points.append(o.path)
             if photo is not None and photo.utc is not None:
                 timed.append((photo.utc, photo.index, (lat, lon)))
         # one line per sequence: none across a long gap, which fusion does not cross either
         segments = split_in_time([(when, where) for when, _, where in sorted(timed)], TravelModel().max_gap)
         self.map.show_points(points, [s for s in segments if len(s) > 1])
+
+    def _show_row(self, row: int) -> None:
+        """A row chosen: its photo up close on the map (the map keeps that view until asked again)."""
+        if row < 0 or self.table.item(row, 0) is None:
+            return
+        path = self.table.row_path(row)
+        if path in self._points:
+            self.map.focus_point(self._points.index(path) + 1)
+
+    def _choose_point(self, number: int) -> None:
+        """A photo clicked on the map: its row."""
+        if 1 <= number <= len(self._points):
+            row = self.table.row_of(self._points[number - 1])
+            self.table.setCurrentCell(row, self.table.currentColumn() if self.table.currentColumn() >= 0 else 1)
 
     # ----- review ----------------------------------------------------------------------------
     def accept_all_above(self) -> None:
@@ -274,6 +302,7 @@ class BatchDialog(QDialog):
     def _start_writing(self, todo: list[str]) -> None:
         self._cancel.clear()
         self.write_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
         self.progress.setRange(0, len(todo))
         self.progress.setValue(0)
         self.writer = PhotoWriter(self._journal, command=f"GeoGuess window: geotag {len(todo)} photos")
@@ -289,14 +318,18 @@ class BatchDialog(QDialog):
 
     def _write(self, todo: list[str]) -> None:  # background thread
         assert self.writer is not None
-        for i, path in enumerate(todo, start=1):
-            if self._cancel.is_set():
-                return
-            planned = self.outcomes[path]
-            _, answer = self.answers[path]
-            tag = GeoTag.from_answer(answer, planned.model, planned.guess.token if planned.guess else "")
-            outcome = write_one(self.writer, path, tag)
-            self._tasks.post(self._show_written, path, outcome.status, outcome.summary, i)
+        self.writer.prepare_folders(todo)  # the run records its photos, and then its end (journal_check)
+        try:
+            for i, path in enumerate(todo, start=1):
+                if self._cancel.is_set():
+                    return
+                planned = self.outcomes[path]
+                _, answer = self.answers[path]
+                tag = GeoTag.from_answer(answer, planned.model, planned.guess.token if planned.guess else "")
+                outcome = write_one(self.writer, path, tag)
+                self._tasks.post(self._show_written, path, outcome.status, outcome.summary, i)
+        finally:
+            self.writer.finish()
 
     def _show_written(self, path: str, status: Status, message: str, done: int) -> None:
         self.outcomes[path].status = status
@@ -326,6 +359,7 @@ class BatchDialog(QDialog):
             + undo
             + "".join(f"\n{display_path(n)}" for n in notes)
         )
+        self.cancel_button.setEnabled(False)
         self._update_map()
         self.finished.emit()
 

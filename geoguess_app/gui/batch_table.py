@@ -1,5 +1,9 @@
 """The table of the batch dialog: one row per photo, sortable by any column, filtered by kind, with
-the keyboard review (Space toggles, A accepts, R rejects). Only photos ready to write can be ticked."""
+the keyboard review (Space toggles, A accepts, R rejects). Only photos ready to write can be ticked.
+
+The rows are as tall as the thumbnails, so the text of a cell wraps onto its lines instead of
+widening the column: every column fits beside the map at the dialog's width (``needed_width``),
+each wide enough for its header and sort arrow and for the longest word it shows."""
 
 from __future__ import annotations
 
@@ -25,16 +29,34 @@ COLUMNS = [
     "Probability",
     "Source",
     "Within",
-    "GPS already there",
+    "Own GPS",
     "Evidence",
 ]
 WRITE, PHOTO, STATUS, TAKEN, PLACE, PROBABILITY, SOURCE, WITHIN, EXISTING, EVIDENCE = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 10
+ARROW = 32  # pixels beside a header's name for the sort arrow ("Probability" read "robability")
+ROW_HEIGHT = 70  # the thumbnail's height: room for four lines of text
+THUMBNAIL = 64
+# per column, the longest unbreakable text it must show whole (a word of the place or of the evidence
+# may be cut; the tooltip says it all), measured in the table's font
+WIDEST = {
+    WRITE: "",
+    PHOTO: "DSCN0010.jpg",
+    STATUS: "ready to write",
+    TAKEN: "2008-10-22",
+    PLACE: "Switzerland,",
+    PROBABILITY: "100.0%",
+    SOURCE: "between GPS",
+    WITHIN: "20,038 km",
+    EXISTING: "-122.390975",
+    EVIDENCE: "anchor DSCN0010.jpg",
+}
 SOURCE_TEXT = {
     "fused": "fused",
     "model": "this photo alone",
     "track": "GPS track",
     "interpolated": "between GPS photos",
+    "near_gps": "GPS photo close in time",
     "gps": "own GPS",
 }
 FILTERS = {
@@ -87,16 +109,15 @@ class BatchTable(QTableWidget):
         self.filter_name = "All photos"
         self.setHorizontalHeaderLabels(COLUMNS)
         self.verticalHeader().setVisible(False)
-        self.setIconSize(QPixmap(64, 64).size())
+        self.setIconSize(QPixmap(THUMBNAIL, THUMBNAIL).size())
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setWordWrap(False)
+        self.setWordWrap(True)
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in enumerate((50, 170, 150, 140, 150, 80, 130, 70, 120)):
-            # room for the header's name and the sort arrow beside it ("Probability" read "robability")
-            needed = header.fontMetrics().horizontalAdvance(COLUMNS[column]) + 36
-            header.resizeSection(column, max(width, needed))
+        self.horizontalHeaderItem(EXISTING).setToolTip("The GPS position the photo already has (it is kept)")
+        for column in range(len(COLUMNS)):
+            header.resizeSection(column, self.column_width(column))
         self.installEventFilter(self)
         self.itemChanged.connect(self._on_item_changed)
 
@@ -134,9 +155,22 @@ class BatchTable(QTableWidget):
         ]
         for column, item in enumerate(items):
             self.setItem(row, column, item)
-        self.setRowHeight(row, 70)
+        self.setRowHeight(row, ROW_HEIGHT)
         self.setSortingEnabled(True)
         self.setRowHidden(row, not FILTERS[self.filter_name](outcome))
+
+    def column_width(self, column: int) -> int:
+        """Room for the header's name and its sort arrow, and for the column's longest word."""
+        name = self.horizontalHeader().fontMetrics().horizontalAdvance(COLUMNS[column]) + ARROW
+        text = self.fontMetrics().horizontalAdvance(WIDEST[column]) + 12
+        if column == PHOTO:
+            text += THUMBNAIL + 8
+        return max(name, text)
+
+    def needed_width(self) -> int:
+        """The width that shows every column whole, the last at its own width, and a scroll bar."""
+        columns = sum(self.column_width(c) for c in range(len(COLUMNS)))
+        return columns + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
 
     def row_path(self, row: int) -> str:
         return self.item(row, WRITE).data(Qt.ItemDataRole.UserRole)

@@ -1,16 +1,22 @@
 """The strip of loaded photos under the window: one thumbnail per photo, in the order they came,
-a grey square until its prediction brings a thumbnail, a warning sign when it cannot be read."""
+a grey square until its prediction brings a thumbnail, a warning sign when it cannot be read, and a
+GPS badge on the thumbnail of a photo that has a position: green, its own; blue, one GeoGuess wrote."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QListWidget, QListWidgetItem
+from PySide6.QtCore import QItemSelectionModel, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 THUMB = 96  # pixels, the longer side of a thumbnail
 CELL = THUMB + 56  # the width of an item: its icon (the thumbnail centred) and its name under it
+GPS_ROLE = Qt.ItemDataRole.UserRole + 1  # "own", "geoguess" or None: the GPS position the photo has
+SIZE_ROLE = Qt.ItemDataRole.UserRole + 2  # (width, height) of its thumbnail
+OWN_GPS_COLOUR = "#2e7d32"  # the badge of a photo with its own GPS position
+GEOGUESS_GPS_COLOUR = "#1565c0"  # the badge of a photo GeoGuess wrote a position into
+GPS_TIPS = {"own": "has its own GPS position", "geoguess": "GeoGuess wrote a position into it (Edit > Undo)"}
 
 
 class Filmstrip(QListWidget):
@@ -20,6 +26,7 @@ class Filmstrip(QListWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setObjectName("filmstrip")  # the window's focus ring (main_window.FOCUS_RING)
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setFlow(QListWidget.Flow.LeftToRight)
         self.setWrapping(False)
@@ -33,6 +40,7 @@ class Filmstrip(QListWidget):
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setGridSize(QSize(CELL + 8, THUMB + 40))  # names of about 22 characters, their ends kept
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setItemDelegate(_BadgeDelegate(self))
         self._placeholder = _placeholder_icon()
         self.currentItemChanged.connect(self._on_current)
 
@@ -73,15 +81,18 @@ class Filmstrip(QListWidget):
         return self.row_of(path) >= 0
 
     def select_path(self, path: str) -> None:
+        """Make the photo the current one and the only one selected (a new selection: one selected
+        before, perhaps scrolled out of view, is never written with it unseen)."""
         row = self.row_of(path)
         if row >= 0:
-            self.setCurrentRow(row)
+            self.setCurrentRow(row, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def step(self, delta: int) -> None:
-        """Select the photo ``delta`` places on (negative: back); nothing past either end."""
+        """Select the photo ``delta`` places on (negative: back), alone, as the arrow keys do in the
+        strip; nothing past either end."""
         row = self.currentRow() + delta
         if 0 <= row < self.count():
-            self.setCurrentRow(row)
+            self.setCurrentRow(row, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def set_thumbnail(self, path: str, image: QImage) -> None:
         row = self.row_of(path)
@@ -90,6 +101,17 @@ class Filmstrip(QListWidget):
                 THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
             )
             self.item(row).setIcon(_centred(thumb))
+            self.item(row).setData(SIZE_ROLE, (thumb.width(), thumb.height()))
+
+    def set_gps(self, path: str, kind: str | None) -> None:
+        """The GPS badge of the photo: "own" (its own position), "geoguess" (one GeoGuess wrote) or
+        None (no position); said in its tooltip too."""
+        row = self.row_of(path)
+        if row >= 0:
+            item = self.item(row)
+            item.setData(GPS_ROLE, kind)
+            tip = item.toolTip().split("\n")[0]
+            item.setToolTip(f"{tip}\n{GPS_TIPS[kind]}" if kind else tip)
 
     def mark_unreadable(self, path: str, error: str) -> None:
         row = self.row_of(path)
@@ -100,6 +122,47 @@ class Filmstrip(QListWidget):
     def _on_current(self, item, _previous) -> None:
         if item is not None:
             self.pathSelected.emit(item.data(Qt.ItemDataRole.UserRole))
+
+
+def badge_rect(strip: Filmstrip, row: int) -> QRect:
+    """Where the GPS badge of the row's photo is drawn, in the strip's viewport: the top right corner
+    of its thumbnail."""
+    option = QStyleOptionViewItem()
+    strip.initViewItemOption(option)  # as the view paints its items: icon size, above the name
+    option.rect = strip.visualItemRect(strip.item(row))
+    return _badge_rect(strip, option, strip.model().index(row, 0))
+
+
+def _badge_rect(strip, option: QStyleOptionViewItem, index) -> QRect:
+    delegate = strip.itemDelegate()
+    option = QStyleOptionViewItem(option)
+    delegate.initStyleOption(option, index)
+    icon = strip.style().subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, option, strip)
+    width, height = index.data(SIZE_ROLE) or (THUMB, THUMB)
+    thumb = QRect(icon.center().x() - width // 2, icon.center().y() - height // 2, width, height)
+    return QRect(thumb.right() - 30, thumb.top() + 3, 28, 15)
+
+
+class _BadgeDelegate(QStyledItemDelegate):
+    """Draws the item as usual, then the GPS badge over the thumbnail's corner."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        super().paint(painter, option, index)
+        kind = index.data(GPS_ROLE)
+        if not kind:
+            return
+        rect = _badge_rect(self.parent(), option, index)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QColor("white"))
+        painter.setBrush(QColor(OWN_GPS_COLOUR if kind == "own" else GEOGUESS_GPS_COLOUR))
+        painter.drawRoundedRect(rect, 4, 4)
+        font = QFont(option.font)
+        font.setBold(True)
+        font.setPixelSize(9)
+        painter.setFont(font)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "GPS")
+        painter.restore()
 
 
 def _centred(image: QImage) -> QIcon:

@@ -1,5 +1,7 @@
-"""The window's geotagging actions: write a guess (or the position the pin was dragged to) into the
-shown photo, after asking what must be asked, and open the batch dialog for a folder.
+"""The window's geotagging actions: write a guess (or the position the person set: the pin dragged,
+a searched place, typed coordinates) into the shown photo, after asking what must be asked, and
+open the batch dialog for a folder. A position the person set is written as set by a person
+(GeoTag.set_by_person), never as a prediction, and the question before it says so.
 
 The window composes one (``window.geotag``); it reaches the window only through what it is given:
 the shown photo's result, the model controller, the task runner and the status bar.
@@ -7,7 +9,6 @@ the shown photo's result, the model controller, the task runner and the status b
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -17,7 +18,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
 from ..core.geo.cells import format_km, great_circle_km
-from ..core.geo.places import shared_places
 from ..core.geotag.journal import Journal
 from ..core.geotag.outcome import REFUSED, RESTORED, WRITTEN, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
@@ -26,24 +26,20 @@ from ..core.photos.decode import list_photos
 from ..core.predict.results import PhotoResult
 from . import settings
 from .batch_dialog import BatchDialog
-from .group_write import group_tag, plan_text, summary, write_group
+from .group_write import group_tag, kept, plan_text, said, summary, write_group
 from .model_controller import ModelController
 from .qt_helpers import show_error
+from .set_position import SetPosition, describe_pin
 from .tasks import TaskRunner, log_failure
 from .undo_actions import Entry, UndoActions
 
 log = logging.getLogger(__name__)
 
 
-def describe_pin(lat: float, lon: float, guess) -> str:  # a background thread: the place search
-    place = shared_places().lookup([(lat, lon)])[0].name
-    away = format_km(great_circle_km(lat, lon, guess.lat, guess.lon))
-    return f"Pin moved to {lat:.6f}, {lon:.6f}: {place}, {away} from guess #{guess.rank}. Esc puts it back."
-
-
 class GeotagActions(QObject):
     written = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "error: ..." or "cancelled")
     pinChanged = Signal(str)  # where the pin was moved (its place, its distance from the guess); "" when back
+    gpsChanged = Signal(str, bool)  # path; True: GeoGuess's position is in it now, False: taken out again
 
     def __init__(
         self,
@@ -63,7 +59,9 @@ class GeotagActions(QObject):
         self.online_tiles = online_tiles
         self.undo = UndoActions(window, tasks, Journal(), status)  # Edit > Undo, Redo, History
         self.undo.undone.connect(self._forget_undone)
-        self._adjusted: dict[str, tuple[float, float]] = {}  # photo -> position dragged on the map
+        self.undo.undoneElsewhere.connect(self._forget_undone_elsewhere)
+        self._adjusted: dict[str, SetPosition] = {}  # photo -> the position the person set for it
+        self._coming: SetPosition | None = None  # a searched place or typed coordinates the pin is moving to
         self._written: dict[str, str] = {}  # photo -> the position written into it from this window
         self.batch_dialog: BatchDialog | None = None
 
@@ -114,6 +112,10 @@ class GeotagActions(QObject):
         )
 
     # ----- the position to write ---------------------------------------------------------------
+    def place_chosen(self, lat: float, lon: float, how: str, place: str = "") -> None:
+        """A searched place or typed coordinates: the pin moving there next was put there that way."""
+        self._coming = SetPosition(lat, lon, how, place if how == "searched" else "")
+
     def pin_moved(self, lat: float, lon: float, moving: bool = False) -> None:
         """The pin was dragged: that position is the one to write; the results panel says where it is
         (while it is still dragged, its coordinates and distance; once dropped, its place too)."""
@@ -125,13 +127,18 @@ class GeotagActions(QObject):
             away = format_km(great_circle_km(lat, lon, guess.lat, guess.lon))
             self.pinChanged.emit(f"Pin at {lat:.6f}, {lon:.6f}, {away} from guess #{rank}...")
             return
-        self._adjusted[result.path] = (lat, lon)
+        coming, self._coming = self._coming, None
+        if coming is not None and abs(coming.lat - lat) < 1e-9 and abs(coming.lon - lon) < 1e-9:
+            position = coming
+        else:  # dragged by hand
+            position = SetPosition(lat, lon, "pin")
+        self._adjusted[result.path] = position
         self.pinChanged.emit(f"Pin moved to {lat:.6f}, {lon:.6f}. Esc puts it back.")
         path = result.path
 
         def show(text: str) -> None:  # unless it moved again, or another photo is shown, meanwhile
             current = self._current()
-            if current is not None and current.path == path and self._adjusted.get(path) == (lat, lon):
+            if current is not None and current.path == path and self._adjusted.get(path) == position:
                 self.pinChanged.emit(text)
 
         self._tasks.run(describe_pin, lat, lon, result.predictions[rank - 1], on_success=show)
@@ -163,56 +170,60 @@ class GeotagActions(QObject):
             return
         guess = result.predictions[rank - 1]
         name = display_path(result.name)
-        what = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, guess #{rank}, {guess.probability * 100:.1f}%)"
-        adjusted = self._adjusted.get(result.path)
-        if adjusted is not None:
-            what = f"{adjusted[0]:.6f}, {adjusted[1]:.6f} (guess #{rank} moved on the map)"
-        if result.model.untrained and not self.confirm(
-            "Untrained model",
-            f"The model is an UNTRAINED stand-in: this position is random.\n\nWrite {what} into {name} anyway?",
-        ):
-            self.written.emit(result.path, "cancelled")
-            return
-        if (
-            not result.model.untrained
-            and not result.model.verified
-            and not self.confirm(
-                "Unverified model",
-                f"The model's files are not the published LocationNet files (their md5 sums "
-                f"differ): this position is not LocationNet's answer. The photo will record "
-                f"that the model was unverified.\n\nWrite {what} into {name} anyway?",
-            )
-        ):
-            self.written.emit(result.path, "cancelled")
-            return
+        person = self._adjusted.get(result.path)  # a position the person set: no model placed it
+        if person is not None:
+            what, note = person.describe(), "\n\n" + person.note()
+        else:
+            what = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, guess #{rank}, {guess.probability * 100:.1f}%)"
+            note = ""
+            if not self._model_may_place(result, f"Write {what} into {name} anyway?"):
+                self.written.emit(result.path, "cancelled")
+                return
         overwrite = False
         gps = result.exif_gps
         earlier = self._written.get(result.path)
         if earlier is not None:  # written from this window since it was predicted: its result does not know
             if not self.confirm(
                 "Replace GeoGuess's own position?",
-                f"GeoGuess already wrote {earlier} into {name}.\n\nReplace it with {what}?",
+                f"GeoGuess already wrote {earlier} into {name}.\n\nReplace it with {what}?{note}",
             ):
                 self.written.emit(result.path, "cancelled")
                 return
             overwrite = True
         elif gps is not None:
+            predicted = "" if person is not None else "the predicted "
             if not self.confirm(
                 "Replace the photo's GPS position?",
                 f"{name} already has a GPS position: {gps.lat:.6f}, {gps.lon:.6f}.\n\n"
-                f"Replace it with the predicted {what}?",
+                f"Replace it with {predicted}{what}?{note}",
             ):
                 self.written.emit(result.path, "cancelled")
                 return
             overwrite = True
+        elif person is not None and not self.confirm("Write the position you set?", f"Write {what} into {name}?{note}"):
+            self.written.emit(result.path, "cancelled")
+            return
         hardlinks = self._hardlinks_choice(result.path, name)
         if hardlinks is None:
             self.written.emit(result.path, "cancelled")
             return
-        tag = GeoTag.from_guess(guess, result.model)
-        if adjusted is not None:
-            tag = dataclasses.replace(tag, lat=adjusted[0], lon=adjusted[1], adjusted=True)
+        tag = person.tag() if person is not None else GeoTag.from_guess(guess, result.model)
         self._write(result.path, tag, overwrite, hardlinks, what)
+
+    def _model_may_place(self, result: PhotoResult, question: str) -> bool:
+        """Before writing a guess: the untrained stand-in's, or an unverified model's, only on Yes."""
+        if result.model.untrained:
+            return self.confirm(
+                "Untrained model", f"The model is an UNTRAINED stand-in: this position is random.\n\n{question}"
+            )
+        if not result.model.verified:
+            return self.confirm(
+                "Unverified model",
+                "The model's files are not the published LocationNet files (their md5 sums differ): this "
+                "position is not LocationNet's answer. The photo will record that the model was "
+                f"unverified.\n\n{question}",
+            )
+        return True
 
     def _write(self, path: str, tag: GeoTag, overwrite: bool, hardlinks: str, what: str, redoing: bool = False) -> None:
         """Write ``tag`` into ``path`` (asked for already), and record it for Edit > Undo / Redo."""
@@ -232,8 +243,9 @@ class GeotagActions(QObject):
                 into = outcome.message or f"into {name}"  # a link's message names the file written
                 message = f"written: {what} {into} (Edit > Undo, Ctrl+Z){notes()}"
                 self._written[path] = f"{tag.lat:.6f}, {tag.lon:.6f}"
+                self.gpsChanged.emit(path, True)
                 again = lambda: self._write(path, tag, True, hardlinks, what, redoing=True)  # noqa: E731
-                self.undo.record(Entry(f"{what} into {name}", writer.run, again), redoing=redoing)
+                self.undo.record(Entry(f"{what} into {name}", writer.run, again, (path,)), redoing=redoing)
             else:  # refused (the photo is as it was) or error (the file system failed)
                 message = outcome.summary + notes()
                 log.warning("%s: %s", path, outcome.summary)
@@ -246,21 +258,29 @@ class GeotagActions(QObject):
             show_error(self._window, "The position was not written", f"{name}: {error}")
             self._finish_write(path, f"error: {error}{notes()}")
 
-        self._tasks.run(write_one, writer, path, tag, overwrite_gps=overwrite, on_success=done, on_failure=failed)
+        def write() -> TagOutcome:  # background thread: one journal run, its photo and its end recorded
+            writer.prepare_folders([path])
+            try:
+                return write_one(writer, path, tag, overwrite_gps=overwrite)
+            finally:
+                writer.finish()
+
+        self._tasks.run(write, on_success=done, on_failure=failed)
 
     def _write_group(self, result: PhotoResult, rank: int) -> None:
         """The shown photo's chosen guess (or its pin's position) into every selected photo."""
         paths = self.group()
         guess = result.predictions[rank - 1]
-        tag = GeoTag.from_guess(guess, result.model)
-        adjusted = self._adjusted.get(result.path)
-        if adjusted is not None:
-            tag = dataclasses.replace(tag, lat=adjusted[0], lon=adjusted[1], adjusted=True)
-            what = f"{adjusted[0]:.6f}, {adjusted[1]:.6f} (moved on the map)"
+        person = self._adjusted.get(result.path)
+        if person is not None:  # set by the person: no model placed it
+            tag, what = person.tag(), person.describe()
         else:
+            tag = GeoTag.from_guess(guess, result.model)
             what = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, guess #{rank})"
         text = plan_text(paths, self.result_of, self._written, what)
-        if result.model.untrained:
+        if person is not None:
+            text += "\n\n" + person.note("Each photo")
+        elif result.model.untrained:
             text += "\n\nThe model is an UNTRAINED stand-in: this position is random."
         elif not result.model.verified:
             text += "\n\nThe model's files are not the published LocationNet files: the photos will record it."
@@ -284,14 +304,15 @@ class GeotagActions(QObject):
             wrote = [o.path for o in outcomes if o.status == WRITTEN]
             for path in wrote:
                 self._written[path] = f"{tags[path].lat:.6f}, {tags[path].lon:.6f}"
+                self.gpsChanged.emit(path, True)
             if wrote:
                 again = lambda: self._run_group(wrote, tags, what, redoing=True)  # noqa: E731
-                self.undo.record(Entry(f"{what} into {len(wrote)} photos", run, again), redoing=redoing)
-            if others:
+                self.undo.record(Entry(f"{what} into {len(wrote)} photos", run, again, tuple(wrote)), redoing=redoing)
+            if others:  # failures only: a photo keeping its GPS position was said in the question
                 show_error(self._window, "Not every photo was written", "\n".join(others))
             self._status.showMessage(f"{what}: {counts}" + (" (Edit > Undo, Ctrl+Z)" if wrote else ""), 15000)
             for o in outcomes:
-                self.written.emit(o.path, o.summary)
+                self.written.emit(o.path, said(o) if kept(o) else o.summary)
 
         todo = {p: tags[p] for p in paths}
         self._tasks.run(write_group, self.journal, paths, todo, what, on_success=done, failure_title="Writing stopped")
@@ -300,6 +321,13 @@ class GeotagActions(QObject):
         for outcome in outcomes:
             if outcome.status == RESTORED:
                 self._written.pop(outcome.path, None)
+                self.gpsChanged.emit(outcome.path, False)
+
+    def _forget_undone_elsewhere(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            for path in entry.paths:
+                self._written.pop(path, None)
+                self.gpsChanged.emit(path, False)
 
     def _record_batch(self, dialog: BatchDialog, folder: str) -> None:
         """The photos a folder's geotagging wrote: one step of Edit > Undo (not redone from there)."""
@@ -307,8 +335,9 @@ class GeotagActions(QObject):
         if dialog.writer is not None and written:
             for p in written:
                 self._written[p] = "a position"
+                self.gpsChanged.emit(p, True)
             label = f"{len(written)} positions into {display_path(Path(folder).name)}"
-            self.undo.record(Entry(label, dialog.writer.run, None))
+            self.undo.record(Entry(label, dialog.writer.run, None, tuple(written)))
 
     def _finish_write(self, path: str, message: str) -> None:
         self._status.showMessage(message, 15000)

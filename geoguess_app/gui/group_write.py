@@ -1,10 +1,11 @@
 """One position written into several photos at once (the photos selected in the filmstrip): the
-shown photo's chosen guess, or where its pin was moved (dragged, a searched place, typed
-coordinates). One confirmation lists what will happen to each photo; the writes are one run of the
+shown photo's chosen guess, or the position the person set (the pin dragged, a searched place,
+typed coordinates: written as set by a person). One confirmation lists what will happen to each photo; the writes are one run of the
 undo journal, so one Edit > Undo puts them all back.
 
-A photo that already has a GPS position keeps it (it is refused, with that reason): replacing a
-position is asked photo by photo, in the single-photo write.
+A photo that already has a GPS position keeps it (the writer refuses it, with that reason): replacing
+a position is asked photo by photo, in the single-photo write. The confirmation says so before, so
+such a photo is said afterwards as kept, not as a failure; only real failures are errors.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from ..core.errors import GeoGuessError
 from ..core.geotag.journal import Journal
 from ..core.geotag.metadata import REPLACING_NEEDS
-from ..core.geotag.outcome import WRITTEN, TagOutcome, write_one
+from ..core.geotag.outcome import REFUSED, WRITTEN, TagOutcome, write_one
 from ..core.geotag.staged_write import HARDLINKS_CHOICE, check_writable
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
@@ -46,8 +47,12 @@ def plan_text(
 
 
 def group_tag(tag: GeoTag, shown_name: str, count: int) -> GeoTag:
-    """The tag each photo of the group gets: the shown photo's position, recorded as set by a
-    person (Adjusted) and with where it came from."""
+    """The tag each photo of the group gets: the shown photo's position, with where it came from. A
+    position the person set stays one (typed, searched, the pin); a guess of the shown photo given
+    to others is recorded as moved there by a person (Adjusted)."""
+    if tag.by_person:
+        note = f"set by a person while {shown_name} was shown, given to {count} photos at once"
+        return dataclasses.replace(tag, evidence=(*tag.evidence, note))
     note = f"the position chosen for {shown_name}, given by hand to {count} photos at once"
     return dataclasses.replace(tag, adjusted=True, evidence=(*tag.evidence, note))
 
@@ -55,7 +60,11 @@ def group_tag(tag: GeoTag, shown_name: str, count: int) -> GeoTag:
 def write_group(journal: Journal, paths: list[str], tags: dict[str, GeoTag], what: str) -> tuple[str, list[TagOutcome]]:
     """Write each photo's tag (background thread), never replacing a GPS position; one journal run."""
     writer = PhotoWriter(journal, command=f"GeoGuess window: Write {what} to {len(paths)} photos")
-    return writer.run, [write_one(writer, path, tags[path]) for path in paths]
+    writer.prepare_folders(paths)  # the run records its photos, and then its end (journal_check)
+    try:
+        return writer.run, [write_one(writer, path, tags[path]) for path in paths]
+    finally:
+        writer.finish()
 
 
 def in_window(reason: str) -> str:
@@ -64,8 +73,30 @@ def in_window(reason: str) -> str:
     return reason.replace(HARDLINKS_CHOICE, "Write to that photo on its own to choose what happens to its other names.")
 
 
+def kept(outcome: TagOutcome) -> bool:
+    """The photo kept the GPS position it had (its own, or one GeoGuess wrote), as the confirmation
+    said it would: refused only because a position is never replaced in a group write."""
+    return outcome.status == REFUSED and outcome.message.endswith(REPLACING_NEEDS)
+
+
+def said(outcome: TagOutcome) -> str:
+    """What happened to the photo, in the window's words ('kept: it already has a GPS position ...')."""
+    if kept(outcome):
+        return "kept: " + outcome.message.removesuffix(REPLACING_NEEDS)
+    return in_window(outcome.summary)
+
+
 def summary(outcomes: list[TagOutcome]) -> tuple[str, list[str]]:
-    """'3 written, 1 refused', and a line per photo that was not written."""
+    """'3 written, 1 kept its own GPS position, 1 not written', and a line per photo that was not
+    written for a reason the person was not told to expect (the failures)."""
     written = sum(o.status == WRITTEN for o in outcomes)
-    others = [f"{display_path(Path(o.path).name)}: {in_window(o.summary)}" for o in outcomes if o.status != WRITTEN]
-    return f"{written} written, {len(others)} not written", others
+    keeping = sum(kept(o) for o in outcomes)
+    failed = [f"{display_path(Path(o.path).name)}: {said(o)}" for o in outcomes if o.status != WRITTEN and not kept(o)]
+    parts = [f"{written} written"]
+    if keeping:
+        parts.append(
+            f"{keeping} kept its own GPS position" if keeping == 1 else f"{keeping} kept their own GPS positions"
+        )
+    if failed or not keeping:
+        parts.append(f"{len(failed)} not written")
+    return ", ".join(parts), failed

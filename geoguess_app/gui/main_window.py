@@ -12,8 +12,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QImage, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QIcon, QImage
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from ..core.geo.search import shared_search
 from ..core.names import display_path
@@ -27,15 +27,20 @@ from .geotag_actions import GeotagActions
 from .map_view import MapView, heat_payload
 from .model_controller import PREVIEW_SIDE, ModelBanner, ModelController
 from .photo_panel import PhotoPanel, photo_over_guesses
-from .place_search import PlaceSearch
 from .prediction_queue import PredictionQueue
-from .qt_helpers import add_action, qimage_from_array, show_error, show_shortcuts
+from .qt_helpers import qimage_from_array, show_error
 from .results_panel import ResultsPanel
 from .status_bar import StatusBar
 from .tasks import TaskRunner, log_failure
-from .undo_actions import folder_of
+from .window_menus import build_menus
 
 PREVIEWS_KEPT = 40
+# Where the keyboard is: a ring around the guesses and the filmstrip (the same width with and
+# without focus, so nothing moves); a button shows its focus in the style's own way.
+FOCUS_RING = """
+QAbstractItemView#guesses, QAbstractItemView#filmstrip { border: 1px solid palette(mid); padding: 1px; }
+QAbstractItemView#guesses:focus, QAbstractItemView#filmstrip:focus { border: 2px solid palette(highlight); padding: 0; }
+"""
 
 
 class MainWindow(QMainWindow):
@@ -106,6 +111,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.filmstrip)
         self.setCentralWidget(central)
         self.setAcceptDrops(True)
+        central.setStyleSheet(FOCUS_RING)
 
         self._build_actions()
         self.guesses.rankSelected.connect(self.map.select_rank)
@@ -116,7 +122,10 @@ class MainWindow(QMainWindow):
         self.geotag.pinChanged.connect(self.guesses.show_pin)
         self.map.rankClicked.connect(self.guesses.select_rank)
         self.filmstrip.pathSelected.connect(self.show_path)
-        self.filmstrip.itemSelectionChanged.connect(lambda: self.guesses.write_to(len(self.geotag.group())))
+        # the button counts what a write would write: after the photo shown changed too (the
+        # selection changes first, while the photo shown is still the one before)
+        self.filmstrip.pathSelected.connect(self._count_group)
+        self.filmstrip.itemSelectionChanged.connect(self._count_group)
         self.status.cancel_button.clicked.connect(self.queue.cancel)
         self.queue.resultReady.connect(self._on_result)
         self.queue.progress.connect(self._on_progress)
@@ -126,48 +135,13 @@ class MainWindow(QMainWindow):
         self.model.ready.connect(self.modelReady)
         self.model.failed.connect(self.modelFailed)
         self.geotag.written.connect(self.photoWritten)
+        self.geotag.gpsChanged.connect(self._gps_changed)
         self._restore_settings()
         QTimer.singleShot(0, self.model.load)  # after the window is on screen
         self.model.ready.connect(lambda _: self.tasks.run(shared_search().load))  # once the model is loaded
 
     def _build_actions(self) -> None:
-        menus = self.menuBar()
-        tools = self.addToolBar("Main")
-        tools.setObjectName("main-toolbar")
-        file_menu = menus.addMenu("&File")
-        add_action(self, "&Open photos...", self.open_photos, QKeySequence.StandardKey.Open, file_menu, tools)
-        add_action(self, "Open &folder...", self.open_folder, "Ctrl+Shift+O", file_menu, tools)
-        add_action(self, "&Geotag a folder...", lambda: self.geotag_folder(), "Ctrl+G", file_menu, tools)
-        file_menu.addSeparator()
-        add_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
-        self.geotag.undo.add_menu(menus)  # Edit: Undo, Redo, History
-        self.geotag.undo.folder = lambda: folder_of(self.current)
-        go = menus.addMenu("&Go")
-        add_action(
-            self, "&Previous photo", lambda: self.filmstrip.step(-1), [QKeySequence("Left"), QKeySequence("PgUp")], go
-        )
-        add_action(
-            self, "&Next photo", lambda: self.filmstrip.step(1), [QKeySequence("Right"), QKeySequence("PgDown")], go
-        )
-        add_action(self, "&Copy selected place", self.guesses.copy_selected, QKeySequence.StandardKey.Copy, go)
-        self.stop_action = add_action(self, "&Stop predicting", self.queue.cancel, "Esc", go, tools)
-        self.stop_action.setEnabled(False)  # only while photos are being predicted
-        view = menus.addMenu("&View")
-        self.heat_action = add_action(self, "Whole &distribution on the map", self._show_heat, "Ctrl+D", view)
-        self.heat_action.setCheckable(True)
-        self.heat_action.setToolTip("Colour every likely cell by the model's probability, not only the five best")
-        self.model.add_menus(menus)  # Device and Model
-        self.search = PlaceSearch(self.tasks, self)
-        self.search.placeChosen.connect(self.go_to_place)
-        self.search.notFound.connect(lambda text: self.status.showMessage(f"No place or coordinates: {text}", 10000))
-        spacer = QWidget(self)
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        tools.addWidget(spacer)
-        tools.addWidget(self.search)
-        add_action(self, "&Find a place or coordinates", self._focus_search, QKeySequence.StandardKey.Find, go)
-        help_menu = menus.addMenu("&Help")
-        add_action(self, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1", help_menu)
-        add_action(self, "&About GeoGuess", self.about, None, help_menu)
+        build_menus(self)
 
     # ----- geotagging (geotag_actions.py) ----------------------------------------------------
     def write_guess(self, rank: int) -> None:
@@ -209,13 +183,18 @@ class MainWindow(QMainWindow):
         )
 
     def _add_listed(self, found: list[Path]) -> None:
+        """Photos opened: they join the strip, and the first of them is shown, alone selected (a new
+        selection); photos opened again are not added twice."""
         new = [str(p) for p in found if str(p) not in self.results and not self.filmstrip.contains(str(p))]
-        if not new:
-            return
-        self.filmstrip.add_photos(new)
-        self._queued.update(new)
-        self.queue.add(new)
-        self.select_path(new[0])
+        if new:
+            self.filmstrip.add_photos(new)
+            self._queued.update(new)
+            self.queue.add(new)
+        if found:
+            self.select_path(new[0] if new else str(found[0]))
+
+    def _count_group(self, *_args) -> None:
+        self.guesses.write_to(len(self.geotag.group()))
 
     def _forget_other_precision(self, engine) -> None:
         """Answers of the other precision (fast or exact) are not this model's: predicted again when
@@ -270,14 +249,17 @@ class MainWindow(QMainWindow):
         self.search.setFocus()
         self.search.selectAll()
 
-    def go_to_place(self, lat: float, lon: float, label: str) -> None:
-        """A searched place or typed coordinates: the map shows it, and with a photo shown the pin
-        (the position to write) moves there; Esc puts it back."""
+    def go_to_place(self, lat: float, lon: float, label: str, how: str = "searched") -> None:
+        """A searched place (``how`` "searched") or typed coordinates ("typed"): the map shows it,
+        and with a photo shown the pin (the position to write, as set by a person) moves there; Esc
+        puts it back."""
         self.map.fly_to(lat, lon)
         result = self.current_result()
         if result is not None and result.ok:
+            self.geotag.place_chosen(lat, lon, how, label)
             self.map.move_pin(lat, lon)
-        self.status.showMessage(f"{label}: {lat:.6f}, {lon:.6f}", 10000)
+        where = "Typed coordinates" if how == "typed" else label  # the coordinates said once
+        self.status.showMessage(f"{where}: {lat:.6f}, {lon:.6f}", 10000)
 
     def put_pin_back(self) -> bool:
         """Esc after dragging the pin: back on the chosen guess, which is what will be written."""
@@ -338,8 +320,14 @@ class MainWindow(QMainWindow):
             self.filmstrip.set_thumbnail(result.path, image)
         elif not result.ok:
             self.filmstrip.mark_unreadable(result.path, result.error)
+        self.filmstrip.set_gps(result.path, _gps_kind(result))
         if result.path == self.current:
             self.show_path(result.path)
+
+    def _gps_changed(self, path: str, geoguess_wrote: bool) -> None:
+        """The filmstrip's badge after a write (GeoGuess's position) or its undo (what the photo had)."""
+        result = self.results.get(path)
+        self.filmstrip.set_gps(path, "geoguess" if geoguess_wrote else _gps_kind(result) if result else None)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.status.show_progress(done, total if self.queue.busy else 0)
@@ -375,6 +363,7 @@ class MainWindow(QMainWindow):
             state = setting.get()
             if state is not None:
                 splitter.restoreState(state)
+        self.guesses.fit()  # the guesses take what they need whatever was saved; the photo the rest
 
     def closeEvent(self, event):
         settings.GEOMETRY.set(self.saveGeometry())
@@ -392,3 +381,11 @@ class MainWindow(QMainWindow):
             "of Google's PlaNet (Weyand et al., 2016). Its answers are predictions, not "
             "measurements. Map data: Natural Earth, OpenStreetMap contributors.",
         )
+
+
+def _gps_kind(result: PhotoResult) -> str | None:
+    """The GPS position the photo had when it was read: "own", "geoguess" (GeoGuess wrote it) or None."""
+    gps = result.exif_gps if result.ok else None
+    if gps is None:
+        return None
+    return "geoguess" if gps.predicted else "own"

@@ -1,7 +1,7 @@
 """The map widget: a Leaflet page in a QWebEngineView, behind a small interface.
 
-    show_result(result) / show_points(points, track) / show_heat(cells) / clear() / select_rank(rank)
-    / markers(callback)
+    show_result(result) / show_points(points, track) / focus_point(n) / show_heat(cells) / clear()
+    / select_rank(rank) / markers(callback)
     signal rankClicked(int), signal ready()
 
 The page is loaded once from a file; JavaScript sent before the page has said it is ready is
@@ -16,7 +16,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -116,6 +116,7 @@ class MapView(QWebEngineView):
         page.setWebChannel(self._channel)
         self.setPage(page)
         self.setAcceptDrops(False)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Tab goes past the map (in it, Tab walks the page)
         self._page_dir = Path(tempfile.mkdtemp(prefix="geoguess-map-"))
         self.load(QUrl.fromLocalFile(str(build_map_page(self._page_dir, online_tiles))))
 
@@ -152,6 +153,11 @@ class MapView(QWebEngineView):
     def zoom_to_rank(self, rank: int) -> None:
         """Fit the view to the cell of the guess of this rank, and select it."""
         self._run(f"geoguess.zoomTo({int(rank)})")
+
+    def focus_point(self, number: int) -> None:
+        """Show the ``number``-th point of ``show_points`` (from 1) up close, in the middle of the map;
+        the view then stays there when the points are drawn again."""
+        self._run(f"geoguess.focus({int(number)})")
 
     def move_pin(self, lat: float, lon: float) -> None:
         """Move the write-position pin as a drag would."""
@@ -192,6 +198,7 @@ class MapView(QWebEngineView):
         if event.type() == QEvent.Type.ChildAdded and event.child().isWidgetType():
             event.child().installEventFilter(self)
             event.child().setAcceptDrops(True)
+            event.child().setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     def eventFilter(self, obj, event):
         if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):

@@ -17,7 +17,7 @@ class ScaledImage(QLabel):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(120, 64)  # the photo gives way first in a small window (1024x640)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
 
     def set_image(self, image: QImage | None, placeholder: str = "") -> None:
@@ -77,7 +77,7 @@ def photo_over_guesses(parent: QWidget, photo: QWidget, guesses: QWidget) -> QSp
     column = QSplitter(Qt.Orientation.Vertical, parent)
     column.addWidget(photo)
     column.addWidget(guesses)
-    column.setSizes([430, 330])  # room for the five rows and the write button
+    column.setSizes([1000, 1])  # the guesses get what they need (their minimum, see ResultsPanel._fit)
     column.setStretchFactor(0, 1)
     column.setStretchFactor(1, 0)
     column.setChildrenCollapsible(False)

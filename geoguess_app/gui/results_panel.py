@@ -1,13 +1,15 @@
-"""The five guesses as rows: rank, probability bar, place, position; copy to the clipboard."""
+"""The five guesses as rows: rank, probability bar, place, position; copy to the clipboard; the
+Write GPS button under them. Up/Down choose a guess; Tab goes on to the button (not cell by cell)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QPushButton,
+    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QTableWidget,
@@ -22,6 +24,7 @@ from .qt_helpers import plain_label
 
 COLORS = ["#d7191c", "#f07c1b", "#1f78b4", "#33a02c", "#6a3d9a"]  # as on the map (map.js)
 COLUMNS = ["#", "Probability", "Place", "Latitude, longitude", "Cell"]
+WRITE_TIP = "Write the selected guess, or the position you set on the map, into the photo's EXIF GPS"
 PROB_ROLE = Qt.ItemDataRole.UserRole + 1
 COLOR_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -60,10 +63,13 @@ class ResultsPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.message = plain_label("", self)
+        self.message = plain_label("", self)  # why the photo cannot be read; hidden when empty
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020; font-weight: bold")
+        self.message.setVisible(False)
         self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("guesses")  # the window's focus ring (main_window.FOCUS_RING)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table for the write button
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -79,8 +85,9 @@ class ResultsPanel(QWidget):
         header.setSectionResizeMode(3, header.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(4, header.ResizeMode.ResizeToContents)
         header.setMinimumSectionSize(28)
-        # the five rows always show: the photo above gives way first
-        self.table.setMinimumHeight(header.sizeHint().height() + 5 * 36 + 4)
+        # the five rows always show (rows of the style's own height): the photo above gives way first
+        rows = 5 * self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(header.sizeHint().height() + rows + 2 * self.table.frameWidth() + 4)
         self.table.itemSelectionChanged.connect(self._on_selection)
         copy = QAction("Copy position and place", self.table)  # Ctrl+C is the window's (Go menu)
         copy.triggered.connect(self.copy_selected)
@@ -91,8 +98,9 @@ class ResultsPanel(QWidget):
         self.table.doubleClicked.connect(self._request_zoom)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.write_button = QPushButton("Write GPS to photo...", self)
-        self.write_button.setToolTip("Write the selected guess into the photo's EXIF GPS, marked as a prediction")
+        self.write_button.setToolTip(WRITE_TIP)
         self.write_button.setEnabled(False)
+        self.write_action: QAction | None = None  # the menu's Write GPS (bind_action)
         self.write_button.clicked.connect(lambda: self.writeRequested.emit(self.selected_rank()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -109,14 +117,54 @@ class ResultsPanel(QWidget):
         layout.addLayout(buttons)
         self._guesses: list[Guess] = []
         self._quiet = False
+        self.fit()
+
+    def bind_action(self, action: QAction) -> None:
+        """The menu action that presses the button: its shortcut in the button's tooltip, and the
+        button's text and state in the menu."""
+        self.write_action = action
+        keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()[:1])
+        self.write_button.setToolTip(f"{WRITE_TIP} ({keys})")
+        action.triggered.connect(self.write_button.click)  # nothing when the button is disabled
+        self._sync_action()
+
+    def _sync_action(self) -> None:
+        if self.write_action is not None:
+            self.write_action.setText(self.write_button.text().replace("Write GPS", "&Write GPS"))
+            self.write_action.setEnabled(self.write_button.isEnabled())
 
     def write_to(self, photos: int) -> None:
         """The write button names how many photos it writes: those selected in the filmstrip."""
         self.write_button.setText("Write GPS to photo..." if photos <= 1 else f"Write GPS to {photos} photos...")
+        self._sync_action()
 
     def show_pin(self, text: str) -> None:
         self.pin.setText(text)
         self.pin.setVisible(bool(text))
+        self.fit()
+
+    def fit(self) -> None:
+        """As tall as the five rows, the button and what is said need, never taller: the photo above
+        gets the rest of the column (an empty table under the rows would take it from the photo)."""
+        need = self.minimumSizeHint().height()
+        for label in (self.message, self.pin):  # wrapped text: the lines it takes at this width
+            if label.isVisibleTo(self) and label.width() > 0:
+                need += max(0, label.heightForWidth(label.width()) - label.minimumSizeHint().height())
+        self.setMinimumHeight(need)
+        self.setMaximumHeight(need)
+        column = self.parentWidget()
+        if isinstance(column, QSplitter) and len(column.sizes()) == 2 and sum(column.sizes()) > need:
+            # the room it gives up goes to the photo now (a splitter would leave it empty until resized)
+            mine = column.indexOf(self)
+            sizes = [sum(column.sizes()) - need] * 2
+            sizes[mine] = need
+            if sizes != column.sizes():
+                column.setSizes(sizes)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.fit()  # wrapped text takes more or fewer lines
 
     def show_result(self, result: PhotoResult | None) -> None:
         self._quiet = True
@@ -133,7 +181,10 @@ class ResultsPanel(QWidget):
                 self._add_row(g)
             if self._guesses:
                 self.table.selectRow(0)
+        self.message.setVisible(bool(self.message.text()))
+        self.fit()
         self.write_button.setEnabled(bool(self._guesses))
+        self._sync_action()
         self._quiet = False
 
     def _add_row(self, g: Guess) -> None:

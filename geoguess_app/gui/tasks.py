@@ -77,12 +77,16 @@ class TaskRunner(QObject):
             else:
                 report_failure(parent if parent is not None else self._widget(), failure_title, error)
 
-        future.add_done_callback(lambda done: self._call.emit(lambda: settle(done)))
+        future.add_done_callback(lambda done: self.post(settle, done))
         return future
 
     def post(self, fn: Callable, *args) -> None:
-        """Call ``fn(*args)`` on the GUI thread (safe from any thread)."""
-        self._call.emit(lambda: fn(*args))
+        """Call ``fn(*args)`` on the GUI thread (safe from any thread); nothing once the runner is
+        gone (its window closed while the work was running: nobody waits for the answer)."""
+        try:
+            self._call.emit(lambda: fn(*args))
+        except RuntimeError:  # "Signal source has been deleted"
+            log.debug("a background task finished after its window closed")
 
     def _widget(self) -> QWidget | None:
         owner = self.parent()

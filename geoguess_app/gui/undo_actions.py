@@ -2,15 +2,20 @@
 Edit > History, the undo journal's runs (this photo's folder, this window's, or all), any of which
 can be undone. Everything goes through the same journal and undo as ``geoguess undo``, on a
 background thread; each photo's outcome is said, and a refusal is shown with its reason.
+
+The journal is shared with every other GeoGuess process: a QFileSystemWatcher sees it change, and
+the window then reads it again and drops from Edit > Undo (to Redo) what was undone elsewhere;
+Undo reads it again before undoing too, so it never offers, nor does, what is already undone.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -30,7 +35,10 @@ from ..core.geotag.outcome import FAILED, RESTORED, TagOutcome
 from ..core.geotag.undo import RunSummary, UndoScope, list_runs, undo
 from ..core.names import display_path
 from .qt_helpers import add_action, plain_label, show_error
-from .tasks import TaskRunner
+from .tasks import TaskRunner, log_failure
+
+log = logging.getLogger(__name__)
+UNDONE_ELSEWHERE = "undone elsewhere (geoguess undo, or another GeoGuess window)"
 
 
 @dataclass
@@ -40,26 +48,108 @@ class Entry:
     label: str  # "the position of guess #1 into hopper.jpg"
     run: str
     redo: Callable[[], None] | None  # writes it again (None: cannot be redone from here)
+    paths: tuple[str, ...] = ()  # the photos it wrote
 
 
 def _undo_all(journal: Journal, scope: UndoScope) -> list[TagOutcome]:  # background thread
     return list(undo(journal, scope))
 
 
+def _undoable(journal: Journal) -> dict[str, int]:  # background thread
+    """How many photos of each run of the journal can still be undone."""
+    runs, _notes = list_runs(journal)
+    return {summary.run.id: summary.undoable for summary in runs}
+
+
+def _undo_what_is_left(journal: Journal, run: str) -> list[TagOutcome] | None:  # background thread
+    """Undo the run, read from the journal as it is now: None when nothing of it is left to undo."""
+    if not _undoable(journal).get(run, 0):
+        return None
+    return _undo_all(journal, UndoScope(run=run))
+
+
 class UndoActions(QObject):
     """The Edit menu. The window's writers ``record`` each write that succeeded."""
 
     undone = Signal(list)  # TagOutcome of each photo put back (or refused), after an undo
+    undoneElsewhere = Signal(list)  # Entry of each write found undone by another process
     changed = Signal()  # the stacks changed (tests, and the actions' enabled state)
 
     def __init__(self, window: QWidget, tasks: TaskRunner, journal: Journal, status: QStatusBar):
         super().__init__(window)
-        self._window, self._tasks, self.journal, self._status = window, tasks, journal, status
+        self._window, self._tasks, self._status = window, tasks, status
         self.done: list[Entry] = []
         self.redoable: list[Entry] = []
         self.busy = False
         self.history: HistoryDialog | None = None
         self.folder: Callable[[], str | None] = lambda: None  # the folder of the photo shown
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(self._journal_changed)
+        self._watcher.directoryChanged.connect(self._journal_changed)  # created, or replaced
+        self._checking = False  # the journal is being read again
+        self._check_again = False  # it changed again meanwhile
+        self.journal = journal
+
+    @property
+    def journal(self) -> Journal:
+        return self._journal
+
+    @journal.setter
+    def journal(self, journal: Journal) -> None:
+        self._journal = journal
+        self._watch()
+
+    def _watch(self) -> None:
+        """Watch the journal file, and its folder (where it is created, or replaced, by others)."""
+        watched = self._watcher.files() + self._watcher.directories()
+        if watched:
+            self._watcher.removePaths(watched)
+        path = self._journal.path
+        for each in (path.parent, path):
+            if each.exists():
+                self._watcher.addPath(str(each))
+
+    def _journal_changed(self, _path: str = "") -> None:
+        if str(self._journal.path) not in self._watcher.files():
+            self._watch()  # created since, or replaced (a watcher loses a file that is renamed over)
+        self.check_journal()
+
+    def check_journal(self) -> None:
+        """Read the journal again (in the background) and drop from Undo what is undone already."""
+        if self._checking:
+            self._check_again = True
+            return
+        if not self.done:
+            return
+        self._checking = True
+        offered = list(self.done)
+        self._tasks.run(
+            _undoable,
+            self._journal,
+            on_success=lambda left: self._checked(offered, left),
+            on_failure=self._check_failed,
+        )
+
+    def _checked(self, offered: list[Entry], left: dict[str, int]) -> None:
+        self._checking = False
+        gone = [e for e in offered if not left.get(e.run, 0) and any(e is d for d in self.done)]
+        if gone:
+            self._lost(gone)
+        if self._check_again:
+            self._check_again = False
+            self.check_journal()
+
+    def _check_failed(self, error: BaseException) -> None:
+        self._checking = False
+        log_failure("reading the undo journal again", error)
+
+    def _lost(self, gone: list[Entry]) -> None:
+        """Writes undone by another process: no longer offered by Undo; Redo writes them again."""
+        self.done = [e for e in self.done if not any(e is g for g in gone)]
+        self.redoable.extend(gone)
+        self._status.showMessage(f"Writing {gone[-1].label} was {UNDONE_ELSEWHERE}", 15000)
+        self._update()
+        self.undoneElsewhere.emit(gone)
 
     def add_menu(self, menus: QMenuBar) -> None:
         edit = menus.addMenu("&Edit")
@@ -73,6 +163,8 @@ class UndoActions(QObject):
         self.done.append(entry)
         if not redoing:
             self.redoable.clear()
+        if str(self._journal.path) not in self._watcher.files():
+            self._watch()  # the first write created the journal
         self._update()
 
     def _update(self) -> None:
@@ -84,10 +176,12 @@ class UndoActions(QObject):
         self.changed.emit()
 
     def undo(self) -> None:
+        """Undo the latest write, read from the journal as it is now (another process may have
+        undone it already: then nothing is done twice, and that is said)."""
         if not self.done or self.busy:
             return
         entry = self.done.pop()
-        self.undo_run(entry.run, entry.label, lambda ok: self.redoable.append(entry) if ok else None)
+        self.undo_run(entry.run, entry.label, lambda ok: self.redoable.append(entry) if ok else None, entry)
 
     def redo(self) -> None:
         if not self.redoable or self.busy or self.redoable[-1].redo is None:
@@ -96,14 +190,26 @@ class UndoActions(QObject):
         self._update()
         entry.redo()  # writes again, and records it (redoing=True)
 
-    def undo_run(self, run: str, label: str, then: Callable[[bool], None] = lambda ok: None) -> None:
-        """Put back every photo the run wrote; ``then(all put back)``."""
+    def undo_run(
+        self, run: str, label: str, then: Callable[[bool], None] = lambda ok: None, entry: Entry | None = None
+    ) -> None:
+        """Put back every photo the run wrote that can still be undone; ``then(all put back)``.
+        ``entry``: the Undo step it is (said as undone elsewhere when nothing of it is left)."""
         self.busy = True
         self._update()
         self._status.showMessage(f"Undoing {label}...")
 
-        def finished(outcomes: list[TagOutcome]) -> None:
+        def finished(outcomes: list[TagOutcome] | None) -> None:
             self.busy = False
+            if outcomes is None:  # nothing left: another process undid it
+                if entry is not None:
+                    self._lost([entry])
+                else:
+                    self._status.showMessage(f"Nothing left to undo of {label}: it was {UNDONE_ELSEWHERE}", 15000)
+                    self._update()
+                if self.history is not None and self.history.isVisible():
+                    self.history.refresh()
+                return
             failed = [o for o in outcomes if o.status in FAILED]
             restored = [o for o in outcomes if o.status == RESTORED]
             then(not failed)
@@ -121,7 +227,7 @@ class UndoActions(QObject):
             self._update()
             show_error(self._window, "Undo failed", str(error))
 
-        self._tasks.run(_undo_all, self.journal, UndoScope(run=run), on_success=finished, on_failure=failed)
+        self._tasks.run(_undo_what_is_left, self._journal, run, on_success=finished, on_failure=failed)
 
     def show_history(self) -> None:
         if self.history is None:
@@ -181,7 +287,8 @@ class HistoryDialog(QDialog):
         self._actions._tasks.run(lambda: list_runs(self._actions.journal), on_success=self._show)
 
     def _show(self, listed: tuple[list[RunSummary], list]) -> None:
-        runs, damaged = listed
+        runs, notes = listed
+        serious = [n for n in notes if getattr(n, "serious", True)]
         key = self.scope.currentData()
         if key == "window":
             ours = {e.run for e in self._actions.done + self._actions.redoable}
@@ -207,7 +314,10 @@ class HistoryDialog(QDialog):
         if self.runs and not self.table.selectedItems():
             self.table.selectRow(0)  # the latest run, ready to undo
         damage = (
-            f" The journal has {len(damaged)} damaged line(s): 'geoguess undo --list' names them." if damaged else ""
+            f" The journal has {len(serious)} problem(s) that may keep photos from being undone: "
+            "'geoguess undo --list' names them."
+            if serious
+            else ""
         )
         self.note.setText(f"{len(self.runs)} run(s).{damage}")
         self._selected()

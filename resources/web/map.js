@@ -223,7 +223,40 @@
     if (state.heat) state.map.removeLayer(state.heat);
     state.heat = null;
     state.heatCells = [];
+    if (state.legend) state.legend.getContainer().style.display = "none";
   }
+
+  // The heat layer's colours, said: from the most likely cell (its probability) to the least drawn,
+  // on a log scale. A Leaflet control, so the other controls and the labels keep clear of it.
+  function heatColor(t) { return "hsl(" + Math.round(55 - 55 * t) + ", 100%, " + Math.round(60 - 15 * t) + "%)"; }
+
+  function showLegend(top, low, count) {
+    if (!state.legend) {
+      var Legend = L.Control.extend({ options: { position: "bottomright" }, onAdd: function () {
+        var box = L.DomUtil.create("div", "gg-legend leaflet-bar");
+        L.DomEvent.disableClickPropagation(box);
+        return box;
+      } });
+      state.legend = new Legend();
+      state.legend.addTo(state.map);
+    }
+    var box = state.legend.getContainer();
+    box.textContent = "";
+    box.appendChild(el("div", "gg-legend-title", "Whole distribution (" + count + " cells)"));
+    var ramp = el("div", "gg-legend-ramp");
+    ramp.style.background = "linear-gradient(to right, " + [0, 0.25, 0.5, 0.75, 1].map(heatColor).join(", ") + ")";
+    box.appendChild(ramp);
+    [[pct(low), pct(top)], ["less likely", "most likely"]].forEach(function (pair) {
+      var ends = el("div", "gg-legend-ends");
+      ends.appendChild(el("span", "", pair[0]));
+      ends.appendChild(el("span", "", pair[1]));
+      box.appendChild(ends);
+    });
+    box.appendChild(el("div", "gg-muted", "each cell's probability, log scale"));
+    box.style.display = "block";
+  }
+
+  function pct(p) { return (p >= 0.001 ? (p * 100).toFixed(1) : (p * 100).toPrecision(1)) + "%"; }
 
   function heat(cells) {
     clearHeat();
@@ -235,7 +268,7 @@
     cells.forEach(function (c) {
       // a log scale: a peaked distribution still shows its tail
       var t = Math.max(0, 1 - (Math.log(top) - Math.log(c.probability)) / span);
-      var color = "hsl(" + Math.round(55 - 55 * t) + ", 100%, " + Math.round(60 - 15 * t) + "%)";
+      var color = heatColor(t);
       var ring = c.corners.map(function (q) { return [q[0], q[1]]; });
       for (var i = 1; i < ring.length; i++) {  // a cell across the 180th meridian stays one piece
         while (ring[i][1] - ring[i - 1][1] > 180) ring[i][1] -= 360;
@@ -251,6 +284,7 @@
     state.heat.addTo(state.map);
     state.heat.bringToBack();
     state.heatCells = cells;
+    showLegend(top, low, cells.length);
   }
 
   function show(data) {
@@ -294,7 +328,7 @@
       state.group.addLayer(ring);
       state.exif = { marker: ring, data: e };
     }
-    state.fit = { padding: [45, 45], maxZoom: 11 };
+    state.fit = { padding: [45, 45], maxZoom: 11, bounds: state.group.getBounds() };
     fit();
     if (state.markers.length) select(1, true);
     declutter();
@@ -330,8 +364,11 @@
       return { at: map.latLngToContainerPoint(m.marker.getLatLng()), r: m.marker.getRadius() + 3 };
     });
     circles.push({ at: a, r: 12 });  // nor the GPS ring
-    function free(c) {  // a label centred on c covers no circle
-      return circles.every(function (k) {
+    var origin = map.getContainer().getBoundingClientRect(), covered = covers();
+    function free(c) {  // a label centred on c covers no circle, and nothing drawn over the map covers it
+      var box = { left: origin.left + c.x - w / 2, right: origin.left + c.x + w / 2,
+                  top: origin.top + c.y - h / 2, bottom: origin.top + c.y + h / 2 };
+      return !covered.some(function (k) { return overlap(box, k); }) && circles.every(function (k) {
         var dx = Math.max(c.x - w / 2 - k.at.x, 0, k.at.x - c.x - w / 2);
         var dy = Math.max(c.y - h / 2 - k.at.y, 0, k.at.y - c.y - h / 2);
         return dx * dx + dy * dy > k.r * k.r;
@@ -407,18 +444,49 @@
       marker.bindTooltip(p.name, { direction: "top" });
       marker.on("click", function () { if (state.bridge) state.bridge.markerClicked(i + 1); });
       state.group.addLayer(marker);
-      state.markers.push({ guess: { rank: i + 1, place: p.place }, marker: marker, cell: null, color: "" });
+      state.markers.push({ guess: { rank: i + 1, place: p.place }, marker: marker, cell: null, color: "", own: own });
     });
-    state.fit = { padding: [30, 30], maxZoom: 9 };
-    fit();
+    // fitted to the answers (and the photos' own GPS), never to the faint single-photo guesses of an
+    // untrained model, which lie anywhere on Earth; close enough that photos a street apart are apart.
+    // Drawn again (a photo ticked, a row added), the view stays where the person moved it.
+    var answers = L.latLngBounds(state.markers.map(function (m) { return m.marker.getLatLng(); }));
+    state.fit = { padding: [30, 30], maxZoom: 16, bounds: answers };
+    if (state.fitted !== false) fit();
+    if (state.focused) highlight(state.focused);
+  }
+
+  // One photo of showMany up close (a row chosen in the batch dialog): in the middle, its name shown.
+  var FOCUS_ZOOM = 15;
+  function focus(number) {
+    var m = state.markers[number - 1];
+    if (!m) return;
+    state.fitted = false;  // the person chose where to look
+    state.focused = number;
+    state.map.setView(m.marker.getLatLng(), Math.max(state.map.getZoom(), FOCUS_ZOOM), { animate: false });
+    highlight(number);
+  }
+
+  function highlight(number) {
+    state.markers.forEach(function (m, i) {
+      var on = i + 1 === number;
+      m.marker.setStyle({ weight: on || m.own ? 3 : 1.5, color: on ? "#1565c0" : (m.own ? "#000" : "#fff") });
+      if (on) { m.marker.bringToFront(); m.marker.openTooltip(); }
+    });
+  }
+
+  // The view, for tests: its zoom, centre and bounds.
+  function view() {
+    var c = state.map.getCenter(), b = state.map.getBounds();
+    return { zoom: state.map.getZoom(), lat: c.lat, lon: c.lng,
+             south: b.getSouth(), west: b.getWest(), north: b.getNorth(), east: b.getEast() };
   }
 
   // The view fitted to what is shown; again when the map's size changes (a smaller window), unless
   // the person has moved or zoomed the map since.
   function fit() {
-    if (!state.group.getLayers().length || !state.fit) return;
+    if (!state.group.getLayers().length || !state.fit || !state.fit.bounds.isValid()) return;
     state.fitting = true;
-    state.map.fitBounds(state.group.getBounds(), { padding: state.fit.padding, maxZoom: state.fit.maxZoom, animate: false });
+    state.map.fitBounds(state.fit.bounds, { padding: state.fit.padding, maxZoom: state.fit.maxZoom, animate: false });
     state.fitting = false;
     state.fitted = true;
   }
@@ -461,11 +529,23 @@
     });
   }
 
-  // The places, largest first; one whose name would touch a name already drawn is left out, dot
-  // and all, so labels never overlap.
+  // What the page draws over the map (the banner, the scale, the attribution, the zoom buttons, the
+  // heat legend): boxes no label may go under.
+  function covers() {
+    var boxes = [];
+    document.querySelectorAll(".gg-untrained, .leaflet-control").forEach(function (e) {
+      var r = e.getBoundingClientRect();
+      if (r.width && r.height) boxes.push({ left: r.left - 2, top: r.top - 2, right: r.right + 2, bottom: r.bottom + 2 });
+    });
+    return boxes;
+  }
+
+  // The places, largest first; one whose name would touch a name already drawn, or go under the
+  // banner or a control, is left out, dot and all, so labels never overlap and are never hidden.
   function drawPlaces(places) {
     state.places.clearLayers();
     state.placeLabels = [];
+    var covered = covers();
     places.forEach(function (p) {
       var dot = L.circleMarker([p[0], p[1]], { radius: 2.5, color: "#555", weight: 1, fillColor: "#555", fillOpacity: 1,
                                                  pane: "places", interactive: false });
@@ -475,7 +555,8 @@
       label.getElement().textContent = p[2];  // a name is data, never HTML
       var r = label.getElement().getBoundingClientRect();
       var box = { left: r.left - 6, top: r.top - 1, right: r.right + 1, bottom: r.bottom + 1 };  // with its dot
-      if (state.placeLabels.some(function (q) { return overlap(box, q.box); })) {
+      if (state.placeLabels.some(function (q) { return overlap(box, q.box); }) ||
+          covered.some(function (c) { return overlap(box, c); })) {
         state.places.removeLayer(label);
         return;
       }
@@ -536,7 +617,7 @@
     return out;
   }
 
-  window.geoguess = { init: init, show: show, showMany: showMany, clear: clear, select: select, zoomTo: zoomTo, report: report,
+  window.geoguess = { init: init, show: show, showMany: showMany, focus: focus, view: view, clear: clear, select: select, zoomTo: zoomTo, report: report,
                       movePin: movePin, flyTo: flyTo, resized: resized, heat: heat, clearHeat: clearHeat, placeLabels: placeLabels,
                       basemap: basemap, placesOverlapping: placesOverlapping };
 })();

@@ -11,6 +11,7 @@ from ..errors import GeoGuessError
 from ..fusion.evidence import MEASURED
 from ..names import display_path
 from .outcome import TagOutcome
+from .position import SET_BY_PERSON
 
 
 def write_report(outcomes: list[TagOutcome], target: str | Path) -> None:
@@ -107,6 +108,7 @@ def _kind(o: TagOutcome) -> str:
         "interpolated": "between GPS photos",
         "near_gps": "from a GPS photo close in time",
         "fused": "predicted (fused)",
+        **{how: f"set by a person ({said})" for how, said in SET_BY_PERSON.items()},
     }
     return kinds.get(o.source, "predicted")
 
