@@ -102,3 +102,27 @@ def test_a_write_waits_for_the_photo_lock_of_another_process(corpus_dir, tmp_pat
     holder.communicate(timeout=30)
     thread.join(timeout=60)
     assert written == [photo]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX ownership and modes")
+def test_locks_never_go_into_a_temporary_folder_someone_else_prepared(tmp_path, monkeypatch):
+    """Where the user's cache cannot hold the lock files, they go to a private folder in the
+    temporary folder: a name there that is a link (another user's trap) is not used."""
+    import os
+    import tempfile
+
+    blocked = tmp_path / "cache-is-a-file"
+    blocked.write_text("")
+    monkeypatch.setattr(system, "lock_folder", lambda: blocked / "locks")  # cannot be made
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(system, "_private_fallback", None)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o777)
+    (tmp_path / f"geoguess-locks-{os.getuid()}").symlink_to(elsewhere)
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(b"")
+    with system.photo_lock(photo):
+        pass
+    assert list(elsewhere.iterdir()) == []
+    used = system._private_fallback
+    assert used is not None and used.parent == tmp_path and oct(used.stat().st_mode & 0o777) == "0o700"

@@ -12,7 +12,8 @@ def cmd_undo(args) -> int:
     from ..core.errors import GeoGuessError
     from ..core.geotag.journal import Journal
     from ..core.geotag.outcome import RESTORED
-    from ..core.geotag.undo import UndoScope, list_runs, undo
+    from ..core.geotag.undo import UndoScope, undo
+    from ..core.geotag.undo_listing import list_runs
     from ..core.names import display_path
 
     journal = Journal(args.journal)

@@ -4,8 +4,9 @@ from writing the same photo at once.
 
 The photo lock is a file lock (``filelock``: ``flock`` on Linux and macOS, ``msvcrt.locking`` on
 Windows; the operating system releases it when a process dies, so a killed run never leaves a
-photo locked). Lock files lie in the user's cache folder, one of 256 buckets chosen by the photo's
-real path, so that their number stays bounded whatever the number of photos; two photos sharing a
+photo locked). Lock files lie in the user's cache folder (or, where that cannot be written, a
+private folder of the user's in the temporary folder), so a lock keeps apart the runs of one user
+on one machine; one of 256 buckets chosen by the photo's real path, so that their number stays bounded whatever the number of photos; two photos sharing a
 bucket only wait for each other briefly. Reentrant within a thread (an undo that rewrites a photo
 holds its lock while the staged write takes it again).
 """
@@ -50,8 +51,36 @@ def _usable_lock_folder() -> Path:
         pass
     user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
     folder = Path(tempfile.gettempdir()) / f"geoguess-locks-{user}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        pass
+    if _own_private_folder(folder):
+        return folder
+    # a shared temporary folder where someone else made that name (or a link): never lock there.
+    # A folder of this process's own still keeps two threads apart; other processes are not.
+    global _private_fallback
+    if _private_fallback is None:
+        _private_fallback = Path(tempfile.mkdtemp(prefix="geoguess-locks-"))
+    return _private_fallback
+
+
+_private_fallback: Path | None = None
+
+
+def _own_private_folder(folder: Path) -> bool:
+    """A real folder (not a link) that this user owns and only this user can enter (POSIX)."""
+    import stat
+
+    try:
+        st = folder.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return False
+    if not hasattr(os, "getuid"):  # Windows: the user's own temporary folder is private already
+        return True
+    return st.st_uid == os.getuid() and not st.st_mode & 0o077
 
 
 def _bucket(path: str | Path) -> str:

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 
 from ..core.geotag.journal import Journal
 from ..core.geotag.outcome import FAILED, RESTORED, TagOutcome
-from ..core.geotag.undo import RunSummary, UndoScope, list_runs, undo
+from ..core.geotag.undo import UndoScope, undo
+from ..core.geotag.undo_listing import RunSummary, list_runs
 from ..core.names import display_path
 from .qt_helpers import add_action, plain_label, show_error
 from .tasks import TaskRunner, log_failure

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import GeoGuessError
 from ..system import host_name, pid_alive
-from .journal import Contents, Journal, Run
+from .journal import Contents, Journal, Run, WriteRecord
 from .metadata import RUN_KEY, read_metadata
 
 HEAD, TAIL = 1 << 20, 1 << 18  # where a photo's XMP lies: near its start (JPEG), or its end
@@ -54,6 +54,8 @@ def check(journal: Journal, contents: Contents, close: bool = True) -> list[Prob
     concerned: dict[str, list[str]] = {}
     for run_id, found in numbers.items():
         run = contents.runs.get(run_id)
+        if run is not None and run.pid is None and run.end is None:
+            continue  # a run of a GeoGuess before 0.6, whose refused writes left their numbers unused
         top = max([*found, int((run.end or {}).get("writes", 0)) if run else 0])
         for n in sorted(set(range(1, top + 1)) - found):
             problems.append(
@@ -212,6 +214,23 @@ def unrecorded_photos(run: Run, contents: Contents) -> list[str]:
             if _holds(entry.path, needle) and _written_by(entry.path, run.id):
                 found.append(entry.path)
     return found
+
+
+def never_written(write: WriteRecord) -> bool:
+    """Whether a damaged record too broken to undo was about a photo that holds nothing of its run:
+    a record cut off by a crash while it was appended (records go first, so its photo was never
+    replaced), or a photo put back since. False when no file it names can be read."""
+    if not write.origin or write.restorable:
+        return False
+    needle = write.run.encode("ascii", "replace")
+    seen = False
+    for name in {n for n in write.names() if n}:
+        if not os.path.isfile(name):
+            continue
+        seen = True
+        if _holds(name, needle):
+            return False
+    return seen
 
 
 def _holds(path: str, needle: bytes) -> bool:

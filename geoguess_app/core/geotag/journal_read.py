@@ -269,7 +269,7 @@ def _complete_from_mark(write: WriteRecord, found: list[tuple[int, dict]]) -> No
             mine = {}
             setattr(write, part, mine)
         for key, value in repeated.items():
-            if f"{part}.{key}" in lost or part in lost:
+            if f"{part}.{key}" in lost or part in lost or key not in mine:  # damaged, or its key was
                 mine[key] = value
                 unproven.discard(f"{part}.{key}")
         unproven.discard(part)

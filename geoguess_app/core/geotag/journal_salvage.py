@@ -2,7 +2,10 @@
 
 Each write record carries ``sums``: the CRC-32 of each of its parts (each top-level member, and
 each member of ``before`` and ``after``), so that damage in one part (a flipped bit, a zeroed
-range) loses only that part. A damaged line is read member by member (each from its own start,
+range) loses only that part. Each sum starts from the CRC-32 of the record's id, so that a part of
+another record (two records run together where a stretch of zeros wiped the line between them)
+is never proven as this one's; a damaged id is found again among the ids one bit away, or the
+numbers of its run. A damaged line is read member by member (each from its own start,
 whatever is broken before it), and a part counts as proven when its CRC-32 is the one recorded.
 What undo needs and cannot prove here may still be proven otherwise: by the write's completion
 mark (which repeats the photo's name, hashes and tags), and the delta by the SHA-256 of what it
@@ -28,8 +31,31 @@ def canonical(value) -> bytes:
     return json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode("ascii")
 
 
-def crc(value) -> str:
-    return f"{zlib.crc32(canonical(value)):08x}"
+def crc(value, write_id: str) -> str:
+    """The sum of one part of the write ``write_id``."""
+    return f"{zlib.crc32(canonical(value), zlib.crc32(write_id.encode('utf-8', 'replace'))):08x}"
+
+
+def _seed(values: dict, sums: dict) -> str | None:
+    """The id the sums were made with: the id as read, or one bit away from it, or a number of the
+    run as read, when its own sum proves it; None when none does."""
+    read, run = values.get("id"), values.get("run")
+    proof = sums.get("id")
+    candidates: list[str] = []
+    if isinstance(read, str):
+        candidates.append(read)
+        raw = read.encode("utf-8", "replace")
+        candidates += [
+            (raw[:i] + bytes([raw[i] ^ (1 << b)]) + raw[i + 1 :]).decode("utf-8", "replace")
+            for i in range(len(raw))
+            for b in range(8)
+        ]
+    for c in candidates:
+        if crc(c, c) == proof:
+            return c
+    if isinstance(run, str) and isinstance(proof, str):
+        return next((f"{run}.{n}" for n in range(1, 100_001) if crc(f"{run}.{n}", f"{run}.{n}") == proof), None)
+    return None
 
 
 def parts(record: dict) -> dict[str, object]:
@@ -49,7 +75,7 @@ def parts(record: dict) -> dict[str, object]:
 def with_sums(record: dict) -> dict:
     """The record with its parts' sums added (``sums`` goes last, before the frame's CRC)."""
     out = {k: v for k, v in record.items() if k != "sums"}
-    out["sums"] = {name: crc(value) for name, value in parts(out).items()}
+    out["sums"] = {name: crc(value, str(out["id"])) for name, value in parts(out).items()}
     return out
 
 
@@ -116,9 +142,13 @@ def salvage(piece: bytes) -> Salvaged | None:
             out.found.add(key)
             continue
         out.record[key] = value
+    seed = _seed(out.record, sums)
+    if seed is not None and out.record.get("id") != seed:
+        out.record["id"] = seed  # its own, as its sum proves
+        out.found.add("id")
     for name, value in parts(out.record).items():
         out.found.add(name)
-        if sums.get(name) == crc(value):
+        if seed is not None and sums.get(name) == crc(value, seed):
             out.proven.add(name)
     if "id" not in out.record and not out.found & {"path", "after.sha256", "delta"}:
         return None

@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..system import pid_alive
 from . import bytedelta, fileattrs
 from .journal import Journal, WriteState
 from .staged_write import _INPLACE, _OLD_TEMP, _TEMP, copy_over
@@ -78,7 +79,7 @@ def finish_interrupted(journal: Journal) -> list[str]:
     for job in jobs:
         what = "write" if job.mark == WriteState.DONE else "undo"
         m = _INPLACE.match(job.kept.name)
-        if m is not None and _pid_alive(int(m.group(1))):
+        if m is not None and pid_alive(int(m.group(1))):
             continue  # a running GeoGuess is doing it
         try:
             note = _finish(job, journal)
@@ -134,18 +135,6 @@ def _torn(current: bytes, old: bytes, new: bytes) -> bool:
     return current == new[:k] + old[k:] or current == old
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale_temps(folders) -> tuple[list[Path], list[Path]]:
     """Remove GeoGuess's temporary files that a killed run left in ``folders``: (removed, kept).
     Kept are verified copies of in-place writes not finished: they may still be needed."""
@@ -162,12 +151,12 @@ def clean_stale_temps(folders) -> tuple[list[Path], list[Path]]:
             if not name.startswith("."):
                 continue
             m = _TEMP.match(name)
-            stale = (m is not None and not _pid_alive(int(m.group(1)))) or (
+            stale = (m is not None and not pid_alive(int(m.group(1)))) or (
                 _OLD_TEMP.match(name) is not None and _age(entry, time.time()) > 3600
             )
             inplace = _INPLACE.match(name)
             if inplace is not None:
-                if not _pid_alive(int(inplace.group(1))):
+                if not pid_alive(int(inplace.group(1))):
                     kept.append(Path(entry.path))
             elif stale:
                 try:

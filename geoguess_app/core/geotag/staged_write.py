@@ -102,6 +102,7 @@ class StagedWrite:
         self.given = Path(given)
         self.target = Path(os.path.realpath(self.given))
         self.in_place = False
+        self.journaled = False  # its journal record was appended (commit): a failure after it is marked there
         self._keep_tmp = False
         self.attrs: FileAttrs | None = None
         self.original: bytes | None = None
@@ -209,6 +210,7 @@ class StagedWrite:
         if journal is not None and record is not None:
             try:
                 journal.append(record)
+                self.journaled = True
             except OSError as e:
                 raise JournalUnwritable(
                     f"the undo journal {journal.path} cannot be written: {fileattrs.explain(e, journal.path)}"

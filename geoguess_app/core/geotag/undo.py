@@ -34,14 +34,12 @@ from ..errors import GeoGuessError, WriteRefused
 from ..names import display_path
 from ..system import photo_lock
 from . import bytedelta, fileattrs
-from .journal import Contents, Journal, Run, WriteRecord, WriteState
-from .journal_check import Problem, check
-from .metadata import (
-    NAMESPACE_BYTES,
-)
+from .journal import Contents, Journal, WriteRecord, WriteState
+from .journal_check import Problem, check, never_written
 from .outcome import ERROR, REFUSED, RESTORED, TagOutcome
 from .recovery import finish_interrupted, tidy_folders
 from .staged_write import StagedWrite, temp_path
+from .undo_listing import harmless
 from .undo_tags import remove_file, restore_tags
 
 
@@ -145,9 +143,9 @@ def undo(journal: Journal, scope: UndoScope, notices: list[str] | None = None) -
     selected = select(contents, scope)
     notes += tidy_folders({Path(w.path).parent for w in selected if w.path})
     for damage in _damage_in_scope(contents, scope, run):
-        harmless = _harmless(damage, contents, problems)
-        if harmless:
-            notes.append(f"{damage.describe()}; {harmless}")
+        reason = harmless(damage, contents, problems)
+        if reason:
+            notes.append(f"{damage.describe()}; {reason}")
             continue
         where = damage.paths[0] if damage.paths else f"(journal line {damage.line})"
         yield TagOutcome(where, ERROR, damage.describe() + f": check that photo by hand ({CHECK_BY_HAND})")
@@ -158,37 +156,6 @@ def undo(journal: Journal, scope: UndoScope, notices: list[str] | None = None) -
 
 
 CHECK_BY_HAND = "exiftool -XMP-geoguess:all -GPS:all PHOTO"
-
-
-def _harmless(damage, contents: Contents, problems: list[Problem]) -> str | None:
-    """Why a damaged journal line loses nothing, or None. A record is written before its photo is
-    replaced, so a line torn by a crash was about a photo still as it was; a mark (done, undone)
-    is recovered from the photo's bytes; a damaged write record is undone from what checks out in
-    it; a line that names nothing is accounted for by the runs' numbering and ends (journal_check)."""
-    writes = {w.id: w for w in contents.writes}
-    if damage.salvaged is not None:
-        if not writes[damage.salvaged].restorable:
-            return f"too little of its record of write {damage.salvaged} is left to undo that photo (said below)"
-        return f"its record of write {damage.salvaged} is undone from what still checks out in it and in its mark"
-    if damage.ids and all(i in writes for i in damage.ids):
-        return "it marked a write whose record is intact (nothing lost)"
-    if not damage.paths and not damage.ids:
-        if problems:
-            return "what it held cannot be read; what the journal lost is listed"
-        return "what it held cannot be read, but every run's numbering and end are whole (no write record lost)"
-    if not damage.paths:
-        return None
-    handled = {n for w in contents.writes if w.undoable for n in w.names()}
-    for name in damage.paths:
-        if name in handled:
-            continue
-        try:
-            with open(name, "rb") as f:
-                if NAMESPACE_BYTES in f.read():
-                    return None  # GeoGuess's provenance is in it, and no readable record says how to undo it
-        except OSError:
-            continue
-    return "the photos it names hold nothing of GeoGuess's, or have a readable record (nothing lost)"
 
 
 def restore(journal: Journal, record: WriteRecord) -> TagOutcome:
@@ -224,6 +191,8 @@ def _restore_locked(journal: Journal, record: WriteRecord, path: Path) -> str:
         return "sidecar removed (GeoGuess had created it)"
     if before and digest == before:
         return "nothing to undo: it is already as it was before GeoGuess's write"
+    if never_written(record):
+        return "nothing to undo: it holds nothing of this write (its journal record was cut off before the photo was written)"
     if not record.restorable:
         raise WriteRefused(
             "too little of its journal record is left (the journal is damaged there) to undo it: left as it "
@@ -241,8 +210,11 @@ def _restore_locked(journal: Journal, record: WriteRecord, path: Path) -> str:
         if "before.mtime_ns" in record.unproven:
             return "byte-identical to before GeoGuess's write (its modification time was lost with the record)"
         return "byte-identical to before GeoGuess's write"
-    if digest == after and record.delta and not record.origin:
-        raise WriteRefused("its journal record does not rebuild the original (the record is damaged)")
+    proven = "delta" not in record.unproven and before and "before.sha256" not in record.unproven
+    if digest == after and record.delta and (not record.origin or proven):
+        # unchanged, and a delta its record proves does not rebuild the original: the record is not
+        # what it says, and its tags are not to be trusted either
+        raise WriteRefused(f"its journal record does not rebuild the original (the record is damaged): {CHECK_BY_HAND}")
     if "path" in record.unproven and digest != after:
         raise WriteRefused(
             "its journal record is damaged in the photo's name, and this file is not the one GeoGuess wrote: "
@@ -320,7 +292,9 @@ def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes,
         mtime = before.get("mtime_ns", stage.attrs.mtime_ns) if "before.mtime_ns" not in record.unproven else None
         atime = before.get("atime_ns", stage.attrs.atime_ns) if "before.atime_ns" not in record.unproven else None
         stage.attrs = dataclasses.replace(
-            stage.attrs, mtime_ns=mtime or stage.attrs.mtime_ns, atime_ns=atime or stage.attrs.atime_ns
+            stage.attrs,
+            mtime_ns=stage.attrs.mtime_ns if mtime is None else mtime,
+            atime_ns=stage.attrs.atime_ns if atime is None else atime,
         )
         restore_record = None
         if stage.in_place:  # kept until the copy is complete: see staged_write.finish_interrupted
@@ -336,57 +310,3 @@ def _put_back(journal: Journal, record: WriteRecord, path: Path, current: bytes,
                 "mtime_ns": stage.attrs.mtime_ns,
             }
         stage.commit(journal, restore_record, keep_mtime=True)
-
-
-@dataclass
-class RunSummary:
-    run: Run
-    undoable: int
-    written: int
-    folders: list[str]
-
-
-@dataclass
-class JournalNote:
-    """What a person must hear about the journal: a damaged line, or a record it lost. ``serious``
-    when something may not be undone because of it."""
-
-    text: str
-    serious: bool
-
-    def describe(self) -> str:
-        return self.text
-
-
-def list_runs(journal: Journal) -> tuple[list[RunSummary], list[JournalNote]]:
-    """Every run that wrote something, oldest first, and what the person must hear about the
-    journal: its damaged lines, and the records it lost (journal_check.Problem)."""
-    contents = journal.read()
-    problems = check(journal, contents)
-    notes = []
-    writes = {w.id: w for w in contents.writes}
-    for damage in contents.damaged:
-        harmless = _harmless(damage, contents, problems)
-        lost = damage.salvaged is not None and not writes[damage.salvaged].restorable
-        if lost:
-            harmless = f"too little of its record of write {damage.salvaged} is left to undo that photo"
-        notes.append(JournalNote(damage.describe() + (f"; {harmless}" if harmless else ""), lost or not harmless))
-    notes += [
-        JournalNote(
-            f"the record of write {w.id} ({w.given or w.path}) is missing from the journal; its completion mark "
-            "remains, so undo restores that photo by tags",
-            False,
-        )
-        for w in contents.writes
-        if w.origin == "mark" and w.undoable
-    ]
-    notes += [JournalNote(p.describe(), True) for p in problems]
-    summaries = []
-    for run in contents.runs.values():
-        written = [w for w in run.writes if w.state != WriteState.ABORTED]
-        if not written:
-            continue
-        folders = sorted({os.path.dirname(w.given or w.path) for w in written})
-        undoable = [w for w in run.undoable if w.restorable]
-        summaries.append(RunSummary(run, len(undoable), len(written), folders))
-    return summaries, notes

@@ -16,6 +16,7 @@ exiv2 (pyexiv2) was tried first and rejected: over the test corpus it dropped or
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -40,7 +41,9 @@ from .metadata import (
 )
 from .position import GeoTag, exif_values, sidecar_values, xmp_values
 from .recovery import finish_interrupted, tidy_folders
-from .staged_write import HARDLINKS, JournalUnwritable, StagedWrite
+from .staged_write import HARDLINKS, StagedWrite
+
+log = logging.getLogger(__name__)
 
 
 def write_new_version(
@@ -183,12 +186,19 @@ class PhotoWriter:
             self._count += 1
             return f"{self.run}.{self._count}"
 
-    def _give_back(self, write_id: str) -> None:
-        """A number whose record never reached the journal is given back while it is the last, so
-        that the run's writes stay numbered without gaps (a gap is a lost record, see journal_check)."""
+    def _unused(self, write_id: str, why: BaseException) -> None:
+        """A number whose record never reached the journal (the write was refused or failed before
+        it): given back while it is the last, else marked aborted with the reason, so that the run's
+        writes stay numbered without gaps (a gap is a lost record, see journal_check)."""
         with self._lock:
             if write_id == f"{self.run}.{self._count}":
                 self._count -= 1
+                return
+        assert self.journal is not None
+        try:
+            self.journal.mark(WriteState.ABORTED, write_id, f"refused before its record: {why}")
+        except OSError:
+            log.warning("cannot mark the unused write number %s aborted", write_id)
 
     def finish(self) -> None:
         """The run is over: its end record says how many writes it recorded, so that records lost
@@ -218,9 +228,9 @@ class PhotoWriter:
             record = written.as_dict()
         try:
             stage.commit(self.journal, record, keep_mtime=keep_mtime, abort_id=write_id)
-        except JournalUnwritable:
-            if write_id is not None:
-                self._give_back(write_id)
+        except BaseException as e:
+            if write_id is not None and not stage.journaled:
+                self._unused(write_id, e)
             raise
         if self.journal is not None and write_id is not None and written is not None:
             try:
