@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -56,10 +56,14 @@ def _undo_all(journal: Journal, scope: UndoScope) -> list[TagOutcome]:  # backgr
     return list(undo(journal, scope))
 
 
+JOURNAL_SETTLE_MS = 300  # the journal is read again once it has been quiet this long
+
+
 def _undoable(journal: Journal) -> dict[str, int]:  # background thread
-    """How many photos of each run of the journal can still be undone."""
-    runs, _notes = list_runs(journal)
-    return {summary.run.id: summary.undoable for summary in runs}
+    """How many photos of each run of the journal can still be undone (read only: no folder is
+    looked through, as ``list_runs`` does for lost records)."""
+    contents = journal.read()
+    return {run.id: sum(1 for w in run.undoable if w.restorable) for run in contents.runs.values()}
 
 
 def _undo_what_is_left(journal: Journal, run: str) -> list[TagOutcome] | None:  # background thread
@@ -87,6 +91,8 @@ class UndoActions(QObject):
         self._watcher = QFileSystemWatcher(self)
         self._watcher.fileChanged.connect(self._journal_changed)
         self._watcher.directoryChanged.connect(self._journal_changed)  # created, or replaced
+        self._settle = QTimer(self, singleShot=True, interval=JOURNAL_SETTLE_MS)  # a burst of appends: one read
+        self._settle.timeout.connect(self.check_journal)
         self._checking = False  # the journal is being read again
         self._check_again = False  # it changed again meanwhile
         self.journal = journal
@@ -113,7 +119,7 @@ class UndoActions(QObject):
     def _journal_changed(self, _path: str = "") -> None:
         if str(self._journal.path) not in self._watcher.files():
             self._watch()  # created since, or replaced (a watcher loses a file that is renamed over)
-        self.check_journal()
+        self._settle.start()
 
     def check_journal(self) -> None:
         """Read the journal again (in the background) and drop from Undo what is undone already."""

@@ -88,7 +88,10 @@ def check(journal: Journal, contents: Contents, close: bool = True) -> list[Prob
     for run_id, why in concerned.items():
         run = contents.runs.get(run_id) or Run(run_id, "", "", "")
         unrecorded = unrecorded_photos(run, contents)
-        damaged_after = last_damage > run.line or contents.torn_end
+        damaged_after = contents.torn_end or any(
+            d.line > run.line and d.salvaged is None and (not d.ids or any(i.startswith(run.id + ".") for i in d.ids))
+            for d in contents.damaged
+        )  # damage after the run's start that may have held its records (not another run's, nor one salvaged)
         if why == ["no end"] and not unrecorded and not damaged_after:
             if close:
                 _close(journal, run)

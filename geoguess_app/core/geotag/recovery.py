@@ -16,7 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..system import pid_alive
+from ..errors import GeoGuessError
+from ..system import photo_lock, pid_alive
 from . import bytedelta, fileattrs
 from .journal import Journal, WriteState
 from .staged_write import _INPLACE, _OLD_TEMP, _TEMP, copy_over
@@ -36,6 +37,7 @@ class _Unfinished:
     mark: WriteState  # journal mark once finished: done or undone
     write_id: str
     times: tuple[int | None, int | None] | None  # (access, modification) times promised, None: the copy's own
+    about: dict | None = None  # what a done mark repeats (WriteRecord.mark_summary)
 
 
 def finish_interrupted(journal: Journal) -> list[str]:
@@ -59,6 +61,7 @@ def finish_interrupted(journal: Journal) -> list[str]:
                     WriteState.DONE,
                     w.id,
                     kept_times,
+                    w.mark_summary(),
                 )
             )
         restore = contents.restores.get(w.id)
@@ -82,9 +85,12 @@ def finish_interrupted(journal: Journal) -> list[str]:
         if m is not None and pid_alive(int(m.group(1))):
             continue  # a running GeoGuess is doing it
         try:
-            note = _finish(job, journal)
+            with photo_lock(job.target):  # no other GeoGuess process writes it meanwhile
+                note = _finish(job, journal)
         except OSError as e:
             note = f"cannot finish: {fileattrs.explain(e, job.target)}"
+        except GeoGuessError as e:
+            note = f"not finished now: {e}"
         if note:
             notes.append(f"the in-place {what} of {job.target} that an interrupted run left: {note}")
     return notes
@@ -96,7 +102,7 @@ def _finish(job: _Unfinished, journal: Journal) -> str:
     if digest == job.new_sha:  # the copy was complete: what was left is its times, and tidying up
         _set_times(job)
         job.kept.unlink(missing_ok=True)
-        journal.mark(job.mark, job.write_id)
+        journal.mark(job.mark, job.write_id, about=job.about)
         return "" if job.times is None else "its times put back as promised"
     if not job.kept.exists():
         if digest == job.old_sha and job.mark == WriteState.DONE:
@@ -111,7 +117,7 @@ def _finish(job: _Unfinished, journal: Journal) -> str:
     copy_over(job.target, new)
     _set_times(job)
     job.kept.unlink()
-    journal.mark(job.mark, job.write_id)
+    journal.mark(job.mark, job.write_id, about=job.about)
     return "finished"
 
 
