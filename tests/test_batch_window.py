@@ -15,11 +15,14 @@ from test_window import window as window
 from geoguess_app.gui.batch_table import EVIDENCE, EXISTING, PHOTO, PROBABILITY, SORT_ROLE, SOURCE, STATUS, TAKEN, WRITE
 
 
-def open_dialog(qtbot, window, folder, tmp_path):
+def open_dialog(qtbot, window, folder, tmp_path, configure=None):
     from geoguess_app.core.geotag.journal import Journal
 
     window.geotag.journal = Journal(tmp_path / "journal.jsonl")
     window.geotag_folder(str(folder))
+    if configure is not None:
+        configure(window.geotag.options_dialog)
+    window.geotag.options_dialog.plan_button.click()  # what else places the photos: as it comes
     qtbot.waitUntil(lambda: window.geotag.batch_dialog is not None, timeout=WAIT)
     dialog = window.geotag.batch_dialog
     with qtbot.waitSignal(dialog.planned, timeout=WAIT):
@@ -133,7 +136,7 @@ def test_batch_dialog_says_why_planning_or_writing_stopped(qtbot, window, corpus
     folder.mkdir()
     for name in ("a.jpg", "b.jpg"):
         copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", folder / name)
-    real_plan = batch_dialog.tag_photos
+    real_plan = batch_dialog.GeotagJob.run
 
     def plan_breaks_after_one(*args, **kwargs):  # the model breaks half-way through the folder
         outcomes = real_plan(*args, **kwargs)
@@ -143,9 +146,10 @@ def test_batch_dialog_says_why_planning_or_writing_stopped(qtbot, window, corpus
 
     def write_breaks(*args, **kwargs):
         raise RuntimeError("the disk went away")
+        yield
 
-    monkeypatch.setattr(batch_dialog, "tag_photos", plan_breaks_after_one)
-    monkeypatch.setattr(batch_dialog, "write_one", write_breaks)
+    monkeypatch.setattr(batch_dialog.GeotagJob, "run", plan_breaks_after_one)
+    monkeypatch.setattr(batch_dialog.GeotagJob, "write_planned", write_breaks)
     with caplog.at_level(logging.INFO):
         dialog = open_dialog(qtbot, window, folder, tmp_path)
         assert dialog.header.text().startswith("Stopped: the model broke\n1 photos: ")
@@ -195,3 +199,61 @@ def test_every_column_header_keeps_its_name_beside_the_sort_arrow(qtbot, window,
     dialog.table.sortItems(COLUMNS.index("Probability"))
     for column, name in enumerate(COLUMNS[:-1]):  # the last stretches
         assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(name) + 30, name
+
+
+def _taken(path, when: str, offset: str = "+02:00"):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x9003: when, 0x9011: offset})
+    Image.new("RGB", (96, 64), (90, 120, 150)).save(path, exif=exif)
+
+
+GPX = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>
+<trkpt lat="45.0" lon="7.0"><time>2024-05-01T07:00:00Z</time></trkpt>
+<trkpt lat="45.1" lon="7.1"><time>2024-05-01T07:30:00Z</time></trkpt>
+<trkpt lat="46.0" lon="8.0"><time>2024-05-01T08:00:00Z</time></trkpt>
+<trkpt lat="46.1" lon="8.1"><time>2024-05-01T08:30:00Z</time></trkpt>
+</trkseg></trk></gpx>
+"""
+
+
+def test_folder_review_takes_a_track_a_clock_offset_and_the_other_fusion_options(qtbot, window, tmp_path):
+    """File > Geotag a folder asks what else places the photos: a GPX track with the camera's clock
+    an hour fast puts each photo where the track was an hour before its EXIF time; the track is
+    drawn on the map; region, album and the longest gap reach the plan; a region that cannot be
+    read is said in the dialog, which stays open."""
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    _taken(folder / "a.jpg", "2024:05:01 10:00:00")  # 08:00 UTC by the camera, 07:00 in truth
+    _taken(folder / "b.jpg", "2024:05:01 10:30:00")
+    track = tmp_path / "walk.gpx"
+    track.write_text(GPX)
+
+    def configure(options):
+        options.region.setText("nowhere-land")
+        options.plan_button.click()
+        assert options.isVisible() and "nowhere-land" in options.error.text()  # said; nothing started
+        assert window.geotag.batch_dialog is None
+        options.region.setText("it,fr,ch")
+        options.add_track(str(track))
+        options.clock.setValue(60)
+        options.max_gap.setValue(3)
+        options.album.setChecked(True)
+
+    dialog = open_dialog(qtbot, window, folder, tmp_path, configure)
+    settings = dialog.plan.fusion.settings
+    assert (settings.region, settings.album, settings.max_gap_h, settings.clock_offset_min) == ("it,fr,ch", True, 3, 60)
+    placed = {p.split("/")[-1]: a for p, (_, a) in dialog.answers.items()}
+    assert placed["a.jpg"].source == "track" and placed["b.jpg"].source == "track"
+    assert abs(placed["a.jpg"].position[0] - 45.0) < 0.01 and abs(placed["a.jpg"].position[1] - 7.0) < 0.01
+    assert abs(placed["b.jpg"].position[0] - 45.1) < 0.01 and abs(placed["b.jpg"].position[1] - 7.1) < 0.01
+    rows = rows_by_name(dialog.table)
+    assert dialog.table.item(rows["a.jpg"], SOURCE).text() != "" and ticked(dialog.table, rows["a.jpg"])
+    drawn = []
+    qtbot.waitUntil(lambda: dialog.map.markers(drawn.append) or any(
+        m["kind"] == "gps_track" for shown in drawn for m in shown), timeout=WAIT)  # fmt: skip
+    line = next(m for shown in drawn for m in shown if m["kind"] == "gps_track")["segments"][0]
+    assert [tuple(p) for p in line] == [(45.0, 7.0), (45.1, 7.1), (46.0, 8.0), (46.1, 8.1)]
+    dialog.close()

@@ -7,12 +7,11 @@ import argparse
 import sys
 import time
 
-from .fuse import add_fusion_options
+from .options import MODEL_DIR_HELP, RUNTIME_CHOICES, add_fusion_options, add_write_options
 from .output import EXIT_OK, EXIT_PHOTO_FAILED, progress_bar
-from .tag import add_policy_options
 
 
-def add_batch_parser(sub, model_dir_help: str) -> None:
+def add_parser(sub) -> None:
     b = sub.add_parser(
         "batch",
         help="archives of many photos on a Ray cluster: predict, fuse, write (pip install geoguess[cluster])",
@@ -25,8 +24,8 @@ def add_batch_parser(sub, model_dir_help: str) -> None:
     p = bsub.add_parser("predict", help="predict every photo into Parquet parts (skips photos already there)")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="folder, photo, list of photos (.txt) or URI")
     p.add_argument("--out", required=True, metavar="DIR", help="folder of Parquet parts (made if missing)")
-    p.add_argument("--model-dir", help=model_dir_help)
-    p.add_argument("--runtime", default="auto", choices=("auto", "mxnet", "onnxruntime", "openvino"))
+    p.add_argument("--model-dir", help=MODEL_DIR_HELP)
+    p.add_argument("--runtime", default="auto", choices=RUNTIME_CHOICES)
     p.add_argument("--device", default="auto", help="auto, cpu or gpu (one model actor per GPU)")
     p.add_argument("--precision", default="exact", choices=("exact", "fast"))
     p.add_argument("--workers", type=int, metavar="N", help="model actors (default: one per GPU, else one per 4 CPUs)")
@@ -42,7 +41,7 @@ def add_batch_parser(sub, model_dir_help: str) -> None:
     f = bsub.add_parser("fuse", help="fuse the predictions per folder or per camera sequence, in parallel")
     f.add_argument("predictions", metavar="DIR", help="the folder of 'batch predict'")
     f.add_argument("--out", required=True, metavar="DIR2", help="folder of fused Parquet parts")
-    f.add_argument("--model-dir", help=model_dir_help + " (only its grids.txt is read)")
+    f.add_argument("--model-dir", help=MODEL_DIR_HELP + " (only its grids.txt is read)")
     f.add_argument(
         "--by",
         choices=("folder", "camera"),
@@ -59,11 +58,8 @@ def add_batch_parser(sub, model_dir_help: str) -> None:
     w = bsub.add_parser("write", help="write the fused positions into the photos (restartable; undo as for tag)")
     w.add_argument("fused", metavar="DIR2", help="the folder of 'batch fuse'")
     w.add_argument("--dry-run", action="store_true", help="say what would be written, change nothing")
-    w.add_argument("--sidecar", action="store_true", help="write XMP sidecars (PHOTO.xmp), leave the photos")
-    add_policy_options(w)
-    w.add_argument("--touch", action="store_true", help="let each file's modification time change")
-    w.add_argument("--hardlinks", choices=("refuse", "in-place", "split"), default="refuse")
-    w.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
+    add_write_options(w, backup=False)
+    b.set_defaults(run=cmd_batch)
 
 
 def _ray_options(parser: argparse.ArgumentParser) -> None:
@@ -89,8 +85,8 @@ def _predict(args) -> int:
     from ..core.batch.predict_job import connect, run_predict
     from ..core.batch.sources import is_uri, list_sources
     from ..core.batch.store import done_paths
+    from ..core.engine import resolve_model_dir
     from ..core.errors import GeoGuessError
-    from ..core.model.store import resolve_model_dir
 
     if is_uri(args.out):
         raise GeoGuessError(f"--out {args.out}: the parts are written to a folder here (or a volume mounted here)")
@@ -162,9 +158,9 @@ def _fuse(args) -> int:
     from ..core.batch.fuse_job import run_fuse
     from ..core.batch.predict_job import connect
     from ..core.batch.store import COMPLETE
+    from ..core.engine import resolve_model_dir
     from ..core.errors import GeoGuessError
-    from ..core.model.store import resolve_model_dir
-    from .fuse import prepare_fusion
+    from .options import fusion_settings
 
     marker = Path(args.predictions) / COMPLETE
     if not marker.is_file() and not args.partial:
@@ -173,7 +169,7 @@ def _fuse(args) -> int:
             "not be read). Run it to the end first, or fuse what is there with --partial (a folder is fused "
             "again, whole, by a later run)"
         )
-    options = prepare_fusion(args)
+    options = fusion_settings(args).prepare().options
     grid = resolve_model_dir(args.model_dir) / "grids.txt"
     connect(args.ray_address, args.num_cpus)
     total = json.loads(marker.read_text())["photos"] if marker.is_file() else 0
@@ -206,20 +202,15 @@ def _write(args) -> int:
     import threading
 
     from ..core.batch.write_job import write_fused
-    from ..core.errors import GeoGuessError
+    from ..core.geotag.job import GeotagJob
     from ..core.geotag.journal import Journal
-    from ..core.geotag.writer import PhotoWriter
     from ..core.names import display_path
+    from .options import tag_policy
     from .output import warn_about_model
-    from .tag import _command_line, consent_from
+    from .tag import _command_line
 
-    if not 0 <= args.min_probability <= 1:
-        raise GeoGuessError("--min-probability is between 0 and 1")
-    writer = None
-    if not args.dry_run:
-        writer = PhotoWriter(
-            Journal(args.journal), command=_command_line(), keep_mtime=not args.touch, hardlinks=args.hardlinks
-        )
+    write = not args.dry_run
+    job = GeotagJob(tag_policy(args, write), None, Journal(args.journal) if write else None, _command_line())
     stop = threading.Event()
 
     def on_sigint(signum, frame):
@@ -232,16 +223,7 @@ def _write(args) -> int:
     counts: dict[str, int] = {}
     failed = warned = False
     try:
-        for outcome in write_fused(
-            args.fused,
-            writer,
-            write=not args.dry_run,
-            min_probability=args.min_probability,
-            sidecar=args.sidecar,
-            stop=stop,
-            hardlinks=args.hardlinks,
-            consent=consent_from(args),
-        ):
+        for outcome in write_fused(args.fused, job, stop=stop):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
             failed = failed or outcome.failed
             warned = warn_about_model(outcome.model, warned)
@@ -251,10 +233,9 @@ def _write(args) -> int:
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
-        if writer is not None:
-            writer.finish()
+        job.finish()
     summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing done"
     print(f"geoguess: {summary}" + (" (dry run: nothing was changed)" if args.dry_run else ""), file=sys.stderr)
-    if writer is not None and counts.get("written"):
-        print(f"geoguess: undo this run with 'geoguess undo --run {writer.run}'", file=sys.stderr)
+    if job.run_id is not None and counts.get("written"):
+        print(f"geoguess: undo this run with 'geoguess undo --run {job.run_id}'", file=sys.stderr)
     return EXIT_PHOTO_FAILED if failed else EXIT_OK

@@ -5,6 +5,12 @@ from __future__ import annotations
 from .output import EXIT_OK
 
 
+def add_parser(sub) -> None:
+    c = sub.add_parser("cache", help="the cache of predictions: what it holds, or empty it")
+    c.add_argument("cache_command", choices=("info", "clear"), metavar="ACTION", help="info or clear")
+    c.set_defaults(run=cmd_cache)
+
+
 def cmd_cache(args) -> int:
     from ..core.predict.cache import PredictionCache
 

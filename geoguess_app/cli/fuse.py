@@ -1,93 +1,43 @@
 """``geoguess fuse``: each photo's best position from all the evidence of the set.
 
 Reads the JSON Lines of ``geoguess predict --json --distribution``; needs only the model folder's
-grids.txt, not the weights. The options of fusion are declared here once, for ``fuse`` and ``tag``.
+grids.txt, not the weights. The options of fusion are declared once, in options.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from .options import add_fusion_options, add_model_dir, fusion_settings
 from .output import EXIT_OK, EXIT_PHOTO_FAILED
 
 
-def add_fusion_options(parser: argparse.ArgumentParser) -> None:
-    """The options of every command that fuses."""
-    g = parser.add_argument_group("fusion (what else places a photo besides its own pixels)")
-    g.add_argument(
-        "--track",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="a GPS track (.gpx, .kml or .geojson); photos are placed on it by time (may be given several times)",
+def add_parser(sub) -> None:
+    f = sub.add_parser(
+        "fuse",
+        help="each photo's best position from all the evidence of the set (time, neighbours, GPS, tracks)",
+        description="Read the output of 'geoguess predict --json --distribution' and give each photo the "
+        "position that all the evidence of the set supports: its own distribution, the offset from UTC "
+        "in EXIF, the photos taken before and after it, GPS positions of photos of the set, tracks and a "
+        "region. Needs only the model folder's grids.txt, not the weights.",
     )
-    g.add_argument(
-        "--region",
-        metavar="R",
-        help="where the photos were taken: country names or ISO codes ('Italy', 'it,fr'), "
-        "MIN_LAT,MIN_LON,MAX_LAT,MAX_LON, or LAT,LON,RADIUS_KM",
+    f.add_argument(
+        "predictions",
+        metavar="PREDICTIONS.jsonl",
+        help="JSON Lines of predict --json --distribution ('-': standard input)",
     )
-    g.add_argument(
-        "--album", action="store_true", help="the photos were all taken in one place (also those without a time)"
-    )
-    g.add_argument("--no-timezone", action="store_true", help="do not use the offset from UTC in EXIF")
-    g.add_argument(
-        "--no-neighbours", action="store_true", help="do not use the photos taken before and after each photo"
-    )
-    g.add_argument("--no-anchors", action="store_true", help="do not use the GPS positions of photos of the set")
-    g.add_argument(
-        "--max-gap",
-        type=float,
-        default=6.0,
-        metavar="HOURS",
-        help="photos further apart in time are not fused with each other (default 6)",
-    )
-
-
-def prepare_fusion(args):
-    """Check the fusion options now (read the tracks, parse the region: a mistake is said before
-    any photo is predicted); returns a function that makes the FusionOptions for a grid."""
-    import datetime
-
-    from ..core.errors import GeoGuessError
-    from ..core.fusion.fuse import FusionOptions
-    from ..core.fusion.region import RegionEvidence, parse_region
-    from ..core.fusion.timezone import TimezoneEvidence
-    from ..core.fusion.tracks import AnchorEvidence, TrackEvidence, read_track
-    from ..core.fusion.travel import TravelModel
-
-    if args.max_gap <= 0:
-        raise GeoGuessError("--max-gap is a number of hours above 0")
-    region = parse_region(args.region) if args.region else None
-    tracks = [read_track(path) for path in args.track]
-
-    def options(geometry) -> FusionOptions:
-        sources = []
-        if not args.no_timezone:
-            sources.append(TimezoneEvidence(geometry))
-        if region is not None:
-            sources.append(RegionEvidence(region, geometry))
-        if not args.no_anchors:
-            sources.append(AnchorEvidence())
-        if tracks:
-            sources.append(TrackEvidence(tracks))
-        return FusionOptions(
-            sources=sources,
-            neighbours=not args.no_neighbours,
-            album=args.album,
-            travel=TravelModel(max_gap=datetime.timedelta(hours=args.max_gap)),
-        )
-
-    return options
+    add_model_dir(f)
+    f.add_argument("--json", action="store_true", help="JSON Lines: one object per photo, in input order")
+    add_fusion_options(f)
+    f.set_defaults(run=cmd_fuse)
 
 
 def open_geometry(args):
     """The model folder's cell grid, as fusion needs it (grids.txt only)."""
+    from ..core.engine import resolve_model_dir
     from ..core.fusion.geometry import GridGeometry
     from ..core.geo.cells import CellGrid
-    from ..core.model.store import resolve_model_dir
 
     return GridGeometry(CellGrid.from_file(resolve_model_dir(args.model_dir) / "grids.txt"))
 
@@ -136,7 +86,8 @@ def cmd_fuse(args) -> int:
     from ..core.fusion.fuse import fuse
     from ..core.fusion.inputs import read_lines
 
-    options = prepare_fusion(args)(geometry := open_geometry(args))
+    fusion = fusion_settings(args).prepare()
+    geometry = open_geometry(args)
     try:
         if args.predictions == "-":
             photos, models = read_lines(sys.stdin, geometry.num_cells)
@@ -151,7 +102,7 @@ def cmd_fuse(args) -> int:
         )
     warn_about_models(models)
     untrained = any(m.get("untrained") for m in models)
-    answers = fuse(photos, geometry, options)
+    answers = fuse(fusion.adjusted(photos), geometry, fusion.options(geometry))
     for answer in answers:
         if args.json:
             data = answer.to_json()

@@ -6,7 +6,38 @@ import sys
 from pathlib import Path
 
 from .. import environment
+from .options import add_model_dir
 from .output import EXIT_OK, EXIT_PHOTO_FAILED
+
+
+def add_parser(sub) -> None:
+    m = sub.add_parser("model", help="install, check or synthesize the LocationNet model")
+    msub = m.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    d = msub.add_parser("download", help="download the official model files (about 300 MB), verified")
+    add_model_dir(d)
+    d.set_defaults(run=cmd_download)
+    i = msub.add_parser("import", help="copy and verify a model folder obtained elsewhere")
+    i.add_argument("source", metavar="DIR")
+    add_model_dir(i)
+    i.set_defaults(run=cmd_import)
+    n = msub.add_parser("info", help="what model is installed and whether it verifies")
+    add_model_dir(n)
+    n.set_defaults(run=cmd_info)
+    s = msub.add_parser(
+        "synth",
+        help="make an UNTRAINED stand-in model (random weights) for testing",
+        description="Write a model folder with LocationNet's architecture and seeded random weights. "
+        "Its predictions mean nothing; everything made with it says so.",
+    )
+    s.add_argument("out_dir", metavar="OUT_DIR")
+    s.add_argument("--tiny", action="store_true", help="a few layers and 48 cells, for fast tests")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--source",
+        metavar="DIR",
+        help="folder with the official RN101-5k500-symbol.json and grids.txt (default: the installed model folder)",
+    )
+    s.set_defaults(run=cmd_synth)
 
 
 def _print_progress():
@@ -30,8 +61,7 @@ def _print_progress():
 
 
 def cmd_download(args) -> int:
-    from ..core.engine import download_model
-    from ..core.model.store import resolve_model_dir
+    from ..core.engine import download_model, resolve_model_dir
 
     folder = resolve_model_dir(args.model_dir)
     print(f"Downloading LocationNet into {folder}", file=sys.stderr)
@@ -41,8 +71,7 @@ def cmd_download(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from ..core.engine import import_model
-    from ..core.model.store import resolve_model_dir
+    from ..core.engine import import_model, resolve_model_dir
 
     folder = resolve_model_dir(args.model_dir)
     report = import_model(args.source, folder, progress=_print_progress())
@@ -54,10 +83,8 @@ def cmd_import(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from ..core.engine import open_engine
+    from ..core.engine import ENV_MODEL_DIR, inspect_folder, open_engine, read_marker, resolve_model_dir
     from ..core.errors import GeoGuessError
-    from ..core.model.files import read_marker
-    from ..core.model.store import ENV_MODEL_DIR, inspect_folder, resolve_model_dir
 
     folder = resolve_model_dir(args.model_dir)
     origin = "--model-dir" if args.model_dir else (f"${ENV_MODEL_DIR}" if environment.model_dir() else "default")
@@ -90,10 +117,8 @@ def cmd_info(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from ..core.engine import synthesize
+    from ..core.engine import ENV_MODEL_DIR, SYNTH_SOURCE, reference_files, resolve_model_dir, synthesize
     from ..core.errors import ModelError
-    from ..core.model.standin import SYNTH_SOURCE, reference_files
-    from ..core.model.store import ENV_MODEL_DIR, resolve_model_dir
 
     source = Path(args.source) if args.source else resolve_model_dir(None)
     needed = reference_files(args.tiny)

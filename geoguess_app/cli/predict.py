@@ -5,15 +5,31 @@ from __future__ import annotations
 import json
 import sys
 
+from .options import add_prediction_options
 from .output import EXIT_OK, EXIT_PHOTO_FAILED, human, progress_bar, warn_about_model
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("predict", help="the most likely places where photos were taken")
+    p.add_argument("paths", nargs="+", metavar="PHOTO_OR_FOLDER")
+    p.add_argument("--top-k", type=int, default=5, metavar="K", help="how many places per photo (default 5)")
+    p.add_argument("--json", action="store_true", help="JSON Lines: one object per photo")
+    p.add_argument(
+        "--distribution",
+        action="store_true",
+        help="with --json: also each photo's distribution over the cells, as [[class, probability], ...], "
+        "highest first: the cells that hold 99.5%% of the probability, at most 512",
+    )
+    p.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
+    add_prediction_options(p)
+    p.set_defaults(run=cmd_predict)
 
 
 def open_predictor(args, top_k: int):
     """The engine for --model-dir, --device, --runtime and --precision. The model loads in the
     background (on its runtime's thread where it needs one) while the first photos are decoded.
     The engine's Future is kept in ``args.engine``."""
-    from ..core.engine import open_engine, predictor_while_loading
-    from ..core.model.store import resolve_model_dir
+    from ..core.engine import open_engine, predictor_while_loading, resolve_model_dir
     from ..core.predict.cache import PredictionCache
 
     cache = None if args.no_cache else PredictionCache()

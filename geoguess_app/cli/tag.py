@@ -5,40 +5,44 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .fuse import prepare_fusion
+from .options import add_fusion_options, add_prediction_options, add_write_options, fusion_settings, tag_policy
 from .output import EXIT_OK, EXIT_PHOTO_FAILED, progress_bar, warn_about_model
 from .predict import open_predictor, say_precision
 
 
-def add_policy_options(parser) -> None:
-    """What may be written without asking: the threshold, and the choice to write guesses of an
-    untrained or unverified model (core/geotag/policy.py; ``tag`` and ``batch write``)."""
-    from ..core.geotag.policy import DEFAULT_MIN_PROBABILITY
-
-    parser.add_argument(
-        "--min-probability",
-        type=float,
-        default=DEFAULT_MIN_PROBABILITY,
-        metavar="P",
-        help=f"leave photos whose guess is below P (0-1; default {DEFAULT_MIN_PROBABILITY:g}, as in the window); "
-        "positions taken from GPS data have no probability and are written whatever P",
+def add_parser(sub) -> None:
+    t = sub.add_parser(
+        "tag",
+        help="write the predicted position into photos (a dry run unless --write)",
+        description="Predict where each photo was taken, fuse the set (time zones, photos taken "
+        "before and after, GPS photos of the set, tracks, a region; see 'geoguess fuse') and write "
+        "each photo's answer into its EXIF GPS tags, marked as a prediction or as taken from GPS data, "
+        "with its 90% radius. Without --write nothing is changed.",
     )
-    parser.add_argument(
-        "--allow-untrained",
+    t.add_argument("paths", nargs="+", metavar="PATH")
+    t.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
+    t.add_argument("--write", action="store_true", help="really write (default: only say what would be written)")
+    t.add_argument(
+        "--overwrite-gps",
         action="store_true",
-        help="write the guesses of an UNTRAINED stand-in model (random positions); refused without it",
+        help="replace a GPS position the photo already has (such positions are then not used to place the other photos)",
     )
-    parser.add_argument(
-        "--allow-unverified",
+    t.add_argument(
+        "--report",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="also write a report: FILE.csv, FILE.geojson or FILE.gpx (give it again for more than one)",
+    )
+    add_write_options(t)
+    add_prediction_options(t)
+    t.add_argument(
+        "--no-fuse",
         action="store_true",
-        help="write the guesses of a model whose files are not the published LocationNet files; refused without it",
+        help="place each photo by its own pixels alone, as it is predicted (no fusion of the set)",
     )
-
-
-def consent_from(args):
-    from ..core.geotag.policy import Consent
-
-    return Consent(untrained=args.allow_untrained, unverified=args.allow_unverified)
+    add_fusion_options(t)
+    t.set_defaults(run=cmd_tag)
 
 
 def cmd_tag(args) -> int:
@@ -46,20 +50,23 @@ def cmd_tag(args) -> int:
     import threading
 
     from ..core.errors import GeoGuessError
-    from ..core.geotag.batch import tag_photos
+    from ..core.geotag.job import GeotagJob
     from ..core.geotag.journal import Journal
     from ..core.geotag.outcome import Status
     from ..core.geotag.reports import write_report
-    from ..core.geotag.writer import PhotoWriter
     from ..core.names import display_path
     from ..core.photos.decode import list_photos
 
-    if not 0 <= args.min_probability <= 1:
-        raise GeoGuessError("--min-probability is between 0 and 1")
     for report in args.report:  # each checked before anything is done
         if Path(report).suffix.lower() not in (".csv", ".geojson", ".json", ".gpx"):
             raise GeoGuessError(f"--report {report}: it must end in .csv, .geojson or .gpx")
-    fusion = None if args.no_fuse else prepare_fusion(args)
+    job = GeotagJob(
+        tag_policy(args, write=args.write),
+        None if args.no_fuse else fusion_settings(args),
+        Journal(args.journal) if args.write else None,
+        command=_command_line(),
+    )
+    fused = job.fusion is not None
     photos = list_photos(args.paths, recursive=args.recursive)
     if not photos:
         raise GeoGuessError("no photos found in " + ", ".join(display_path(p) for p in args.paths))
@@ -68,7 +75,7 @@ def cmd_tag(args) -> int:
     def on_sigint(signum, frame):
         if stop.is_set():
             raise KeyboardInterrupt
-        if cancel.is_set() or fusion is not None:
+        if cancel.is_set() or fused:
             stop.set()
             print(
                 "\ngeoguess: stopping now: the photo being written finishes, the others are not written",
@@ -79,44 +86,30 @@ def cmd_tag(args) -> int:
         print("\ngeoguess: stopping after the photos already predicted (Ctrl+C again to stop at once)", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    writer = None
-    if args.write:
-        writer = PhotoWriter(
-            Journal(args.journal),
-            command=_command_line(),
-            keep_mtime=not args.touch,
-            backup=args.backup,
-            hardlinks=args.hardlinks,
-        )
-        writer.prepare_folders(photos)
     predictor = open_predictor(args, top_k=1)
     bar = progress_bar(len(photos), disabled=args.no_progress, unit="photo")
     say = bar.write if bar else print
     outcomes, warned = [], False
-    fuse_with = None if fusion is None else _fuser(predictor, fusion, trust_gps=not args.overwrite_gps)
+
+    def fusing(count: int) -> None:
+        print(f"geoguess: fusing {count} photo(s) with what the set holds", file=sys.stderr)
+
     try:
-        for outcome in tag_photos(
+        for outcome in job.run(
             photos,
             predictor,
-            write=args.write,
-            min_probability=args.min_probability,
-            overwrite_gps=args.overwrite_gps,
-            writer=writer,
             cancel=cancel,
             stop=stop,
-            sidecar=args.sidecar,
-            hardlinks=args.hardlinks,
-            fuse_with=fuse_with,
-            on_predicted=(lambda _: bar.update(1)) if bar and fuse_with else None,
-            consent=consent_from(args),
+            on_predicted=(lambda _: bar.update(1)) if bar and fused else None,
+            on_fusing=fusing,
         ):
             outcomes.append(outcome)
             warned = warn_about_model(outcome.model, warned)
-            _say_notices(writer, say)
+            _say_notices(job, say)
             say(f"{outcome.status:>11}  {display_path(outcome.path)}: {outcome.message}")
             if outcome.evidence:
                 say(f"{'':>11}  {'; '.join(outcome.evidence)}")
-            if bar and not fuse_with:
+            if bar and not fused:
                 bar.update(1)
     except KeyboardInterrupt:
         print(
@@ -128,9 +121,8 @@ def cmd_tag(args) -> int:
         signal.signal(signal.SIGINT, previous)
         if bar:
             bar.close()
-        if writer is not None:
-            writer.finish()
-    _say_notices(writer, print)
+        job.finish()
+    _say_notices(job, print)
     say_precision(args, photos)
     for report in args.report:
         write_report(outcomes, report)
@@ -141,8 +133,8 @@ def cmd_tag(args) -> int:
     if not args.write:
         summary += " (dry run: nothing was changed; add --write to write)"
     print(f"geoguess: {summary}", file=sys.stderr)
-    if writer is not None and counts.get(Status.WRITTEN):
-        print(f"geoguess: undo this run with 'geoguess undo --run {writer.run}'", file=sys.stderr)
+    if job.run_id is not None and counts.get(Status.WRITTEN):
+        print(f"geoguess: undo this run with 'geoguess undo --run {job.run_id}'", file=sys.stderr)
     if cancel.is_set() or stop.is_set():
         print(
             "geoguess: stopped; what was written is complete and in the undo journal. "
@@ -159,26 +151,6 @@ def _command_line() -> str:
     return " ".join(shlex.quote(a) for a in ["geoguess", *sys.argv[1:]])
 
 
-def _say_notices(writer, say) -> None:
-    while writer is not None and writer.notices:
-        say(f"geoguess: {writer.notices.pop(0)}")
-
-
-def _fuser(predictor, fusion, trust_gps: bool):
-    """Fuse the predicted photos with the options given (on the model's own grid). Without
-    ``trust_gps`` (--overwrite-gps) the photos' own GPS positions are neither kept nor evidence."""
-
-    def fuse_with(results):
-        from ..core.fusion.fuse import fuse
-        from ..core.fusion.geometry import GridGeometry
-        from ..core.fusion.inputs import FusionPhoto
-
-        geometry = GridGeometry(predictor.classifier.grid)
-        photos = [FusionPhoto.from_result(r, i) for i, r in enumerate(results)]
-        if not trust_gps:
-            for photo in photos:
-                photo.gps = None
-        print(f"geoguess: fusing {len(photos)} photo(s) with what the set holds", file=sys.stderr)
-        return fuse(photos, geometry, fusion(geometry))
-
-    return fuse_with
+def _say_notices(job, say) -> None:
+    for notice in job.notices():
+        say(f"geoguess: {notice}")

@@ -8,6 +8,24 @@ from pathlib import Path
 from .output import EXIT_ERROR, EXIT_OK, EXIT_PHOTO_FAILED
 
 
+def add_parser(sub) -> None:
+    u = sub.add_parser(
+        "undo",
+        help="put photos back as they were before 'geoguess tag --write'",
+        description="Restore photos exactly as they were before GeoGuess wrote into them. Say "
+        "what to undo: photos, folders (everything under them), --run ID, --last or "
+        "--all; --list shows the runs that can be undone.",
+    )
+    u.add_argument("paths", nargs="*", metavar="PHOTO_OR_FOLDER", help="undo GeoGuess's writes into these")
+    scope = u.add_mutually_exclusive_group()
+    scope.add_argument("--run", metavar="ID", help="undo one run (see --list)")
+    scope.add_argument("--last", action="store_true", help="undo the last run that wrote something")
+    scope.add_argument("--all", action="store_true", help="undo every write in the journal")
+    scope.add_argument("--list", action="store_true", help="show what can be undone, by run")
+    u.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
+    u.set_defaults(run=cmd_undo)
+
+
 def cmd_undo(args) -> int:
     from ..core.errors import GeoGuessError
     from ..core.geotag.journal import Journal

@@ -20,14 +20,25 @@ from .errors import ModelError
 from .geo.places import shared_places
 from .model import store
 from .model.classifier import Classifier, ModelInfo, missing_files, parse_device
+from .model.files import read_marker
 from .model.mxnet.thread import mxnet_worker
+from .model.standin import SYNTH_SOURCE, reference_files
 from .model.standin import synthesize as _synthesize
+from .model.store import ENV_MODEL_DIR, StoreReport, inspect_folder, resolve_model_dir
 from .predict.cache import PredictionCache
 from .predict.pipeline import Predictor
 from .threads import background
 
 __all__ = [
+    "ENV_MODEL_DIR",
+    "SYNTH_SOURCE",
     "Engine",
+    "ModelInfo",
+    "StoreReport",
+    "inspect_folder",
+    "read_marker",
+    "reference_files",
+    "resolve_model_dir",
     "ModelMissing",
     "RuntimeMissing",
     "available_runtimes",

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .. import APP_ID
-    from ..core.model.store import resolve_model_dir
+    from ..core.engine import resolve_model_dir
     from . import settings
     from .main_window import MainWindow
 

@@ -15,6 +15,7 @@ above the rows; the counts and the end are said in the ordinary colour.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 from pathlib import Path
@@ -34,16 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.fusion.evidence import MEASURED
-from ..core.fusion.fuse import FusedAnswer, FusionOptions, fuse, split_in_time
-from ..core.fusion.geometry import GridGeometry
+from ..core.fusion.fuse import FusedAnswer, split_in_time
 from ..core.fusion.inputs import FusionPhoto
-from ..core.fusion.timezone import TimezoneEvidence
-from ..core.fusion.tracks import AnchorEvidence
+from ..core.fusion.settings import FusionSettings, PreparedFusion
 from ..core.fusion.travel import TravelModel
-from ..core.geotag.batch import tag_photos
-from ..core.geotag.outcome import ERROR, REFUSED, WOULD_WRITE, WRITTEN, Status, TagOutcome, write_one
-from ..core.geotag.policy import ASKED_IN_WINDOW, DEFAULT_MIN_PROBABILITY
-from ..core.geotag.writer import GeoTag, PhotoWriter
+from ..core.geotag.job import GeotagJob, Planned
+from ..core.geotag.outcome import ERROR, REFUSED, SKIPPED, WOULD_WRITE, WRITTEN, Status, TagOutcome
+from ..core.geotag.policy import ASKED_IN_WINDOW, DEFAULT_MIN_PROBABILITY, TagPolicy
+from ..core.geotag.writer import PhotoWriter
 from ..core.names import display_path
 from ..core.predict.cache import PredictionCache
 from ..core.predict.pipeline import Predictor
@@ -61,14 +60,27 @@ class BatchDialog(QDialog):
     planned = Signal()  # every photo has a row
     finished = Signal()  # writing ended (done or cancelled)
 
-    def __init__(self, tasks: TaskRunner, model, journal, paths: list[str], parent=None, online_tiles: bool = True):
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        model,
+        journal,
+        paths: list[str],
+        parent=None,
+        online_tiles: bool = True,
+        fusion: FusionSettings | PreparedFusion = FusionSettings(),
+    ):
+        """``fusion``: what places the photos besides their pixels, best prepared by the caller
+        (folder_options.py: a track that cannot be read is said there, before this dialog)."""
         super().__init__(parent)
         self.setWindowTitle("Geotag photos")
         self._tasks, self._model, self._journal = tasks, model, journal
+        self.plan = GeotagJob.planner(fusion, TagPolicy(consent=ASKED_IN_WINDOW))  # the write asks first
+        self.job: GeotagJob | None = None  # the run that writes the accepted photos
+        self._gps_tracks = [t.line() for t in self.plan.fusion.tracks] if self.plan.fusion else []
         self._cancel = threading.Event()
         self._total = len(paths)
         self._predicted = 0
-        self.writer: PhotoWriter | None = None  # the run that writes the accepted photos
         self.outcomes: dict[str, TagOutcome] = {}
         self.accepted: dict[str, bool] = {}
         self.answers: dict[str, tuple[FusionPhoto, FusedAnswer]] = {}  # set once, before the rows come
@@ -136,25 +148,22 @@ class BatchDialog(QDialog):
     def _plan(self, paths: list[str]) -> None:  # background thread
         with PredictionCache() as cache:
             predictor = Predictor(self._model, top_k=1, preview_size=96, cache=cache)
-            for outcome in tag_photos(
+            for outcome in self.plan.run(
                 paths,
                 predictor,
-                write=False,
-                min_probability=0.0,  # every guess is planned; the threshold ticks them, as the person sets it
-                consent=ASKED_IN_WINDOW,  # the write asks first (an untrained or unverified model)
                 cancel=self._cancel,
-                fuse_with=self._fuse,
                 on_predicted=lambda _: self._tasks.post(self._one_predicted),
+                on_fusing=self._fusing,
+                on_fused=self._fused,
             ):
                 self._tasks.post(self._add_row, outcome)
 
-    def _fuse(self, results) -> list[FusedAnswer]:  # background thread
-        self._tasks.post(self.header.setText, f"Fusing {len(results)} photos (time zones, neighbours, GPS)...")
-        geometry = GridGeometry(self._model.grid)
-        photos = [FusionPhoto.from_result(r, i) for i, r in enumerate(results)]
-        answers = fuse(photos, geometry, FusionOptions(sources=[TimezoneEvidence(geometry), AnchorEvidence()]))
+    def _fusing(self, count: int) -> None:  # background thread
+        sources = "time zones, neighbours, GPS" + (", tracks" if self.plan.fusion and self.plan.fusion.tracks else "")
+        self._tasks.post(self.header.setText, f"Fusing {count} photos ({sources})...")
+
+    def _fused(self, photos: list[FusionPhoto], answers: list[FusedAnswer]) -> None:  # background thread
         self._tasks.post(self._keep_answers, {p.path: (p, a) for p, a in zip(photos, answers)})  # before the rows
-        return answers
 
     def _keep_answers(self, answers: dict[str, tuple[FusionPhoto, FusedAnswer]]) -> None:
         self.answers = answers
@@ -203,10 +212,10 @@ class BatchDialog(QDialog):
             f"accepted for writing ({kinds['fused']} fused, {measured} from GPS data, {kinds['model']} from the photo "
             f"alone); {own} have their own GPS; {failed} refused or failed."
         )
-        if self.writer is None:
+        if self.job is None:
             text += " Space toggles, A accepts, R rejects; click a column to sort."
         self.header.setText(text)
-        self.write_button.setEnabled(bool(accepted) and self.writer is None and self._planning_done)
+        self.write_button.setEnabled(bool(accepted) and self.job is None and self._planning_done)
 
     def _update_map(self) -> None:
         points, timed = [], []
@@ -242,8 +251,10 @@ class BatchDialog(QDialog):
             if photo is not None and photo.utc is not None:
                 timed.append((photo.utc, photo.index, (lat, lon)))
         # one line per sequence: none across a long gap, which fusion does not cross either
-        segments = split_in_time([(when, where) for when, _, where in sorted(timed)], TravelModel().max_gap)
-        self.map.show_points(points, [s for s in segments if len(s) > 1])
+        fusion = self.plan.fusion
+        gap = datetime.timedelta(hours=fusion.settings.max_gap_h) if fusion else TravelModel().max_gap
+        segments = split_in_time([(when, where) for when, _, where in sorted(timed)], gap)
+        self.map.show_points(points, [s for s in segments if len(s) > 1], self._gps_tracks)
 
     def _show_row(self, row: int) -> None:
         """A row chosen: its photo up close on the map (the map keeps that view until asked again)."""
@@ -305,8 +316,12 @@ class BatchDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, len(todo))
         self.progress.setValue(0)
-        self.writer = PhotoWriter(self._journal, command=f"GeoGuess window: geotag {len(todo)} photos")
+        self.job = self.plan.writing(self._journal, command=f"GeoGuess window: geotag {len(todo)} photos")
         self._tasks.run(self._write, todo, on_success=lambda _: self._written(), on_failure=self._written)
+
+    @property
+    def writer(self) -> PhotoWriter | None:
+        return self.job.writer if self.job is not None else None
 
     def _model_note(self) -> str:
         info = self._model.info
@@ -317,19 +332,15 @@ class BatchDialog(QDialog):
         )
 
     def _write(self, todo: list[str]) -> None:  # background thread
-        assert self.writer is not None
-        self.writer.prepare_folders(todo)  # the run records its photos, and then its end (journal_check)
-        try:
-            for i, path in enumerate(todo, start=1):
-                if self._cancel.is_set():
+        assert self.job is not None
+        planned = [Planned(self.outcomes[path], self.answers.get(path, (None, None))[1]) for path in todo]
+        try:  # the run records its photos, and then its end (journal_check)
+            for i, outcome in enumerate(self.job.write_planned(planned, self._cancel), start=1):
+                if outcome.status == SKIPPED:  # cancelled: the rest stay as planned
                     return
-                planned = self.outcomes[path]
-                _, answer = self.answers[path]
-                tag = GeoTag.from_answer(answer, planned.model, planned.guess.token if planned.guess else "")
-                outcome = write_one(self.writer, path, tag)
-                self._tasks.post(self._show_written, path, outcome.status, outcome.summary, i)
+                self._tasks.post(self._show_written, outcome.path, outcome.status, outcome.summary, i)
         finally:
-            self.writer.finish()
+            self.job.finish()
 
     def _show_written(self, path: str, status: Status, message: str, done: int) -> None:
         self.outcomes[path].status = status

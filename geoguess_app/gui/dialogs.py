@@ -8,8 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from ..core.engine import download_model, import_model, model_installed
-from ..core.model import store
+from ..core.engine import StoreReport, download_model, import_model, model_installed
 from .qt_helpers import plain_label
 from .tasks import TaskRunner, log_failure
 
@@ -138,7 +137,7 @@ class ModelDialog(QDialog):
         super().reject()
 
 
-def describe_store(report: store.StoreReport) -> str:
+def describe_store(report: StoreReport) -> str:
     lines = [f"Model folder: {report.folder}", ""]
     for f in report.files:
         if not f.present:

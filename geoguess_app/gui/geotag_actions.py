@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
+from ..core.fusion.settings import PreparedFusion
 from ..core.geo.cells import format_km, great_circle_km
 from ..core.geotag.journal import Journal
 from ..core.geotag.outcome import REFUSED, RESTORED, WRITTEN, TagOutcome, write_one
@@ -26,6 +27,7 @@ from ..core.photos.decode import list_photos
 from ..core.predict.results import PhotoResult
 from . import settings
 from .batch_dialog import BatchDialog
+from .folder_options import FolderOptions
 from .group_write import group_tag, kept, plan_text, said, summary, write_group
 from .model_controller import ModelController
 from .qt_helpers import show_error
@@ -63,6 +65,7 @@ class GeotagActions(QObject):
         self._adjusted: dict[str, SetPosition] = {}  # photo -> the position the person set for it
         self._coming: SetPosition | None = None  # a searched place or typed coordinates the pin is moving to
         self._written: dict[str, str] = {}  # photo -> the position written into it from this window
+        self.options_dialog: FolderOptions | None = None
         self.batch_dialog: BatchDialog | None = None
 
     @property
@@ -345,7 +348,8 @@ class GeotagActions(QObject):
 
     # ----- a folder --------------------------------------------------------------------------
     def geotag_folder(self, folder: str | None = None) -> None:
-        """Open the batch geotagging dialog on a folder (asked for when not given)."""
+        """Geotag a folder (asked for when not given): first what else places its photos
+        (``options_dialog``: tracks, region, album, gap, clock), then the review (``batch_dialog``)."""
         engine = self._model.engine
         if engine is None:
             show_error(self._window, "No model", "The model is not loaded yet.")
@@ -355,6 +359,15 @@ class GeotagActions(QObject):
         )
         if not folder:
             return
+        options = FolderOptions(folder, self._window)
+        options.accepted.connect(lambda: self._review_folder(folder, options.prepared))
+        self.options_dialog = options
+        options.open()
+
+    def _review_folder(self, folder: str, fusion: PreparedFusion | None) -> None:
+        engine = self._model.engine
+        if engine is None or fusion is None:
+            return
 
         def listed(found: list[Path]) -> None:
             paths = [str(p) for p in found]
@@ -362,7 +375,13 @@ class GeotagActions(QObject):
                 show_error(self._window, "No photos", f"No photos found in {folder}.")
                 return
             dialog = BatchDialog(
-                self._tasks, engine.classifier, self.journal, paths, self._window, online_tiles=self.online_tiles
+                self._tasks,
+                engine.classifier,
+                self.journal,
+                paths,
+                self._window,
+                online_tiles=self.online_tiles,
+                fusion=fusion,
             )
             dialog.finished.connect(lambda: self._record_batch(dialog, folder))
             self.batch_dialog = dialog

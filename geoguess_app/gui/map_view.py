@@ -133,12 +133,18 @@ class MapView(QWebEngineView):
     def clear(self) -> None:
         self._run("geoguess.clear()")
 
-    def show_points(self, points: list[dict], track: list[list[tuple[float, float]]] | None = None) -> None:
+    def show_points(
+        self,
+        points: list[dict],
+        track: list[list[tuple[float, float]]] | None = None,
+        gps_tracks: list[list[tuple[float, float]]] | None = None,
+    ) -> None:
         """Many photos' answers: dicts with name, lat, lon, place, probability, accepted, untrained,
         unverified, and from fusion source (gps: the photo's own position), radius_km, evidence and
-        single ({lat, lon}: the photo's own guess, drawn faint). ``track``: sequences of positions in
-        time order, each drawn as a line."""
-        self._run(f"geoguess.showMany({json.dumps(points)}, {json.dumps(track or [])})")
+        single ({lat, lon}: the photo's own guess, drawn faint). ``track``: the answers' sequences
+        in time order, each drawn as a line; ``gps_tracks``: the GPS tracks given, drawn dashed."""
+        args = ", ".join(json.dumps(x) for x in (points, track or [], gps_tracks or []))
+        self._run(f"geoguess.showMany({args})")
 
     def show_heat(self, cells: list[dict]) -> None:
         """The whole distribution under the guesses: dicts with corners and probability."""

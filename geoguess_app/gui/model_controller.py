@@ -18,15 +18,15 @@ from ..core.engine import (
     RUNTIME_NAMES,
     RUNTIMES,
     Engine,
+    ModelInfo,
     ModelMissing,
     available_runtimes,
     fast_agreement,
     fast_refused,
+    inspect_folder,
     open_engine,
 )
 from ..core.errors import ModelError
-from ..core.model import store
-from ..core.model.classifier import ModelInfo
 from . import settings
 from .dialogs import ModelDialog, describe_store
 from .prediction_queue import PredictionQueue
@@ -314,7 +314,7 @@ class ModelController(QObject):
             show(str(error))
 
         self._tasks.run(
-            store.inspect_folder,
+            inspect_folder,
             self.model_dir,
             on_success=lambda report: show(describe_store(report)),
             on_failure=failed,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
-from ..core.engine import RUNTIME_NAMES
-from ..core.model.classifier import ModelInfo
+from ..core.engine import RUNTIME_NAMES, ModelInfo
 from .qt_helpers import plain_label
 
 

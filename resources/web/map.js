@@ -213,6 +213,7 @@
     state.distance = null;
     state.selected = 0;
     state.track = null;
+    state.gpsTracks = null;
     state.singles = [];
     clearHeat();
   }
@@ -403,9 +404,13 @@
   // Many photos at once (the batch dialog): each photo's answer, sized by probability and coloured
   // by where it came from; the photos in time order joined as a track, and each photo's own
   // single-photo guess faint beside it.
-  function showMany(points, track) {
+  function showMany(points, track, gpsTracks) {
     clear();
     warn(points.some(function (p) { return p.untrained; }), points.some(function (p) { return p.unverified; }));
+    if (gpsTracks && gpsTracks.length) {  // the GPS tracks given (a logger's, a phone's): where the person went
+      state.gpsTracks = L.polyline(gpsTracks, { color: "#e6550d", weight: 3, opacity: 0.8, dashArray: "6 4", interactive: false });
+      state.group.addLayer(state.gpsTracks);
+    }
     if (track && track.length) {  // sequences of positions in time order, one line each
       track = track.map(function (line) {  // across the 180th meridian the short way, not across the map
         var out = [[line[0][0], line[0][1]]];
@@ -450,6 +455,7 @@
     // untrained model, which lie anywhere on Earth; close enough that photos a street apart are apart.
     // Drawn again (a photo ticked, a row added), the view stays where the person moved it.
     var answers = L.latLngBounds(state.markers.map(function (m) { return m.marker.getLatLng(); }));
+    if (state.gpsTracks) answers.extend(state.gpsTracks.getBounds());
     state.fit = { padding: [30, 30], maxZoom: 16, bounds: answers };
     if (state.fitted !== false) fit();
     if (state.focused) highlight(state.focused);
@@ -603,6 +609,11 @@
     }
     if (state.track) {
       out.push({ kind: "track", segments: state.track.getLatLngs().map(function (line) {
+        return line.map(function (p) { return [p.lat, p.lng]; });
+      }) });
+    }
+    if (state.gpsTracks) {
+      out.push({ kind: "gps_track", segments: state.gpsTracks.getLatLngs().map(function (line) {
         return line.map(function (p) { return [p.lat, p.lng]; });
       }) });
     }

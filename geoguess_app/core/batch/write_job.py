@@ -1,9 +1,9 @@
 """``batch write``: the fused positions written into the photos, on the machine that holds them,
 through the same decisions, writer, journal and undo as ``geoguess tag``.
 
-Each photo is decided as ``geoguess tag`` decides a fused photo: a photo with its own GPS keeps
-it, one GeoGuess tagged before is skipped (so a rerun after a stop goes on where it stopped), one
-below ``min_probability`` is skipped, the others are written (or, without ``write``, rehearsed).
+Each photo is decided by the same service as ``geoguess tag`` (geotag/job.py): a photo with its
+own GPS keeps it, one GeoGuess tagged before is skipped (so a rerun after a stop goes on where it
+stopped), one below the policy's threshold is skipped, the others are written (or rehearsed).
 The whole run is one run of the undo journal: ``geoguess undo --run ID`` puts every photo back.
 """
 
@@ -15,26 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import GeoGuessError
-from ..geotag.batch import decide_fused
+from ..geotag.job import GeotagJob
 from ..geotag.outcome import SKIPPED, STOPPED, TagOutcome
-from ..geotag.policy import DEFAULT_MIN_PROBABILITY, Consent
-from ..geotag.writer import PhotoWriter
 from ..predict.results import PhotoResult
 from .fuse_job import answer_from_json
 from .sources import is_uri
 from .store import read_parts
 
 
-def write_fused(
-    fused: str | Path,
-    writer: PhotoWriter | None,
-    write: bool = False,
-    min_probability: float = DEFAULT_MIN_PROBABILITY,
-    sidecar: bool = False,
-    stop: threading.Event | None = None,
-    hardlinks: str = "refuse",
-    consent: Consent = Consent(),
-) -> Iterator[TagOutcome]:
+def write_fused(fused: str | Path, job: GeotagJob, stop: threading.Event | None = None) -> Iterator[TagOutcome]:
     """One outcome per photo of ``fused`` (a folder of batch fuse parts), in path order."""
     table = read_parts(fused, columns=["path", "answer", "result"])
     if table is None:
@@ -46,8 +35,8 @@ def write_fused(
         for path, answer, result in zip(*(table.column(c).to_pylist() for c in ("path", "answer", "result")))
     }
     rows = sorted((path, answer, result) for path, (answer, result) in latest.items())
-    if writer is not None:
-        writer.prepare_folders([p for p, _, _ in rows if not is_uri(p)])
+    if job.writer is not None:
+        job.writer.prepare_folders([p for p, _, _ in rows if not is_uri(p)])
     for path, answer, result in rows:
         if stop is not None and stop.is_set():
             yield TagOutcome(path, SKIPPED, STOPPED)
@@ -55,14 +44,4 @@ def write_fused(
         if is_uri(path):
             yield TagOutcome(path, SKIPPED, "not on this machine: run batch write where the photo is")
             continue
-        yield decide_fused(
-            PhotoResult.from_dict(json.loads(result)),
-            answer_from_json(answer),
-            write=write,
-            min_probability=min_probability,
-            overwrite_gps=False,
-            writer=writer,
-            sidecar=sidecar,
-            hardlinks=writer.hardlinks if writer is not None else hardlinks,
-            consent=consent,
-        )
+        yield job.decide(PhotoResult.from_dict(json.loads(result)), answer_from_json(answer))

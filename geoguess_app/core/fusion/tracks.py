@@ -78,6 +78,14 @@ class Track:
     def __len__(self) -> int:
         return len(self.seconds)
 
+    def line(self, max_points: int = 2000) -> list[tuple[float, float]]:
+        """The track as a line to draw: its positions in time order, thinned to ``max_points``."""
+        step = max(1, -(-len(self) // max_points))
+        keep = list(range(0, len(self), step))
+        if len(self) and keep[-1] != len(self) - 1:
+            keep.append(len(self) - 1)
+        return [(float(self.lats[i]), float(self.lons[i])) for i in keep]
+
     def locate(
         self, utc: datetime.datetime, max_gap: datetime.timedelta = MAX_GAP, max_extend: datetime.timedelta = MAX_EXTEND
     ) -> Located | None:

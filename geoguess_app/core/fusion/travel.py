@@ -22,13 +22,15 @@ import numpy as np
 from ..geo.cells import EARTH_RADIUS_KM
 from .geometry import Float32Array, GridGeometry, IntArray
 
+DEFAULT_MAX_GAP_H = 6.0  # hours
+
 
 @dataclass(frozen=True)
 class TravelModel:
     stay_km: float = 3.0  # scale of a move between photos taken at the same moment
     speed_kmh: float = 40.0  # how fast the scale grows with the time between photos
     jump: float = 0.005  # share of "anywhere": a flight, a wrong clock
-    max_gap: datetime.timedelta = datetime.timedelta(hours=6)  # photos further apart are not linked
+    max_gap: datetime.timedelta = datetime.timedelta(hours=DEFAULT_MAX_GAP_H)  # photos further apart are not linked
 
     def scale_km(self, seconds: float) -> float:
         return self.stay_km + self.speed_kmh * max(seconds, 0.0) / 3600.0

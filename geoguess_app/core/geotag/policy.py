@@ -46,3 +46,24 @@ class Consent:
 
 #: The window asks before every write of such a guess (its confirmation is the choice).
 ASKED_IN_WINDOW = Consent(untrained=True, unverified=True)
+
+
+@dataclass(frozen=True)
+class TagPolicy:
+    """How a geotagging job writes: for real or rehearsed, what it accepts, and how it treats the
+    files (one set of choices for the command line, the window and ``geoguess batch``)."""
+
+    write: bool = False  # False: a dry run (each write rehearsed, nothing changed)
+    min_probability: float = DEFAULT_MIN_PROBABILITY
+    consent: Consent = Consent()
+    overwrite_gps: bool = False  # replace a GPS position the photo has
+    sidecar: bool = False  # into NAME.xmp beside the photo instead of the photo
+    hardlinks: str = "refuse"  # a photo with several names: refuse, split or in-place
+    backup: bool = False  # keep NAME.original beside the photo
+    keep_mtime: bool = True  # the photo keeps its modification time (False: --touch)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_probability <= 1:
+            from ..errors import GeoGuessError
+
+            raise GeoGuessError("the acceptance threshold (--min-probability) is between 0 and 1")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -245,3 +245,25 @@ class Predictor:
                 )
             )
         return guesses
+
+
+def predict_all(
+    results: Iterator[PhotoResult],
+    on_predicted: Callable[[PhotoResult], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> list[PhotoResult]:
+    """Every result of a prediction run, each keeping only its stored distribution (what fusion
+    reads; a fraction of the memory), until ``stop`` says so."""
+    predicted: list[PhotoResult] = []
+    try:
+        for result in results:
+            if result.distribution is not None:
+                result.distribution = result.distribution.stored()
+            predicted.append(result)
+            if on_predicted is not None:
+                on_predicted(result)
+            if stop is not None and stop():
+                break
+    finally:
+        results.close()  # type: ignore[attr-defined]
+    return predicted

@@ -1,4 +1,7 @@
-"""Geotagging many photos: predict, decide, write (or say what would be written), report."""
+"""Geotagging many photos on this machine: predict, fuse, decide per photo, write (or rehearse).
+
+``tag_photos`` is the loop; ``job.GeotagJob`` is the service the command line, the window and
+``geoguess batch`` call. Each photo is decided by one ``TagPolicy`` (policy.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,14 @@ from pathlib import Path
 
 from ..errors import GeoGuessError
 from ..fusion.fuse import FusedAnswer
+from ..fusion.geometry import GridGeometry
+from ..fusion.inputs import FusionPhoto
+from ..fusion.settings import PreparedFusion
 from ..geo.cells import format_km
 from ..geo.places import shared_places
 from ..names import display_path
 from ..photos.regular_files import open_regular
-from ..predict.pipeline import Predictor
+from ..predict.pipeline import Predictor, predict_all
 from ..predict.results import Guess, PhotoResult
 from ..threads import background_thread_init
 from .metadata import (
@@ -29,7 +35,7 @@ from .metadata import (
     sidecar_path,
 )
 from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, TagOutcome, failure, write_one
-from .policy import DEFAULT_MIN_PROBABILITY, Consent
+from .policy import TagPolicy
 from .staged_write import check_writable
 from .writer import GeoTag, PhotoWriter, rehearse_gps
 
@@ -37,17 +43,14 @@ from .writer import GeoTag, PhotoWriter, rehearse_gps
 def tag_photos(
     paths: Iterable[str | Path],
     predictor: Predictor,
-    write: bool = False,
-    min_probability: float = DEFAULT_MIN_PROBABILITY,
-    overwrite_gps: bool = False,
+    policy: TagPolicy = TagPolicy(),
     writer: PhotoWriter | None = None,
+    fusion: PreparedFusion | None = None,
     cancel: threading.Event | None = None,
     stop: threading.Event | None = None,
-    sidecar: bool = False,
-    hardlinks: str = "refuse",
-    fuse_with: Callable[[list[PhotoResult]], list[FusedAnswer]] | None = None,
     on_predicted: Callable[[PhotoResult], None] | None = None,
-    consent: Consent = Consent(),
+    on_fusing: Callable[[int], None] | None = None,
+    on_fused: Callable[[list[FusionPhoto], list[FusedAnswer]], None] | None = None,
 ) -> Iterator[TagOutcome]:
     """One outcome per photo, in order, except that photos skipped without predicting them
     (already tagged by GeoGuess, so that a stopped run can simply be run again; another name of a
@@ -58,16 +61,18 @@ def tag_photos(
     queued writes that have not started (each reported as not written); the write in progress
     finishes. Every photo written is reported either way.
 
-    ``fuse_with``: fuse the set before writing (core/fusion): every photo is predicted first
-    (``on_predicted`` is told of each), then fused, then written. Photos GeoGuess tagged before
+    ``fusion``: fuse the set before writing (core/fusion) on the model's grid: every photo is
+    predicted first (``on_predicted`` is told of each), then fused (``on_fusing`` is told how
+    many, then ``on_fused`` is given the
+    photos as fusion read them and their answers), then written. Photos GeoGuess tagged before
     are predicted too (their distributions are evidence for the others; a rerun fuses the same
     set) and then skipped. ``cancel`` or ``stop`` while predicting writes nothing; while writing,
     the write in progress finishes and the rest are reported as not written.
 
-    ``consent``: whether guesses of an untrained or unverified model may be written (policy.py);
+    ``policy.consent``: whether guesses of an untrained or unverified model may be written;
     without it they are skipped with the reason, in a dry run too."""
-    if write and writer is None:
-        writer = PhotoWriter(hardlinks=hardlinks)
+    if policy.write and writer is None:
+        writer = PhotoWriter(hardlinks=policy.hardlinks)
     skipped: list[TagOutcome] = []
     seen: dict[tuple[int, int], str] = {}  # the files of this run, by device and inode
 
@@ -87,24 +92,31 @@ def tag_photos(
                     )
                 )
                 continue
-            if fuse_with is None and _already_tagged(sidecar_path(Path(path)) if sidecar else Path(path)):
+            if fusion is None and _already_tagged(sidecar_path(Path(path)) if policy.sidecar else Path(path)):
                 skipped.append(TagOutcome(str(path), SKIPPED, ALREADY_TAGGED))
                 continue
             yield path
 
     def decide(result):
-        outcome = _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent)
+        outcome = _decide(result, policy, writer)
         outcome.model, outcome.preview, outcome.verified = result.model, result.preview, result.model.verified
         return outcome
 
     saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-save", initializer=background_thread_init)
     pending: deque[tuple[str, Future]] = deque()
-    if fuse_with is not None:
+    if fusion is not None:
+        geometry = GridGeometry(predictor.classifier.grid)
+
+        def fuse_with(results):
+            if on_fusing is not None:
+                on_fusing(len(results))
+            photos, answers = fusion.fuse(results, geometry)
+            if on_fused is not None:
+                on_fused(photos, answers)
+            return answers
 
         def decided(result, answer):
-            outcome = decide_fused(
-                result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent
-            )
+            outcome = decide_fused(result, answer, policy, writer)
             outcome.preview = result.preview
             return outcome
 
@@ -175,30 +187,34 @@ def _done(outcome: TagOutcome) -> Future:
     return future
 
 
-def _decide(result, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent) -> TagOutcome:
-    untrained = result.model.untrained
+def _decide(result: PhotoResult, policy: TagPolicy, writer: PhotoWriter | None) -> TagOutcome:
+    untrained = bool(result.model and result.model.untrained)
     if not result.ok:
-        return TagOutcome(result.path, ERROR, result.error, untrained=untrained)
+        return TagOutcome(result.path, ERROR, result.error or "cannot be predicted", untrained=untrained)
     guess = result.predictions[0]
     where = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, {guess.probability * 100:.1f}%)"
-    refusal = consent.refusal(result.model)
+    refusal = policy.consent.refusal(result.model)
     if refusal:
         return TagOutcome(result.path, SKIPPED, f"{where}: {refusal}", guess, untrained)
-    if guess.probability < min_probability:
+    if guess.probability < policy.min_probability:
         return TagOutcome(
             result.path,
             SKIPPED,
-            f"best guess {guess.probability * 100:.1f}% is below {min_probability * 100:.1f}%",
+            f"best guess {guess.probability * 100:.1f}% is below {policy.min_probability * 100:.1f}%",
             guess,
             untrained,
         )
-    tag = GeoTag.from_guess(guess, result.model)
-    if write:
-        outcome = write_one(writer, result.path, tag, overwrite_gps=overwrite_gps, sidecar=sidecar, where=where)
-    else:
-        outcome = _dry_run(result.path, tag, where, overwrite_gps, sidecar, hardlinks)
+    outcome = apply(policy, writer, result.path, GeoTag.from_guess(guess, result.model), where)
     outcome.guess, outcome.untrained = guess, untrained
     return outcome
+
+
+def apply(policy: TagPolicy, writer: PhotoWriter | None, path: str, tag: GeoTag, where: str) -> TagOutcome:
+    """Write ``tag`` (policy.write) or rehearse the write, and say what happened."""
+    if policy.write:
+        assert writer is not None
+        return write_one(writer, path, tag, overwrite_gps=policy.overwrite_gps, sidecar=policy.sidecar, where=where)
+    return _dry_run(path, tag, where, policy.overwrite_gps, policy.sidecar, policy.hardlinks)
 
 
 def _dry_run(path: str, tag: GeoTag, where: str, overwrite_gps: bool, sidecar: bool, hardlinks: str) -> TagOutcome:
@@ -224,28 +240,6 @@ def _dry_run(path: str, tag: GeoTag, where: str, overwrite_gps: bool, sidecar: b
 
 
 ALREADY_TAGGED = "already geotagged by GeoGuess"
-
-
-def predict_all(
-    results: Iterator[PhotoResult],
-    on_predicted: Callable[[PhotoResult], None] | None = None,
-    stop: Callable[[], bool] | None = None,
-) -> list[PhotoResult]:
-    """Every result of a prediction run, each keeping only its stored distribution (what fusion
-    reads; a fraction of the memory), until ``stop`` says so."""
-    predicted: list[PhotoResult] = []
-    try:
-        for result in results:
-            if result.distribution is not None:
-                result.distribution = result.distribution.stored()
-            predicted.append(result)
-            if on_predicted is not None:
-                on_predicted(result)
-            if stop is not None and stop():
-                break
-    finally:
-        results.close()  # type: ignore[attr-defined]
-    return predicted
 
 
 def _cancel_all(futures: Iterable[Future]) -> None:
@@ -277,18 +271,16 @@ def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, sto
         saver.shutdown(wait=True, cancel_futures=True)
 
 
-def decide_fused(
-    result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent: Consent
-) -> TagOutcome:
+def decide_fused(result: PhotoResult, answer: FusedAnswer, policy: TagPolicy, writer: PhotoWriter | None) -> TagOutcome:
     """One fused photo decided, then written or rehearsed (``geoguess tag``, ``batch write``)."""
-    outcome = _decide_fused(result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent)
+    outcome = _decide_fused(result, answer, policy, writer)
     outcome.model = result.model
     outcome.verified = result.model.verified if result.model else None
     return outcome
 
 
 def _decide_fused(
-    result, answer, write, min_probability, overwrite_gps, writer, sidecar, hardlinks, consent
+    result: PhotoResult, answer: FusedAnswer, policy: TagPolicy, writer: PhotoWriter | None
 ) -> TagOutcome:
     untrained = bool(result.model and result.model.untrained)
     if not result.ok or answer.error or answer.position is None:
@@ -302,35 +294,33 @@ def _decide_fused(
             existing_gps=f"{lat:.6f}, {lon:.6f}",
             source="gps",
         )
-    if _already_tagged(sidecar_path(Path(result.path)) if sidecar else Path(result.path)):
+    if _already_tagged(sidecar_path(Path(result.path)) if policy.sidecar else Path(result.path)):
         return TagOutcome(result.path, SKIPPED, ALREADY_TAGGED)
-    guess = _answer_guess(result, answer)
+    guess = answer_guess(result, answer)
     measured = answer.measured
-    where = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, within {format_km(answer.radius_km)}, {answer.source}"
+    where = (
+        f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, within {format_km(answer.radius_km or 0.0)}, {answer.source}"
+    )
     where += ")" if measured else f", {guess.probability * 100:.1f}%)"
-    refusal = consent.refusal(result.model, measured)
+    refusal = policy.consent.refusal(result.model, measured)
     if refusal:
         outcome = TagOutcome(result.path, SKIPPED, f"{where}: {refusal}", guess, untrained)
-    elif not measured and guess.probability < min_probability:
+    elif not measured and guess.probability < policy.min_probability:
         outcome = TagOutcome(
             result.path,
             SKIPPED,
-            f"fused probability {guess.probability * 100:.1f}% is below {min_probability * 100:.1f}%",
+            f"fused probability {guess.probability * 100:.1f}% is below {policy.min_probability * 100:.1f}%",
             guess,
             untrained,
         )
     else:
-        tag = GeoTag.from_answer(answer, result.model, guess.token)
-        if write:
-            outcome = write_one(writer, result.path, tag, overwrite_gps=overwrite_gps, sidecar=sidecar, where=where)
-        else:
-            outcome = _dry_run(result.path, tag, where, overwrite_gps, sidecar, hardlinks)
+        outcome = apply(policy, writer, result.path, GeoTag.from_answer(answer, result.model, guess.token), where)
         outcome.guess, outcome.untrained = guess, untrained and not measured
     outcome.source, outcome.evidence = answer.source, tuple(answer.evidence)
     return outcome
 
 
-def _answer_guess(result: PhotoResult, answer: FusedAnswer) -> Guess:
+def answer_guess(result: PhotoResult, answer: FusedAnswer) -> Guess:
     """The fused position as a ranked guess, for reports and the window."""
     lat, lon = answer.position  # type: ignore[misc]
     own = next((g for g in result.predictions if g.cls == answer.cell), None)

@@ -1,0 +1,164 @@
+"""The option groups that several commands share, declared once: how to predict, how to write,
+and what fusion uses; and what they mean to the core (``fusion_settings``, ``tag_policy``).
+
+Each command module adds its own subparser and takes the groups it needs. Defaults and choices
+come from the core (the engine's runtimes, the policy's threshold, fusion's longest gap), so the
+command line, the window and the docs cannot disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+MODEL_DIR_HELP = "model folder (default: $GEOGUESS_MODEL_DIR, else the per-user data folder)"
+RUNTIME_CHOICES = ("auto", "openvino", "onnxruntime", "mxnet")  # core.engine.RUNTIMES, kept light for --help
+HARDLINK_CHOICES = ("refuse", "in-place", "split")  # core.geotag.staged_write.HARDLINKS
+DEFAULT_MIN_PROBABILITY = 0.5  # core.geotag.policy.DEFAULT_MIN_PROBABILITY (tests/cli check they agree)
+DEFAULT_MAX_GAP_H = 6.0  # core.fusion.travel.DEFAULT_MAX_GAP_H
+
+
+def add_model_dir(parser: argparse.ArgumentParser, extra: str = "") -> None:
+    parser.add_argument("--model-dir", help=MODEL_DIR_HELP + extra)
+
+
+def add_prediction_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that predicts."""
+    g = parser.add_argument_group("prediction")
+    g.add_argument("--model-dir", help=MODEL_DIR_HELP)
+    g.add_argument("--device", default="auto", help="auto (default: first GPU if there is one), cpu, gpu or gpu:N")
+    g.add_argument(
+        "--precision",
+        default="exact",
+        choices=("exact", "fast"),
+        help="exact (default: float32, the published model's answers) or fast (bfloat16 on a CPU with AMX or "
+        "AVX512-BF16, through OpenVINO; the first run with a model says how often it agrees with exact)",
+    )
+    g.add_argument(
+        "--runtime",
+        default="auto",
+        choices=RUNTIME_CHOICES,
+        help="what runs the network: auto (default: the fastest installed: OpenVINO, else ONNX Runtime, "
+        "else MXNet), or one of them (the same published weights; ONNX Runtime and OpenVINO run an ONNX "
+        "graph made from them)",
+    )
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--no-cache", action="store_true", help="predict every photo again, without the prediction cache")
+
+
+def add_policy_options(parser) -> None:
+    """What may be written without asking: the threshold, and the choice to write guesses of an
+    untrained or unverified model (core/geotag/policy.py)."""
+    parser.add_argument(
+        "--min-probability",
+        type=float,
+        default=DEFAULT_MIN_PROBABILITY,
+        metavar="P",
+        help=f"leave photos whose guess is below P (0-1; default {DEFAULT_MIN_PROBABILITY:g}, as in the window); "
+        "positions taken from GPS data have no probability and are written whatever P",
+    )
+    parser.add_argument(
+        "--allow-untrained",
+        action="store_true",
+        help="write the guesses of an UNTRAINED stand-in model (random positions); refused without it",
+    )
+    parser.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="write the guesses of a model whose files are not the published LocationNet files; refused without it",
+    )
+
+
+def add_write_options(parser: argparse.ArgumentParser, backup: bool = True) -> None:
+    """How photos are written: the policy, where to, and what the files keep."""
+    g = parser.add_argument_group("writing")
+    add_policy_options(g)
+    g.add_argument(
+        "--sidecar",
+        action="store_true",
+        help="write into an XMP sidecar (PHOTO.xmp) instead of the photo, which is left untouched",
+    )
+    if backup:
+        g.add_argument("--backup", action="store_true", help="keep a copy of each original (NAME.geoguess-backup)")
+    g.add_argument("--touch", action="store_true", help="let the file's modification time change")
+    g.add_argument(
+        "--hardlinks",
+        choices=HARDLINK_CHOICES,
+        default="refuse",
+        help="a photo with several hard links (names): refuse it (default), write it in place "
+        "(every name sees the position), or split (only this name gets a new file)",
+    )
+    g.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
+
+
+def tag_policy(args, write: bool):
+    """The TagPolicy of the options of add_write_options (and --overwrite-gps where a command has it)."""
+    from ..core.geotag.policy import Consent, TagPolicy
+
+    return TagPolicy(
+        write=write,
+        min_probability=args.min_probability,
+        consent=Consent(untrained=args.allow_untrained, unverified=args.allow_unverified),
+        overwrite_gps=getattr(args, "overwrite_gps", False),
+        sidecar=args.sidecar,
+        hardlinks=args.hardlinks,
+        backup=getattr(args, "backup", False),
+        keep_mtime=not args.touch,
+    )
+
+
+def add_fusion_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that fuses."""
+    g = parser.add_argument_group("fusion (what else places a photo besides its own pixels)")
+    g.add_argument(
+        "--track",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a GPS track (.gpx, .kml or .geojson); photos are placed on it by time (may be given several times)",
+    )
+    g.add_argument(
+        "--region",
+        metavar="R",
+        help="where the photos were taken: country names or ISO codes ('Italy', 'it,fr'), "
+        "MIN_LAT,MIN_LON,MAX_LAT,MAX_LON, or LAT,LON,RADIUS_KM",
+    )
+    g.add_argument(
+        "--album", action="store_true", help="the photos were all taken in one place (also those without a time)"
+    )
+    g.add_argument("--no-timezone", action="store_true", help="do not use the offset from UTC in EXIF")
+    g.add_argument(
+        "--no-neighbours", action="store_true", help="do not use the photos taken before and after each photo"
+    )
+    g.add_argument("--no-anchors", action="store_true", help="do not use the GPS positions of photos of the set")
+    g.add_argument(
+        "--max-gap",
+        type=float,
+        default=DEFAULT_MAX_GAP_H,
+        metavar="HOURS",
+        help=f"photos further apart in time are not fused with each other (default {DEFAULT_MAX_GAP_H:g})",
+    )
+    g.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="the camera's clock was ahead by this many minutes (negative: behind); "
+        "its photos' times are corrected before they are matched to tracks and to other cameras",
+    )
+
+
+def fusion_settings(args):
+    """The FusionSettings of the options of add_fusion_options."""
+    from ..core.fusion.settings import FusionSettings
+
+    return FusionSettings(
+        tracks=tuple(args.track),
+        region=args.region,
+        album=args.album,
+        timezones=not args.no_timezone,
+        neighbours=not args.no_neighbours,
+        anchors=not args.no_anchors,
+        max_gap_h=args.max_gap,
+        clock_offset_min=args.clock_offset,
+        trust_gps=not getattr(args, "overwrite_gps", False),
+    )
