@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import filelock
-import platformdirs
 
+from . import folders
 from .errors import WriteRefused
 
 LOCK_BUCKETS = 256
@@ -34,7 +34,7 @@ _held = threading.local()  # bucket -> (lock, depth), per thread
 
 
 def lock_folder() -> Path:
-    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "locks"
+    return folders.locks()
 
 
 def _usable_lock_folder() -> Path:

@@ -9,21 +9,14 @@ import traceback
 from pathlib import Path
 
 from .. import environment
+from ..cli.options import add_prediction_options
+from ..core import folders
 
 
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(prog="geoguess-app", description="GeoGuess: where was this photo taken?")
     parser.add_argument("photos", nargs="*", metavar="PHOTO_OR_FOLDER")
-    parser.add_argument("--model-dir", help="model folder (default: $GEOGUESS_MODEL_DIR or the user data folder)")
-    parser.add_argument("--device", help="auto, cpu, gpu or gpu:N (default: the last one chosen, else auto)")
-    parser.add_argument(
-        "--runtime",
-        choices=["auto", "openvino", "onnxruntime", "mxnet"],
-        help="what runs the network (default: the last one chosen in the Device menu, else auto)",
-    )
-    parser.add_argument(
-        "--precision", choices=["exact", "fast"], help="fast: bfloat16 on OpenVINO, opt-in (default: the last chosen)"
-    )
+    add_prediction_options(parser, window=True)  # the command line's, declared once
     parser.add_argument(
         "--screenshot",
         metavar="OUT.png",
@@ -44,9 +37,8 @@ def parse_args(argv: list[str] | None):
 
 
 def setup_logging() -> Path:
-    import platformdirs
 
-    folder = platformdirs.user_log_path("GeoGuess", appauthor=False)
+    folder = folders.logs()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "geoguess.log"
     handler = logging.FileHandler(path, encoding="utf-8")

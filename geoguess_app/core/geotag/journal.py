@@ -41,8 +41,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from .. import folders
 from ..system import host_name
 from .fileattrs import fsync_dir
 from .journal_read import LEGACY_SIDECAR, read_contents, unframe
@@ -68,7 +67,7 @@ MAX_RUN_FOLDERS = 50
 
 
 def default_journal() -> Path:
-    return platformdirs.user_data_path("GeoGuess", appauthor=False) / "geotag-journal.jsonl"
+    return folders.journal()
 
 
 def new_run_id() -> str:

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-import platformdirs
-
 from ... import environment
+from .. import folders
 from ..errors import GeoGuessError, StoreError
 from .files import MODEL_FILES, OFFICIAL_FILES, UNTRAINED_MARKER, OfficialFile, read_marker
 
@@ -48,7 +47,7 @@ Progress = Callable[[str, int, int | None], None]
 
 
 def default_model_dir() -> Path:
-    return platformdirs.user_data_path("GeoGuess", appauthor=False) / "models" / "locationnet"
+    return folders.model()
 
 
 def resolve_model_dir(explicit: str | Path | None = None) -> Path:
@@ -75,7 +74,7 @@ _md5_lock = threading.Lock()
 
 def cache_path(name: str) -> Path:
     """A file of GeoGuess's in the user cache folder."""
-    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / name
+    return folders.cache() / name
 
 
 def read_record(path: Path) -> dict[str, Any]:

@@ -26,8 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from .. import folders
 from ..model.classifier import ModelInfo
 from ..model.files import MODEL_FILES
 from ..model.store import cached_md5
@@ -43,7 +42,7 @@ CHUNK = 1 << 20
 
 
 def default_cache_path() -> Path:
-    return platformdirs.user_cache_path("GeoGuess", appauthor=False) / "predictions.sqlite3"
+    return folders.predictions()
 
 
 def photo_key(path: str | Path) -> str:
