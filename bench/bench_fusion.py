@@ -2,7 +2,7 @@
 
     python bench/bench_fusion.py [--grids FILE] [--trips N] [--seed S]
 
-SIMULATED: the distributions come from core/fusion/simulate.py, calibrated to the published
+SIMULATED: the distributions come from bench/fusion_simulator.py, calibrated to the published
 single-photo accuracy of PlaNet on MediaEval 2016. The figures say what fusion adds on top of a
 model that behaves as the simulator assumes; they are not the real LocationNet's accuracy.
 
@@ -34,10 +34,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fusion_simulator import PUBLISHED, SimConfig, SimPhoto, Simulator  # noqa: E402
+
 from geoguess_app.core.fusion.fuse import FusionOptions, fuse  # noqa: E402
 from geoguess_app.core.fusion.geometry import GridGeometry, distances_km, unit_vectors  # noqa: E402
 from geoguess_app.core.fusion.inputs import format_offset  # noqa: E402
-from geoguess_app.core.fusion.simulate import PUBLISHED, SimConfig, SimPhoto, Simulator  # noqa: E402
 from geoguess_app.core.fusion.timezone import TimezoneEvidence  # noqa: E402
 from geoguess_app.core.fusion.tracks import AnchorEvidence  # noqa: E402
 from geoguess_app.core.geo.cells import CellGrid  # noqa: E402

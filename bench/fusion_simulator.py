@@ -28,10 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import tzfpy
 
-from ..geo.cells import EARTH_RADIUS_KM
-from ..predict.results import Distribution
-from .geometry import GridGeometry, distances_km, unit_vectors
-from .inputs import FusionPhoto
+from geoguess_app.core.fusion.geometry import GridGeometry, distances_km, unit_vectors
+from geoguess_app.core.fusion.inputs import FusionPhoto
+from geoguess_app.core.geo.cells import EARTH_RADIUS_KM
+from geoguess_app.core.predict.results import Distribution
 
 #: (km, share of photos whose top guess is within it): PlaNet on MediaEval 2016 placing task.
 PUBLISHED = ((1, 0.062), (25, 0.135), (200, 0.208), (750, 0.356), (2500, 0.552))

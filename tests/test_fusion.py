@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -274,8 +276,9 @@ def test_radius_holds_the_fused_probability(geo):
 
 
 def test_on_simulated_trips_fusion_beats_single_photos(geo, tz):
-    """SIMULATED distributions (core/fusion/simulate.py), calibrated to the published figures."""
-    from geoguess_app.core.fusion.simulate import PUBLISHED, SimConfig, Simulator
+    """SIMULATED distributions (bench/fusion_simulator.py), calibrated to the published figures."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from fusion_simulator import PUBLISHED, SimConfig, Simulator
 
     sims = Simulator(geo, SimConfig(trips=25, seed=11)).run()
     truth = [(s.lat, s.lon) for s in sims]

@@ -23,7 +23,7 @@ def other_weights(tiny_model_dir, folder):
 
 
 def test_importing_other_weights_in_the_window_says_what_to_do_instead(qtbot, tmp_path, tiny_model_dir):
-    from geoguess_app.gui.dialogs import ModelDialog
+    from geoguess_app.gui.model_dialog import ModelDialog
     from geoguess_app.gui.tasks import TaskRunner
 
     source = other_weights(tiny_model_dir, tmp_path / "my-weights")

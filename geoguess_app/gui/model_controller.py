@@ -6,12 +6,13 @@ and a banner over the window)."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenuBar, QMessageBox
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMenuBar, QMessageBox
 
 from ..core.engine import (
     INSTALL,
@@ -28,7 +29,7 @@ from ..core.engine import (
 )
 from ..core.errors import ModelError
 from . import settings
-from .dialogs import ModelDialog, describe_store
+from .model_dialog import ModelDialog, describe_store
 from .prediction_queue import PredictionQueue
 from .qt_helpers import add_action, show_error
 from .status_bar import StatusBar
@@ -109,13 +110,13 @@ class ModelController(QObject):
         self.device = device
         self.runtime, self.precision = runtime, precision
         self.agreement: str | None = None  # fast against exact on the window's photos, once measured
-        self.photos = lambda: []  # the window's photos: the fast precision is checked on them
+        self.photos: Callable[[], list[str]] = lambda: []  # the window's photos: the fast precision is checked on them
         self._checking = False
         self.ask_for_model = ask_for_model  # offer the download dialog when no model is installed
         self.engine: Engine | None = None
         self.dialog: ModelDialog | None = None  # the last download / import dialog opened
         self.info_box: QMessageBox | None = None
-        self.device_menu = None
+        self.device_menu: QMenu | None = None  # made by add_menus
         self.device_group = QActionGroup(window)
         self.runtime_group = QActionGroup(window)
         self.fast_action: QAction | None = None
@@ -130,7 +131,9 @@ class ModelController(QObject):
         add_action(self._window, "Model &information...", self.show_info, None, model_menu)
 
     def _populate_devices(self, gpus: int) -> None:
-        self.device_menu.clear()
+        menu = self.device_menu
+        assert menu is not None  # add_menus made it, with the window, before any model loads
+        menu.clear()
         for action in self.device_group.actions():
             self.device_group.removeAction(action)
         choices = [("auto", "&Auto (GPU if available)"), ("cpu", "&CPU")]
@@ -141,12 +144,11 @@ class ModelController(QObject):
             action.setChecked(spec == self.device)
             action.triggered.connect(lambda _=False, s=spec: self.set_device(s))
             self.device_group.addAction(action)
-            self.device_menu.addAction(action)
-        self._add_runtimes()
+            menu.addAction(action)
+        self._add_runtimes(menu)
 
-    def _add_runtimes(self) -> None:
+    def _add_runtimes(self, menu: QMenu) -> None:
         """The runtime (each not installed is greyed, with what installs it) and the precision."""
-        menu = self.device_menu
         menu.addSection("Runtime")
         installed = available_runtimes()
         for action in self.runtime_group.actions():
@@ -292,7 +294,9 @@ class ModelController(QObject):
 
     def import_model(self) -> None:
         self.ask_model("")
-        self.dialog.choose_import(close_if_cancelled=True)
+        dialog = self.dialog
+        assert dialog is not None  # ask_model has just opened it
+        dialog.choose_import(close_if_cancelled=True)
 
     def show_info(self) -> None:
         """The model folder's files, their md5 sums and verdict, and where the model is loaded."""

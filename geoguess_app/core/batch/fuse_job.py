@@ -23,7 +23,7 @@ from ..fusion.geometry import GridGeometry
 from ..fusion.inputs import read_lines
 from ..geo.cells import CellGrid
 from ..predict.results import PhotoResult
-from .store import FUSED_SCHEMA, PartWriter, done_paths, read_parts
+from .parts import FUSED_SCHEMA, PartWriter, done_paths, read_parts
 
 TASK_PHOTOS = 2000  # about how many photos one task fuses (small groups share a task)
 

@@ -166,7 +166,3 @@ def mark_complete(folder: str | Path, photos: int | None) -> None:
         marker.unlink(missing_ok=True)
     else:
         marker.write_text(json.dumps({"photos": photos, "finished": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
-
-
-def is_complete(folder: str | Path) -> bool:
-    return (Path(folder) / COMPLETE).is_file()

@@ -29,8 +29,8 @@ import numpy as np
 from ..engine import open_engine
 from ..predict.pipeline import decode
 from ..predict.results import PhotoResult
+from .parts import PREDICTION_SCHEMA, PartWriter, done_paths, mark_complete, prediction_row
 from .sources import list_sources, local_copy
-from .store import PREDICTION_SCHEMA, PartWriter, done_paths, mark_complete, prediction_row
 
 log = logging.getLogger(__name__)
 

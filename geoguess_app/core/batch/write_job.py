@@ -19,8 +19,8 @@ from ..geotag.job import GeotagJob
 from ..geotag.outcome import SKIPPED, STOPPED, TagOutcome
 from ..predict.results import PhotoResult
 from .fuse_job import answer_from_json
+from .parts import read_parts
 from .sources import is_uri
-from .store import read_parts
 
 
 def write_fused(fused: str | Path, job: GeotagJob, stop: threading.Event | None = None) -> Iterator[TagOutcome]:

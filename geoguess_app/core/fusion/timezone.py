@@ -44,9 +44,6 @@ class TimezoneEvidence(Evidence):
         n = geometry.num_cells
         self._sample = np.random.default_rng(0).choice(n, min(n, 1024), replace=False)
 
-    def zone_names(self, cell: int) -> list[str]:
-        return sorted({self.zones[i] for i in self.zone_of[cell]})
-
     def offsets_at(self, local: datetime.datetime) -> npt.NDArray[np.int32]:
         """(zones, 2): each zone's offset in minutes at this local time (to the hour), read both ways
         when the time is repeated (the hour the clocks go back: ``fold`` 0 and 1); a zone that

@@ -2,8 +2,8 @@
 
 A classifier turns a batch of photos, already made into input tensors by the recipe
 (``model.recipe``), into one probability per cell of its grid. Prediction, the window and the
-command line only see this protocol and ``ModelInfo``; which runtime runs the network (MXNet
-today) is chosen in one place, ``core.engine``.
+command line only see this protocol and ``ModelInfo``; which runtime runs the network (MXNet,
+ONNX Runtime or OpenVINO, see ``core.engine.RUNTIMES``) is chosen in one place, ``core.engine``.
 """
 
 from __future__ import annotations

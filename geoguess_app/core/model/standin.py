@@ -182,29 +182,42 @@ def synthesize(out_dir: str | Path, source: str | Path, tiny: bool = False, seed
         if (out_dir / PARAMS_FILE).exists() and read_marker(out_dir) is None:
             raise ModelError(f"{out_dir} holds a real model; refusing to overwrite it")
         raise ModelError(f"{out_dir} is not empty; choose a new folder")
-    rng = np.random.default_rng(seed)
     grid_lines = (source / GRIDS_FILE).read_text(encoding="ascii").splitlines()
     if tiny:
         step = len(grid_lines) // TINY_CELLS
-        grid_lines = grid_lines[::step][:TINY_CELLS]
-        symbol = tiny_symbol(len(grid_lines))
-    else:
-        symbol = read_symbol(source / SYMBOL_FILE)
+        return synthesize_tiny(out_dir, grid_lines[::step][:TINY_CELLS], seed)
+    return _write(out_dir, read_symbol(source / SYMBOL_FILE), grid_lines, seed, "full", source / SYMBOL_FILE)
+
+
+def synthesize_tiny(out_dir: str | Path, grid_lines: list[str], seed: int = 0) -> Path:
+    """A tiny untrained stand-in over the cells of ``grid_lines`` (lines of grids.txt): what
+    ``synthesize(tiny=True)`` makes from the official grid, made from a few of its lines kept
+    elsewhere (the tests' own ``tests/data/tiny-grids.txt``, for a clone without the reference
+    files)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise ModelError(f"{out_dir} is not empty; choose a new folder")
+    return _write(out_dir, tiny_symbol(len(grid_lines)), grid_lines, seed, "tiny", None)
+
+
+def _write(
+    out_dir: Path, symbol: dict[str, Any], grid_lines: list[str], seed: int, kind: str, symbol_file: Path | None
+) -> Path:
+    rng = np.random.default_rng(seed)
     CellGrid.parse("\n".join(grid_lines))  # the cells must be valid before anything is written
     params = _random_params(symbol, rng)
     images = calibration_images(CALIBRATION_IMAGES, seed)
     batch = np.stack([preprocess_pixels(img) for img in images])
     _calibrate_batchnorm(symbol, params, batch)
     _shape_classifier(symbol, params, _features(symbol, params, batch))
-
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir.parent))
     try:
-        write_marker(staging, "tiny" if tiny else "full", seed)
-        if tiny:
+        write_marker(staging, kind, seed)
+        if symbol_file is None:
             (staging / SYMBOL_FILE).write_text(json.dumps(symbol, indent=2) + "\n", encoding="utf-8")
         else:
-            shutil.copyfile(source / SYMBOL_FILE, staging / SYMBOL_FILE)
+            shutil.copyfile(symbol_file, staging / SYMBOL_FILE)
         (staging / GRIDS_FILE).write_text("\n".join(grid_lines) + "\n", encoding="ascii")
         write_params(staging / PARAMS_FILE, params)
         if out_dir.exists():
