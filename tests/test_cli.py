@@ -107,3 +107,18 @@ def test_download_without_internet_fails_fast(tmp_path):
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "m").exists()  # no half model
     assert list(tmp_path.iterdir()) == []  # and no empty staging folder left behind
+
+
+def test_the_shared_options_say_what_the_core_does():
+    """The command line keeps --help fast by not importing the core for its defaults and choices:
+    they must be the core's own."""
+    from geoguess_app.cli import options
+    from geoguess_app.core.engine import RUNTIMES
+    from geoguess_app.core.fusion.travel import DEFAULT_MAX_GAP_H
+    from geoguess_app.core.geotag.policy import DEFAULT_MIN_PROBABILITY
+    from geoguess_app.core.geotag.staged_write import HARDLINKS
+
+    assert options.DEFAULT_MIN_PROBABILITY == DEFAULT_MIN_PROBABILITY
+    assert options.DEFAULT_MAX_GAP_H == DEFAULT_MAX_GAP_H
+    assert set(options.RUNTIME_CHOICES) == {"auto", *RUNTIMES}
+    assert set(options.HARDLINK_CHOICES) == set(HARDLINKS)

@@ -82,9 +82,9 @@ def cmd_batch(args) -> int:
 
 
 def _predict(args) -> int:
+    from ..core.batch.parts import done_paths
     from ..core.batch.predict_job import connect, run_predict
     from ..core.batch.sources import is_uri, list_sources
-    from ..core.batch.store import done_paths
     from ..core.engine import resolve_model_dir
     from ..core.errors import GeoGuessError
 
@@ -156,8 +156,8 @@ def _fuse(args) -> int:
     from pathlib import Path
 
     from ..core.batch.fuse_job import run_fuse
+    from ..core.batch.parts import COMPLETE
     from ..core.batch.predict_job import connect
-    from ..core.batch.store import COMPLETE
     from ..core.engine import resolve_model_dir
     from ..core.errors import GeoGuessError
     from .options import fusion_settings

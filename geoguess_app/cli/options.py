@@ -21,26 +21,36 @@ def add_model_dir(parser: argparse.ArgumentParser, extra: str = "") -> None:
     parser.add_argument("--model-dir", help=MODEL_DIR_HELP + extra)
 
 
-def add_prediction_options(parser: argparse.ArgumentParser) -> None:
-    """The options of every command that predicts."""
+def add_prediction_options(parser: argparse.ArgumentParser, window: bool = False) -> None:
+    """The options of every command that predicts; with ``window``, the window's start-up options
+    (no default given: the window then uses what was last chosen in its Device menu)."""
     g = parser.add_argument_group("prediction")
+    last = " (default: the last one chosen in the Device menu, else auto)" if window else ""
     g.add_argument("--model-dir", help=MODEL_DIR_HELP)
-    g.add_argument("--device", default="auto", help="auto (default: first GPU if there is one), cpu, gpu or gpu:N")
+    g.add_argument(
+        "--device",
+        default=None if window else "auto",
+        help="auto, cpu, gpu or gpu:N" + (last or " (default auto: the first GPU if there is one)"),
+        metavar="auto|cpu|gpu|gpu:N" if window else None,
+    )
     g.add_argument(
         "--precision",
-        default="exact",
+        default=None if window else "exact",
         choices=("exact", "fast"),
-        help="exact (default: float32, the published model's answers) or fast (bfloat16 on a CPU with AMX or "
-        "AVX512-BF16, through OpenVINO; the first run with a model says how often it agrees with exact)",
+        help="exact (float32, the published model's answers) or fast (bfloat16 on a CPU with AMX or "
+        "AVX512-BF16, through OpenVINO; the first run with a model says how often it agrees with exact)"
+        + (last or "; default exact"),
     )
     g.add_argument(
         "--runtime",
-        default="auto",
+        default=None if window else "auto",
         choices=RUNTIME_CHOICES,
-        help="what runs the network: auto (default: the fastest installed: OpenVINO, else ONNX Runtime, "
+        help="what runs the network: auto (the fastest installed: OpenVINO, else ONNX Runtime, "
         "else MXNet), or one of them (the same published weights; ONNX Runtime and OpenVINO run an ONNX "
-        "graph made from them)",
+        "graph made from them)" + (last or "; default auto"),
     )
+    if window:
+        return
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--no-cache", action="store_true", help="predict every photo again, without the prediction cache")
 

@@ -126,7 +126,7 @@ def cmd_tag(args) -> int:
     say_precision(args, photos)
     for report in args.report:
         write_report(outcomes, report)
-    counts = {}
+    counts: dict[Status, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing done"

@@ -82,7 +82,7 @@ class BatchDialog(QDialog):
         self._total = len(paths)
         self._predicted = 0
         self.outcomes: dict[str, TagOutcome] = {}
-        self.accepted: dict[str, bool] = {}
+        self.ticked: dict[str, bool] = {}  # ticked for writing, by path (not `accepted`: QDialog's signal)
         self.answers: dict[str, tuple[FusionPhoto, FusedAnswer]] = {}  # set once, before the rows come
         self.confirmation: QMessageBox | None = None
         self._stopped = ""  # why planning stopped early, kept above the counts
@@ -175,11 +175,11 @@ class BatchDialog(QDialog):
 
     def _add_row(self, outcome: TagOutcome) -> None:
         self.outcomes[outcome.path] = outcome
-        self.accepted[outcome.path] = self._above_threshold(outcome)
+        self.ticked[outcome.path] = self._above_threshold(outcome)
         photo, answer = self.answers.get(outcome.path, (None, None))
         when = photo.time if photo is not None else None
         radius = answer.radius_km if answer is not None else None
-        self.table.add_row(outcome, when, radius, self.accepted[outcome.path])
+        self.table.add_row(outcome, when, radius, self.ticked[outcome.path])
         self._update_map()
         self._update_header()
 
@@ -202,7 +202,7 @@ class BatchDialog(QDialog):
     def _update_header(self) -> None:
         """The counts, true after every change."""
         ready = [o for o in self.outcomes.values() if o.status == WOULD_WRITE]
-        accepted = [o for o in ready if self.accepted.get(o.path)]
+        accepted = [o for o in ready if self.ticked.get(o.path)]
         kinds = {k: sum(o.source == k for o in accepted) for k in ("fused", "model")}
         measured = sum(o.source in MEASURED for o in accepted)
         failed = sum(o.failed for o in self.outcomes.values())
@@ -237,7 +237,7 @@ class BatchDialog(QDialog):
                     "lon": lon,
                     "place": place,
                     "probability": probability,
-                    "accepted": self.accepted.get(o.path, False),
+                    "accepted": self.ticked.get(o.path, False),
                     "untrained": o.untrained,
                     # a model's answer only: a position from GPS data says nothing of the model
                     "unverified": predicted and not o.untrained and o.verified is False,
@@ -278,14 +278,14 @@ class BatchDialog(QDialog):
                 self.table.set_accepted(row, True)
 
     def _on_accept_changed(self, path: str, wanted: bool) -> None:
-        if self.accepted.get(path) != wanted:
-            self.accepted[path] = wanted
+        if self.ticked.get(path) != wanted:
+            self.ticked[path] = wanted
             self._update_header()
             self._update_map()
 
     # ----- writing ---------------------------------------------------------------------------
     def _todo(self) -> list[str]:
-        return [p for p, ok in self.accepted.items() if ok and self.outcomes[p].status == WOULD_WRITE]
+        return [p for p, ok in self.ticked.items() if ok and self.outcomes[p].status == WOULD_WRITE]
 
     def write_accepted(self) -> None:
         """Ask first (``self.confirmation``), then write the accepted photos."""

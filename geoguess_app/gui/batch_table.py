@@ -115,7 +115,9 @@ class BatchTable(QTableWidget):
         self.setWordWrap(True)
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
-        self.horizontalHeaderItem(EXISTING).setToolTip("The GPS position the photo already has (it is kept)")
+        existing = self.horizontalHeaderItem(EXISTING)
+        assert existing is not None  # setHorizontalHeaderLabels made every header item
+        existing.setToolTip("The GPS position the photo already has (it is kept)")
         for column in range(len(COLUMNS)):
             header.resizeSection(column, self.column_width(column))
         self.installEventFilter(self)
@@ -172,8 +174,13 @@ class BatchTable(QTableWidget):
         columns = sum(self.column_width(c) for c in range(len(COLUMNS)))
         return columns + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
 
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.item(row, column)
+        assert item is not None  # add_row fills every cell of the row it adds
+        return item
+
     def row_path(self, row: int) -> str:
-        return self.item(row, WRITE).data(Qt.ItemDataRole.UserRole)
+        return self._cell(row, WRITE).data(Qt.ItemDataRole.UserRole)
 
     def row_of(self, path: str) -> int:
         return next(row for row in range(self.rowCount()) if self.row_path(row) == path)
@@ -187,12 +194,13 @@ class BatchTable(QTableWidget):
     def set_accepted(self, row: int, accepted: bool) -> None:
         if accepted and self.outcomes[self.row_path(row)].status != WOULD_WRITE:
             return  # refused or unreadable photos cannot be accepted
-        self.item(row, WRITE).setCheckState(Qt.CheckState.Checked if accepted else Qt.CheckState.Unchecked)
+        self._cell(row, WRITE).setCheckState(Qt.CheckState.Checked if accepted else Qt.CheckState.Unchecked)
 
     def show_status(self, path: str, message: str, untick: bool) -> None:
         row = self.row_of(path)
-        self.item(row, STATUS).setText(message)
-        self.item(row, STATUS).setToolTip(message)
+        status = self._cell(row, STATUS)
+        status.setText(message)
+        status.setToolTip(message)
         if untick:
             self.set_accepted(row, False)
 

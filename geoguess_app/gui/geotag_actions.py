@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox, QStatusBar, QWidget
 
 from ..core.fusion.settings import PreparedFusion
 from ..core.geo.cells import format_km, great_circle_km
@@ -94,9 +94,12 @@ class GeotagActions(QObject):
         """Ask which of ``choices`` ((key, button text)) to take; None for Cancel (tests replace this)."""
         box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self._window)
         box.setTextFormat(Qt.TextFormat.PlainText)
-        buttons = {box.addButton(label, QMessageBox.ButtonRole.AcceptRole): key for key, label in choices}
+        buttons: dict[QAbstractButton, str] = {
+            box.addButton(label, QMessageBox.ButtonRole.AcceptRole): key for key, label in choices
+        }
         box.exec()
-        return buttons.get(box.clickedButton())
+        clicked = box.clickedButton()  # None when the box was closed without a button
+        return buttons.get(clicked) if clicked is not None else None
 
     def _hardlinks_choice(self, path: str, name: str) -> str | None:
         """How to write a photo with several hard links: asked; "refuse" when it has one name."""
@@ -215,11 +218,13 @@ class GeotagActions(QObject):
 
     def _model_may_place(self, result: PhotoResult, question: str) -> bool:
         """Before writing a guess: the untrained stand-in's, or an unverified model's, only on Yes."""
-        if result.model.untrained:
+        model = result.model
+        assert model is not None  # only a predicted result has guesses to write
+        if model.untrained:
             return self.confirm(
                 "Untrained model", f"The model is an UNTRAINED stand-in: this position is random.\n\n{question}"
             )
-        if not result.model.verified:
+        if not model.verified:
             return self.confirm(
                 "Unverified model",
                 "The model's files are not the published LocationNet files (their md5 sums differ): this "
@@ -274,18 +279,20 @@ class GeotagActions(QObject):
         """The shown photo's chosen guess (or its pin's position) into every selected photo."""
         paths = self.group()
         guess = result.predictions[rank - 1]
+        model = result.model
+        assert model is not None  # the model that ranked the guesses
         person = self._adjusted.get(result.path)
         if person is not None:  # set by the person: no model placed it
             tag, what = person.tag(), person.describe()
         else:
-            tag = GeoTag.from_guess(guess, result.model)
+            tag = GeoTag.from_guess(guess, model)
             what = f"{guess.lat:.6f}, {guess.lon:.6f} ({guess.place}, guess #{rank})"
         text = plan_text(paths, self.result_of, self._written, what)
         if person is not None:
             text += "\n\n" + person.note("Each photo")
-        elif result.model.untrained:
+        elif model.untrained:
             text += "\n\nThe model is an UNTRAINED stand-in: this position is random."
-        elif not result.model.verified:
+        elif not model.verified:
             text += "\n\nThe model's files are not the published LocationNet files: the photos will record it."
         if not self.confirm(f"Write to {len(paths)} photos?", text):
             for path in paths:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QImage
+from PySide6.QtGui import QAction, QIcon, QImage
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from ..core.geo.search import shared_search
@@ -27,6 +27,7 @@ from .geotag_actions import GeotagActions
 from .map_view import MapView, heat_payload
 from .model_controller import PREVIEW_SIDE, ModelBanner, ModelController
 from .photo_panel import PhotoPanel, photo_over_guesses
+from .place_search import PlaceSearch
 from .prediction_queue import PredictionQueue
 from .qt_helpers import qimage_from_array, show_error
 from .results_panel import ResultsPanel
@@ -48,6 +49,10 @@ class MainWindow(QMainWindow):
     modelFailed = Signal(str)
     predictionShown = Signal(object)  # PhotoResult, once its photo, rows and map are updated
     photoWritten = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "cancelled")
+    # made by build_menus (window_menus.py), in __init__
+    stop_action: QAction  # Go > Stop predicting, enabled while photos are being predicted
+    heat_action: QAction  # View > Whole distribution on the map (checkable)
+    search: PlaceSearch  # the toolbar's place search
 
     def __init__(
         self,
@@ -318,7 +323,7 @@ class MainWindow(QMainWindow):
             result.preview = None  # the QImage is kept instead, in a bounded cache
             self._keep_preview(result.path, image)
             self.filmstrip.set_thumbnail(result.path, image)
-        elif not result.ok:
+        elif result.error is not None:  # not result.ok
             self.filmstrip.mark_unreadable(result.path, result.error)
         self.filmstrip.set_gps(result.path, _gps_kind(result))
         if result.path == self.current:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import folium
-from branca.element import CssLink, Element, JavascriptLink
+from branca.element import CssLink, Element, Figure, JavascriptLink
 
 from ..resources import resources_dir
 
@@ -30,6 +30,7 @@ def build_map_page(out_dir: Path, online_tiles: bool = True) -> Path:
         location=[25, 10], zoom_start=2, min_zoom=1, tiles=None, world_copy_jump=True, control_scale=False
     )
     root = fmap.get_root()
+    assert isinstance(root, Figure)  # folium puts every Map in a Figure (typed Element in branca)
     root.header.add_child(CssLink((web / "map.css").as_uri()), name="geoguess_css")
     for name, url in (
         ("qwebchannel", "qrc:///qtwebchannel/qwebchannel.js"),

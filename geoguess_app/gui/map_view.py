@@ -31,10 +31,12 @@ log = logging.getLogger(__name__)
 def result_payload(result: PhotoResult) -> dict:
     """What the page needs to draw one photo's guesses: plain data, text as text."""
     gps = result.exif_gps
+    model = result.model
+    assert model is not None  # a result shown on the map was predicted: its model is set
     return {
         "name": result.name,
-        "untrained": result.model.untrained,
-        "unverified": not result.model.untrained and not result.model.verified,
+        "untrained": model.untrained,
+        "unverified": not model.untrained and not model.verified,
         "guesses": [g.to_dict() for g in result.predictions],
         "exif": {"lat": gps.lat, "lon": gps.lon} if gps else None,
     }

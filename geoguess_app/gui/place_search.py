@@ -11,7 +11,8 @@ for "München", scrolled past the best match), so Enter in the popup is handled 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, Signal
-from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QWidget
 
 from ..core.geo.search import FoundPlace, parse_coordinates, shared_search
 from .tasks import TaskRunner
@@ -38,13 +39,19 @@ class PlaceSearch(QLineEdit):
         self._completer = QCompleter(self._model, self)
         self._completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self._completer.activated[str].connect(self._activated)
+        # PySide6's stubs give SignalInstance no __getitem__: the overload by signature is untyped
+        self._completer.activated[str].connect(self._activated)  # type: ignore[index]
         self.setCompleter(self._completer)
-        self._completer.popup().installEventFilter(self)  # after the completer's own: Enter comes here first
+        self._popup().installEventFilter(self)  # after the completer's own: Enter comes here first
         self._found_for = ""  # the text the places found answer
         self.textEdited.connect(self._edited)
         self.returnPressed.connect(self.choose)
         self._asked = 0  # searches started: only the latest one's answer is offered
+
+    def _popup(self) -> QAbstractItemView:
+        popup = self._completer.popup()
+        assert popup is not None  # QCompleter makes its default popup when none was set
+        return popup
 
     def _edited(self, text: str) -> None:
         self._asked += 1
@@ -64,7 +71,7 @@ class PlaceSearch(QLineEdit):
         self._model.setStringList([p.name for p in found])
         if found and self.hasFocus():
             self._completer.complete()
-            popup = self._completer.popup()
+            popup = self._popup()
             self._completer.blockSignals(True)  # highlighted, not yet typed into the field
             popup.setCurrentIndex(popup.model().index(0, 0))  # the best match, highlighted: Enter takes it
             self._completer.blockSignals(False)
@@ -81,10 +88,11 @@ class PlaceSearch(QLineEdit):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         """Enter in the popup: the place highlighted, from the places found for the text as it is now."""
-        popup = self._completer.popup()
+        popup = self._popup()
         if (
             obj is popup
             and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
             and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         ):
             row = popup.currentIndex().row()
@@ -103,7 +111,7 @@ class PlaceSearch(QLineEdit):
         if position is not None:
             self.placeChosen.emit(position[0], position[1], f"{position[0]:.6f}, {position[1]:.6f}", "typed")
             return
-        if self._completer.popup().isVisible():
+        if self._popup().isVisible():
             return  # Enter went to the popup (eventFilter)
         chosen = next((p for p in self.found if p.name == text), None)
 

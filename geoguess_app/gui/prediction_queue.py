@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -39,7 +40,7 @@ class PredictionQueue(QObject):
         self._predictor = predictor
         self._start()
 
-    def add(self, paths: list[str | Path]) -> None:
+    def add(self, paths: Sequence[str | Path]) -> None:
         with self._lock:
             self._pending.extend(str(p) for p in paths)
         self.total += len(paths)

@@ -55,15 +55,17 @@ def shortcuts(window: QMainWindow) -> list[tuple[str, str, str]]:
 
     def walk(menu: QMenu, path: str) -> None:
         for action in menu.actions():
-            if action.menu() is not None:
-                walk(action.menu(), f"{path} > {action.menu().title().replace('&', '')}")
+            sub = action.menu()  # typed QObject in the stubs: a QMenu for a menu's submenus
+            if isinstance(sub, QMenu):
+                walk(sub, f"{path} > {sub.title().replace('&', '')}")
             elif action.shortcuts():
                 keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
                 found.append((path, action.text().replace("&", ""), keys))
 
     for top in window.menuBar().actions():
-        if top.menu() is not None:
-            walk(top.menu(), top.menu().title().replace("&", ""))
+        menu = top.menu()
+        if isinstance(menu, QMenu):
+            walk(menu, menu.title().replace("&", ""))
     return found
 
 

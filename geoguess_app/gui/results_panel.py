@@ -3,7 +3,7 @@ Write GPS button under them. Up/Down choose a guess; Tab goes on to the button (
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,7 +34,7 @@ def guess_text(g: Guess) -> str:
 
 
 class _ProbabilityBar(QStyledItemDelegate):
-    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option, index: QModelIndex | QPersistentModelIndex) -> None:
         value = index.data(PROB_ROLE)
         if value is None:
             return super().paint(painter, option, index)
@@ -222,13 +222,18 @@ class ResultsPanel(QWidget):
         for r in range(self.table.rowCount()):
             out.append(
                 {
-                    "rank": int(self.table.item(r, 0).text()),
-                    "probability": self.table.item(r, 1).data(PROB_ROLE),
-                    "place": self.table.item(r, 2).text(),
-                    "position": self.table.item(r, 3).text(),
+                    "rank": int(self._item(r, 0).text()),
+                    "probability": self._item(r, 1).data(PROB_ROLE),
+                    "place": self._item(r, 2).text(),
+                    "position": self._item(r, 3).text(),
                 }
             )
         return out
+
+    def _item(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.table.item(row, column)
+        assert item is not None  # _add_row fills every cell of the row it adds
+        return item
 
     def _request_zoom(self, *_index) -> None:
         if self.selected_rank():

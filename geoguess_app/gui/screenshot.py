@@ -40,7 +40,9 @@ class ScreenshotCheck(QObject):
         self.window.map.markers(self._check_markers)
 
     def _check_markers(self, markers: list[dict]) -> None:
-        wanted = len(self.result.predictions) + (1 if self.result.exif_gps else 0)
+        result = self.result
+        assert result is not None  # polled only once the photo's result was shown
+        wanted = len(result.predictions) + (1 if result.exif_gps else 0)
         if len(markers) < wanted:
             QTimer.singleShot(100, self._poll)
             return
@@ -53,6 +55,9 @@ class ScreenshotCheck(QObject):
             self._fail(f"cannot write {self.out}")
             return
         r = self.result
+        assert r is not None  # saved only once the photo's result was shown
+        model = r.model
+        assert model is not None  # a result shown with its markers was predicted by the model
         gps = r.exif_gps
         print(
             json.dumps(
@@ -65,7 +70,7 @@ class ScreenshotCheck(QObject):
                         "taken": r.meta.taken if r.meta else "",
                         "exif_gps": gps.as_dict() if gps else None,
                     },
-                    "model": r.model.as_dict(),
+                    "model": model.as_dict(),
                     "rows": self.window.guesses.rows(),
                     "markers": markers,
                     "window_icon": not self.window.windowIcon().isNull(),
@@ -86,4 +91,6 @@ class ScreenshotCheck(QObject):
     def _finish(self, code: int) -> None:
         if self.exit_code is None:
             self.exit_code = code
-            QApplication.instance().exit(code)
+            app = QApplication.instance()
+            assert app is not None  # the check runs inside the application
+            app.exit(code)

@@ -191,11 +191,14 @@ class UndoActions(QObject):
         self.undo_run(entry.run, entry.label, lambda ok: self.redoable.append(entry) if ok else None, entry)
 
     def redo(self) -> None:
-        if not self.redoable or self.busy or self.redoable[-1].redo is None:
+        if not self.redoable or self.busy:
             return
-        entry = self.redoable.pop()
+        redo = self.redoable[-1].redo
+        if redo is None:
+            return
+        self.redoable.pop()
         self._update()
-        entry.redo()  # writes again, and records it (redoing=True)
+        redo()  # writes again, and records it (redoing=True)
 
     def undo_run(
         self, run: str, label: str, then: Callable[[bool], None] = lambda ok: None, entry: Entry | None = None
