@@ -154,7 +154,7 @@ def test_a_track_too_large_to_read_is_refused_with_its_size(tmp_path, suffix):
     before it is read (a sparse file here: nothing is written to the disk)."""
     from geoguess_app.core.fusion.tracks import MAX_TRACK_BYTES
 
-    assert MAX_TRACK_BYTES == 32_000_000  # what the README says
+    assert MAX_TRACK_BYTES == 32_000_000  # what docs/fusion.md says
     path = tmp_path / f"year{suffix}"
     with open(path, "wb") as f:
         f.truncate(MAX_TRACK_BYTES + 1_000_000)
