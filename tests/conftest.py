@@ -1,7 +1,10 @@
 """Shared fixtures: the reference LocationNet files, the photo corpus and synthesized models.
 
 The reference files (../shared/locationnet) and the corpus (../shared/exif-corpus) lie beside the
-repository. In CI (CI set) their absence fails the run: those tests must run, never skip.
+repository. In CI (CI set) their absence fails the run: those tests must run, never skip. The
+tests that need them are marked ``shared`` (by the fixtures they use); the others run on a clone
+alone (``-m 'not shared'``): the tiny stand-in model is then made from ``tests/data/tiny-grids.txt``,
+the few cells of the official grid it uses.
 """
 
 from __future__ import annotations
@@ -43,14 +46,20 @@ def pytest_configure(config):
 
 
 SLOW_FIXTURES = {"full_model", "full_model_dir", "full_mxnet", "qtbot"}  # a full-size model, the window
+SHARED_FIXTURES = {"reference_dir", "corpus_dir", "manifest", "ground_truth", "full_model_dir"}  # ../shared
+TINY_GRID = ROOT / "tests" / "data" / "tiny-grids.txt"
 
 
 def pytest_collection_modifyitems(config, items):
     """Tests that build or load the full-size model or start the window are slow: ``-m 'not slow'``
-    leaves them out for a quick run (CI runs everything)."""
+    leaves them out for a quick run (CI runs everything). Tests that read ../shared are marked
+    ``shared``."""
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        used = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & used:
             item.add_marker(pytest.mark.slow)
+        if SHARED_FIXTURES & used:
+            item.add_marker(pytest.mark.shared)
 
 
 def unavailable(message: str) -> None:
@@ -108,10 +117,15 @@ def ground_truth(corpus_dir) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, reference_dir) -> Path:
-    from geoguess_app.core.model.standin import synthesize
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """The tiny stand-in (a few layers, 48 real cells): from the official grid where it is here, else
+    from the same cells kept in tests/data (the same model either way)."""
+    from geoguess_app.core.model.standin import synthesize, synthesize_tiny
 
-    return synthesize(tmp_path_factory.mktemp("models") / "tiny", reference_dir, tiny=True, seed=7)
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    if (REFERENCE / "grids.txt").is_file():
+        return synthesize(out, REFERENCE, tiny=True, seed=7)
+    return synthesize_tiny(out, TINY_GRID.read_text(encoding="ascii").splitlines(), seed=7)
 
 
 @pytest.fixture(scope="session")
