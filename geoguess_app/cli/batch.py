@@ -169,7 +169,7 @@ def _fuse(args) -> int:
             "not be read). Run it to the end first, or fuse what is there with --partial (a folder is fused "
             "again, whole, by a later run)"
         )
-    options = fusion_settings(args).prepare().options
+    fusion = fusion_settings(args).prepare()
     grid = resolve_model_dir(args.model_dir) / "grids.txt"
     connect(args.ray_address, args.num_cpus)
     total = json.loads(marker.read_text())["photos"] if marker.is_file() else 0
@@ -185,7 +185,7 @@ def _fuse(args) -> int:
             seen["said"] = time.monotonic()
             print(f"geoguess: {seen['done']}{f'/{total}' if total else ''} photos fused", file=sys.stderr)
 
-    summary = run_fuse(args.predictions, args.out, grid, options, by=args.by, on_rows=on_rows)
+    summary = run_fuse(args.predictions, args.out, grid, fusion, by=args.by, on_rows=on_rows)
     if bar:
         bar.close()
     took = time.monotonic() - start

@@ -196,6 +196,13 @@ class BatchDialog(QDialog):
         self.progress.setValue(self.progress.maximum())
         self._planning_done = True
         self.cancel_button.setEnabled(False)  # nothing runs until Write accepted
+        ready = [o for o in self.outcomes.values() if o.status == WOULD_WRITE]
+        if self._model.info.warning and ready and all(o.source in MEASURED for o in ready):
+            # the model's warning stays, but nothing ready to write comes from it: said so, not in red
+            self.model_warning.setText(
+                self._model_note() + " No position ready to write comes from it: all are from GPS data."
+            )
+            self.model_warning.setStyleSheet("")
         self._update_header()
         self.planned.emit()
 
@@ -336,7 +343,7 @@ class BatchDialog(QDialog):
         planned = [Planned(self.outcomes[path], self.answers.get(path, (None, None))[1]) for path in todo]
         try:  # the run records its photos, and then its end (journal_check)
             for i, outcome in enumerate(self.job.write_planned(planned, self._cancel), start=1):
-                if outcome.status == SKIPPED:  # cancelled: the rest stay as planned
+                if outcome.status == SKIPPED and self._cancel.is_set():  # cancelled: the rest stay as planned
                     return
                 self._tasks.post(self._show_written, outcome.path, outcome.status, outcome.summary, i)
         finally:

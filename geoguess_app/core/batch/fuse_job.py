@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GeoGuessError
-from ..fusion.fuse import FusedAnswer, FusionOptions, fuse
+from ..fusion.fuse import FusedAnswer, fuse
 from ..fusion.geometry import GridGeometry
 from ..fusion.inputs import read_lines
+from ..fusion.settings import PreparedFusion
 from ..geo.cells import CellGrid
 from ..predict.results import PhotoResult
 from .parts import FUSED_SCHEMA, PartWriter, done_paths, read_parts
@@ -42,17 +43,16 @@ def group_of(path: str, camera: str | None, by: str) -> str:
     return f"{folder} | {camera or 'unknown camera'}" if by == "camera" else folder
 
 
-def fuse_groups(
-    groups: Sequence[tuple[str, list[str]]], grid_file: str, options: Callable[[GridGeometry], FusionOptions]
-) -> list[dict[str, Any]]:
+def fuse_groups(groups: Sequence[tuple[str, list[str]]], grid_file: str, fusion: PreparedFusion) -> list[dict[str, Any]]:
     """Fuse each group (its name and its photos' stored results, in path order); one row each."""
     geometry = GridGeometry(CellGrid.from_file(grid_file))
+    options = fusion.options(geometry)
     rows = []
     for name, results in groups:
         lines = [json.dumps(PhotoResult.from_dict(json.loads(r)).as_dict(distribution=True)) for r in results]
         photos, models = read_lines(lines, geometry.num_cells)
         untrained = any(m.get("untrained") for m in models)
-        for answer, result in zip(fuse(photos, geometry, options(geometry)), results):
+        for answer, result in zip(fuse(fusion.adjusted(photos), geometry, options), results):
             rows.append(fused_row(name, answer, result, untrained and not answer.measured))
     return rows
 
@@ -86,7 +86,7 @@ def run_fuse(
     predictions: str | Path,
     out_dir: str | Path,
     grid_file: str | Path,
-    options: Callable[[GridGeometry], FusionOptions],
+    fusion: PreparedFusion,
     by: str = "folder",
     on_rows: Callable[[int, int], None] | None = None,
 ) -> FuseSummary:
@@ -114,10 +114,10 @@ def run_fuse(
         chunk.append(group)
         size += len(group[1])
         if size >= TASK_PHOTOS:
-            tasks.append(remote.remote(chunk, str(grid_file), options))
+            tasks.append(remote.remote(chunk, str(grid_file), fusion))
             chunk, size = [], 0
     if chunk:
-        tasks.append(remote.remote(chunk, str(grid_file), options))
+        tasks.append(remote.remote(chunk, str(grid_file), fusion))
     pending = list(tasks)
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
