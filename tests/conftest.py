@@ -5,6 +5,9 @@ repository. In CI (CI set) their absence fails the run: those tests must run, ne
 tests that need them are marked ``shared`` (by the fixtures they use); the others run on a clone
 alone (``-m 'not shared'``): the tiny stand-in model is then made from ``tests/data/tiny-grids.txt``,
 the few cells of the official grid it uses.
+
+What the tests share besides fixtures (copies of corpus photos, a GeoTag, the geoguess command) is
+in tests/helpers.py; the window's fixtures are in tests/gui/conftest.py.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ import csv
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import CORPUS, REFERENCE, ROOT, TINY_GRID, unavailable
 
 # Qt's early settings, before any QApplication exists (the window tests): headless, and the
 # Chromium flags QtWebEngine needs as root without a GPU.
@@ -25,12 +28,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if "--no-sandbox" not in os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""):
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox --disable-gpu"
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))  # published_recipe: the reference code path
-
-SHARED = Path(os.environ.get("GEOGUESS_SHARED", ROOT.parent / "shared"))
-REFERENCE = SHARED / "locationnet"
-CORPUS = SHARED / "exif-corpus"
 
 
 def pytest_configure(config):
@@ -47,7 +45,6 @@ def pytest_configure(config):
 
 SLOW_FIXTURES = {"full_model", "full_model_dir", "full_mxnet", "qtbot"}  # a full-size model, the window
 SHARED_FIXTURES = {"reference_dir", "corpus_dir", "manifest", "ground_truth", "full_model_dir"}  # ../shared
-TINY_GRID = ROOT / "tests" / "data" / "tiny-grids.txt"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -60,14 +57,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         if SHARED_FIXTURES & used:
             item.add_marker(pytest.mark.shared)
-
-
-def unavailable(message: str) -> None:
-    """Something a test needs is missing: in CI that fails the run (every test must run there),
-    elsewhere the test is skipped."""
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def _require(path: Path) -> Path:
@@ -179,44 +168,3 @@ def full_mxnet(mxnet_runtime, full_model_dir):
     from geoguess_app.core.model.mxnet.locationnet import LocationNet
 
     return LocationNet.load(full_model_dir, device="cpu")
-
-
-def copy_photo(source: Path, target: Path) -> Path:
-    """A writable copy of a corpus photo (the corpus files are read-only, and GeoGuess refuses to
-    write into read-only files), with its modification time."""
-    shutil.copy2(source, target)
-    target = target / Path(source).name if target.is_dir() else target
-    target.chmod(0o644)
-    return target
-
-
-def walk_with_gps(corpus_dir: Path, folder: Path, exiftool: str, names: list[str], without_gps: list[str]) -> None:
-    """Copies of the corpus's walk in Arezzo (Nikon photos minutes apart, each with GPS), with the GPS
-    of ``without_gps`` removed by ExifTool."""
-    folder.mkdir(exist_ok=True)
-    for name in names:
-        copy_photo(corpus_dir / "exif-samples" / "jpg" / "gps" / name, folder / name)
-    paths = [str(folder / name) for name in without_gps]
-    subprocess.run([exiftool, "-q", "-gps:all=", "-overwrite_original", *paths], check=True)
-
-
-def corpus_rows(manifest: list[dict], **want) -> list[dict]:
-    return [r for r in manifest if all(r.get(k) == v for k, v in want.items())]
-
-
-def geotag(**changes):
-    """A GeoTag as a prediction makes one (an untrained model's rank-1 guess in Sydney), with
-    ``changes`` applied, for tests that write positions without predicting."""
-    from geoguess_app.core.geotag.writer import GeoTag
-
-    values = dict(
-        lat=-33.8567844,
-        lon=151.2131083,
-        accuracy_m=1234.5,
-        model="test model",
-        untrained=True,
-        token="6b12ae3",
-        probability=0.25,
-        rank=1,
-    )
-    return GeoTag(**{**values, **changes})

@@ -7,9 +7,10 @@ import sys
 import tomllib
 from pathlib import Path
 
+from helpers import ROOT
+
 import geoguess_app
 
-ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 400
 
 

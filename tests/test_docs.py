@@ -3,7 +3,8 @@
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 

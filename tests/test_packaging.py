@@ -24,12 +24,12 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from helpers import ROOT
 
 import geoguess_app
 from geoguess_app import APP_ID
 from geoguess_app.core.photos.decode import PHOTO_EXTENSIONS
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
 DESKTOP = PACKAGING / "linux" / f"{APP_ID}.desktop"
 METAINFO = PACKAGING / "linux" / f"{APP_ID}.metainfo.xml"
