@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..core.errors import GeoGuessError  # keep --help fast
 
     try:
-        return args.run(args)
+        return args.handler(args)
     except GeoGuessError as e:
         print(f"geoguess: error: {e}", file=sys.stderr)
         return EXIT_ERROR

@@ -59,7 +59,7 @@ def add_parser(sub) -> None:
     w.add_argument("fused", metavar="DIR2", help="the folder of 'batch fuse'")
     w.add_argument("--dry-run", action="store_true", help="say what would be written, change nothing")
     add_write_options(w, backup=False)
-    b.set_defaults(run=cmd_batch)
+    b.set_defaults(handler=cmd_batch)
 
 
 def _ray_options(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from .output import EXIT_OK
 def add_parser(sub) -> None:
     c = sub.add_parser("cache", help="the cache of predictions: what it holds, or empty it")
     c.add_argument("cache_command", choices=("info", "clear"), metavar="ACTION", help="info or clear")
-    c.set_defaults(run=cmd_cache)
+    c.set_defaults(handler=cmd_cache)
 
 
 def cmd_cache(args) -> int:

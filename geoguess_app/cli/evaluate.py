@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     e.add_argument("--json", action="store_true", help="one JSON object with the figures")
     add_prediction_options(e)
     add_fusion_options(e)
-    e.set_defaults(run=cmd_evaluate)
+    e.set_defaults(handler=cmd_evaluate)
 
 
 def cmd_evaluate(args) -> int:

@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
     add_model_dir(f)
     f.add_argument("--json", action="store_true", help="JSON Lines: one object per photo, in input order")
     add_fusion_options(f)
-    f.set_defaults(run=cmd_fuse)
+    f.set_defaults(handler=cmd_fuse)
 
 
 def open_geometry(args):

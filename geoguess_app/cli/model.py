@@ -15,14 +15,14 @@ def add_parser(sub) -> None:
     msub = m.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     d = msub.add_parser("download", help="download the official model files (about 300 MB), verified")
     add_model_dir(d)
-    d.set_defaults(run=cmd_download)
+    d.set_defaults(handler=cmd_download)
     i = msub.add_parser("import", help="copy and verify a model folder obtained elsewhere")
     i.add_argument("source", metavar="DIR")
     add_model_dir(i)
-    i.set_defaults(run=cmd_import)
+    i.set_defaults(handler=cmd_import)
     n = msub.add_parser("info", help="what model is installed and whether it verifies")
     add_model_dir(n)
-    n.set_defaults(run=cmd_info)
+    n.set_defaults(handler=cmd_info)
     s = msub.add_parser(
         "synth",
         help="make an UNTRAINED stand-in model (random weights) for testing",
@@ -37,7 +37,7 @@ def add_parser(sub) -> None:
         metavar="DIR",
         help="folder with the official RN101-5k500-symbol.json and grids.txt (default: the installed model folder)",
     )
-    s.set_defaults(run=cmd_synth)
+    s.set_defaults(handler=cmd_synth)
 
 
 def _print_progress():

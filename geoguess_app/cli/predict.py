@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
     add_prediction_options(p)
-    p.set_defaults(run=cmd_predict)
+    p.set_defaults(handler=cmd_predict)
 
 
 def open_predictor(args, top_k: int):

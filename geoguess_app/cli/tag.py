@@ -42,7 +42,7 @@ def add_parser(sub) -> None:
         help="place each photo by its own pixels alone, as it is predicted (no fusion of the set)",
     )
     add_fusion_options(t)
-    t.set_defaults(run=cmd_tag)
+    t.set_defaults(handler=cmd_tag)
 
 
 def cmd_tag(args) -> int:

@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     scope.add_argument("--all", action="store_true", help="undo every write in the journal")
     scope.add_argument("--list", action="store_true", help="show what can be undone, by run")
     u.add_argument("--journal", metavar="FILE", help="undo journal (default: in the user data folder)")
-    u.set_defaults(run=cmd_undo)
+    u.set_defaults(handler=cmd_undo)
 
 
 def cmd_undo(args) -> int:

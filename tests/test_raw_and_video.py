@@ -1,0 +1,182 @@
+"""Camera RAW files, RAW+JPEG pairs and videos, as a photographer's trip folder holds them:
+predicted (from the embedded preview, a demosaic, or frames spread through a clip), their own
+time and GPS read, written (a RAW file never touched: its sidecar; a video in-file), read back by
+ExifTool, and undone byte for byte. Broken and stripped files get a reason, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+HANG = 300
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "geoguess_app.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def lines_by_name(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        head, sep, _ = line.partition(": ")
+        if sep and "/" in head:
+            out[Path(head.split()[-1]).name] = line
+    return out
+
+
+@pytest.fixture(scope="session")
+def samples(corpus_dir) -> Path:
+    folder = corpus_dir.parent / "raw-video-samples"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is missing")
+    return folder
+
+
+def copy(source: Path, target: Path) -> Path:
+    shutil.copyfile(source, target)
+    target.chmod(0o644)
+    return target
+
+
+def predicted(model: Path, *paths: Path) -> dict[str, dict]:
+    out = cli("predict", "--json", "--no-cache", "--top-k", "1", "--model-dir", model, *paths)
+    assert "Traceback" not in out.stderr, out.stderr
+    return {Path(d["path"]).name: d for d in map(json.loads, out.stdout.splitlines())}
+
+
+def test_raw_files_are_predicted_from_their_preview_or_a_demosaic_or_say_why_not(samples, corpus_dir, tiny_model_dir):
+    nef = next(corpus_dir.rglob("Issue 247-2.nef"))
+    dng = next(corpus_dir.rglob("IMG_1361.dng"))
+    raw = samples / "raw"
+    got = predicted(tiny_model_dir, raw / "RAW_KODAK_DC50.KDC", nef, dng, raw / "CanonRaw.crw", raw / "SigmaDP2.x3f")
+    assert got["RAW_KODAK_DC50.KDC"]["source_image"] == "half-size demosaic 384x256"
+    assert "kind" not in got["Issue 247-2.nef"] and got["Issue 247-2.nef"]["error"] is None  # a JPEG named .nef
+    assert got["IMG_1361.dng"]["source_image"] == "half-size demosaic 3024x4032"
+    assert all(got[n]["kind"] == "raw" and got[n]["predictions"] for n in ("RAW_KODAK_DC50.KDC", "IMG_1361.dng"))
+    # its own time, camera and GPS, read from the RAW by ExifTool
+    assert got["IMG_1361.dng"]["exif_gps"]["lat"] == pytest.approx(34.0596, abs=1e-3)
+    assert got["RAW_KODAK_DC50.KDC"]["taken"]["time"] == "1997-04-23T08:00:47"
+    # stripped test files: no preview, no sensor data; a preview of 8x8 pixels is no image
+    assert "no embedded preview, and its sensor data cannot be demosaiced" in got["CanonRaw.crw"]["error"]
+    assert "only a tiny embedded preview (8x8)" in got["SigmaDP2.x3f"]["error"]
+
+
+def test_a_raw_named_file_that_is_a_jpeg_is_read_as_the_jpeg_it_is(tmp_path, tiny_model_dir):
+    Image.new("RGB", (640, 480), (90, 140, 200)).save(tmp_path / "IMG_0001.CR2", "JPEG")
+    got = predicted(tiny_model_dir, tmp_path / "IMG_0001.CR2")["IMG_0001.CR2"]
+    assert got["error"] is None and "kind" not in got  # a photo, read by its content
+
+
+def test_videos_are_predicted_from_frames_and_give_their_own_time_and_gps(samples, tiny_model_dir):
+    video = samples / "video"
+    got = predicted(tiny_model_dir, video / "quicktime-hvc1.mov", video / "sample_640x360.mov", video / "M2TS.mts")
+    ipad = got["quicktime-hvc1.mov"]
+    assert ipad["kind"] == "video" and ipad["source_image"] == "5 frames of a 720x1280 hevc video, 1.2 s"
+    assert ipad["exif_gps"] == {"lat": 52.4597, "lon": 13.322, "predicted": False}
+    assert ipad["taken"] == {"time": "2023-09-22T18:34:05", "offset": "+02:00"}  # Keys:CreationDate, local
+    assert got["sample_640x360.mov"]["source_image"].startswith("5 frames of a 640x360 h264 video")
+    assert "has no frame that can be decoded" in got["M2TS.mts"]["error"]
+
+
+def test_hostile_raw_and_video_files_get_a_reason(samples, tiny_model_dir):
+    hostile = sorted((samples / "hostile").iterdir())
+    got = predicted(tiny_model_dir, *hostile)
+    assert len(got) == len(hostile)
+    for name, result in got.items():
+        assert result["error"] and "Traceback" not in result["error"], name
+
+
+def test_a_video_is_written_in_file_read_back_and_undone_byte_for_byte(samples, tmp_path, tiny_model_dir, exiftool_cli):
+    clip = copy(samples / "video" / "sample_640x360.mov", tmp_path / "clip.mov")
+    original = clip.read_bytes()
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--journal", journal, "--model-dir", tiny_model_dir, clip)  # fmt: skip
+    assert out.returncode == 0 and lines_by_name(out.stdout)["clip.mov"].split()[0] == "written", out.stdout + out.stderr
+    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(clip)], capture_output=True, text=True).stdout)[0]
+    lat, lon = (float(x) for x in tags["Keys:GPSCoordinates"].split()[:2])
+    assert tags["UserData:GPSCoordinates"].split()[:2] == tags["Keys:GPSCoordinates"].split()[:2]
+    assert tags["XMP-geoguess:Predicted"] in (True, "True") and tags["XMP-exif:GPSProcessingMethod"].startswith("GeoGuess")
+    assert (tags["Composite:GPSLatitude"], tags["Composite:GPSLongitude"]) == pytest.approx((lat, lon))
+    again = predicted(tiny_model_dir, clip)["clip.mov"]
+    assert again["exif_gps"]["predicted"] is True  # GeoGuess's own position is a prediction, never an anchor
+    undone = cli("undo", "--journal", journal, "--all")
+    assert undone.returncode == 0 and "byte-identical" in undone.stdout, undone.stdout + undone.stderr
+    assert clip.read_bytes() == original
+
+
+@pytest.mark.parametrize("name", ["NAME.xmp", "NAME.EXT.xmp"])
+def test_a_raw_file_gets_a_sidecar_of_the_chosen_name_and_is_never_touched(samples, tmp_path, tiny_model_dir, exiftool_cli, name):
+    raw = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "DC50.KDC")
+    before, mtime = raw.read_bytes(), raw.stat().st_mtime_ns
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--sidecar-name", name, "--journal", journal, "--model-dir", tiny_model_dir, raw)  # fmt: skip
+    side = tmp_path / ("DC50.xmp" if name == "NAME.xmp" else "DC50.KDC.xmp")
+    assert out.returncode == 0 and f"into {side.name}" in out.stdout, out.stdout + out.stderr
+    assert raw.read_bytes() == before and raw.stat().st_mtime_ns == mtime
+    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(side)], capture_output=True, text=True).stdout)[0]
+    assert isinstance(tags["XMP-exif:GPSLatitude"], float) and tags["XMP-geoguess:Predicted"] in (True, "True")
+    undone = cli("undo", "--journal", journal, "--all")
+    assert "sidecar removed" in undone.stdout and not side.exists()
+
+
+def test_an_existing_sidecar_of_the_other_naming_is_updated_in_place_and_restored(samples, tmp_path, tiny_model_dir, exiftool_cli):
+    raw = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "DC50.KDC")
+    darktable = tmp_path / "DC50.KDC.xmp"  # darktable's, with a rating and a tag the person set there
+    subprocess.run([exiftool_cli, "-q", "-XMP-xmp:Rating=4", "-XMP-dc:Subject=holiday", "-o", str(darktable), str(raw)], check=True)
+    kept = darktable.read_bytes()
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--sidecar-name", "NAME.xmp", "--journal", journal, "--model-dir", tiny_model_dir, raw)  # fmt: skip
+    assert "into DC50.KDC.xmp" in out.stdout and not (tmp_path / "DC50.xmp").exists(), out.stdout + out.stderr
+    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(darktable)], capture_output=True, text=True).stdout)[0]
+    assert tags["XMP-xmp:Rating"] == 4 and tags["XMP-dc:Subject"] == "holiday" and "XMP-exif:GPSLatitude" in tags
+    cli("undo", "--journal", journal, "--all")
+    assert darktable.read_bytes() == kept
+
+
+def test_a_raw_and_jpeg_pair_is_one_photo_written_to_both_and_undone_as_one(samples, tmp_path, tiny_model_dir):
+    raw = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "IMG_0001.KDC")
+    Image.new("RGB", (640, 480), (100, 120, 140)).save(tmp_path / "IMG_0001.JPG")
+    jpeg = tmp_path / "IMG_0001.JPG"
+    originals = {p: p.read_bytes() for p in (raw, jpeg)}
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--journal", journal, "--model-dir", tiny_model_dir, tmp_path)  # fmt: skip
+    said = lines_by_name(out.stdout)
+    assert "fusing 1 photo(s)" in out.stderr  # predicted and fused once
+    assert said["IMG_0001.JPG"].split()[0] == "written"
+    assert said["IMG_0001.KDC"].split()[0] == "written" and "as its twin IMG_0001.JPG into IMG_0001.xmp" in said["IMG_0001.KDC"]
+    assert raw.read_bytes() == originals[raw]
+    runs = cli("undo", "--journal", journal, "--list")
+    assert "2 of 2 photo(s) can be undone" in runs.stdout, runs.stdout
+    undone = cli("undo", "--journal", journal, "--last")
+    assert undone.returncode == 0 and not (tmp_path / "IMG_0001.xmp").exists()
+    assert all(p.read_bytes() == data for p, data in originals.items())
+
+
+def test_a_video_with_its_own_gps_places_a_photo_taken_near_it_in_time(samples, tmp_path, tiny_model_dir):
+    clip = copy(samples / "video" / "quicktime-hvc1.mov", tmp_path / "ipad.mov")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x9003: "2023:09:22 18:40:05", 0x9011: "+02:00"})  # six minutes later
+    Image.new("RGB", (640, 480), (120, 130, 90)).save(tmp_path / "later.jpg", exif=exif)
+    out = cli("tag", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--model-dir", tiny_model_dir, tmp_path)  # fmt: skip
+    said = lines_by_name(out.stdout)
+    assert "it has its own GPS position (used to place the others)" in said["ipad.mov"]
+    assert said["later.jpg"].startswith("would write") and "52.4" in said["later.jpg"] and "13.3" in said["later.jpg"]
+    assert os.path.exists(clip)
