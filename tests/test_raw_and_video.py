@@ -105,11 +105,17 @@ def test_a_video_is_written_in_file_read_back_and_undone_byte_for_byte(samples, 
     journal = tmp_path / "journal.jsonl"
     out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
               "--journal", journal, "--model-dir", tiny_model_dir, clip)  # fmt: skip
-    assert out.returncode == 0 and lines_by_name(out.stdout)["clip.mov"].split()[0] == "written", out.stdout + out.stderr
-    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(clip)], capture_output=True, text=True).stdout)[0]
+    assert out.returncode == 0 and lines_by_name(out.stdout)["clip.mov"].split()[0] == "written", (
+        out.stdout + out.stderr
+    )
+    tags = json.loads(
+        subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(clip)], capture_output=True, text=True).stdout
+    )[0]
     lat, lon = (float(x) for x in tags["Keys:GPSCoordinates"].split()[:2])
     assert tags["UserData:GPSCoordinates"].split()[:2] == tags["Keys:GPSCoordinates"].split()[:2]
-    assert tags["XMP-geoguess:Predicted"] in (True, "True") and tags["XMP-exif:GPSProcessingMethod"].startswith("GeoGuess")
+    assert tags["XMP-geoguess:Predicted"] in (True, "True") and tags["XMP-exif:GPSProcessingMethod"].startswith(
+        "GeoGuess"
+    )
     assert (tags["Composite:GPSLatitude"], tags["Composite:GPSLongitude"]) == pytest.approx((lat, lon))
     again = predicted(tiny_model_dir, clip)["clip.mov"]
     assert again["exif_gps"]["predicted"] is True  # GeoGuess's own position is a prediction, never an anchor
@@ -119,7 +125,9 @@ def test_a_video_is_written_in_file_read_back_and_undone_byte_for_byte(samples, 
 
 
 @pytest.mark.parametrize("name", ["NAME.xmp", "NAME.EXT.xmp"])
-def test_a_raw_file_gets_a_sidecar_of_the_chosen_name_and_is_never_touched(samples, tmp_path, tiny_model_dir, exiftool_cli, name):
+def test_a_raw_file_gets_a_sidecar_of_the_chosen_name_and_is_never_touched(
+    samples, tmp_path, tiny_model_dir, exiftool_cli, name
+):
     raw = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "DC50.KDC")
     before, mtime = raw.read_bytes(), raw.stat().st_mtime_ns
     journal = tmp_path / "journal.jsonl"
@@ -128,22 +136,30 @@ def test_a_raw_file_gets_a_sidecar_of_the_chosen_name_and_is_never_touched(sampl
     side = tmp_path / ("DC50.xmp" if name == "NAME.xmp" else "DC50.KDC.xmp")
     assert out.returncode == 0 and f"into {side.name}" in out.stdout, out.stdout + out.stderr
     assert raw.read_bytes() == before and raw.stat().st_mtime_ns == mtime
-    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(side)], capture_output=True, text=True).stdout)[0]
+    tags = json.loads(
+        subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(side)], capture_output=True, text=True).stdout
+    )[0]
     assert isinstance(tags["XMP-exif:GPSLatitude"], float) and tags["XMP-geoguess:Predicted"] in (True, "True")
     undone = cli("undo", "--journal", journal, "--all")
     assert "sidecar removed" in undone.stdout and not side.exists()
 
 
-def test_an_existing_sidecar_of_the_other_naming_is_updated_in_place_and_restored(samples, tmp_path, tiny_model_dir, exiftool_cli):
+def test_an_existing_sidecar_of_the_other_naming_is_updated_in_place_and_restored(
+    samples, tmp_path, tiny_model_dir, exiftool_cli
+):
     raw = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "DC50.KDC")
     darktable = tmp_path / "DC50.KDC.xmp"  # darktable's, with a rating and a tag the person set there
-    subprocess.run([exiftool_cli, "-q", "-XMP-xmp:Rating=4", "-XMP-dc:Subject=holiday", "-o", str(darktable), str(raw)], check=True)
+    subprocess.run(
+        [exiftool_cli, "-q", "-XMP-xmp:Rating=4", "-XMP-dc:Subject=holiday", "-o", str(darktable), str(raw)], check=True
+    )
     kept = darktable.read_bytes()
     journal = tmp_path / "journal.jsonl"
     out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
               "--sidecar-name", "NAME.xmp", "--journal", journal, "--model-dir", tiny_model_dir, raw)  # fmt: skip
     assert "into DC50.KDC.xmp" in out.stdout and not (tmp_path / "DC50.xmp").exists(), out.stdout + out.stderr
-    tags = json.loads(subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(darktable)], capture_output=True, text=True).stdout)[0]
+    tags = json.loads(
+        subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(darktable)], capture_output=True, text=True).stdout
+    )[0]
     assert tags["XMP-xmp:Rating"] == 4 and tags["XMP-dc:Subject"] == "holiday" and "XMP-exif:GPSLatitude" in tags
     cli("undo", "--journal", journal, "--all")
     assert darktable.read_bytes() == kept
@@ -160,7 +176,10 @@ def test_a_raw_and_jpeg_pair_is_one_photo_written_to_both_and_undone_as_one(samp
     said = lines_by_name(out.stdout)
     assert "fusing 1 photo(s)" in out.stderr  # predicted and fused once
     assert said["IMG_0001.JPG"].split()[0] == "written"
-    assert said["IMG_0001.KDC"].split()[0] == "written" and "as its twin IMG_0001.JPG into IMG_0001.xmp" in said["IMG_0001.KDC"]
+    assert (
+        said["IMG_0001.KDC"].split()[0] == "written"
+        and "as its twin IMG_0001.JPG into IMG_0001.xmp" in said["IMG_0001.KDC"]
+    )
     assert raw.read_bytes() == originals[raw]
     runs = cli("undo", "--journal", journal, "--list")
     assert "2 of 2 photo(s) can be undone" in runs.stdout, runs.stdout
