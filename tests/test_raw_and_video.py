@@ -64,10 +64,9 @@ def test_raw_files_are_predicted_from_their_preview_or_a_demosaic_or_say_why_not
     got = predicted(tiny_model_dir, raw / "RAW_KODAK_DC50.KDC", nef, dng, raw / "CanonRaw.crw", raw / "SigmaDP2.x3f")
     assert got["RAW_KODAK_DC50.KDC"]["source_image"] == "half-size demosaic 384x256"
     assert "kind" not in got["Issue 247-2.nef"] and got["Issue 247-2.nef"]["error"] is None  # a JPEG named .nef
-    assert got["IMG_1361.dng"]["source_image"] == "half-size demosaic 3024x4032"
-    assert all(got[n]["kind"] == "raw" and got[n]["predictions"] for n in ("RAW_KODAK_DC50.KDC", "IMG_1361.dng"))
-    # its own time, camera and GPS, read from the RAW by ExifTool
-    assert got["IMG_1361.dng"]["exif_gps"]["lat"] == pytest.approx(34.0596, abs=1e-3)
+    assert got["RAW_KODAK_DC50.KDC"]["kind"] == "raw" and got["RAW_KODAK_DC50.KDC"]["predictions"]
+    # a DNG stripped of its picture (every pixel black) is not predicted as if it were black
+    assert "its sensor data is empty (every pixel black" in got["IMG_1361.dng"]["error"]
     assert got["RAW_KODAK_DC50.KDC"]["taken"]["time"] == "1997-04-23T08:00:47"
     # stripped test files: no preview, no sensor data; a preview of 8x8 pixels is no image
     assert "no embedded preview, and its sensor data cannot be demosaiced" in got["CanonRaw.crw"]["error"]
@@ -199,3 +198,11 @@ def test_a_video_with_its_own_gps_places_a_photo_taken_near_it_in_time(samples, 
     assert "it has its own GPS position (used to place the others)" in said["ipad.mov"]
     assert said["later.jpg"].startswith("would write") and "52.4" in said["later.jpg"] and "13.3" in said["later.jpg"]
     assert os.path.exists(clip)
+
+
+def test_a_raw_files_own_time_camera_and_gps_are_read(corpus_dir, exiftool_cli):
+    from geoguess_app.core.photos.camera_files import capture_meta
+
+    meta = capture_meta(next(corpus_dir.rglob("IMG_1361.dng")))
+    assert meta is not None and meta.camera == "Apple iPhone 12 Pro" and meta.utc_offset == "-05:00"
+    assert meta.gps is not None and (meta.gps.lat, meta.gps.lon) == pytest.approx((34.0596, -84.6817), abs=1e-3)

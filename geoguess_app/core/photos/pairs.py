@@ -52,3 +52,12 @@ def _when(meta: PhotoMeta | None) -> datetime.datetime | None:
         return datetime.datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def list_with_twins(paths: Sequence[str | Path]) -> tuple[list[Path], dict[str, str]]:
+    """The photos of ``paths`` (decode.list_photos) and the RAW twins among them ({RAW: JPEG})."""
+    from .camera_files import capture_meta
+    from .decode import list_photos
+
+    found = list_photos(list(paths))
+    return found, find_twins(found, capture_meta)

@@ -66,6 +66,11 @@ def read_raw(path: str) -> RawImage:
                 w, h = preview.size
                 small = f"only a tiny embedded preview ({w}x{h})"
             raise ImageError(f"this RAW file holds no image GeoGuess can predict from: {small}, and {sensor}") from None
+        if not pixels.any():  # every pixel black: the file keeps no picture (a stripped file)
+            raise ImageError(
+                f"this RAW file holds no image GeoGuess can predict from: {small or 'no large enough embedded preview'}, "
+                "and its sensor data is empty (every pixel black: a file stripped of its picture)"
+            )
     image = Image.fromarray(np.ascontiguousarray(pixels), "RGB")
     w, h = image.size
     return RawImage(image, 1, f"half-size demosaic {w}x{h}")
