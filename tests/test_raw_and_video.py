@@ -51,6 +51,36 @@ def copy(source: Path, target: Path) -> Path:
     return target
 
 
+def make_dng(photo: Path, out: Path, size: tuple[int, int] = (640, 480)) -> Path:
+    """A DNG with real sensor data: a Bayer (RGGB) mosaic of a photo's linear pixels, 12 bits, with
+    the tags LibRaw needs to demosaic it (its colour matrix maps XYZ to linear sRGB)."""
+    import numpy as np
+    import tifffile
+
+    rgb = np.asarray(Image.open(photo).convert("RGB").resize(size), dtype=np.float32) / 255.0
+    linear, white = rgb**2.2, 4095
+    mosaic = np.zeros(linear.shape[:2], np.uint16)
+    for (dy, dx), channel in {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}.items():
+        mosaic[dy::2, dx::2] = linear[dy::2, dx::2, channel] * white
+    xyz_to_srgb = [3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570]
+    tags = [
+        (254, "I", 1, 0, True),  # the full-size image
+        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: RGGB
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50708, "s", 0, "GeoGuess test camera", True),
+        (50714, "H", 1, 0, True),  # BlackLevel
+        (50717, "H", 1, white, True),  # WhiteLevel
+        (50721, "2i", 9, [v for x in xyz_to_srgb for v in (round(x * 10000), 10000)], True),  # ColorMatrix1
+        (50728, "2I", 3, (1, 1, 1, 1, 1, 1), True),  # AsShotNeutral
+        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
+        (271, "s", 0, "GeoGuess", True),
+        (272, "s", 0, "Test DNG", True),
+    ]
+    tifffile.imwrite(out, mosaic, photometric=32803, extratags=tags, metadata=None)
+    return out
+
+
 def predicted(model: Path, *paths: Path) -> dict[str, dict]:
     out = cli("predict", "--json", "--no-cache", "--top-k", "1", "--model-dir", model, *paths)
     assert "Traceback" not in out.stderr, out.stderr
@@ -206,3 +236,25 @@ def test_a_raw_files_own_time_camera_and_gps_are_read(corpus_dir, exiftool_cli):
     meta = capture_meta(next(corpus_dir.rglob("IMG_1361.dng")))
     assert meta is not None and meta.camera == "Apple iPhone 12 Pro" and meta.utc_offset == "-05:00"
     assert meta.gps is not None and (meta.gps.lat, meta.gps.lon) == pytest.approx((34.0596, -84.6817), abs=1e-3)
+
+
+def test_a_dng_with_real_sensor_data_is_demosaiced_and_geotagged_beside_its_jpeg(corpus_dir, tmp_path, tiny_model_dir):
+    """A camera's pair, made from one corpus photo: the DNG (real pixels, demosaiced by LibRaw) and
+    the JPEG. Alone, the DNG is predicted from its demosaic; together they are one photo."""
+    d90 = corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg"
+    alone = make_dng(d90, tmp_path / "alone.dng")
+    got = predicted(tiny_model_dir, alone)["alone.dng"]
+    assert got["error"] is None and got["source_image"] == "half-size demosaic 320x240" and got["predictions"]
+    trip = tmp_path / "trip"
+    trip.mkdir()
+    dng = make_dng(d90, trip / "DSC_0001.dng")
+    Image.open(d90).resize((640, 480)).save(trip / "DSC_0001.jpg", quality=92)
+    before = dng.read_bytes()
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--sidecar-name", "NAME.EXT.xmp", "--journal", journal, "--model-dir", tiny_model_dir, trip)  # fmt: skip
+    said = lines_by_name(out.stdout)
+    assert "as its twin DSC_0001.jpg into DSC_0001.dng.xmp" in said["DSC_0001.dng"], out.stdout + out.stderr
+    assert dng.read_bytes() == before
+    cli("undo", "--journal", journal, "--all")
+    assert not (trip / "DSC_0001.dng.xmp").exists() and dng.read_bytes() == before
