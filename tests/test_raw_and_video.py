@@ -81,6 +81,31 @@ def make_dng(photo: Path, out: Path, size: tuple[int, int] = (640, 480)) -> Path
     return out
 
 
+def make_video(photo: Path, out: Path, seconds: int = 3, fps: int = 10, size: tuple[int, int] = (320, 240)) -> Path:
+    """A clip encoded with PyAV from a photo (the camera panning across it)."""
+    import av
+    import numpy as np
+
+    base = Image.open(photo).convert("RGB").resize((size[0] + seconds * fps * 2, size[1]))
+    with av.open(str(out), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for i in range(seconds * fps):
+            pixels = np.asarray(base.crop((2 * i, 0, 2 * i + size[0], size[1])))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out
+
+
+def taken_at(path: Path, when: str, offset: str = "+02:00") -> Path:
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x9003: when, 0x9011: offset})
+    Image.new("RGB", (640, 480), (110, 130, 150)).save(path, exif=exif)
+    return path
+
+
 def predicted(model: Path, *paths: Path) -> dict[str, dict]:
     out = cli("predict", "--json", "--no-cache", "--top-k", "1", "--model-dir", model, *paths)
     assert "Traceback" not in out.stderr, out.stderr
@@ -258,3 +283,30 @@ def test_a_dng_with_real_sensor_data_is_demosaiced_and_geotagged_beside_its_jpeg
     assert dng.read_bytes() == before
     cli("undo", "--journal", journal, "--all")
     assert not (trip / "DSC_0001.dng.xmp").exists() and dng.read_bytes() == before
+
+
+def test_a_trip_of_pairs_and_phone_videos_is_placed_by_the_videos_gps(corpus_dir, tmp_path, tiny_model_dir, exiftool_cli):
+    """A simulated trip: a phone video with its own GPS and time (written by ExifTool, as phones
+    write them), a RAW+JPEG pair two minutes later and a photo five minutes later, a video without
+    GPS; fused, the photos near the video in time are placed at the video's position, the pair is
+    written to both files, the videos are predicted from frames."""
+    d90 = corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg"
+    trip = tmp_path / "trip"
+    trip.mkdir()
+    clip = make_video(d90, trip / "VID_0001.mp4")
+    subprocess.run([exiftool_cli, "-q", "-n", "-overwrite_original", "-Keys:GPSCoordinates=45.4375 12.3358",
+                    "-Keys:CreationDate=2024:05:01 10:00:00+02:00", str(clip)], check=True)  # fmt: skip
+    taken_at(trip / "IMG_0002.JPG", "2024:05:01 10:02:00")
+    make_dng(d90, trip / "IMG_0002.DNG")  # its twin, saying no time: paired by name
+    taken_at(trip / "IMG_0003.JPG", "2024:05:01 10:05:00")
+    make_video(d90, trip / "VID_0004.mp4")  # no GPS, no time: placed by its frames alone
+    out = cli("tag", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--model-dir", tiny_model_dir, trip)  # fmt: skip
+    said = lines_by_name(out.stdout)
+    assert "fusing 4 photo(s)" in out.stderr, out.stderr  # the pair is one photo
+    assert "it has its own GPS position (used to place the others)" in said["VID_0001.mp4"]
+    for name in ("IMG_0002.JPG", "IMG_0003.JPG"):
+        assert said[name].startswith("would write  ") or said[name].startswith("would write"), said[name]
+        assert "45.43" in said[name] and "12.33" in said[name] and "near_gps" in said[name], said[name]
+    assert "as its twin IMG_0002.JPG into IMG_0002.xmp" in said["IMG_0002.DNG"]
+    assert said["VID_0004.mp4"].split()[0:2] == ["would", "write"]

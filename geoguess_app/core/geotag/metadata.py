@@ -51,10 +51,10 @@ DERIVED = ("System:", "Composite:", "ExifTool:", "SourceFile")
 # and pointers that move when metadata grows (the image data they point to is checked byte for byte).
 UNCOMPARED_GROUPS = (*DERIVED, "XMP-geoguess:")
 POINTER = re.compile(r"(Offset|Offsets|Start|ByteCounts?|MediaDataSize)$")
-# A QuickTime track has two handler boxes (media and data) whose tags share names: ExifTool reads
+# A QuickTime track (and a file's metadata box) has handler boxes whose tags share names: ExifTool reads
 # one of each name, and which one can differ after a write that adds the Keys' own handler. The
 # media itself is checked byte for byte (pixel_digest), so these are not compared in a video.
-QUICKTIME_HANDLERS = re.compile(r"^Track\d+:Handler(Type|Description|Class|VendorID)$")
+QUICKTIME_HANDLERS = re.compile(r"^(Track\d+|QuickTime):Handler(Type|Description|Class|VendorID)$")
 
 
 def photo_format(path: Path) -> str:
