@@ -21,7 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PIL import Image  # noqa: E402
 
 from geoguess_app.core.photos.decode import open_photo  # noqa: E402
 from geoguess_app.core.predict.pipeline import decode  # noqa: E402
