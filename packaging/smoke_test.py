@@ -185,6 +185,22 @@ def check_tagging(cli: Path, photo: Path, model: Path, env: dict, cwd: Path) -> 
     return f"wrote {tags['GPSLatitude']:.4f}, {tags['GPSLongitude']:.4f} (provenance: untrained)"
 
 
+def check_raw_and_video(cli: Path, model: Path, samples: Path, env: dict, cwd: Path) -> str:
+    """The packaged app reads a camera RAW file (rawpy) and a video (PyAV): both predicted."""
+    raw, video = samples / "raw" / "RAW_KODAK_DC50.KDC", samples / "video" / "sample_640x360.mov"
+    for needed in (raw, video):
+        if not needed.is_file():
+            raise SmokeFailure(f"{needed} is missing: give --samples (the RAW and video test samples)")
+    out = run(
+        [str(cli), "predict", str(raw), str(video), "--model-dir", str(model), "--json", "--no-progress"], env, cwd
+    )
+    got = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    kinds = {r.get("kind"): r for r in got}
+    if set(kinds) != {"raw", "video"} or any(r["error"] or not r["predictions"] for r in got):
+        raise SmokeFailure(f"geoguess predict did not read the RAW file and the video: {out.stdout[:500]}")
+    return f"{kinds['raw']['source_image']}; {kinds['video']['source_image']}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dist", type=Path, help="the built folder (dist/GeoGuess)")
@@ -195,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         help="folder with the published grids.txt, for the untrained stand-in",
     )
     parser.add_argument("--model-dir", type=Path, help="use this model instead of a tiny stand-in")
+    parser.add_argument(
+        "--samples", type=Path, default=SHARED / "raw-video-samples", help="folder with the RAW and video samples"
+    )
     parser.add_argument("--keep", type=Path, help="copy the screenshot into this folder")
     args = parser.parse_args(argv)
     app, cli = args.dist.resolve() / "geoguess-app", args.dist.resolve() / "geoguess"
@@ -223,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         shot = work / "smoke-screenshot.png"
         first = check_window(app, photo, model, shot, env, work)
         tagged = check_tagging(cli, plain, model, env, work)
+        camera_files = check_raw_and_video(cli, model, args.samples, env, work)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             shutil.copy(shot, args.keep / shot.name)
@@ -233,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{(args.keep / shot.name) if args.keep else 'checked'}"
         )
         print(f"  tag --write: {tagged}")
+        print(f"  RAW and video: {camera_files}")
         return 0
     except (SmokeFailure, subprocess.TimeoutExpired, json.JSONDecodeError, KeyError) as e:
         print(f"smoke test FAILED: {e}", file=sys.stderr)

@@ -13,6 +13,7 @@ import argparse
 MODEL_DIR_HELP = "model folder (default: $GEOGUESS_MODEL_DIR, else the per-user data folder)"
 RUNTIME_CHOICES = ("auto", "openvino", "onnxruntime", "mxnet")  # core.engine.RUNTIMES, kept light for --help
 HARDLINK_CHOICES = ("refuse", "in-place", "split")  # core.geotag.staged_write.HARDLINKS
+SIDECAR_NAMES = ("NAME.xmp", "NAME.EXT.xmp")  # core.geotag.metadata.SIDECAR_NAMES
 DEFAULT_MIN_PROBABILITY = 0.5  # core.geotag.policy.DEFAULT_MIN_PROBABILITY (tests/cli check they agree)
 DEFAULT_MAX_GAP_H = 6.0  # core.fusion.travel.DEFAULT_MAX_GAP_H
 
@@ -85,7 +86,15 @@ def add_write_options(parser: argparse.ArgumentParser, backup: bool = True) -> N
     g.add_argument(
         "--sidecar",
         action="store_true",
-        help="write into an XMP sidecar (PHOTO.xmp) instead of the photo, which is left untouched",
+        help="write into an XMP sidecar instead of the photo, which is left untouched (camera RAW files, and videos "
+        "other than MOV/MP4/M4V/3GP, always get a sidecar)",
+    )
+    g.add_argument(
+        "--sidecar-name",
+        choices=SIDECAR_NAMES,
+        default=SIDECAR_NAMES[0],
+        help="how a new sidecar is named: NAME.xmp (default; Adobe's, Lightroom's) or NAME.EXT.xmp (darktable's, "
+        "digiKam's); a sidecar a photo has already, of either kind, is the one updated",
     )
     if backup:
         g.add_argument("--backup", action="store_true", help="keep a copy of each original (NAME.geoguess-backup)")
@@ -110,6 +119,7 @@ def tag_policy(args, write: bool):
         consent=Consent(untrained=args.allow_untrained, unverified=args.allow_unverified),
         overwrite_gps=getattr(args, "overwrite_gps", False),
         sidecar=args.sidecar,
+        sidecar_name=args.sidecar_name,
         hardlinks=args.hardlinks,
         backup=getattr(args, "backup", False),
         keep_mtime=not args.touch,

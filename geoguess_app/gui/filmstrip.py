@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QStyledItemD
 THUMB = 96  # pixels, the longer side of a thumbnail
 CELL = THUMB + 56  # the width of an item: its icon (the thumbnail centred) and its name under it
 GPS_ROLE = Qt.ItemDataRole.UserRole + 1  # "own", "geoguess" or None: the GPS position the photo has
+KIND_ROLE = Qt.ItemDataRole.UserRole + 3  # "video" or "raw": badged on the thumbnail (a photo: nothing)
+KIND_BADGES = {"video": ("\u25b6 VIDEO", "#37474f"), "raw": ("RAW", "#6a1b9a")}
 SIZE_ROLE = Qt.ItemDataRole.UserRole + 2  # (width, height) of its thumbnail
 OWN_GPS_COLOUR = "#2e7d32"  # the badge of a photo with its own GPS position
 GEOGUESS_GPS_COLOUR = "#1565c0"  # the badge of a photo GeoGuess wrote a position into
@@ -44,12 +46,15 @@ class Filmstrip(QListWidget):
         self._placeholder = _placeholder_icon()
         self.currentItemChanged.connect(self._on_current)
 
-    def add_photos(self, paths: list[str]) -> None:
-        """Append one item per path, with the placeholder icon."""
+    def add_photos(self, paths: list[str], twins: dict[str, str] | None = None) -> None:
+        """Append one item per path, with the placeholder icon; a photo with a RAW twin (``twins``:
+        photo -> RAW file) is named with both."""
         for path in paths:
-            item = QListWidgetItem(Path(path).name)
+            twin = (twins or {}).get(path)
+            name = Path(path).name + (f" + {Path(twin).suffix.lstrip('.').upper()}" if twin else "")
+            item = QListWidgetItem(name)
             item.setData(Qt.ItemDataRole.UserRole, path)
-            item.setToolTip(path)
+            item.setToolTip(path + (f"\n{twin} (its RAW twin, written with it)" if twin else ""))
             item.setIcon(self._placeholder)
             self.addItem(item)
 
@@ -113,6 +118,16 @@ class Filmstrip(QListWidget):
             tip = item.toolTip().split("\n")[0]
             item.setToolTip(f"{tip}\n{GPS_TIPS[kind]}" if kind else tip)
 
+    def set_kind(self, path: str, kind: str, source: str = "") -> None:
+        """A video or a RAW file is badged so on its thumbnail (the window plays no video: its
+        middle frame is shown), and its tooltip says which image it was predicted from."""
+        row = self.row_of(path)
+        if row >= 0 and kind in KIND_BADGES:
+            item = self.item(row)
+            item.setData(KIND_ROLE, kind)
+            if source:
+                item.setToolTip(f"{item.toolTip()}\npredicted from {source}")
+
     def mark_unreadable(self, path: str, error: str) -> None:
         row = self.row_of(path)
         if row >= 0:
@@ -148,6 +163,9 @@ class _BadgeDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         super().paint(painter, option, index)
+        what = index.data(KIND_ROLE)
+        if what in KIND_BADGES:
+            self._badge(painter, option, _kind_rect(self.parent(), option, index), *KIND_BADGES[what])
         kind = index.data(GPS_ROLE)
         if not kind:
             return
@@ -164,6 +182,28 @@ class _BadgeDelegate(QStyledItemDelegate):
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "GPS")
         painter.restore()
 
+    @staticmethod
+    def _badge(painter: QPainter, option: QStyleOptionViewItem, rect: QRect, text: str, colour: str) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QColor("white"))
+        painter.setBrush(QColor(colour))
+        painter.drawRoundedRect(rect, 4, 4)
+        font = QFont(option.font)
+        font.setBold(True)
+        font.setPixelSize(9)
+        painter.setFont(font)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+
+def _kind_rect(strip, option: QStyleOptionViewItem, index) -> QRect:
+    """The kind badge: the bottom left corner of the thumbnail."""
+    gps = _badge_rect(strip, option, index)
+    width, height = index.data(SIZE_ROLE) or (THUMB, THUMB)
+    left = gps.right() + 2 - width
+    return QRect(left + 3, gps.top() - 3 + height - 18, 46, 15)
+
 
 def _centred(image: QImage) -> QIcon:
     """Every icon the same size, the picture centred in it: the names line up under them."""
@@ -179,3 +219,11 @@ def _placeholder_icon() -> QIcon:
     square = QImage(THUMB, THUMB, QImage.Format.Format_RGB32)
     square.fill(Qt.GlobalColor.lightGray)
     return _centred(square)
+
+
+def gps_kind(result) -> str | None:
+    """The GPS badge of a PhotoResult as it was read: "own", "geoguess" (GeoGuess wrote it) or None."""
+    gps = result.exif_gps if result.ok else None
+    if gps is None:
+        return None
+    return "geoguess" if gps.predicted else "own"

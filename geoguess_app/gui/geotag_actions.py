@@ -15,19 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox, QStatusBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QStatusBar, QWidget
 
-from ..core.fusion.settings import PreparedFusion
 from ..core.geo.cells import format_km, great_circle_km
 from ..core.geotag.journal import Journal
 from ..core.geotag.outcome import REFUSED, RESTORED, WRITTEN, TagOutcome, write_one
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
-from ..core.photos.decode import list_photos
 from ..core.predict.results import PhotoResult
-from . import settings
-from .batch_dialog import BatchDialog
-from .folder_options import FolderOptions
+from .folder_geotag import FolderGeotag
 from .group_write import group_tag, kept, plan_text, said, summary, write_group
 from .model_controller import ModelController
 from .qt_helpers import show_error
@@ -38,7 +34,7 @@ from .undo_actions import Entry, UndoActions
 log = logging.getLogger(__name__)
 
 
-class GeotagActions(QObject):
+class GeotagActions(FolderGeotag, QObject):
     written = Signal(str, str)  # path, outcome ("written: ..." or "refused: ..." or "error: ..." or "cancelled")
     pinChanged = Signal(str)  # where the pin was moved (its place, its distance from the guess); "" when back
     gpsChanged = Signal(str, bool)  # path; True: GeoGuess's position is in it now, False: taken out again
@@ -65,8 +61,9 @@ class GeotagActions(QObject):
         self._adjusted: dict[str, SetPosition] = {}  # photo -> the position the person set for it
         self._coming: SetPosition | None = None  # a searched place or typed coordinates the pin is moving to
         self._written: dict[str, str] = {}  # photo -> the position written into it from this window
-        self.options_dialog: FolderOptions | None = None
-        self.batch_dialog: BatchDialog | None = None
+        self.twins: dict[str, str] = {}  # photo -> its RAW twin, written with it (photos/pairs.py)
+        self.options_dialog = None  # File > Geotag a folder's dialogs, while open (folder_geotag.py)
+        self.batch_dialog = None
 
     @property
     def journal(self) -> Journal:
@@ -249,6 +246,8 @@ class GeotagActions(QObject):
         def done(outcome: TagOutcome) -> None:
             if outcome.status == WRITTEN:
                 into = outcome.message or f"into {name}"  # a link's message names the file written
+                if outcome.twin is not None:  # the RAW twin: written (into its sidecar), or why not
+                    into += f"; its RAW twin: {outcome.twin.summary}"
                 message = f"written: {what} {into} (Edit > Undo, Ctrl+Z){notes()}"
                 self._written[path] = f"{tag.lat:.6f}, {tag.lon:.6f}"
                 self.gpsChanged.emit(path, True)
@@ -266,10 +265,15 @@ class GeotagActions(QObject):
             show_error(self._window, "The position was not written", f"{name}: {error}")
             self._finish_write(path, f"error: {error}{notes()}")
 
+        twin = self.twins.get(path)
+
         def write() -> TagOutcome:  # background thread: one journal run, its photo and its end recorded
-            writer.prepare_folders([path])
+            writer.prepare_folders([path] + ([twin] if twin else []))
             try:
-                return write_one(writer, path, tag, overwrite_gps=overwrite)
+                outcome = write_one(writer, path, tag, overwrite_gps=overwrite)
+                if twin and outcome.status == WRITTEN:  # the RAW twin's sidecar, in the same run
+                    outcome.twin = write_one(writer, twin, tag, overwrite_gps=overwrite)
+                return outcome
             finally:
                 writer.finish()
 
@@ -339,65 +343,6 @@ class GeotagActions(QObject):
                 self._written.pop(path, None)
                 self.gpsChanged.emit(path, False)
 
-    def _record_batch(self, dialog: BatchDialog, folder: str) -> None:
-        """The photos a folder's geotagging wrote: one step of Edit > Undo (not redone from there)."""
-        written = [p for p, o in dialog.outcomes.items() if o.status == WRITTEN]
-        if dialog.writer is not None and written:
-            for p in written:
-                self._written[p] = "a position"
-                self.gpsChanged.emit(p, True)
-            label = f"{len(written)} positions into {display_path(Path(folder).name)}"
-            self.undo.record(Entry(label, dialog.writer.run, None, tuple(written)))
-
     def _finish_write(self, path: str, message: str) -> None:
         self._status.showMessage(message, 15000)
         self.written.emit(path, message)
-
-    # ----- a folder --------------------------------------------------------------------------
-    def geotag_folder(self, folder: str | None = None) -> None:
-        """Geotag a folder (asked for when not given): first what else places its photos
-        (``options_dialog``: tracks, region, album, gap, clock), then the review (``batch_dialog``)."""
-        engine = self._model.engine
-        if engine is None:
-            show_error(self._window, "No model", "The model is not loaded yet.")
-            return
-        folder = folder or QFileDialog.getExistingDirectory(
-            self._window, "Geotag the photos of a folder", settings.LAST_FOLDER.get()
-        )
-        if not folder:
-            return
-        options = FolderOptions(folder, self._window)
-        options.accepted.connect(lambda: self._review_folder(folder, options.prepared))
-        self.options_dialog = options
-        options.open()
-
-    def _review_folder(self, folder: str, fusion: PreparedFusion | None) -> None:
-        engine = self._model.engine
-        if engine is None or fusion is None:
-            return
-
-        def listed(found: list[Path]) -> None:
-            paths = [str(p) for p in found]
-            if not paths:
-                show_error(self._window, "No photos", f"No photos found in {folder}.")
-                return
-            dialog = BatchDialog(
-                self._tasks,
-                engine.classifier,
-                self.journal,
-                paths,
-                self._window,
-                online_tiles=self.online_tiles,
-                fusion=fusion,
-            )
-            dialog.finished.connect(lambda: self._record_batch(dialog, folder))
-            self.batch_dialog = dialog
-            dialog.open()
-
-        self._tasks.run(
-            list_photos,
-            [Path(folder)],
-            on_success=listed,
-            failure_title=f"The photos of {folder} could not be listed",
-            parent=self._window,
-        )

@@ -13,16 +13,17 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QImage
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from ..core.geo.search import shared_search
 from ..core.names import display_path
-from ..core.photos.decode import PHOTO_EXTENSIONS, list_photos, open_photo
+from ..core.photos.decode import PHOTO_EXTENSIONS, open_photo
+from ..core.photos.pairs import list_with_twins
 from ..core.predict.results import PhotoResult
 from ..core.threads import lower_background_priority
 from ..resources import resources_dir
 from . import settings
-from .filmstrip import Filmstrip
+from .filmstrip import Filmstrip, gps_kind
 from .geotag_actions import GeotagActions
 from .map_view import MapView, heat_payload
 from .model_controller import PREVIEW_SIDE, ModelBanner, ModelController
@@ -178,21 +179,26 @@ class MainWindow(QMainWindow):
             self.add_paths([folder])
 
     def add_paths(self, paths: list[str]) -> None:
-        """Files and folders (walked in the background) join the queue, in order."""
+        """Files and folders (walked in the background) join the queue, in order; a RAW file with a
+        JPEG twin (photos/pairs.py) joins as one photo with its twin."""
         self.tasks.run(
-            list_photos,
+            list_with_twins,
             [Path(p) for p in paths],
             on_success=self._add_listed,
             failure_title="The photos could not be opened",
             parent=self,
         )
 
-    def _add_listed(self, found: list[Path]) -> None:
+    def _add_listed(self, listed: tuple[list[Path], dict[str, str]]) -> None:
         """Photos opened: they join the strip, and the first of them is shown, alone selected (a new
-        selection); photos opened again are not added twice."""
+        selection); photos opened again are not added twice. A RAW twin is named under its JPEG's
+        thumbnail and written with it, never shown apart."""
+        found, twins = listed
+        self.geotag.twins.update({jpeg: raw for raw, jpeg in twins.items()})
+        found = [p for p in found if str(p) not in twins]
         new = [str(p) for p in found if str(p) not in self.results and not self.filmstrip.contains(str(p))]
         if new:
-            self.filmstrip.add_photos(new)
+            self.filmstrip.add_photos(new, self.geotag.twins)
             self._queued.update(new)
             self.queue.add(new)
         if found:
@@ -325,14 +331,15 @@ class MainWindow(QMainWindow):
             self.filmstrip.set_thumbnail(result.path, image)
         elif result.error is not None:  # not result.ok
             self.filmstrip.mark_unreadable(result.path, result.error)
-        self.filmstrip.set_gps(result.path, _gps_kind(result))
+        self.filmstrip.set_gps(result.path, gps_kind(result))
+        self.filmstrip.set_kind(result.path, result.kind, result.source_image)
         if result.path == self.current:
             self.show_path(result.path)
 
     def _gps_changed(self, path: str, geoguess_wrote: bool) -> None:
         """The filmstrip's badge after a write (GeoGuess's position) or its undo (what the photo had)."""
         result = self.results.get(path)
-        self.filmstrip.set_gps(path, "geoguess" if geoguess_wrote else _gps_kind(result) if result else None)
+        self.filmstrip.set_gps(path, "geoguess" if geoguess_wrote else gps_kind(result) if result else None)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.status.show_progress(done, total if self.queue.busy else 0)
@@ -377,20 +384,3 @@ class MainWindow(QMainWindow):
         settings.DEVICE.set(self.model.device)
         self.queue.cancel()
         super().closeEvent(event)
-
-    def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About GeoGuess",
-            "GeoGuess guesses where a photo was taken with LocationNet, an open re-implementation "
-            "of Google's PlaNet (Weyand et al., 2016). Its answers are predictions, not "
-            "measurements. Map data: Natural Earth, OpenStreetMap contributors.",
-        )
-
-
-def _gps_kind(result: PhotoResult) -> str | None:
-    """The GPS position the photo had when it was read: "own", "geoguess" (GeoGuess wrote it) or None."""
-    gps = result.exif_gps if result.ok else None
-    if gps is None:
-        return None
-    return "geoguess" if gps.predicted else "own"

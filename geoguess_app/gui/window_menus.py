@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QMessageBox, QSizePolicy, QWidget
 
 from .place_search import PlaceSearch
 from .qt_helpers import add_action, show_shortcuts
@@ -63,4 +63,14 @@ def build_menus(window: MainWindow) -> None:
     add_action(window, "&Find a place or coordinates", window._focus_search, QKeySequence.StandardKey.Find, go)
     help_menu = menus.addMenu("&Help")
     add_action(window, "&Keyboard shortcuts", lambda: show_shortcuts(window), "F1", help_menu)
-    add_action(window, "&About GeoGuess", window.about, None, help_menu)
+    add_action(window, "&About GeoGuess", lambda: show_about(window), None, help_menu)
+
+
+def show_about(window) -> None:
+    QMessageBox.about(
+        window,
+        "About GeoGuess",
+        "GeoGuess guesses where a photo was taken with LocationNet, an open re-implementation "
+        "of Google's PlaNet (Weyand et al., 2016). Its answers are predictions, not "
+        "measurements. Map data: Natural Earth, OpenStreetMap contributors.",
+    )

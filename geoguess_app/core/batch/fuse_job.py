@@ -43,7 +43,9 @@ def group_of(path: str, camera: str | None, by: str) -> str:
     return f"{folder} | {camera or 'unknown camera'}" if by == "camera" else folder
 
 
-def fuse_groups(groups: Sequence[tuple[str, list[str]]], grid_file: str, fusion: PreparedFusion) -> list[dict[str, Any]]:
+def fuse_groups(
+    groups: Sequence[tuple[str, list[str]]], grid_file: str, fusion: PreparedFusion
+) -> list[dict[str, Any]]:
     """Fuse each group (its name and its photos' stored results, in path order); one row each."""
     geometry = GridGeometry(CellGrid.from_file(grid_file))
     options = fusion.options(geometry)

@@ -62,7 +62,14 @@ class GeotagJob:
 
     def _writer(self) -> PhotoWriter:
         p = self.policy
-        return PhotoWriter(self.journal, self.command, keep_mtime=p.keep_mtime, backup=p.backup, hardlinks=p.hardlinks)
+        return PhotoWriter(
+            self.journal,
+            self.command,
+            keep_mtime=p.keep_mtime,
+            backup=p.backup,
+            hardlinks=p.hardlinks,
+            sidecar_name=p.sidecar_name,
+        )
 
     @property
     def run_id(self) -> str | None:
@@ -129,8 +136,9 @@ class GeotagJob:
                 yield TagOutcome(p.outcome.path, SKIPPED, STOPPED)
                 continue
             o = p.outcome
-            token = o.guess.token if o.guess else ""
-            tag = GeoTag.from_answer(p.answer, o.model, token) if p.answer is not None else None
+            tag = o.tag  # what the plan rehearsed (a RAW twin: its JPEG's position)
+            if tag is None and p.answer is not None:
+                tag = GeoTag.from_answer(p.answer, o.model, o.guess.token if o.guess else "")
             if tag is None and o.guess is not None and o.model is not None:
                 tag = GeoTag.from_guess(o.guess, o.model)
             if tag is None:

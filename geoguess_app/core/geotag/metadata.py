@@ -16,7 +16,8 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import WriteRefused
-from .exiftool import ExifTool, shared_exiftool
+from ..photos.exiftool import ExifTool, shared_exiftool
+from ..photos.formats import RAW, VIDEO, WRITABLE_VIDEO, kind_of
 
 GeotagRefused = WriteRefused  # the name the rest of GeoGuess knows it by
 
@@ -25,30 +26,21 @@ NAMESPACE_URI = "http://geoguess.invalid/ns/1.0/"
 NAMESPACE_BYTES = NAMESPACE_URI.removeprefix("http://").encode("ascii")
 
 WRITABLE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "HEIF", "AVIF"}
-RAW_SUFFIXES = {
-    ".dng",
-    ".nef",
-    ".nrw",
-    ".cr2",
-    ".cr3",
-    ".crw",
-    ".arw",
-    ".srf",
-    ".sr2",
-    ".orf",
-    ".rw2",
-    ".raf",
-    ".pef",
-    ".srw",
-    ".x3f",
-    ".3fr",
-    ".erf",
-    ".kdc",
-    ".mrw",
-    ".iiq",
-    ".rwl",
-}
-GPS_POSITION_KEYS = ("GPS:GPSLatitude", "GPS:GPSLongitude", "XMP-exif:GPSLatitude", "XMP-exif:GPSLongitude")
+QUICKTIME = "QUICKTIME"  # MOV, MP4, M4V, 3GP: ExifTool writes their GPS (Keys and UserData)
+GPS_POSITION_KEYS = (
+    "GPS:GPSLatitude",
+    "GPS:GPSLongitude",
+    "XMP-exif:GPSLatitude",
+    "XMP-exif:GPSLongitude",
+    "Keys:GPSCoordinates",  # videos: what phones write, and Photos apps read
+    "UserData:GPSCoordinates",
+    "ItemList:GPSCoordinates",
+)
+#: Sidecar names: Adobe's (IMG_0001.xmp: Lightroom, Photini) and darktable's and digiKam's
+#: (IMG_0001.CR2.xmp). An existing sidecar of either kind is found and updated; a new one takes the chosen.
+SIDECAR_NAMES = ("NAME.xmp", "NAME.EXT.xmp")
+#: What an existing video position is cleared with before another is written (--overwrite-gps).
+VIDEO_GPS_CLEAR = ["-Keys:GPSCoordinates=", "-UserData:GPSCoordinates=", "-ItemList:GPSCoordinates=", "-XMP-exif:GPS*="]
 PREDICTED_KEY = "XMP-geoguess:Predicted"
 RUN_KEY = "XMP-geoguess:Run"  # the undo journal's run that wrote it
 PROCESSING_METHOD = "GeoGuess prediction, not a measurement"
@@ -59,12 +51,24 @@ DERIVED = ("System:", "Composite:", "ExifTool:", "SourceFile")
 # and pointers that move when metadata grows (the image data they point to is checked byte for byte).
 UNCOMPARED_GROUPS = (*DERIVED, "XMP-geoguess:")
 POINTER = re.compile(r"(Offset|Offsets|Start|ByteCounts?|MediaDataSize)$")
+# A QuickTime track (and a file's metadata box) has handler boxes whose tags share names: ExifTool reads
+# one of each name, and which one can differ after a write that adds the Keys' own handler. The
+# media itself is checked byte for byte (pixel_digest), so these are not compared in a video.
+QUICKTIME_HANDLERS = re.compile(r"^(Track\d+|QuickTime):Handler(Type|Description|Class|VendorID)$")
 
 
 def photo_format(path: Path) -> str:
-    """The format by content; refuses what GeoGuess does not write into."""
-    if path.suffix.lower() in RAW_SUFFIXES:
-        raise GeotagRefused("raw camera files are not written into (--sidecar writes an XMP sidecar instead)")
+    """The format by content; refuses what GeoGuess does not write into (RAW files and videos
+    that are not QuickTime-based take a sidecar)."""
+    kind = kind_of(path)
+    if kind == RAW:
+        raise GeotagRefused("camera RAW files are not written into: their position goes into an XMP sidecar")
+    if kind == VIDEO:
+        if path.suffix.lower() not in WRITABLE_VIDEO or not _quicktime(path):
+            raise GeotagRefused(
+                f"{path.suffix.lstrip('.').upper()} videos are not written into: their position goes into an XMP sidecar"
+            )
+        return QUICKTIME
     try:
         with Image.open(path) as image:
             fmt = image.format or ""
@@ -75,6 +79,24 @@ def photo_format(path: Path) -> str:
     if fmt not in WRITABLE_FORMATS:
         raise GeotagRefused(f"{fmt or 'this'} files are not written into safely (--sidecar writes an XMP sidecar)")
     return fmt
+
+
+def in_sidecar(path: Path) -> bool:
+    """Whether a position for this file goes into a sidecar whatever is asked: a RAW file (never
+    touched), a video GeoGuess does not write into."""
+    kind = kind_of(path)
+    return kind == RAW or (kind == VIDEO and path.suffix.lower() not in WRITABLE_VIDEO)
+
+
+def _quicktime(path: Path) -> bool:
+    """A QuickTime-based file (MOV, MP4, M4V, 3GP): an ``ftyp``, ``moov``, ``wide``, ``free`` or
+    ``mdat`` box first."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head[4:8] in (b"ftyp", b"moov", b"wide", b"free", b"mdat", b"skip")
 
 
 def read_metadata(path: Path, exiftool: ExifTool | None = None) -> dict:
@@ -123,11 +145,15 @@ def refuse_replacing(tags: dict, overwrite_gps: bool, ours: dict | None = None) 
     return existing
 
 
-def unexpected_changes(before: dict, after: dict, intended: set[str], cleared: tuple[str, ...] = ()) -> list[str]:
+def unexpected_changes(
+    before: dict, after: dict, intended: set[str], cleared: tuple[str, ...] = (), video: bool = False
+) -> list[str]:
     """Tags that a write lost or changed without being asked to, and warnings it added."""
     problems = []
     for key, value in before.items():
         if key.startswith(UNCOMPARED_GROUPS) or key in intended or key.startswith(cleared) or POINTER.search(key):
+            continue
+        if video and QUICKTIME_HANDLERS.match(key):
             continue
         if key not in after:
             problems.append(f"{key} would be lost")
@@ -166,9 +192,18 @@ def tag_changes(original: dict, written: dict, values: dict) -> dict:
     return {"set": dict(values), "before": before, "added": added}
 
 
-def sidecar_path(photo: Path) -> Path:
-    """The XMP sidecar beside a photo: same name, extension .xmp (Adobe's convention)."""
-    return photo.with_suffix(".xmp")
+def sidecar_path(photo: Path, name: str = SIDECAR_NAMES[0]) -> Path:
+    """The XMP sidecar of a photo: the one it has (either convention), else a new one named by
+    ``name``: ``NAME.xmp`` (Adobe's: IMG_0001.xmp) or ``NAME.EXT.xmp`` (darktable's and
+    digiKam's: IMG_0001.CR2.xmp)."""
+    if name not in SIDECAR_NAMES:
+        raise ValueError(f"a sidecar name is one of {SIDECAR_NAMES}")
+    adobe, full = photo.with_suffix(".xmp"), photo.with_name(photo.name + ".xmp")
+    if full.exists():
+        return full
+    if adobe.exists() and adobe != photo:
+        return adobe
+    return full if name == "NAME.EXT.xmp" else adobe
 
 
 def exif_block(path: Path) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import WriteRefused
 from ..names import display_path
 from ..predict.results import Guess
+from .metadata import in_sidecar
 
 if TYPE_CHECKING:
     from ..model.classifier import ModelInfo
@@ -53,6 +54,12 @@ class TagOutcome:
     verified: bool | None = None  # whether the model's files are the published ones (None: no model used)
     source: str = "model"  # what placed ``guess``: model, fused, track or interpolated (core/fusion)
     evidence: tuple[str, ...] = ()  # what moved it from the photo's own guess
+    tag: Any = field(default=None, repr=False)  # the GeoTag written or rehearsed, when there was one
+    twin: TagOutcome | None = field(default=None, repr=False)  # a RAW twin's, written with it (photos/pairs.py)
+
+    def with_twin(self) -> list[TagOutcome]:
+        """This outcome, and its RAW twin's after it."""
+        return [self] if self.twin is None else [self, self.twin]
 
     @property
     def failed(self) -> bool:
@@ -72,12 +79,13 @@ def write_one(
     sidecar: bool = False,
     where: str = "",
 ) -> TagOutcome:
-    """Write one position (into the photo or its sidecar) and say what happened: written, refused
-    (the file untouched, with the reason) or error (the file system failed). Anything else (no
+    """Write one position (into the photo, or its sidecar: when asked, and always for a RAW file
+    and a video GeoGuess does not write into) and say what happened: written, refused (the file
+    untouched, with the reason) or error (the file system failed). Anything else (no
     ExifTool, ExifTool stopped) is not about this photo and is raised, to stop the run. The
     outcome names the photo as ``path`` was given."""
     try:
-        if sidecar:
+        if sidecar or in_sidecar(Path(path)):  # asked, or a RAW file (never touched) ...
             side = writer.write_sidecar(path, tag, overwrite_gps=overwrite_gps)
             return TagOutcome(str(path), WRITTEN, f"{where} into {display_path(side.name)}".strip())
         target = writer.write_gps(path, tag, overwrite_gps=overwrite_gps)

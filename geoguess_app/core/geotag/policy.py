@@ -57,7 +57,8 @@ class TagPolicy:
     min_probability: float = DEFAULT_MIN_PROBABILITY
     consent: Consent = Consent()
     overwrite_gps: bool = False  # replace a GPS position the photo has
-    sidecar: bool = False  # into NAME.xmp beside the photo instead of the photo
+    sidecar: bool = False  # into an XMP sidecar instead of the photo (always so for RAW files)
+    sidecar_name: str = "NAME.xmp"  # a new sidecar's name: NAME.xmp (Adobe's) or NAME.EXT.xmp (darktable's)
     hardlinks: str = "refuse"  # a photo with several names: refuse, split or in-place
     backup: bool = False  # keep NAME.original beside the photo
     keep_mtime: bool = True  # the photo keeps its modification time (False: --touch)

@@ -151,6 +151,22 @@ def exif_values(tag: GeoTag) -> dict[str, str | None]:
     }
 
 
+def video_values(tag: GeoTag) -> dict[str, str | None]:
+    """A video's position, where phones put it and Photos apps read it: QuickTime Keys (Apple's
+    and Android's ``com.apple.quicktime.location.ISO6709``) and UserData ``©xyz``; the processing
+    method and accuracy in the XMP ExifTool adds (videos have no EXIF GPS block)."""
+    where = f"{tag.lat:.8f} {tag.lon:.8f}"
+    return {
+        "Keys:GPSCoordinates": where,
+        "UserData:GPSCoordinates": where,
+        "XMP-exif:GPSLatitude": f"{tag.lat:.8f}",
+        "XMP-exif:GPSLongitude": f"{tag.lon:.8f}",
+        "XMP-exif:GPSMapDatum": "WGS-84",
+        "XMP-exif:GPSHPositioningError": _accuracy(tag),
+        "XMP-exif:GPSProcessingMethod": tag.processing_method,
+    }
+
+
 def sidecar_values(tag: GeoTag) -> dict[str, str | None]:
     return {
         "XMP-exif:GPSLatitude": f"{tag.lat:.8f}",

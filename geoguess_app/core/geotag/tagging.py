@@ -20,6 +20,8 @@ from ..fusion.settings import PreparedFusion
 from ..geo.cells import format_km
 from ..geo.places import shared_places
 from ..names import display_path
+from ..photos.camera_files import capture_meta
+from ..photos.pairs import find_twins
 from ..photos.regular_files import open_regular
 from ..predict.pipeline import Predictor, predict_all
 from ..predict.results import Guess, PhotoResult
@@ -28,13 +30,14 @@ from .metadata import (
     NAMESPACE_BYTES,
     GeotagRefused,
     existing_position,
+    in_sidecar,
     is_geoguess_tagged,
     photo_format,
     read_metadata,
     refuse_replacing,
     sidecar_path,
 )
-from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, TagOutcome, failure, write_one
+from .outcome import ERROR, REFUSED, SKIPPED, STOPPED, WOULD_WRITE, WRITTEN, TagOutcome, failure, write_one
 from .policy import TagPolicy
 from .staged_write import check_writable
 from .writer import GeoTag, PhotoWriter, rehearse_gps
@@ -73,13 +76,25 @@ def tag_photos(
     without it they are skipped with the reason, in a dry run too."""
     if policy.write and writer is None:
         writer = PhotoWriter(hardlinks=policy.hardlinks)
+    paths = list(paths)
+    raw_of = {jpeg: raw for raw, jpeg in find_twins(paths, capture_meta).items()}  # JPEG -> its RAW twin
+    twins = set(raw_of.values())
     skipped: list[TagOutcome] = []
     seen: dict[tuple[int, int], str] = {}  # the files of this run, by device and inode
+
+    def halted(path: str) -> TagOutcome:
+        """Not written: the run was stopped (with its twin, if it has one)."""
+        outcome = TagOutcome(path, SKIPPED, STOPPED)
+        if path in raw_of:
+            outcome.twin = TagOutcome(raw_of[path], SKIPPED, STOPPED)
+        return outcome
 
     def source():
         for path in paths:
             if _is_set(cancel) or _is_set(stop):
                 return
+            if str(path) in twins:
+                continue  # predicted, fused and written with its JPEG twin
             try:
                 st = os.stat(path)
                 first = seen.setdefault((st.st_dev, st.st_ino), str(path))
@@ -92,15 +107,15 @@ def tag_photos(
                     )
                 )
                 continue
-            if fusion is None and _already_tagged(sidecar_path(Path(path)) if policy.sidecar else Path(path)):
-                skipped.append(TagOutcome(str(path), SKIPPED, ALREADY_TAGGED))
+            if fusion is None and _already_tagged(written_file(Path(path), policy)):
+                skipped.append(_with_twin(TagOutcome(str(path), SKIPPED, ALREADY_TAGGED), raw_of, policy, writer))
                 continue
             yield path
 
     def decide(result):
         outcome = _decide(result, policy, writer)
         outcome.model, outcome.preview, outcome.verified = result.model, result.preview, result.model.verified
-        return outcome
+        return _with_twin(outcome, raw_of, policy, writer)
 
     saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-save", initializer=background_thread_init)
     pending: deque[tuple[str, Future]] = deque()
@@ -118,29 +133,30 @@ def tag_photos(
         def decided(result, answer):
             outcome = decide_fused(result, answer, policy, writer)
             outcome.preview = result.preview
-            return outcome
+            return _with_twin(outcome, raw_of, policy, writer)
 
-        yield from _fused(
-            predictor.predict_many(source()), skipped, fuse_with, on_predicted, decided, saver, cancel, stop
-        )
+        for outcome in _fused(
+            predictor.predict_many(source()), skipped, fuse_with, on_predicted, decided, saver, cancel, stop, halted
+        ):
+            yield from outcome.with_twin()
         return
 
-    def finished(path: str, future: Future) -> TagOutcome:
+    def finished(path: str, future: Future) -> list[TagOutcome]:
         try:
-            return future.result()
+            return future.result().with_twin()
         except CancelledError:
-            return TagOutcome(path, SKIPPED, STOPPED)
+            return halted(path).with_twin()
 
     results = predictor.predict_many(source())
     try:
         for result in results:
             while pending and pending[0][1].done():
-                yield finished(*pending.popleft())
+                yield from finished(*pending.popleft())
             for outcome in skipped:
                 pending.append((outcome.path, _done(outcome)))
             skipped.clear()
             if _is_set(stop):
-                pending.append((result.path, _done(TagOutcome(result.path, SKIPPED, STOPPED))))
+                pending.append((result.path, _done(halted(result.path))))
                 break
             pending.append((result.path, saver.submit(decide, result)))
             if _is_set(cancel):
@@ -151,10 +167,40 @@ def tag_photos(
             if _is_set(stop):
                 _cancel_all(f for _, f in pending)
             path, future = pending.popleft()
-            yield finished(path, future)
+            yield from finished(path, future)
     finally:
         results.close()
         saver.shutdown(wait=True, cancel_futures=True)  # a write that started always finishes
+
+
+def _with_twin(
+    outcome: TagOutcome, raw_of: dict[str, str], policy: TagPolicy, writer: PhotoWriter | None
+) -> TagOutcome:
+    """A photo's outcome, with its RAW twin's: the same position written into the RAW's sidecar (or
+    rehearsed) when the photo's was; else not written, for the photo's reason. Runs on the save
+    thread, right after the photo's own write: one run of the journal holds both."""
+    raw = raw_of.get(outcome.path)
+    if raw is None:
+        return outcome
+    twin_name = display_path(Path(outcome.path).name)
+    if outcome.status in (WRITTEN, WOULD_WRITE) and outcome.tag is not None:
+        twin = apply(policy, writer, raw, outcome.tag, f"as its twin {twin_name}")
+        twin.guess, twin.untrained, twin.source, twin.evidence = (
+            outcome.guess,
+            outcome.untrained,
+            outcome.source,
+            outcome.evidence,
+        )
+    else:
+        twin = TagOutcome(raw, SKIPPED, f"as its twin {twin_name}: {outcome.summary}", outcome.guess, outcome.untrained)
+    twin.model, twin.verified = outcome.model, outcome.verified
+    outcome.twin = twin
+    return outcome
+
+
+def written_file(path: Path, policy: TagPolicy) -> Path:
+    """The file a position for ``path`` goes into: the photo, or its sidecar."""
+    return sidecar_path(path, policy.sidecar_name) if policy.sidecar or in_sidecar(path) else path
 
 
 def _is_set(event: threading.Event | None) -> bool:
@@ -213,14 +259,20 @@ def apply(policy: TagPolicy, writer: PhotoWriter | None, path: str, tag: GeoTag,
     """Write ``tag`` (policy.write) or rehearse the write, and say what happened."""
     if policy.write:
         assert writer is not None
-        return write_one(writer, path, tag, overwrite_gps=policy.overwrite_gps, sidecar=policy.sidecar, where=where)
-    return _dry_run(path, tag, where, policy.overwrite_gps, policy.sidecar, policy.hardlinks)
+        outcome = write_one(writer, path, tag, overwrite_gps=policy.overwrite_gps, sidecar=policy.sidecar, where=where)
+    else:
+        outcome = _dry_run(path, tag, where, policy)
+    outcome.tag = tag
+    return outcome
 
 
-def _dry_run(path: str, tag: GeoTag, where: str, overwrite_gps: bool, sidecar: bool, hardlinks: str) -> TagOutcome:
+def _dry_run(path: str, tag: GeoTag, where: str, policy: TagPolicy) -> TagOutcome:
     """The same checks as a write, short of replacing the photo: for a photo, ExifTool makes the new
     version beside it and it is checked as a write checks it (so "would write" is what --write
     does: a tag the write would lose is a refusal here too), then thrown away."""
+    overwrite_gps, hardlinks = policy.overwrite_gps, policy.hardlinks
+    target = written_file(Path(path), policy)
+    sidecar = target != Path(path)
     try:
         if not sidecar:
             photo_format(Path(path))
@@ -234,6 +286,8 @@ def _dry_run(path: str, tag: GeoTag, where: str, overwrite_gps: bool, sidecar: b
                 rehearse_gps(path, tag, overwrite_gps, hardlinks, tags=tags)
         except GeotagRefused as e:
             return TagOutcome(path, REFUSED, str(e), existing_gps=existing)
+        if sidecar:
+            where += f" into {display_path(target.name)}"
         return TagOutcome(path, WOULD_WRITE, where, existing_gps=existing)
     except (GeotagRefused, OSError) as e:
         return failure(path, e)
@@ -248,15 +302,16 @@ def _cancel_all(futures: Iterable[Future]) -> None:
         future.cancel()  # only succeeds for a write that has not started
 
 
-def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, stop) -> Iterator[TagOutcome]:
-    """Predict all, fuse, then write in order on the save thread."""
+def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, stop, halted) -> Iterator[TagOutcome]:
+    """Predict all, fuse, then write in order on the save thread (``halted(path)``: a photo not
+    written because the run stopped)."""
     stopped = lambda: _is_set(cancel) or _is_set(stop)  # noqa: E731
     predicted = predict_all(results, on_predicted, stopped)
     yield from skipped
     answers = fuse_with(predicted) if not stopped() else []
     if stopped():  # also when Ctrl+C came while fusing: nothing is written
         for result in predicted:
-            yield TagOutcome(result.path, SKIPPED, STOPPED)
+            yield halted(result.path)
         return
     try:
         futures = [(r.path, saver.submit(decide, r, a)) for r, a in zip(predicted, answers)]
@@ -266,7 +321,7 @@ def _fused(results, skipped, fuse_with, on_predicted, decide, saver, cancel, sto
             try:
                 yield future.result()
             except CancelledError:
-                yield TagOutcome(path, SKIPPED, STOPPED)
+                yield halted(path)
     finally:
         saver.shutdown(wait=True, cancel_futures=True)
 
@@ -294,7 +349,7 @@ def _decide_fused(
             existing_gps=f"{lat:.6f}, {lon:.6f}",
             source="gps",
         )
-    if _already_tagged(sidecar_path(Path(result.path)) if policy.sidecar else Path(result.path)):
+    if _already_tagged(written_file(Path(result.path), policy)):
         return TagOutcome(result.path, SKIPPED, ALREADY_TAGGED)
     guess = answer_guess(result, answer)
     measured = answer.measured

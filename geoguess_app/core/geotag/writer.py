@@ -23,12 +23,15 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..photos.exiftool import ExifToolError, shared_exiftool
 from ..photos.pixel_digest import image_data_digest
 from . import fileattrs
-from .exiftool import ExifToolError, shared_exiftool
 from .journal import Journal, WriteState, new_run_id
 from .metadata import (
+    QUICKTIME,
     RUN_KEY,
+    SIDECAR_NAMES,
+    VIDEO_GPS_CLEAR,
     GeotagRefused,
     exif_block,
     harm_text,
@@ -39,7 +42,7 @@ from .metadata import (
     tag_changes,
     unexpected_changes,
 )
-from .position import GeoTag, exif_values, sidecar_values, xmp_values
+from .position import GeoTag, exif_values, sidecar_values, video_values, xmp_values
 from .recovery import finish_interrupted, tidy_folders
 from .staged_write import HARDLINKS, StagedWrite
 
@@ -87,7 +90,11 @@ def write_new_version(
     if check is not None:
         check(written)
     cleared = tuple(c[1:-1].rstrip("*").replace("all", "") for c in (clear or []))
-    problems = unexpected_changes(original, written, set(values), cleared + may_drop) if compare_others else []
+    problems = (
+        unexpected_changes(original, written, set(values), cleared + may_drop, video=fmt == QUICKTIME)
+        if compare_others
+        else []
+    )
     if problems:
         raise GeotagRefused(harm_text(problems))
     if fmt is not None:
@@ -140,6 +147,7 @@ class PhotoWriter:
         keep_mtime: bool = True,
         backup: bool = False,
         hardlinks: str = "refuse",
+        sidecar_name: str = SIDECAR_NAMES[0],
     ):
         if hardlinks not in HARDLINKS:
             raise ValueError(f"hardlinks must be one of {HARDLINKS}")
@@ -148,6 +156,7 @@ class PhotoWriter:
         self.keep_mtime = keep_mtime
         self.backup = backup
         self.hardlinks = hardlinks
+        self.sidecar_name = sidecar_name  # a new sidecar's: NAME.xmp or NAME.EXT.xmp
         self.run = new_run_id()
         self.notices: list[str] = []
         self._count = 0
@@ -266,11 +275,12 @@ class PhotoWriter:
             return stage.target
 
     def write_sidecar(self, path: str | Path, tag: GeoTag, overwrite_gps: bool = False) -> Path:
-        """Write the position into the photo's XMP sidecar; the photo itself is never opened for
-        writing. A new sidecar starts from the photo's own XMP (as ExifTool makes sidecars); an
-        existing one is updated with nothing else in it lost or changed."""
+        """Write the position into the photo's XMP sidecar (the one it has, of either naming, else
+        a new one named as ``sidecar_name`` says); the photo itself is never opened for writing.
+        A new sidecar starts from the photo's own XMP (as ExifTool makes sidecars); an existing
+        one is updated with nothing else in it lost or changed."""
         path = Path(path)
-        side = sidecar_path(path)
+        side = sidecar_path(path, self.sidecar_name)
         self.prepare_folders([side])
         photo_tags = read_metadata(path)
         with StagedWrite(side, hardlinks=self.hardlinks, create=True, what="its sidecar") as stage:
@@ -311,10 +321,13 @@ def _gps_version(
     """ExifTool's new version of the staged photo with ``tag`` in it (and the journal ``run`` that
     writes it), checked (GeotagRefused otherwise): the values set, and the new version's tags."""
     existing = refuse_replacing(tags, overwrite_gps)
-    values = {**exif_values(tag), **xmp_values(tag)}
+    video = fmt == QUICKTIME
+    values = {**(video_values(tag) if video else exif_values(tag)), **xmp_values(tag)}
     if run:
         values[RUN_KEY] = run
-    clear = ["-GPS:all=", "-XMP-exif:GPS*="] if existing else []  # nothing old may contradict the new
+    clear: list[str] = []
+    if existing:  # nothing old may contradict the new
+        clear = VIDEO_GPS_CLEAR if video else ["-GPS:all=", "-XMP-exif:GPS*="]
     written = write_new_version(stage, fmt, values, clear=clear, original=tags, check=lambda t: _check_position(t, tag))
     return values, written
 

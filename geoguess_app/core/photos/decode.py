@@ -21,7 +21,9 @@ import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import ImageError
+from .camera_files import open_camera_file
 from .exif import PhotoMeta, read_meta
+from .formats import PHOTO, RAW_EXTENSIONS, VIDEO_EXTENSIONS, kind_of
 from .jpeg_data import missing_data
 from .regular_files import NotRegularFile, open_regular
 
@@ -41,10 +43,13 @@ warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 # pixels still decode, and a damaged field is simply absent from what GeoGuess reports.
 warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
-#: Extensions offered when a folder is scanned. Files named otherwise are still read if given.
-PHOTO_EXTENSIONS = frozenset(
+#: Extensions of the images Pillow (and pillow-heif) read.
+IMAGE_EXTENSIONS = frozenset(
     ".jpg .jpeg .jpe .jfif .png .tif .tiff .webp .bmp .dib .gif .heic .heif .hif .avif .mpo".split()
 )
+#: Extensions offered when a folder is scanned: images, camera RAW files and videos (formats.py).
+#: Files named otherwise are still read if given.
+PHOTO_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS | VIDEO_EXTENSIONS
 
 _DECODE_ERRORS = (
     OSError,
@@ -63,12 +68,25 @@ _DECODE_ERRORS = (
 
 @dataclass
 class Photo:
-    """A decoded photo: the Pillow image in stored orientation plus its metadata."""
+    """A decoded photo: the Pillow image in stored orientation plus its metadata. A RAW file's is
+    the image it was predicted from (``source`` says which); a video's is its middle frame, and
+    ``frames`` holds every frame it is predicted from."""
 
     path: Path
     image: Image.Image
     meta: PhotoMeta
     _array: tuple[npt.NDArray[Any], float] | None = field(default=None, repr=False)
+    source: str = ""  # empty for a photo read as it is; else "embedded preview 6000x4000", ...
+    frames: list[Image.Image] = field(default_factory=list, repr=False)
+    kind: str = PHOTO
+
+    def frame_photos(self) -> list[Photo]:
+        """Each frame of a video as a photo of its own (a photo: itself)."""
+        return [Photo(self.path, f, self.meta, kind=self.kind) for f in self.frames] or [self]
+
+    def close(self) -> None:
+        for image in {id(i): i for i in [self.image, *self.frames]}.values():
+            image.close()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -189,6 +207,16 @@ def open_photo(path: str | Path) -> Photo:
         raise ImageError(str(e)) from None
     except OSError as e:
         raise ImageError(f"cannot read file: {e.strerror or e}") from None
+    try:
+        kind = kind_of(path, fp.read(16))
+        fp.seek(0)
+    except OSError as e:
+        fp.close()
+        raise ImageError(f"cannot read file: {e.strerror or e}") from None
+    if kind != PHOTO:  # a camera RAW file or a video, by its content
+        fp.close()
+        opened = open_camera_file(path, kind)
+        return Photo(path, opened.image, opened.meta, source=opened.source, frames=opened.frames, kind=kind)
     try:
         truncated = missing_data(fp, st.st_size)
         if truncated:

@@ -4,7 +4,9 @@ For JPEG, PNG and WebP the fingerprint covers the bytes that decoding reads (JPE
 and entropy-coded scans plus any data after the end of the image, as in MPO files; PNG image
 chunks; WebP bitstream chunks) and skips metadata containers (JPEG APPn and COM segments, PNG
 text/eXIf/iCCP/tIME chunks, WebP EXIF/XMP/ICCP/VP8X chunks): equal fingerprints mean byte-identical
-image data, hence identical pixels, without decoding. Other formats are decoded and their pixels
+image data, hence identical pixels, without decoding. For QuickTime-based videos (MOV, MP4) it
+covers the media data (every ``mdat`` box's payload, in order): a metadata write may move boxes
+and rewrite the offsets that point into the media, never the media itself. Other formats are decoded and their pixels
 hashed.
 """
 
@@ -23,6 +25,27 @@ _PNG_METADATA = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"iCCP", b"tIME"}
 _WEBP_METADATA = {b"EXIF", b"XMP ", b"ICCP", b"VP8X"}
 
 
+def _quicktime(data: bytes, h: hashlib._Hash) -> None:
+    at, found = 0, False
+    while at + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[at : at + 8])
+        header = 8
+        if size == 1:  # a 64-bit size follows
+            if at + 16 > len(data):
+                raise NotUnderstood("a box is cut off")
+            size, header = struct.unpack(">Q", data[at + 8 : at + 16])[0], 16
+        elif size == 0:  # to the end of the file
+            size = len(data) - at
+        if size < header or at + size > len(data):
+            raise NotUnderstood("a box runs past the end of the file")
+        if kind == b"mdat":
+            h.update(data[at + header : at + size])
+            found = True
+        at += size
+    if not found:
+        raise NotUnderstood("no media data")
+
+
 class NotUnderstood(ValueError):
     """The file's structure is not what its format says."""
 
@@ -37,6 +60,8 @@ def image_data_digest(source: bytes | str | Path, fmt: str) -> str:
         _png(data, h)
     elif fmt == "WEBP":
         _webp(data, h)
+    elif fmt == "QUICKTIME":
+        _quicktime(data, h)
     else:
         _decoded(data, h)
     return h.hexdigest()

@@ -61,8 +61,11 @@ def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
         result.error = f"cannot read this photo ({type(e).__name__}: {e})"
         return result, None
     try:
-        tensor = preprocess_photo(photo)
+        # one input per frame of a video (stacked: combined after inference), else one
+        tensors = [preprocess_photo(p) for p in photo.frame_photos()]
+        tensor = tensors[0] if photo.kind != "video" else np.stack(tensors)
         result.meta, result.size = photo.meta, photo.size
+        result.source_image, result.kind = photo.source, photo.kind
         result.preview = photo.preview(preview_size) if preview_size else None
         return result, tensor
     except MemoryError:
@@ -71,7 +74,7 @@ def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
         log.exception("unexpected failure preparing %s", result.path)
         result.error = f"cannot process this photo ({type(e).__name__}: {e})"
     finally:
-        photo.image.close()
+        photo.close()
     return result, None
 
 
@@ -197,8 +200,7 @@ class Predictor:
                 hit.preview = s.result.preview  # made while decoding
             staged.append(_Staged(hit, None, s.key) if hit is not None else s)
         fresh = [s for s in staged if s.tensor is not None]
-        probs = self.infer([s.tensor for s in fresh if s.tensor is not None])
-        for s, vector in zip(fresh, probs):
+        for s, vector in zip(fresh, self._probabilities([s.tensor for s in fresh if s.tensor is not None])):
             s.result.distribution = self.score(vector)
         for s in staged:
             result = s.result
@@ -208,6 +210,18 @@ class Predictor:
             if s.tensor is not None and s.key is not None and self.cache is not None and self._model_key:
                 self.cache.put(s.key, self._model_key, result)
         return [s.result for s in staged]
+
+    def _probabilities(self, inputs: list[npt.NDArray[np.float32]]) -> list[npt.NDArray[np.float32]]:
+        """One probability vector per input: a photo's (3, 224, 224) tensor, or a video's (frames,
+        3, 224, 224) stack, whose frames are combined (``combine_frames``)."""
+        flat = [t[None] if t.ndim == 3 else t for t in inputs]
+        probs = self.infer([frame for t in flat for frame in t])
+        out, at = [], 0
+        for t in flat:
+            rows = probs[at : at + len(t)]
+            out.append(rows[0] if len(t) == 1 else combine_frames(rows))
+            at += len(t)
+        return out
 
     def infer(self, tensors: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
         """Stage 2: the classifier's probabilities, one row per tensor."""
@@ -245,6 +259,15 @@ class Predictor:
                 )
             )
         return guesses
+
+
+def combine_frames(rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """One distribution from a video's frames: the mean of their log-probabilities, normalised (a
+    place every frame finds likely stays likely; one frame alone cannot carry it)."""
+    logs = np.log(np.maximum(rows.astype(np.float64), 1e-30)).mean(axis=0)
+    combined = np.exp(logs - logs.max())
+    out: npt.NDArray[np.float32] = (combined / combined.sum()).astype(np.float32)
+    return out
 
 
 def predict_all(

@@ -157,6 +157,8 @@ class PhotoResult:
     error: str | None = None
     preview: npt.NDArray[np.uint8] | None = field(default=None, repr=False)  # upright RGB, when asked for
     distribution: Distribution | None = field(default=None, repr=False)
+    kind: str = "photo"  # photo, raw or video (photos/formats.py)
+    source_image: str = ""  # a RAW file's or a video's: which image it was predicted from
 
     @property
     def name(self) -> str:
@@ -177,6 +179,8 @@ class PhotoResult:
             parts.append(f"{self.size[0]} x {self.size[1]}{size_unit}")
         if self.meta and self.meta.camera:
             parts.append(self.meta.camera)
+        if self.source_image:
+            parts.append(f"from its {self.source_image}" if self.kind == "raw" else f"from {self.source_image}")
         return parts
 
     @property
@@ -197,6 +201,8 @@ class PhotoResult:
             "model": self.model.as_dict() if self.model else None,
             "error": self.error,
         }
+        if self.kind != "photo":
+            data.update(kind=self.kind, source_image=self.source_image)
         if distribution:
             data["distribution"] = self.distribution.stored().pairs() if self.distribution is not None else []
         return data
@@ -222,6 +228,8 @@ class PhotoResult:
             "size": list(self.size) if self.size else None,
             "error": self.error,
             "distribution": self.distribution.to_dict() if self.distribution is not None else None,
+            "kind": self.kind,
+            "source_image": self.source_image,
         }
 
     @classmethod
@@ -248,4 +256,6 @@ class PhotoResult:
             size=(int(size[0]), int(size[1])) if size else None,
             error=data.get("error"),
             distribution=Distribution.from_dict(distribution) if distribution else None,
+            kind=str(data.get("kind", "photo")),
+            source_image=str(data.get("source_image", "")),
         )

@@ -341,7 +341,7 @@ def test_temporary_files_of_a_killed_run_are_removed_and_reported(photo, tmp_pat
 CHILD = r"""
 import sys, time
 from pathlib import Path
-from geoguess_app.core.geotag.exiftool import shared_exiftool
+from geoguess_app.core.photos.exiftool import shared_exiftool
 tool = shared_exiftool()
 tool.read(Path(sys.argv[1]))
 print(tool.pid, flush=True)

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ... import environment
 from ...resources import resources_dir
@@ -73,8 +73,10 @@ class _Launcher:
     """Starts child processes from one thread that lives as long as GeoGuess: a parent-death
     signal fires when the thread that started the child ends, not only the process."""
 
-    def __init__(self):
-        self._jobs: queue.Queue = queue.Queue()
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Callable[[], subprocess.Popen[bytes]], Future[subprocess.Popen[bytes]]]] = (
+            queue.Queue()
+        )
         threading.Thread(target=self._loop, name="geoguess-launcher", daemon=True).start()
 
     def _loop(self) -> None:
@@ -85,14 +87,14 @@ class _Launcher:
             except BaseException as e:  # noqa: BLE001 - handed to the caller
                 future.set_exception(e)
 
-    def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
+    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         if sys.platform.startswith("linux"):
             setpriv = shutil.which("setpriv")
             if setpriv:
                 argv = [setpriv, "--pdeathsig", "KILL", "--", *argv]
             else:
                 kwargs["preexec_fn"] = _pdeathsig_child
-        future: Future = Future()
+        future: Future[subprocess.Popen[bytes]] = Future()
         self._jobs.put((lambda: subprocess.Popen(argv, **kwargs), future))
         return future.result()
 
@@ -155,11 +157,11 @@ class ExifTool:
     def __init__(self, program: str | None = None):
         self.program = program or find_exiftool()
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._counter = 0
         self._alias_dir: Path | None = None
 
-    def _start(self) -> subprocess.Popen:
+    def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is not None:
             self._close_pipes()  # it stopped: start another
         if self._proc is None:
@@ -229,7 +231,7 @@ class ExifTool:
         return str(alias)
 
     @staticmethod
-    def _answer(proc: subprocess.Popen, marker: str) -> tuple[bytes, bytes]:
+    def _answer(proc: subprocess.Popen[bytes], marker: str) -> tuple[bytes, bytes]:
         """Standard output and error up to the end-of-answer marker on each, read together (a
         command that fills one pipe while the other is read would otherwise never end)."""
         end = marker.encode()
@@ -270,7 +272,7 @@ class ExifTool:
                 pass
         self._proc = None
 
-    def read(self, path: Path) -> dict:
+    def read(self, path: Path) -> dict[str, Any]:
         """All tags, numeric values, 'Group1:Name' keys (one file)."""
         out, _ = self.run("-j", "-n", "-G1", "-a", "-struct", "-charset", "filename=utf8", Path(path))
         try:

@@ -1,0 +1,105 @@
+"""Camera RAW files, read through rawpy (LibRaw): the image GeoGuess predicts from.
+
+Most RAW files carry a JPEG preview the camera rendered at or near full size: the kind of image
+LocationNet was trained on, and much faster to read than the sensor data. GeoGuess takes it when
+it is large enough for the published recipe (``MIN_PREVIEW_SIDE`` on its shorter side); else it
+demosaics the sensor data at half size (LibRaw's own camera white balance, 8 bits, sRGB). A file
+with neither (test files stripped of their image data, a format LibRaw does not read) gets a
+reason that says so. Which image was used is said in ``source``.
+
+The preview's orientation is the RAW's own (LibRaw's ``flip``, which it reads from the RAW's
+tags); a demosaic comes out of LibRaw upright.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..errors import ImageError
+
+#: The least shorter side of an embedded preview that is used as it is, before a demosaic is tried.
+MIN_PREVIEW_SIDE = 448
+#: The least shorter side of any image predicted from (the published recipe samples 224 x 224).
+MIN_SIDE = 224
+#: LibRaw's flip -> EXIF orientation (LibRaw: 3 is 180 degrees, 5 is 90 counter-clockwise, 6 is 90 clockwise).
+_FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
+
+
+@dataclass
+class RawImage:
+    image: Image.Image  # RGB, stored orientation
+    orientation: int  # EXIF orientation still to apply (1 for a demosaic)
+    source: str  # "embedded preview 6000x4000", "half-size demosaic 3000x2000", ...
+
+
+def read_raw(path: str) -> RawImage:
+    """The image to predict from; ImageError with a reason when there is none."""
+    try:
+        import rawpy
+    except ImportError:  # pragma: no cover - a dependency; the packaged app includes it
+        raise ImageError("RAW files need rawpy (pip install rawpy)") from None
+    try:
+        raw = rawpy.imread(path)
+    except rawpy.LibRawFileUnsupportedError:
+        raise ImageError("not a RAW format LibRaw reads (or a damaged RAW file)") from None
+    except (rawpy.LibRawError, OSError, ValueError) as e:
+        raise ImageError(f"cannot read this RAW file ({_why(e)})") from None
+    with raw:
+        orientation = _FLIP_TO_ORIENTATION.get(int(raw.sizes.flip), 1)
+        preview, small = _preview(raw)
+        if preview is not None and min(preview.size) >= MIN_PREVIEW_SIDE:
+            w, h = preview.size
+            return RawImage(preview, orientation, f"embedded preview {w}x{h}")
+        try:
+            pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8, no_auto_bright=False)
+        except (rawpy.LibRawError, MemoryError, ValueError) as e:
+            sensor = f"its sensor data cannot be demosaiced (stripped or damaged: {_why(e)})"
+            if preview is not None and min(preview.size) >= MIN_SIDE:  # smaller, but enough: said so
+                w, h = preview.size
+                return RawImage(preview, orientation, f"small embedded preview {w}x{h}; {sensor}")
+            if preview is not None:
+                w, h = preview.size
+                small = f"only a tiny embedded preview ({w}x{h})"
+            raise ImageError(f"this RAW file holds no image GeoGuess can predict from: {small}, and {sensor}") from None
+        if not pixels.any():  # every pixel black: the file keeps no picture (a stripped file)
+            raise ImageError(
+                f"this RAW file holds no image GeoGuess can predict from: {small or 'no large enough embedded preview'}, "
+                "and its sensor data is empty (every pixel black: a file stripped of its picture)"
+            )
+    image = Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+    w, h = image.size
+    return RawImage(image, 1, f"half-size demosaic {w}x{h}")
+
+
+def _preview(raw: Any) -> tuple[Image.Image | None, str]:
+    """The embedded preview, decoded (or None), and why there is none."""
+    import rawpy
+
+    try:
+        thumb = raw.extract_thumb()
+    except rawpy.LibRawNoThumbnailError:
+        return None, "no embedded preview"
+    except (rawpy.LibRawError, ValueError) as e:
+        return None, f"an unreadable preview ({_why(e)})"
+    try:
+        if thumb.format == rawpy.ThumbFormat.JPEG:
+            image = Image.open(io.BytesIO(thumb.data))
+            image.load()
+            return image.convert("RGB"), ""
+        if thumb.format == rawpy.ThumbFormat.BITMAP:
+            return Image.fromarray(np.ascontiguousarray(thumb.data), "RGB"), ""
+    except (OSError, ValueError, SyntaxError) as e:
+        return None, f"a damaged preview ({_why(e)})"
+    return None, "a preview in a format GeoGuess does not read"
+
+
+def _why(e: BaseException) -> str:
+    text = e.args[0] if e.args else str(e)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).rstrip(".").lower() or type(e).__name__

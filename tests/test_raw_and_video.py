@@ -1,0 +1,312 @@
+"""Camera RAW files, RAW+JPEG pairs and videos, as a photographer's trip folder holds them:
+predicted (from the embedded preview, a demosaic, or frames spread through a clip), their own
+time and GPS read, written (a RAW file never touched: its sidecar; a video in-file), read back by
+ExifTool, and undone byte for byte. Broken and stripped files get a reason, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+HANG = 300
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "geoguess_app.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def lines_by_name(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        head, sep, _ = line.partition(": ")
+        if sep and "/" in head:
+            out[Path(head.split()[-1]).name] = line
+    return out
+
+
+@pytest.fixture(scope="session")
+def samples(corpus_dir) -> Path:
+    folder = corpus_dir.parent / "raw-video-samples"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is missing")
+    return folder
+
+
+def copy(source: Path, target: Path) -> Path:
+    shutil.copyfile(source, target)
+    target.chmod(0o644)
+    return target
+
+
+def make_dng(photo: Path, out: Path, size: tuple[int, int] = (640, 480)) -> Path:
+    """A DNG with real sensor data: a Bayer (RGGB) mosaic of a photo's linear pixels, 12 bits, with
+    the tags LibRaw needs to demosaic it (its colour matrix maps XYZ to linear sRGB)."""
+    import numpy as np
+    import tifffile
+
+    rgb = np.asarray(Image.open(photo).convert("RGB").resize(size), dtype=np.float32) / 255.0
+    linear, white = rgb**2.2, 4095
+    mosaic = np.zeros(linear.shape[:2], np.uint16)
+    for (dy, dx), channel in {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}.items():
+        mosaic[dy::2, dx::2] = linear[dy::2, dx::2, channel] * white
+    xyz_to_srgb = [3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570]
+    tags = [
+        (254, "I", 1, 0, True),  # the full-size image
+        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: RGGB
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50708, "s", 0, "GeoGuess test camera", True),
+        (50714, "H", 1, 0, True),  # BlackLevel
+        (50717, "H", 1, white, True),  # WhiteLevel
+        (50721, "2i", 9, [v for x in xyz_to_srgb for v in (round(x * 10000), 10000)], True),  # ColorMatrix1
+        (50728, "2I", 3, (1, 1, 1, 1, 1, 1), True),  # AsShotNeutral
+        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
+        (271, "s", 0, "GeoGuess", True),
+        (272, "s", 0, "Test DNG", True),
+    ]
+    tifffile.imwrite(out, mosaic, photometric=32803, extratags=tags, metadata=None)
+    return out
+
+
+def make_video(photo: Path, out: Path, seconds: int = 3, fps: int = 10, size: tuple[int, int] = (320, 240)) -> Path:
+    """A clip encoded with PyAV from a photo (the camera panning across it)."""
+    import av
+    import numpy as np
+
+    base = Image.open(photo).convert("RGB").resize((size[0] + seconds * fps * 2, size[1]))
+    with av.open(str(out), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for i in range(seconds * fps):
+            pixels = np.asarray(base.crop((2 * i, 0, 2 * i + size[0], size[1])))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out
+
+
+def taken_at(path: Path, when: str, offset: str = "+02:00") -> Path:
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x9003: when, 0x9011: offset})
+    Image.new("RGB", (640, 480), (110, 130, 150)).save(path, exif=exif)
+    return path
+
+
+def predicted(model: Path, *paths: Path) -> dict[str, dict]:
+    out = cli("predict", "--json", "--no-cache", "--top-k", "1", "--model-dir", model, *paths)
+    assert "Traceback" not in out.stderr, out.stderr
+    return {Path(d["path"]).name: d for d in map(json.loads, out.stdout.splitlines())}
+
+
+def test_raw_files_are_predicted_from_their_preview_or_a_demosaic_or_say_why_not(samples, corpus_dir, tiny_model_dir):
+    nef = next(corpus_dir.rglob("Issue 247-2.nef"))
+    dng = next(corpus_dir.rglob("IMG_1361.dng"))
+    raw = samples / "raw"
+    got = predicted(tiny_model_dir, raw / "RAW_KODAK_DC50.KDC", nef, dng, raw / "CanonRaw.crw", raw / "SigmaDP2.x3f")
+    assert got["RAW_KODAK_DC50.KDC"]["source_image"] == "half-size demosaic 384x256"
+    assert "kind" not in got["Issue 247-2.nef"] and got["Issue 247-2.nef"]["error"] is None  # a JPEG named .nef
+    assert got["RAW_KODAK_DC50.KDC"]["kind"] == "raw" and got["RAW_KODAK_DC50.KDC"]["predictions"]
+    # a DNG stripped of its picture (every pixel black) is not predicted as if it were black
+    assert "its sensor data is empty (every pixel black" in got["IMG_1361.dng"]["error"]
+    assert got["RAW_KODAK_DC50.KDC"]["taken"]["time"] == "1997-04-23T08:00:47"
+    # stripped test files: no preview, no sensor data; a preview of 8x8 pixels is no image
+    assert "no embedded preview, and its sensor data cannot be demosaiced" in got["CanonRaw.crw"]["error"]
+    assert "only a tiny embedded preview (8x8)" in got["SigmaDP2.x3f"]["error"]
+
+
+def test_a_raw_named_file_that_is_a_jpeg_is_read_as_the_jpeg_it_is(tmp_path, tiny_model_dir):
+    Image.new("RGB", (640, 480), (90, 140, 200)).save(tmp_path / "IMG_0001.CR2", "JPEG")
+    got = predicted(tiny_model_dir, tmp_path / "IMG_0001.CR2")["IMG_0001.CR2"]
+    assert got["error"] is None and "kind" not in got  # a photo, read by its content
+
+
+def test_videos_are_predicted_from_frames_and_give_their_own_time_and_gps(samples, tiny_model_dir):
+    video = samples / "video"
+    got = predicted(tiny_model_dir, video / "quicktime-hvc1.mov", video / "sample_640x360.mov", video / "M2TS.mts")
+    ipad = got["quicktime-hvc1.mov"]
+    assert ipad["kind"] == "video" and ipad["source_image"] == "5 frames of a 720x1280 hevc video, 1.2 s"
+    assert ipad["exif_gps"] == {"lat": 52.4597, "lon": 13.322, "predicted": False}
+    assert ipad["taken"] == {"time": "2023-09-22T18:34:05", "offset": "+02:00"}  # Keys:CreationDate, local
+    assert got["sample_640x360.mov"]["source_image"].startswith("5 frames of a 640x360 h264 video")
+    assert "has no frame that can be decoded" in got["M2TS.mts"]["error"]
+
+
+def test_hostile_raw_and_video_files_get_a_reason(samples, tiny_model_dir):
+    hostile = sorted((samples / "hostile").iterdir())
+    got = predicted(tiny_model_dir, *hostile)
+    assert len(got) == len(hostile)
+    for name, result in got.items():
+        assert result["error"] and "Traceback" not in result["error"], name
+
+
+def test_a_video_is_written_in_file_read_back_and_undone_byte_for_byte(samples, tmp_path, tiny_model_dir, exiftool_cli):
+    clip = copy(samples / "video" / "sample_640x360.mov", tmp_path / "clip.mov")
+    original = clip.read_bytes()
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--journal", journal, "--model-dir", tiny_model_dir, clip)  # fmt: skip
+    assert out.returncode == 0 and lines_by_name(out.stdout)["clip.mov"].split()[0] == "written", (
+        out.stdout + out.stderr
+    )
+    tags = json.loads(
+        subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(clip)], capture_output=True, text=True).stdout
+    )[0]
+    lat, lon = (float(x) for x in tags["Keys:GPSCoordinates"].split()[:2])
+    assert tags["UserData:GPSCoordinates"].split()[:2] == tags["Keys:GPSCoordinates"].split()[:2]
+    assert tags["XMP-geoguess:Predicted"] in (True, "True") and tags["XMP-exif:GPSProcessingMethod"].startswith(
+        "GeoGuess"
+    )
+    assert (tags["Composite:GPSLatitude"], tags["Composite:GPSLongitude"]) == pytest.approx((lat, lon))
+    again = predicted(tiny_model_dir, clip)["clip.mov"]
+    assert again["exif_gps"]["predicted"] is True  # GeoGuess's own position is a prediction, never an anchor
+    undone = cli("undo", "--journal", journal, "--all")
+    assert undone.returncode == 0 and "byte-identical" in undone.stdout, undone.stdout + undone.stderr
+    assert clip.read_bytes() == original
+
+
+@pytest.mark.parametrize("name", ["NAME.xmp", "NAME.EXT.xmp"])
+def test_a_raw_file_gets_a_sidecar_of_the_chosen_name_and_is_never_touched(
+    samples, tmp_path, tiny_model_dir, exiftool_cli, name
+):
+    raw = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "DC50.KDC")
+    before, mtime = raw.read_bytes(), raw.stat().st_mtime_ns
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--sidecar-name", name, "--journal", journal, "--model-dir", tiny_model_dir, raw)  # fmt: skip
+    side = tmp_path / ("DC50.xmp" if name == "NAME.xmp" else "DC50.KDC.xmp")
+    assert out.returncode == 0 and f"into {side.name}" in out.stdout, out.stdout + out.stderr
+    assert raw.read_bytes() == before and raw.stat().st_mtime_ns == mtime
+    tags = json.loads(
+        subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(side)], capture_output=True, text=True).stdout
+    )[0]
+    assert isinstance(tags["XMP-exif:GPSLatitude"], float) and tags["XMP-geoguess:Predicted"] in (True, "True")
+    undone = cli("undo", "--journal", journal, "--all")
+    assert "sidecar removed" in undone.stdout and not side.exists()
+
+
+def test_an_existing_sidecar_of_the_other_naming_is_updated_in_place_and_restored(
+    samples, tmp_path, tiny_model_dir, exiftool_cli
+):
+    raw = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "DC50.KDC")
+    darktable = tmp_path / "DC50.KDC.xmp"  # darktable's, with a rating and a tag the person set there
+    subprocess.run(
+        [exiftool_cli, "-q", "-XMP-xmp:Rating=4", "-XMP-dc:Subject=holiday", "-o", str(darktable), str(raw)], check=True
+    )
+    kept = darktable.read_bytes()
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--sidecar-name", "NAME.xmp", "--journal", journal, "--model-dir", tiny_model_dir, raw)  # fmt: skip
+    assert "into DC50.KDC.xmp" in out.stdout and not (tmp_path / "DC50.xmp").exists(), out.stdout + out.stderr
+    tags = json.loads(
+        subprocess.run([exiftool_cli, "-j", "-n", "-G1", str(darktable)], capture_output=True, text=True).stdout
+    )[0]
+    assert tags["XMP-xmp:Rating"] == 4 and tags["XMP-dc:Subject"] == "holiday" and "XMP-exif:GPSLatitude" in tags
+    cli("undo", "--journal", journal, "--all")
+    assert darktable.read_bytes() == kept
+
+
+def test_a_raw_and_jpeg_pair_is_one_photo_written_to_both_and_undone_as_one(samples, tmp_path, tiny_model_dir):
+    raw = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "IMG_0001.KDC")
+    Image.new("RGB", (640, 480), (100, 120, 140)).save(tmp_path / "IMG_0001.JPG")
+    jpeg = tmp_path / "IMG_0001.JPG"
+    originals = {p: p.read_bytes() for p in (raw, jpeg)}
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--journal", journal, "--model-dir", tiny_model_dir, tmp_path)  # fmt: skip
+    said = lines_by_name(out.stdout)
+    assert "fusing 1 photo(s)" in out.stderr  # predicted and fused once
+    assert said["IMG_0001.JPG"].split()[0] == "written"
+    assert (
+        said["IMG_0001.KDC"].split()[0] == "written"
+        and "as its twin IMG_0001.JPG into IMG_0001.xmp" in said["IMG_0001.KDC"]
+    )
+    assert raw.read_bytes() == originals[raw]
+    runs = cli("undo", "--journal", journal, "--list")
+    assert "2 of 2 photo(s) can be undone" in runs.stdout, runs.stdout
+    undone = cli("undo", "--journal", journal, "--last")
+    assert undone.returncode == 0 and not (tmp_path / "IMG_0001.xmp").exists()
+    assert all(p.read_bytes() == data for p, data in originals.items())
+
+
+def test_a_video_with_its_own_gps_places_a_photo_taken_near_it_in_time(samples, tmp_path, tiny_model_dir):
+    clip = copy(samples / "video" / "quicktime-hvc1.mov", tmp_path / "ipad.mov")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x9003: "2023:09:22 18:40:05", 0x9011: "+02:00"})  # six minutes later
+    Image.new("RGB", (640, 480), (120, 130, 90)).save(tmp_path / "later.jpg", exif=exif)
+    out = cli("tag", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--model-dir", tiny_model_dir, tmp_path)  # fmt: skip
+    said = lines_by_name(out.stdout)
+    assert "it has its own GPS position (used to place the others)" in said["ipad.mov"]
+    assert said["later.jpg"].startswith("would write") and "52.4" in said["later.jpg"] and "13.3" in said["later.jpg"]
+    assert os.path.exists(clip)
+
+
+def test_a_raw_files_own_time_camera_and_gps_are_read(corpus_dir, exiftool_cli):
+    from geoguess_app.core.photos.camera_files import capture_meta
+
+    meta = capture_meta(next(corpus_dir.rglob("IMG_1361.dng")))
+    assert meta is not None and meta.camera == "Apple iPhone 12 Pro" and meta.utc_offset == "-05:00"
+    assert meta.gps is not None and (meta.gps.lat, meta.gps.lon) == pytest.approx((34.0596, -84.6817), abs=1e-3)
+
+
+def test_a_dng_with_real_sensor_data_is_demosaiced_and_geotagged_beside_its_jpeg(corpus_dir, tmp_path, tiny_model_dir):
+    """A camera's pair, made from one corpus photo: the DNG (real pixels, demosaiced by LibRaw) and
+    the JPEG. Alone, the DNG is predicted from its demosaic; together they are one photo."""
+    d90 = corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg"
+    alone = make_dng(d90, tmp_path / "alone.dng")
+    got = predicted(tiny_model_dir, alone)["alone.dng"]
+    assert got["error"] is None and got["source_image"] == "half-size demosaic 320x240" and got["predictions"]
+    trip = tmp_path / "trip"
+    trip.mkdir()
+    dng = make_dng(d90, trip / "DSC_0001.dng")
+    Image.open(d90).resize((640, 480)).save(trip / "DSC_0001.jpg", quality=92)
+    before = dng.read_bytes()
+    journal = tmp_path / "journal.jsonl"
+    out = cli("tag", "--write", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--sidecar-name", "NAME.EXT.xmp", "--journal", journal, "--model-dir", tiny_model_dir, trip)  # fmt: skip
+    said = lines_by_name(out.stdout)
+    assert "as its twin DSC_0001.jpg into DSC_0001.dng.xmp" in said["DSC_0001.dng"], out.stdout + out.stderr
+    assert dng.read_bytes() == before
+    cli("undo", "--journal", journal, "--all")
+    assert not (trip / "DSC_0001.dng.xmp").exists() and dng.read_bytes() == before
+
+
+def test_a_trip_of_pairs_and_phone_videos_is_placed_by_the_videos_gps(corpus_dir, tmp_path, tiny_model_dir, exiftool_cli):
+    """A simulated trip: a phone video with its own GPS and time (written by ExifTool, as phones
+    write them), a RAW+JPEG pair two minutes later and a photo five minutes later, a video without
+    GPS; fused, the photos near the video in time are placed at the video's position, the pair is
+    written to both files, the videos are predicted from frames."""
+    d90 = corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg"
+    trip = tmp_path / "trip"
+    trip.mkdir()
+    clip = make_video(d90, trip / "VID_0001.mp4")
+    subprocess.run([exiftool_cli, "-q", "-n", "-overwrite_original", "-Keys:GPSCoordinates=45.4375 12.3358",
+                    "-Keys:CreationDate=2024:05:01 10:00:00+02:00", str(clip)], check=True)  # fmt: skip
+    taken_at(trip / "IMG_0002.JPG", "2024:05:01 10:02:00")
+    make_dng(d90, trip / "IMG_0002.DNG")  # its twin, saying no time: paired by name
+    taken_at(trip / "IMG_0003.JPG", "2024:05:01 10:05:00")
+    make_video(d90, trip / "VID_0004.mp4")  # no GPS, no time: placed by its frames alone
+    out = cli("tag", "--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress",
+              "--model-dir", tiny_model_dir, trip)  # fmt: skip
+    said = lines_by_name(out.stdout)
+    assert "fusing 4 photo(s)" in out.stderr, out.stderr  # the pair is one photo
+    assert "it has its own GPS position (used to place the others)" in said["VID_0001.mp4"]
+    for name in ("IMG_0002.JPG", "IMG_0003.JPG"):
+        assert said[name].startswith("would write  ") or said[name].startswith("would write"), said[name]
+        assert "45.43" in said[name] and "12.33" in said[name] and "near_gps" in said[name], said[name]
+    assert "as its twin IMG_0002.JPG into IMG_0002.xmp" in said["IMG_0002.DNG"]
+    assert said["VID_0004.mp4"].split()[0:2] == ["would", "write"]
