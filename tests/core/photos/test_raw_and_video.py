@@ -285,7 +285,9 @@ def test_a_dng_with_real_sensor_data_is_demosaiced_and_geotagged_beside_its_jpeg
     assert not (trip / "DSC_0001.dng.xmp").exists() and dng.read_bytes() == before
 
 
-def test_a_trip_of_pairs_and_phone_videos_is_placed_by_the_videos_gps(corpus_dir, tmp_path, tiny_model_dir, exiftool_cli):
+def test_a_trip_of_pairs_and_phone_videos_is_placed_by_the_videos_gps(
+    corpus_dir, tmp_path, tiny_model_dir, exiftool_cli
+):
     """A simulated trip: a phone video with its own GPS and time (written by ExifTool, as phones
     write them), a RAW+JPEG pair two minutes later and a photo five minutes later, a video without
     GPS; fused, the photos near the video in time are placed at the video's position, the pair is
