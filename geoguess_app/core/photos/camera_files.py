@@ -51,13 +51,17 @@ def open_camera_file(path: Path, kind: str) -> Opened:
 
 
 def _tags(path: Path, reader: Callable[[dict[str, Any]], PhotoMeta]) -> tuple[PhotoMeta, str]:
-    from .exiftool import shared_exiftool
-
     try:
-        tags = shared_exiftool().read(path)
+        tags = _read_tags(path)
     except GeoGuessError as e:  # ExifTool missing or stopped: predicted all the same, and said
         return PhotoMeta(), f" (its time and GPS are not read: {e})"
     return reader(tags), ""
+
+
+def _read_tags(path: Path) -> dict[str, Any]:
+    from .exiftool import shared_exiftool
+
+    return shared_exiftool().read(path)
 
 
 def _check_size(image: Image.Image) -> None:
@@ -68,10 +72,8 @@ def _check_size(image: Image.Image) -> None:
 
 def capture_meta(path: Path) -> PhotoMeta | None:
     """A file's time, offset, camera and GPS as ExifTool reads them (RAW or not); None when it cannot."""
-    from .exiftool import shared_exiftool
-
     try:
-        tags = shared_exiftool().read(path)
+        tags = _read_tags(path)
     except GeoGuessError:
         return None
     return raw_meta(tags) if tags else None
