@@ -203,7 +203,7 @@ def test_batch_fuse_by_camera_fuses_each_cameras_photos_of_a_folder_apart(predic
 def test_batch_write_writes_what_tag_writes_restarts_and_undoes(fused, archive, full_model_dir, tmp_path, exiftool_cli):
     from geoguess_app.core.geotag.metadata import read_metadata
 
-    photos = sorted(p for p in archive.rglob("*") if p.is_file() and not p.name.endswith(".xmp"))
+    photos = sorted(p for p in archive.rglob("*") if p.is_file())  # (RAW files get a new sidecar)
     before = {p: p.read_bytes() for p in photos}
     journal = tmp_path / "journal.jsonl"
     first = geoguess("batch", "write", str(fused), *STANDIN, "--journal", str(journal))
@@ -219,11 +219,12 @@ def test_batch_write_writes_what_tag_writes_restarts_and_undoes(fused, archive, 
     folder = written[0].parent
     copies = tmp_path / "copies"
     copies.mkdir()
-    for p in sorted(folder.iterdir()):
+    for p in sorted(p for p in before if p.parent == folder):
         copy_photo(p, copies / p.name)
         (copies / p.name).write_bytes(before[p])  # as they were before batch write
     geoguess("tag", str(copies), "--write", *STANDIN, "--no-progress", "--journal", str(tmp_path / "tag.jsonl"),
              "--model-dir", str(full_model_dir))  # fmt: skip
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in copies.iterdir())  # the same sidecars
     for p in sorted(folder.iterdir()):
         mine, theirs = read_metadata(p), read_metadata(copies / p.name)
         assert mine.get("Composite:GPSLatitude") == pytest.approx(theirs.get("Composite:GPSLatitude"), abs=1e-6)
@@ -232,6 +233,7 @@ def test_batch_write_writes_what_tag_writes_restarts_and_undoes(fused, archive, 
     run = first.stderr.split("geoguess undo --run ")[1].split("'")[0]
     geoguess("undo", "--run", run, "--journal", str(journal))
     assert all(p.read_bytes() == before[p] for p in photos)
+    assert sorted(p for p in archive.rglob("*") if p.is_file()) == photos  # the sidecars it made are gone
 
 
 def test_sources_are_named_the_same_however_they_are_given(archive, tmp_path, monkeypatch):
@@ -249,3 +251,47 @@ def test_sources_are_named_the_same_however_they_are_given(archive, tmp_path, mo
     assert list_sources([f"file://{photos[0]}"]) == photos[:1]
     with pytest.raises(GeoGuessError, match="does not exist"):
         list_sources([str(tmp_path / "missing")])
+
+
+def test_a_trip_of_a_raw_jpeg_pair_and_videos_is_predicted_fused_and_written_as_tag_does(
+    corpus_dir, tiny_model_dir, tmp_path, exiftool_cli
+):
+    """geoguess batch takes a photographer's folder as geoguess tag does: a video predicted from
+    its frames, a RAW+JPEG pair fused once and written to both (the RAW into its sidecar), undone."""
+    from PIL import Image
+
+    samples = corpus_dir.parent / "raw-video-samples"
+    if not samples.is_dir():
+        pytest.skip(f"{samples} is missing")
+    trip = tmp_path / "trip"
+    trip.mkdir()
+    copy_photo(samples / "raw" / "RAW_KODAK_DC50.KDC", trip / "IMG_0001.KDC")
+    Image.new("RGB", (640, 480), (100, 120, 140)).save(trip / "IMG_0001.JPG")
+    copy_photo(samples / "video" / "sample_640x360.mov", trip / "clip.mov")
+    copy_photo(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", trip / "D90.jpg")
+    before = {p: p.read_bytes() for p in trip.iterdir()}
+    model = ("--model-dir", str(tiny_model_dir))
+    predictions, fused = tmp_path / "predictions", tmp_path / "fused"
+    geoguess("batch", "predict", str(trip), "--out", str(predictions), *model, "--num-cpus", "2")
+    rows_by_name = {Path(r["path"]).name: r for r in rows(predictions)}
+    assert set(rows_by_name) == {p.name for p in before} and not any(r["error"] for r in rows_by_name.values())
+    clip = json.loads(rows_by_name["clip.mov"]["result"])
+    assert clip["kind"] == "video" and clip["source_image"].startswith("5 frames of a 640x360 h264 video")
+    one = json.loads(geoguess("predict", str(trip / "clip.mov"), "--json", "--no-cache", *model).stdout)
+    assert rows_by_name["clip.mov"]["top_classes"] == [g["class"] for g in one["predictions"]]  # as predict does
+    geoguess("batch", "fuse", str(predictions), "--out", str(fused), *model, "--num-cpus", "2")
+    answers = {Path(r["path"]).name: r for r in rows(fused)}
+    assert answers["IMG_0001.KDC"]["twin"] == str(trip / "IMG_0001.JPG")  # fused once, as its JPEG
+    assert (answers["IMG_0001.KDC"]["lat"], answers["IMG_0001.KDC"]["lon"]) == (
+        answers["IMG_0001.JPG"]["lat"],
+        answers["IMG_0001.JPG"]["lon"],
+    )
+    journal = tmp_path / "journal.jsonl"
+    written = geoguess("batch", "write", str(fused), *STANDIN, "--journal", str(journal))
+    said = {Path(line.split("  ")[-1]).name: line for line in written.stdout.splitlines()}
+    assert "as its twin IMG_0001.JPG into IMG_0001.xmp" in written.stdout, written.stdout
+    assert said and all(line.split()[0] == "written" for line in said.values()), written.stdout
+    assert (trip / "IMG_0001.KDC").read_bytes() == before[trip / "IMG_0001.KDC"]  # the RAW itself untouched
+    run = written.stderr.split("geoguess undo --run ")[1].split("'")[0]
+    geoguess("undo", "--run", run, "--journal", str(journal))
+    assert {p: p.read_bytes() for p in trip.iterdir()} == before  # the sidecar gone, every file as it was

@@ -5,6 +5,10 @@ Each group is fused as ``geoguess fuse`` fuses the JSON Lines of ``geoguess pred
 --distribution`` for those photos, in path order: the same lines are made from the stored results
 and read by the same reader. A group's answers go into one part, so a restarted job redoes only
 the groups it had not finished.
+
+A RAW+JPEG pair (photos/pairs.py, found from the paths and stored times) is fused once, as
+``geoguess tag`` fuses it: the JPEG is among its group's photos, and the RAW's row carries the
+JPEG's answer and names it (``twin``), so that ``batch write`` writes both in one step.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import GeoGuessError
 from ..fusion.fuse import FusedAnswer, fuse
@@ -23,8 +27,10 @@ from ..fusion.geometry import GridGeometry
 from ..fusion.inputs import read_lines
 from ..fusion.settings import PreparedFusion
 from ..geo.cells import CellGrid
+from ..photos.pairs import find_twins
 from ..predict.results import PhotoResult
 from .parts import FUSED_SCHEMA, PartWriter, done_paths, read_parts
+from .sources import is_uri
 
 TASK_PHOTOS = 2000  # about how many photos one task fuses (small groups share a task)
 
@@ -43,23 +49,32 @@ def group_of(path: str, camera: str | None, by: str) -> str:
     return f"{folder} | {camera or 'unknown camera'}" if by == "camera" else folder
 
 
-def fuse_groups(
-    groups: Sequence[tuple[str, list[str]]], grid_file: str, fusion: PreparedFusion
-) -> list[dict[str, Any]]:
-    """Fuse each group (its name and its photos' stored results, in path order); one row each."""
+class Group(NamedTuple):
+    name: str
+    results: list[str]  # its photos' stored results, in path order
+    twins: list[tuple[str, str, str]]  # (RAW path, its stored result, its JPEG twin's path)
+
+
+def fuse_groups(groups: Sequence[Group], grid_file: str, fusion: PreparedFusion) -> list[dict[str, Any]]:
+    """Fuse each group; one row per photo, and one per RAW twin (its JPEG's answer)."""
     geometry = GridGeometry(CellGrid.from_file(grid_file))
     options = fusion.options(geometry)
     rows = []
-    for name, results in groups:
+    for name, results, twins in groups:
         lines = [json.dumps(PhotoResult.from_dict(json.loads(r)).as_dict(distribution=True)) for r in results]
         photos, models = read_lines(lines, geometry.num_cells)
         untrained = any(m.get("untrained") for m in models)
+        answers = {}
         for answer, result in zip(fuse(fusion.adjusted(photos), geometry, options), results):
+            answers[answer.path] = answer
             rows.append(fused_row(name, answer, result, untrained and not answer.measured))
+        for raw, result, jpeg in twins:
+            answer = dataclasses.replace(answers[jpeg], path=raw)
+            rows.append(fused_row(name, answer, result, untrained and not answer.measured, twin=jpeg))
     return rows
 
 
-def fused_row(group: str, answer: FusedAnswer, result: str, untrained: bool) -> dict[str, Any]:
+def fused_row(group: str, answer: FusedAnswer, result: str, untrained: bool, twin: str | None = None) -> dict[str, Any]:
     lat, lon = answer.position if answer.position else (None, None)
     return {
         "path": answer.path,
@@ -73,6 +88,7 @@ def fused_row(group: str, answer: FusedAnswer, result: str, untrained: bool) -> 
         "error": answer.error,
         "answer": json.dumps(dataclasses.asdict(answer), ensure_ascii=False),
         "result": result,
+        "twin": twin,
     }
 
 
@@ -96,17 +112,29 @@ def run_fuse(
     ``out_dir``; Ray must be connected. ``on_rows(rows, failed)`` after each task."""
     import ray
 
-    table = read_parts(predictions, columns=["path", "camera", "result"])
+    columns = ["path", "camera", "taken", "result"]
+    table = read_parts(predictions, columns=columns)
     if table is None:
         raise GeoGuessError(f"{predictions} holds no parts of 'geoguess batch predict'")
+    rows = {
+        path: (camera, taken, result)
+        for path, camera, taken, result in zip(*(table.column(c).to_pylist() for c in columns))
+    }
+    local = [p for p in rows if not is_uri(p)]
+    twin_of = find_twins(local, lambda p: rows[str(p)][1])  # RAW -> its JPEG
     groups: dict[str, list[tuple[str, str]]] = {}
-    for path, camera, result in zip(*(table.column(c).to_pylist() for c in ("path", "camera", "result"))):
-        groups.setdefault(group_of(path, camera, by), []).append((path, result))
+    twins: dict[str, list[tuple[str, str, str]]] = {}
+    for path, (camera, _, result) in rows.items():
+        if path in twin_of:  # fused with its JPEG, in the JPEG's group
+            jpeg = twin_of[path]
+            twins.setdefault(group_of(jpeg, rows[jpeg][0], by), []).append((path, result, twin_of[path]))
+        else:
+            groups.setdefault(group_of(path, camera, by), []).append((path, result))
     done = done_paths(out_dir)
     todo = [
-        (name, [r for _, r in sorted(members)])
+        Group(name, [r for _, r in sorted(members)], sorted(twins.get(name, [])))
         for name, members in sorted(groups.items())
-        if not all(path in done for path, _ in members)
+        if not all(path in done for path, _ in members) or not all(raw in done for raw, _, _ in twins.get(name, []))
     ]
     summary = FuseSummary(groups=len(groups), skipped=len(groups) - len(todo))
     writer = PartWriter(out_dir, FUSED_SCHEMA)
@@ -114,7 +142,7 @@ def run_fuse(
     remote = ray.remote(fuse_groups)
     for group in todo:
         chunk.append(group)
-        size += len(group[1])
+        size += len(group.results)
         if size >= TASK_PHOTOS:
             tasks.append(remote.remote(chunk, str(grid_file), fusion))
             chunk, size = [], 0

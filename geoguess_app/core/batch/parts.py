@@ -63,6 +63,7 @@ FUSED_SCHEMA = pa.schema(
         ("error", pa.string()),
         ("answer", pa.string()),  # the whole FusedAnswer (its fields as JSON)
         ("result", pa.string()),  # its prediction, as batch predict wrote it
+        ("twin", pa.string()),  # a RAW file's JPEG twin: fused as one photo, its answer the JPEG's
     ]
 )
 
@@ -138,9 +139,21 @@ def read_parts(folder: str | Path, columns: list[str] | None = None) -> pa.Table
     if not parts:
         return None
     try:
-        return pa.concat_tables([pq.read_table(p, columns=columns) for p in parts])
+        return pa.concat_tables([_read_part(p, columns) for p in parts])
     except (OSError, pa.ArrowException) as e:
         raise GeoGuessError(f"cannot read the parts in {folder}: {e}") from None
+
+
+def _read_part(part: Path, columns: list[str] | None) -> pa.Table:
+    """One part; a column it does not have (a part written by an earlier GeoGuess) is read as nulls."""
+    if columns is None:
+        return pq.read_table(part)
+    held = set(pq.read_schema(part).names)
+    table = pq.read_table(part, columns=[c for c in columns if c in held])
+    for c in columns:
+        if c not in held:
+            table = table.append_column(c, pa.nulls(len(table), pa.string()))
+    return table.select(columns)
 
 
 def done_paths(folder: str | Path, retry_unread: bool = False) -> set[str]:

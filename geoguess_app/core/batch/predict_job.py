@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..engine import open_engine
 from ..predict.pipeline import decode
@@ -68,15 +69,20 @@ def decode_batch(batch: dict[str, Any]) -> dict[str, Any]:
         hashes.append(sha256)
         ok.append(tensor is not None)
         tensors.append(tensor if tensor is not None else None)
-    shape = next((t.shape for t in tensors if t is not None), (3, 224, 224))
-    stacked = np.stack([t if t is not None else np.zeros(shape, np.float32) for t in tensors])
     return {
         "path": np.asarray([str(p) for p in batch["path"]], dtype=object),
         "partial": np.asarray(partial, dtype=object),
         "sha256": np.asarray(hashes, dtype=object),
         "ok": np.asarray(ok, dtype=bool),
-        "tensor": stacked,
+        # each photo's input as bytes: a (3, 224, 224) tensor, or a video's frames one after another
+        "tensor": np.asarray([t.astype(np.float32).tobytes() if t is not None else b"" for t in tensors], dtype=object),
     }
+
+
+def _inputs(tensor_bytes: Any) -> npt.NDArray[np.float32]:
+    """A photo's input again: (3, 224, 224), or (frames, 3, 224, 224) for a video."""
+    frames = np.frombuffer(tensor_bytes, dtype=np.float32).reshape(-1, 3, 224, 224)
+    return frames[0] if len(frames) == 1 else frames
 
 
 class Classify:
@@ -90,7 +96,7 @@ class Classify:
         predictor, info = self.predictor, self.engine.info
         results = [PhotoResult.from_dict(json.loads(p)) for p in batch["partial"]]
         fresh = [i for i, ok in enumerate(batch["ok"]) if ok]
-        probabilities = predictor.infer([batch["tensor"][i] for i in fresh])
+        probabilities = predictor.probabilities([_inputs(batch["tensor"][i]) for i in fresh])
         for i, vector in zip(fresh, probabilities):
             result = results[i]
             result.distribution = predictor.score(vector)

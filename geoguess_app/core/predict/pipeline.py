@@ -200,7 +200,7 @@ class Predictor:
                 hit.preview = s.result.preview  # made while decoding
             staged.append(_Staged(hit, None, s.key) if hit is not None else s)
         fresh = [s for s in staged if s.tensor is not None]
-        for s, vector in zip(fresh, self._probabilities([s.tensor for s in fresh if s.tensor is not None])):
+        for s, vector in zip(fresh, self.probabilities([s.tensor for s in fresh if s.tensor is not None])):
             s.result.distribution = self.score(vector)
         for s in staged:
             result = s.result
@@ -211,7 +211,7 @@ class Predictor:
                 self.cache.put(s.key, self._model_key, result)
         return [s.result for s in staged]
 
-    def _probabilities(self, inputs: list[npt.NDArray[np.float32]]) -> list[npt.NDArray[np.float32]]:
+    def probabilities(self, inputs: list[npt.NDArray[np.float32]]) -> list[npt.NDArray[np.float32]]:
         """One probability vector per input: a photo's (3, 224, 224) tensor, or a video's (frames,
         3, 224, 224) stack, whose frames are combined (``combine_frames``)."""
         flat = [t[None] if t.ndim == 3 else t for t in inputs]
