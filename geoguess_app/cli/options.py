@@ -14,6 +14,7 @@ MODEL_DIR_HELP = "model folder (default: $GEOGUESS_MODEL_DIR, else the per-user 
 RUNTIME_CHOICES = ("auto", "openvino", "onnxruntime", "mxnet")  # core.engine.RUNTIMES, kept light for --help
 HARDLINK_CHOICES = ("refuse", "in-place", "split")  # core.geotag.staged_write.HARDLINKS
 SIDECAR_NAMES = ("NAME.xmp", "NAME.EXT.xmp")  # core.geotag.metadata.SIDECAR_NAMES
+RAW_IN_FILE = ("no", "dng", "all")  # core.geotag.metadata.RAW_IN_FILE
 DEFAULT_MIN_PROBABILITY = 0.5  # core.geotag.policy.DEFAULT_MIN_PROBABILITY (tests/cli check they agree)
 DEFAULT_MAX_GAP_H = 6.0  # core.fusion.travel.DEFAULT_MAX_GAP_H
 
@@ -96,6 +97,14 @@ def add_write_options(parser: argparse.ArgumentParser, backup: bool = True) -> N
         help="how a new sidecar is named: NAME.xmp (default; Adobe's, Lightroom's) or NAME.EXT.xmp (darktable's, "
         "digiKam's); a sidecar a photo has already, of either kind, is the one updated",
     )
+    g.add_argument(
+        "--raw-in-file",
+        choices=RAW_IN_FILE,
+        default="no",
+        help="camera RAW files written into the file itself instead of a sidecar: no (default: never touched), "
+        "dng (DNG files), all (every RAW format ExifTool writes); the sensor data and the embedded preview are "
+        "checked unchanged before the file is replaced",
+    )
     if backup:
         g.add_argument("--backup", action="store_true", help="keep a copy of each original (NAME.geoguess-backup)")
     g.add_argument("--touch", action="store_true", help="let the file's modification time change")
@@ -120,6 +129,7 @@ def tag_policy(args, write: bool):
         overwrite_gps=getattr(args, "overwrite_gps", False),
         sidecar=args.sidecar,
         sidecar_name=args.sidecar_name,
+        raw_in_file=args.raw_in_file,
         hardlinks=args.hardlinks,
         backup=getattr(args, "backup", False),
         keep_mtime=not args.touch,

@@ -50,6 +50,7 @@ from .batch_table import FILTERS, BatchTable
 from .map_view import MapView
 from .qt_helpers import plain_label
 from .tasks import TaskRunner, log_failure
+from .write_choices import write_choices
 
 log = logging.getLogger(__name__)
 MAP_WIDTH = 420  # the least the map gets of the dialog's default width
@@ -75,7 +76,9 @@ class BatchDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Geotag photos")
         self._tasks, self._model, self._journal = tasks, model, journal
-        self.plan = GeotagJob.planner(fusion, TagPolicy(consent=ASKED_IN_WINDOW))  # the write asks first
+        self.plan = GeotagJob.planner(
+            fusion, TagPolicy(consent=ASKED_IN_WINDOW, **write_choices())
+        )  # the write asks first
         self.job: GeotagJob | None = None  # the run that writes the accepted photos
         self._gps_tracks = [t.line() for t in self.plan.fusion.tracks] if self.plan.fusion else []
         self._cancel = threading.Event()

@@ -30,6 +30,7 @@ from .qt_helpers import show_error
 from .set_position import SetPosition, describe_pin
 from .tasks import TaskRunner, log_failure
 from .undo_actions import Entry, UndoActions
+from .write_choices import write_choices
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +236,10 @@ class GeotagActions(FolderGeotag, QObject):
         name = display_path(Path(path).name)
         self._status.showMessage(f"Writing {what} into {name}...")
         writer = PhotoWriter(
-            self.journal, command=f"GeoGuess window: Write GPS to {display_path(path)}", hardlinks=hardlinks
+            self.journal,
+            command=f"GeoGuess window: Write GPS to {display_path(path)}",
+            hardlinks=hardlinks,
+            **write_choices(),
         )
 
         def notes() -> str:

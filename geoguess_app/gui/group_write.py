@@ -22,6 +22,7 @@ from ..core.geotag.staged_write import HARDLINKS_CHOICE, check_writable
 from ..core.geotag.writer import GeoTag, PhotoWriter
 from ..core.names import display_path
 from ..core.predict.results import PhotoResult
+from .write_choices import write_choices
 
 
 def plan_text(
@@ -59,7 +60,7 @@ def group_tag(tag: GeoTag, shown_name: str, count: int) -> GeoTag:
 
 def write_group(journal: Journal, paths: list[str], tags: dict[str, GeoTag], what: str) -> tuple[str, list[TagOutcome]]:
     """Write each photo's tag (background thread), never replacing a GPS position; one journal run."""
-    writer = PhotoWriter(journal, command=f"GeoGuess window: Write {what} to {len(paths)} photos")
+    writer = PhotoWriter(journal, command=f"GeoGuess window: Write {what} to {len(paths)} photos", **write_choices())
     writer.prepare_folders(paths)  # the run records its photos, and then its end (journal_check)
     try:
         return writer.run, [write_one(writer, path, tags[path]) for path in paths]

@@ -51,3 +51,5 @@ LAST_FOLDER = Setting("last_folder", str, lambda: str(Path.home()))  # where the
 GEOMETRY = Setting("geometry", QByteArray)  # the window's size and place (QWidget.saveGeometry)
 SPLIT = Setting("split", QByteArray)  # photo and guesses | map (QSplitter.saveState)
 LEFT = Setting("left", QByteArray)  # photo over guesses (QSplitter.saveState)
+SIDECAR_NAME = Setting("sidecar_name", str, "NAME.xmp")  # a new sidecar's name (core.geotag.metadata.SIDECAR_NAMES)
+RAW_IN_FILE = Setting("raw_in_file", str, "no")  # RAW files written in-file: no, dng, all (metadata.RAW_IN_FILE)

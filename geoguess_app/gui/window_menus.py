@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox, QSizePolicy, QWidget
 from .place_search import PlaceSearch
 from .qt_helpers import add_action, show_shortcuts
 from .undo_actions import folder_of
+from .write_choices import add_write_menu
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -27,6 +28,7 @@ def build_menus(window: MainWindow) -> None:
     add_action(window, "&Geotag a folder...", lambda: window.geotag_folder(), "Ctrl+G", file_menu, tools)
     write = [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")]
     window.guesses.bind_action(add_action(window, "&Write GPS to photo...", lambda: None, write, file_menu))
+    add_write_menu(window, file_menu)
     file_menu.addSeparator()
     add_action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit, file_menu)
     window.geotag.undo.add_menu(menus)  # Edit: Undo, Redo, History

@@ -105,9 +105,11 @@ def test_the_shared_options_say_what_the_core_does():
     from geoguess_app.cli import options
     from geoguess_app.core.engine import RUNTIMES
     from geoguess_app.core.fusion.travel import DEFAULT_MAX_GAP_H
+    from geoguess_app.core.geotag.metadata import RAW_IN_FILE, SIDECAR_NAMES
     from geoguess_app.core.geotag.policy import DEFAULT_MIN_PROBABILITY
     from geoguess_app.core.geotag.staged_write import HARDLINKS
 
+    assert options.SIDECAR_NAMES == SIDECAR_NAMES and options.RAW_IN_FILE == RAW_IN_FILE
     assert options.DEFAULT_MIN_PROBABILITY == DEFAULT_MIN_PROBABILITY
     assert options.DEFAULT_MAX_GAP_H == DEFAULT_MAX_GAP_H
     assert set(options.RUNTIME_CHOICES) == {"auto", *RUNTIMES}

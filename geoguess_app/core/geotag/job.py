@@ -31,7 +31,7 @@ from ..predict.results import PhotoResult
 from .journal import Journal
 from .outcome import SKIPPED, STOPPED, TagOutcome
 from .policy import TagPolicy
-from .tagging import apply, decide_fused, tag_photos
+from .tagging import apply, decide_fused, tag_photos, with_twin
 from .writer import GeoTag, PhotoWriter
 
 
@@ -69,6 +69,7 @@ class GeotagJob:
             backup=p.backup,
             hardlinks=p.hardlinks,
             sidecar_name=p.sidecar_name,
+            raw_in_file=p.raw_in_file,
         )
 
     @property
@@ -110,9 +111,11 @@ class GeotagJob:
             on_fused=on_fused,
         )
 
-    def decide(self, result: PhotoResult, answer: FusedAnswer) -> TagOutcome:
-        """One photo fused elsewhere (``geoguess batch fuse``), decided and written or rehearsed."""
-        return decide_fused(result, answer, self.policy, self.writer)
+    def decide(self, result: PhotoResult, answer: FusedAnswer, twin: str | None = None) -> TagOutcome:
+        """One photo fused elsewhere (``geoguess batch fuse``), decided and written or rehearsed;
+        ``twin``: its RAW twin, given the same position (``outcome.twin``)."""
+        outcome = decide_fused(result, answer, self.policy, self.writer)
+        return outcome if twin is None else with_twin(outcome, {outcome.path: twin}, self.policy, self.writer)
 
     # ----- the window: plan, review, then write the photos ticked ------------------------------
     @classmethod

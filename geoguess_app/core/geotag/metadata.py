@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import WriteRefused
 from ..photos.exiftool import ExifTool, shared_exiftool
-from ..photos.formats import RAW, VIDEO, WRITABLE_VIDEO, kind_of
+from ..photos.formats import RAW, VIDEO, WRITABLE_RAW, WRITABLE_VIDEO, kind_of
 
 GeotagRefused = WriteRefused  # the name the rest of GeoGuess knows it by
 
@@ -26,6 +26,10 @@ NAMESPACE_URI = "http://geoguess.invalid/ns/1.0/"
 NAMESPACE_BYTES = NAMESPACE_URI.removeprefix("http://").encode("ascii")
 
 WRITABLE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "HEIF", "AVIF"}
+RAW_FORMAT = "RAW"  # a camera RAW file written in-file on request (its sensor data checked, pixel_digest)
+#: Which RAW files are written in-file (``--raw-in-file``): none (each gets a sidecar: default), DNG
+#: files, or every RAW format ExifTool writes.
+RAW_IN_FILE = ("no", "dng", "all")
 QUICKTIME = "QUICKTIME"  # MOV, MP4, M4V, 3GP: ExifTool writes their GPS (Keys and UserData)
 GPS_POSITION_KEYS = (
     "GPS:GPSLatitude",
@@ -57,11 +61,19 @@ POINTER = re.compile(r"(Offset|Offsets|Start|ByteCounts?|MediaDataSize)$")
 QUICKTIME_HANDLERS = re.compile(r"^(Track\d+|QuickTime):Handler(Type|Description|Class|VendorID)$")
 
 
-def photo_format(path: Path) -> str:
-    """The format by content; refuses what GeoGuess does not write into (RAW files and videos
-    that are not QuickTime-based take a sidecar)."""
+def raw_in_file(path: Path, which: str) -> bool:
+    """Whether this RAW file is written in-file when ``which`` (RAW_IN_FILE) RAW files are."""
+    suffix = path.suffix.lower()
+    return (which == "all" and suffix in WRITABLE_RAW) or (which == "dng" and suffix == ".dng")
+
+
+def photo_format(path: Path, raw_files: str = "no") -> str:
+    """The format by content; refuses what GeoGuess does not write into (RAW files, unless
+    ``raw_files`` (RAW_IN_FILE) says so, and videos that are not QuickTime-based take a sidecar)."""
     kind = kind_of(path)
     if kind == RAW:
+        if raw_in_file(path, raw_files):
+            return RAW_FORMAT
         raise GeotagRefused("camera RAW files are not written into: their position goes into an XMP sidecar")
     if kind == VIDEO:
         if path.suffix.lower() not in WRITABLE_VIDEO or not _quicktime(path):
@@ -81,11 +93,14 @@ def photo_format(path: Path) -> str:
     return fmt
 
 
-def in_sidecar(path: Path) -> bool:
+def in_sidecar(path: Path, raw_files: str = "no") -> bool:
     """Whether a position for this file goes into a sidecar whatever is asked: a RAW file (never
-    touched), a video GeoGuess does not write into."""
+    touched, unless ``raw_files`` (RAW_IN_FILE) says it is written in-file), a video GeoGuess does
+    not write into."""
     kind = kind_of(path)
-    return kind == RAW or (kind == VIDEO and path.suffix.lower() not in WRITABLE_VIDEO)
+    if kind == RAW:
+        return not raw_in_file(path, raw_files)
+    return kind == VIDEO and path.suffix.lower() not in WRITABLE_VIDEO
 
 
 def _quicktime(path: Path) -> bool:

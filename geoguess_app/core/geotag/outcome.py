@@ -85,7 +85,7 @@ def write_one(
     ExifTool, ExifTool stopped) is not about this photo and is raised, to stop the run. The
     outcome names the photo as ``path`` was given."""
     try:
-        if sidecar or in_sidecar(Path(path)):  # asked, or a RAW file (never touched) ...
+        if sidecar or in_sidecar(Path(path), writer.raw_in_file):  # asked, or a RAW file (never touched) ...
             side = writer.write_sidecar(path, tag, overwrite_gps=overwrite_gps)
             return TagOutcome(str(path), WRITTEN, f"{where} into {display_path(side.name)}".strip())
         target = writer.write_gps(path, tag, overwrite_gps=overwrite_gps)

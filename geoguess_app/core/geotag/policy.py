@@ -59,6 +59,7 @@ class TagPolicy:
     overwrite_gps: bool = False  # replace a GPS position the photo has
     sidecar: bool = False  # into an XMP sidecar instead of the photo (always so for RAW files)
     sidecar_name: str = "NAME.xmp"  # a new sidecar's name: NAME.xmp (Adobe's) or NAME.EXT.xmp (darktable's)
+    raw_in_file: str = "no"  # RAW files written in-file: no (sidecars), dng, all (metadata.RAW_IN_FILE)
     hardlinks: str = "refuse"  # a photo with several names: refuse, split or in-place
     backup: bool = False  # keep NAME.original beside the photo
     keep_mtime: bool = True  # the photo keeps its modification time (False: --touch)

@@ -20,8 +20,7 @@ from ..fusion.settings import PreparedFusion
 from ..geo.cells import format_km
 from ..geo.places import shared_places
 from ..names import display_path
-from ..photos.camera_files import capture_meta
-from ..photos.pairs import find_twins
+from ..photos.pairs import capture_time, find_twins
 from ..photos.regular_files import open_regular
 from ..predict.pipeline import Predictor, predict_all
 from ..predict.results import Guess, PhotoResult
@@ -77,7 +76,7 @@ def tag_photos(
     if policy.write and writer is None:
         writer = PhotoWriter(hardlinks=policy.hardlinks)
     paths = list(paths)
-    raw_of = {jpeg: raw for raw, jpeg in find_twins(paths, capture_meta).items()}  # JPEG -> its RAW twin
+    raw_of = {jpeg: raw for raw, jpeg in find_twins(paths, capture_time).items()}  # JPEG -> its RAW twin
     twins = set(raw_of.values())
     skipped: list[TagOutcome] = []
     seen: dict[tuple[int, int], str] = {}  # the files of this run, by device and inode
@@ -108,14 +107,14 @@ def tag_photos(
                 )
                 continue
             if fusion is None and _already_tagged(written_file(Path(path), policy)):
-                skipped.append(_with_twin(TagOutcome(str(path), SKIPPED, ALREADY_TAGGED), raw_of, policy, writer))
+                skipped.append(with_twin(TagOutcome(str(path), SKIPPED, ALREADY_TAGGED), raw_of, policy, writer))
                 continue
             yield path
 
     def decide(result):
         outcome = _decide(result, policy, writer)
         outcome.model, outcome.preview, outcome.verified = result.model, result.preview, result.model.verified
-        return _with_twin(outcome, raw_of, policy, writer)
+        return with_twin(outcome, raw_of, policy, writer)
 
     saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoguess-save", initializer=background_thread_init)
     pending: deque[tuple[str, Future]] = deque()
@@ -133,7 +132,7 @@ def tag_photos(
         def decided(result, answer):
             outcome = decide_fused(result, answer, policy, writer)
             outcome.preview = result.preview
-            return _with_twin(outcome, raw_of, policy, writer)
+            return with_twin(outcome, raw_of, policy, writer)
 
         for outcome in _fused(
             predictor.predict_many(source()), skipped, fuse_with, on_predicted, decided, saver, cancel, stop, halted
@@ -173,9 +172,7 @@ def tag_photos(
         saver.shutdown(wait=True, cancel_futures=True)  # a write that started always finishes
 
 
-def _with_twin(
-    outcome: TagOutcome, raw_of: dict[str, str], policy: TagPolicy, writer: PhotoWriter | None
-) -> TagOutcome:
+def with_twin(outcome: TagOutcome, raw_of: dict[str, str], policy: TagPolicy, writer: PhotoWriter | None) -> TagOutcome:
     """A photo's outcome, with its RAW twin's: the same position written into the RAW's sidecar (or
     rehearsed) when the photo's was; else not written, for the photo's reason. Runs on the save
     thread, right after the photo's own write: one run of the journal holds both."""
@@ -200,7 +197,8 @@ def _with_twin(
 
 def written_file(path: Path, policy: TagPolicy) -> Path:
     """The file a position for ``path`` goes into: the photo, or its sidecar."""
-    return sidecar_path(path, policy.sidecar_name) if policy.sidecar or in_sidecar(path) else path
+    in_file = not policy.sidecar and not in_sidecar(path, policy.raw_in_file)
+    return path if in_file else sidecar_path(path, policy.sidecar_name)
 
 
 def _is_set(event: threading.Event | None) -> bool:
@@ -275,7 +273,7 @@ def _dry_run(path: str, tag: GeoTag, where: str, policy: TagPolicy) -> TagOutcom
     sidecar = target != Path(path)
     try:
         if not sidecar:
-            photo_format(Path(path))
+            photo_format(Path(path), policy.raw_in_file)
             check_writable(path, hardlinks)
         tags = read_metadata(Path(path))
         existing = existing_position(tags)
@@ -283,7 +281,7 @@ def _dry_run(path: str, tag: GeoTag, where: str, policy: TagPolicy) -> TagOutcom
             if sidecar:
                 refuse_replacing(tags, overwrite_gps)
             else:  # the same check, then the new version made and checked
-                rehearse_gps(path, tag, overwrite_gps, hardlinks, tags=tags)
+                rehearse_gps(path, tag, overwrite_gps, hardlinks, tags=tags, raw_files=policy.raw_in_file)
         except GeotagRefused as e:
             return TagOutcome(path, REFUSED, str(e), existing_gps=existing)
         if sidecar:

@@ -99,12 +99,25 @@ def write_new_version(
         raise GeotagRefused(harm_text(problems))
     if fmt is not None:
         try:
-            same = image_data_digest(stage.new_bytes(), fmt) == image_data_digest(stage.original or b"", fmt)
+            before = image_data_digest(stage.original or b"", fmt)
+        except Exception as e:  # noqa: BLE001 - image data that cannot be read cannot be proven kept
+            raise GeotagRefused(
+                f"its image data cannot be read to prove a write keeps it ({_digest_error(e)}); the file was left as it was"
+            ) from None
+        try:
+            same = image_data_digest(stage.new_bytes(), fmt) == before
         except Exception:  # noqa: BLE001 - any failure to read the image data means: do not write
             same = False
         if not same:
             raise GeotagRefused("writing would have changed the image data; the photo was left as it was")
     return written
+
+
+def _digest_error(e: BaseException) -> str:
+    text = e.args[0] if e.args else str(e)
+    if isinstance(text, bytes):  # (LibRaw's errors)
+        text = text.decode("utf-8", "replace")
+    return str(text).rstrip(".").lower() or type(e).__name__
 
 
 def _failure_reason(err: str, out: str, stage: StagedWrite) -> str:
@@ -148,6 +161,7 @@ class PhotoWriter:
         backup: bool = False,
         hardlinks: str = "refuse",
         sidecar_name: str = SIDECAR_NAMES[0],
+        raw_in_file: str = "no",
     ):
         if hardlinks not in HARDLINKS:
             raise ValueError(f"hardlinks must be one of {HARDLINKS}")
@@ -157,6 +171,7 @@ class PhotoWriter:
         self.backup = backup
         self.hardlinks = hardlinks
         self.sidecar_name = sidecar_name  # a new sidecar's: NAME.xmp or NAME.EXT.xmp
+        self.raw_in_file = raw_in_file  # which RAW files are written in-file (metadata.RAW_IN_FILE)
         self.run = new_run_id()
         self.notices: list[str] = []
         self._count = 0
@@ -252,7 +267,7 @@ class PhotoWriter:
         returns the file written (a symbolic link's target)."""
         path = Path(path)
         self.prepare_folders([path])
-        fmt = photo_format(path)
+        fmt = photo_format(path, self.raw_in_file)
         with StagedWrite(path, hardlinks=self.hardlinks) as stage:
             tags = read_metadata(stage.target)
             values, written = _gps_version(stage, fmt, tag, tags, overwrite_gps, self.run)
@@ -333,14 +348,19 @@ def _gps_version(
 
 
 def rehearse_gps(
-    path: str | Path, tag: GeoTag, overwrite_gps: bool = False, hardlinks: str = "refuse", tags: dict | None = None
+    path: str | Path,
+    tag: GeoTag,
+    overwrite_gps: bool = False,
+    hardlinks: str = "refuse",
+    tags: dict | None = None,
+    raw_files: str = "no",
 ) -> None:
     """Everything a write does short of replacing the photo: ExifTool makes the new version beside
     it, and it is checked as a write checks it (every other tag kept, the image data identical);
     then it is thrown away. GeotagRefused says why the write would be refused. ``tags``: the
     photo's, when the caller has read them already."""
     path = Path(path)
-    fmt = photo_format(path)
+    fmt = photo_format(path, raw_files)
     with StagedWrite(path, hardlinks=hardlinks) as stage:
         _gps_version(stage, fmt, tag, tags if tags is not None else read_metadata(stage.target), overwrite_gps)
 

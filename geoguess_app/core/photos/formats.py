@@ -22,8 +22,11 @@ RAW_EXTENSIONS = frozenset(
 VIDEO_EXTENSIONS = frozenset(".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .mpg .mpeg".split())
 #: Video containers ExifTool writes GPS into (QuickTime-based); others get a sidecar.
 WRITABLE_VIDEO = frozenset(".mov .mp4 .m4v .3gp .3g2".split())
-#: RAW formats written in-file when asked (a DNG is a TIFF by Adobe's published specification).
-WRITABLE_RAW = frozenset({".dng"})
+#: RAW formats ExifTool writes (its documentation's table of formats), written in-file when asked
+#: (``--raw-in-file``); a DNG is a TIFF by Adobe's published specification.
+WRITABLE_RAW = frozenset(
+    ".3fr .arw .cr2 .cr3 .crw .dng .erf .iiq .mef .mos .mrw .nef .nrw .orf .pef .raf .rw2 .rwl .sr2 .srw .x3f".split()
+)
 
 PHOTO = "photo"
 RAW = "raw"

@@ -6,8 +6,10 @@ chunks; WebP bitstream chunks) and skips metadata containers (JPEG APPn and COM 
 text/eXIf/iCCP/tIME chunks, WebP EXIF/XMP/ICCP/VP8X chunks): equal fingerprints mean byte-identical
 image data, hence identical pixels, without decoding. For QuickTime-based videos (MOV, MP4) it
 covers the media data (every ``mdat`` box's payload, in order): a metadata write may move boxes
-and rewrite the offsets that point into the media, never the media itself. Other formats are decoded and their pixels
-hashed.
+and rewrite the offsets that point into the media, never the media itself. For a camera RAW file written in-file on request it covers the sensor data as
+LibRaw unpacks it (every photosite, with the frame's sizes and the colour pattern) and the bytes of
+the embedded preview: a metadata write may move them in the file, never change them. Other
+formats are decoded and their pixels hashed.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ def image_data_digest(source: bytes | str | Path, fmt: str) -> str:
         _webp(data, h)
     elif fmt == "QUICKTIME":
         _quicktime(data, h)
+    elif fmt == "RAW":
+        _raw(data, h)
     else:
         _decoded(data, h)
     return h.hexdigest()
@@ -133,6 +137,25 @@ def _webp(data: bytes, h: hashlib._Hash) -> None:
         if kind not in _WEBP_METADATA:
             h.update(data[i:end])
         i = end
+
+
+def _raw(data: bytes, h: hashlib._Hash) -> None:
+    import rawpy
+
+    from .raw import MIN_BYTES_PER_PIXEL
+
+    with rawpy.imread(io.BytesIO(data)) as raw:
+        sizes = raw.sizes
+        if len(data) < sizes.raw_width * sizes.raw_height * MIN_BYTES_PER_PIXEL:  # LibRaw would read past the end
+            raise NotUnderstood(f"the file is too small to hold its {sizes.raw_width}x{sizes.raw_height} sensor data")
+        h.update(f"{sizes.raw_width}x{sizes.raw_height} {raw.raw_pattern!r} {raw.raw_image.dtype}".encode())
+        h.update(np.ascontiguousarray(raw.raw_image).tobytes())
+        try:
+            thumb = raw.extract_thumb()
+        except rawpy.LibRawNoThumbnailError:
+            h.update(b"no preview")
+        else:
+            h.update(bytes(thumb.data) if thumb.format == rawpy.ThumbFormat.JPEG else np.asarray(thumb.data).tobytes())
 
 
 def _decoded(data: bytes, h: hashlib._Hash) -> None:

@@ -14,6 +14,7 @@ tags); a demosaic comes out of LibRaw upright.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,10 @@ from ..errors import ImageError
 MIN_PREVIEW_SIDE = 448
 #: The least shorter side of any image predicted from (the published recipe samples 224 x 224).
 MIN_SIDE = 224
+#: The least bytes per sensor pixel a RAW file that holds its sensor data can have (lossy DNG keeps
+#: about 2 bits a pixel, lossless formats 8 or more): a smaller file was cut short or stripped, and
+#: LibRaw would demosaic whatever memory lay past its end (a different picture on each read).
+MIN_BYTES_PER_PIXEL = 0.05
 #: LibRaw's flip -> EXIF orientation (LibRaw: 3 is 180 degrees, 5 is 90 counter-clockwise, 6 is 90 clockwise).
 _FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
 
@@ -55,17 +60,25 @@ def read_raw(path: str) -> RawImage:
         if preview is not None and min(preview.size) >= MIN_PREVIEW_SIDE:
             w, h = preview.size
             return RawImage(preview, orientation, f"embedded preview {w}x{h}")
-        try:
-            pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8, no_auto_bright=False)
-        except (rawpy.LibRawError, MemoryError, ValueError) as e:
-            sensor = f"its sensor data cannot be demosaiced (stripped or damaged: {_why(e)})"
+        pixels_held = int(raw.sizes.raw_width) * int(raw.sizes.raw_height)
+        size, pixels = os.path.getsize(path), None
+        if size < pixels_held * MIN_BYTES_PER_PIXEL:
+            sensor = (
+                f"its sensor data is missing ({_kb(size)} cannot hold {pixels_held / 1e6:.1f} megapixels: "
+                "a file cut short or stripped of its picture)"
+            )
+        else:
+            try:
+                pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8, no_auto_bright=False)
+            except (rawpy.LibRawError, MemoryError, ValueError) as e:
+                sensor = f"its sensor data cannot be demosaiced (stripped or damaged: {_why(e)})"
+        if pixels is None:
             if preview is not None and min(preview.size) >= MIN_SIDE:  # smaller, but enough: said so
                 w, h = preview.size
                 return RawImage(preview, orientation, f"small embedded preview {w}x{h}; {sensor}")
-            if preview is not None:
-                w, h = preview.size
-                small = f"only a tiny embedded preview ({w}x{h})"
-            raise ImageError(f"this RAW file holds no image GeoGuess can predict from: {small}, and {sensor}") from None
+            raise ImageError(
+                f"this RAW file holds no image GeoGuess can predict from: {small or _tiny(preview)}, and {sensor}"
+            )
         if not pixels.any():  # every pixel black: the file keeps no picture (a stripped file)
             raise ImageError(
                 f"this RAW file holds no image GeoGuess can predict from: {small or 'no large enough embedded preview'}, "
@@ -96,6 +109,17 @@ def _preview(raw: Any) -> tuple[Image.Image | None, str]:
     except (OSError, ValueError, SyntaxError) as e:
         return None, f"a damaged preview ({_why(e)})"
     return None, "a preview in a format GeoGuess does not read"
+
+
+def _tiny(preview: Image.Image | None) -> str:
+    if preview is None:
+        return "no embedded preview"
+    w, h = preview.size
+    return f"only a tiny embedded preview ({w}x{h})"
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
 def _why(e: BaseException) -> str:

@@ -10,9 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from helpers import geotag
 from PIL import Image
 
 HANG = 300
@@ -115,17 +117,32 @@ def predicted(model: Path, *paths: Path) -> dict[str, dict]:
 def test_raw_files_are_predicted_from_their_preview_or_a_demosaic_or_say_why_not(samples, corpus_dir, tiny_model_dir):
     nef = next(corpus_dir.rglob("Issue 247-2.nef"))
     dng = next(corpus_dir.rglob("IMG_1361.dng"))
+    stripped = next(corpus_dir.rglob("exiftool/t/images/DNG.dng"))  # 14 KB that claim 8 megapixels
     raw = samples / "raw"
-    got = predicted(tiny_model_dir, raw / "RAW_KODAK_DC50.KDC", nef, dng, raw / "CanonRaw.crw", raw / "SigmaDP2.x3f")
+    files = [raw / "RAW_KODAK_DC50.KDC", nef, dng, stripped, raw / "CanonRaw.crw", raw / "SigmaDP2.x3f"]
+    got = predicted(tiny_model_dir, *files)
     assert got["RAW_KODAK_DC50.KDC"]["source_image"] == "half-size demosaic 384x256"
     assert "kind" not in got["Issue 247-2.nef"] and got["Issue 247-2.nef"]["error"] is None  # a JPEG named .nef
     assert got["RAW_KODAK_DC50.KDC"]["kind"] == "raw" and got["RAW_KODAK_DC50.KDC"]["predictions"]
-    # a DNG stripped of its picture (every pixel black) is not predicted as if it were black
-    assert "its sensor data is empty (every pixel black" in got["IMG_1361.dng"]["error"]
     assert got["RAW_KODAK_DC50.KDC"]["taken"]["time"] == "1997-04-23T08:00:47"
-    # stripped test files: no preview, no sensor data; a preview of 8x8 pixels is no image
-    assert "no embedded preview, and its sensor data cannot be demosaiced" in got["CanonRaw.crw"]["error"]
-    assert "only a tiny embedded preview (8x8)" in got["SigmaDP2.x3f"]["error"]
+    # files stripped of their picture: no preview and no sensor data, and never a picture made of
+    # whatever memory LibRaw would read past the end of the file (a different one on each read)
+    assert (
+        "no embedded preview, and its sensor data is missing (64 KB cannot hold 12.2 megapixels"
+        in got["IMG_1361.dng"]["error"]
+    )
+    assert (
+        "no embedded preview, and its sensor data is missing (14 KB cannot hold 8.2 megapixels"
+        in got["DNG.dng"]["error"]
+    )
+    assert "no embedded preview, and its sensor data is missing" in got["CanonRaw.crw"]["error"]
+    assert "only a tiny embedded preview (8x8)" in got["SigmaDP2.x3f"]["error"]  # 8x8 pixels is no image
+    # and in threads, as the window and the batch read them, the same answers
+    from geoguess_app.core.predict.pipeline import decode
+
+    with ThreadPoolExecutor(2) as pool:
+        again = list(pool.map(lambda p: decode(p)[0], files * 2))
+    assert [r.error for r in again] == [got[p.name]["error"] for p in files * 2]
 
 
 def test_a_raw_named_file_that_is_a_jpeg_is_read_as_the_jpeg_it_is(tmp_path, tiny_model_dir):
@@ -268,8 +285,12 @@ def test_a_dng_with_real_sensor_data_is_demosaiced_and_geotagged_beside_its_jpeg
     the JPEG. Alone, the DNG is predicted from its demosaic; together they are one photo."""
     d90 = corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg"
     alone = make_dng(d90, tmp_path / "alone.dng")
-    got = predicted(tiny_model_dir, alone)["alone.dng"]
-    assert got["error"] is None and got["source_image"] == "half-size demosaic 320x240" and got["predictions"]
+    cut = tmp_path / "cut.dng"
+    cut.write_bytes(alone.read_bytes()[: alone.stat().st_size // 2])  # a copy that stopped half-way
+    got = predicted(tiny_model_dir, alone, cut)
+    assert got["alone.dng"]["error"] is None and got["alone.dng"]["source_image"] == "half-size demosaic 320x240"
+    assert got["alone.dng"]["predictions"]
+    assert "its sensor data cannot be demosaiced (stripped or damaged: input/output error)" in got["cut.dng"]["error"]
     trip = tmp_path / "trip"
     trip.mkdir()
     dng = make_dng(d90, trip / "DSC_0001.dng")
@@ -312,3 +333,48 @@ def test_a_trip_of_pairs_and_phone_videos_is_placed_by_the_videos_gps(
         assert "45.43" in said[name] and "12.33" in said[name] and "near_gps" in said[name], said[name]
     assert "as its twin IMG_0002.JPG into IMG_0002.xmp" in said["IMG_0002.DNG"]
     assert said["VID_0004.mp4"].split()[0:2] == ["would", "write"]
+
+
+def test_raw_files_are_written_in_file_only_on_request_with_their_sensor_data_proven_kept(
+    corpus_dir, samples, tmp_path, tiny_model_dir, exiftool_cli
+):
+    """--raw-in-file dng writes a DNG itself (its sensor data and preview checked unchanged), and
+    undo puts it back byte for byte; a RAW format ExifTool does not write keeps its sidecar."""
+    from geoguess_app.core.geotag.metadata import read_metadata
+
+    dng = make_dng(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", tmp_path / "DSC_0001.dng")
+    kdc = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "IMG_0002.KDC")
+    originals = {p: p.read_bytes() for p in (dng, kdc)}
+    journal = tmp_path / "journal.jsonl"
+    common = ("--allow-untrained", "--min-probability", "0", "--no-cache", "--no-progress", "--journal", journal)
+    rehearsed = cli("tag", *common, "--raw-in-file", "dng", "--model-dir", tiny_model_dir, dng, kdc)
+    said = lines_by_name(rehearsed.stdout)
+    assert said["DSC_0001.dng"].split()[:2] == ["would", "write"] and "into" not in said["DSC_0001.dng"], said
+    assert "into IMG_0002.xmp" in said["IMG_0002.KDC"]
+    out = cli("tag", "--write", *common, "--raw-in-file", "dng", "--model-dir", tiny_model_dir, dng, kdc)
+    said = lines_by_name(out.stdout)
+    assert said["DSC_0001.dng"].split()[0] == "written" and "into" not in said["DSC_0001.dng"], out.stdout + out.stderr
+    assert "into IMG_0002.xmp" in said["IMG_0002.KDC"] and kdc.read_bytes() == originals[kdc]
+    assert not (tmp_path / "DSC_0001.xmp").exists()
+    tags = read_metadata(dng)
+    assert tags.get("GPS:GPSLatitude") is not None and tags.get("XMP-geoguess:Predicted") is not None
+    assert tags["IFD0:Make"] == "GeoGuess" and tags["IFD0:UniqueCameraModel"] == "GeoGuess test camera"  # kept
+    fresh = predicted(tiny_model_dir, dng)["DSC_0001.dng"]  # still a DNG LibRaw demosaics the same way
+    assert fresh["source_image"] == "half-size demosaic 320x240"
+    undone = cli("undo", "--journal", journal, "--last")
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert all(p.read_bytes() == data for p, data in originals.items()) and not (tmp_path / "IMG_0002.xmp").exists()
+
+
+def test_a_raw_file_whose_sensor_data_cannot_be_proven_kept_is_not_written_into(corpus_dir, tmp_path, exiftool_cli):
+    from geoguess_app.core.errors import WriteRefused
+    from geoguess_app.core.geotag.writer import PhotoWriter
+
+    stripped = copy(next(corpus_dir.rglob("exiftool/t/images/DNG.dng")), tmp_path / "stripped.dng")
+    before = stripped.read_bytes()
+    writer = PhotoWriter(raw_in_file="dng")
+    with pytest.raises(WriteRefused, match="image data cannot be read to prove a write keeps it .*too small to hold"):
+        writer.write_gps(stripped, geotag())
+    assert stripped.read_bytes() == before
+    with pytest.raises(WriteRefused, match="RAW files are not written into"):  # without being asked
+        PhotoWriter().write_gps(stripped, geotag())
