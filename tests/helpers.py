@@ -115,3 +115,54 @@ def finishes_or_unblock(call: Callable[[], None], fifo: Path, timeout: float, wh
         with open(fifo, "wb"):
             pass
         pytest.fail(what)
+
+
+def make_dng(photo: Path, out: Path, size: tuple[int, int] = (640, 480), preview: bool = False) -> Path:
+    """A DNG with real sensor data: a Bayer (RGGB) mosaic of a photo's linear pixels, 12 bits, with
+    the tags LibRaw needs to demosaic it (its colour matrix maps XYZ to linear sRGB). ``preview``:
+    as cameras write them, the first image is the camera's JPEG rendering at full size and the
+    sensor data is in its SubIFD."""
+    import io
+
+    import numpy as np
+    import tifffile
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(photo).convert("RGB").resize(size), dtype=np.float32) / 255.0
+    linear, white = rgb**2.2, 4095
+    mosaic = np.zeros(linear.shape[:2], np.uint16)
+    for (dy, dx), channel in {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}.items():
+        mosaic[dy::2, dx::2] = linear[dy::2, dx::2, channel] * white
+    xyz_to_srgb = [3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570]
+    camera = [
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50708, "s", 0, "GeoGuess test camera", True),
+        (50721, "2i", 9, [v for x in xyz_to_srgb for v in (round(x * 10000), 10000)], True),  # ColorMatrix1
+        (50728, "2I", 3, (1, 1, 1, 1, 1, 1), True),  # AsShotNeutral
+        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
+        (271, "s", 0, "GeoGuess", True),
+        (272, "s", 0, "Test DNG", True),
+    ]
+    sensor = [
+        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: RGGB
+        (50714, "H", 1, 0, True),  # BlackLevel
+        (50717, "H", 1, white, True),  # WhiteLevel
+    ]
+    if not preview:
+        tifffile.imwrite(out, mosaic, photometric=32803, subfiletype=0, extratags=camera + sensor, metadata=None)
+        return out
+    import tifffile._imagecodecs as codecs  # the strip is given encoded: tifffile only looks its codec up
+
+    if not hasattr(codecs, "jpeg_encode"):
+        codecs.jpeg_encode = lambda *args, **kwargs: b""  # type: ignore[attr-defined]
+    rendered = io.BytesIO()
+    Image.fromarray((rgb * 255).astype(np.uint8)).save(rendered, "JPEG", quality=92)
+    w, h = size
+    with tifffile.TiffWriter(out) as tiff:
+        tiff.write(
+            iter([rendered.getvalue()]), shape=(h, w, 3), dtype=np.uint8, photometric="rgb", compression=7,
+            subfiletype=1, rowsperstrip=h, subifds=1, extratags=camera, metadata=None,
+        )  # fmt: skip
+        tiff.write(mosaic, photometric=32803, subfiletype=0, extratags=sensor, metadata=None)
+    return out

@@ -7,8 +7,8 @@ text/eXIf/iCCP/tIME chunks, WebP EXIF/XMP/ICCP/VP8X chunks): equal fingerprints 
 image data, hence identical pixels, without decoding. For QuickTime-based videos (MOV, MP4) it
 covers the media data (every ``mdat`` box's payload, in order): a metadata write may move boxes
 and rewrite the offsets that point into the media, never the media itself. For a camera RAW file written in-file on request it covers the sensor data as
-LibRaw unpacks it (every photosite, with the frame's sizes and the colour pattern) and the bytes of
-the embedded preview: a metadata write may move them in the file, never change them. Other
+LibRaw unpacks it (every photosite, with the frame's sizes and the colour pattern) and the
+embedded preview's image data (as for a JPEG): a metadata write may move them in the file, never change them. Other
 formats are decoded and their pixels hashed.
 """
 
@@ -155,7 +155,10 @@ def _raw(data: bytes, h: hashlib._Hash) -> None:
         except rawpy.LibRawNoThumbnailError:
             h.update(b"no preview")
         else:
-            h.update(bytes(thumb.data) if thumb.format == rawpy.ThumbFormat.JPEG else np.asarray(thumb.data).tobytes())
+            if thumb.format == rawpy.ThumbFormat.JPEG:  # (LibRaw adds an EXIF segment made from the file's tags)
+                _jpeg(bytes(thumb.data), h)
+            else:
+                h.update(np.asarray(thumb.data).tobytes())
 
 
 def _decoded(data: bytes, h: hashlib._Hash) -> None:

@@ -45,7 +45,7 @@ def read_video(path: str, frames: int = FRAMES) -> VideoFrames:
     except ImportError:  # pragma: no cover - a dependency; the packaged app includes it
         raise ImageError("videos need PyAV (pip install av)") from None
     try:
-        container = av.open(path, metadata_errors="ignore")
+        container = _open(av, path)
     except av.error.InvalidDataError:
         raise ImageError("not a video FFmpeg reads (or a damaged video file)") from None
     except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError) as e:
@@ -124,3 +124,12 @@ def _image(frame: Any) -> Image.Image:
 def _why(e: BaseException) -> str:
     text = getattr(e, "strerror", None) or str(e)
     return str(text).rstrip(".").lower() or type(e).__name__
+
+
+def _open(av: Any, path: str) -> Any:
+    """The container, its metadata text read whatever its encoding: PyAV before 19 is told to skip
+    what is not UTF-8; PyAV 19 no longer has that choice (and takes the text as it can)."""
+    try:
+        return av.open(path, metadata_errors="ignore")
+    except TypeError:  # PyAV 19: no such argument
+        return av.open(path)

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import geotag
+from helpers import geotag, make_dng
 from PIL import Image
 
 HANG = 300
@@ -51,36 +51,6 @@ def copy(source: Path, target: Path) -> Path:
     shutil.copyfile(source, target)
     target.chmod(0o644)
     return target
-
-
-def make_dng(photo: Path, out: Path, size: tuple[int, int] = (640, 480)) -> Path:
-    """A DNG with real sensor data: a Bayer (RGGB) mosaic of a photo's linear pixels, 12 bits, with
-    the tags LibRaw needs to demosaic it (its colour matrix maps XYZ to linear sRGB)."""
-    import numpy as np
-    import tifffile
-
-    rgb = np.asarray(Image.open(photo).convert("RGB").resize(size), dtype=np.float32) / 255.0
-    linear, white = rgb**2.2, 4095
-    mosaic = np.zeros(linear.shape[:2], np.uint16)
-    for (dy, dx), channel in {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}.items():
-        mosaic[dy::2, dx::2] = linear[dy::2, dx::2, channel] * white
-    xyz_to_srgb = [3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570]
-    tags = [
-        (254, "I", 1, 0, True),  # the full-size image
-        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
-        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: RGGB
-        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
-        (50708, "s", 0, "GeoGuess test camera", True),
-        (50714, "H", 1, 0, True),  # BlackLevel
-        (50717, "H", 1, white, True),  # WhiteLevel
-        (50721, "2i", 9, [v for x in xyz_to_srgb for v in (round(x * 10000), 10000)], True),  # ColorMatrix1
-        (50728, "2I", 3, (1, 1, 1, 1, 1, 1), True),  # AsShotNeutral
-        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
-        (271, "s", 0, "GeoGuess", True),
-        (272, "s", 0, "Test DNG", True),
-    ]
-    tifffile.imwrite(out, mosaic, photometric=32803, extratags=tags, metadata=None)
-    return out
 
 
 def make_video(photo: Path, out: Path, seconds: int = 3, fps: int = 10, size: tuple[int, int] = (320, 240)) -> Path:
@@ -342,7 +312,7 @@ def test_raw_files_are_written_in_file_only_on_request_with_their_sensor_data_pr
     undo puts it back byte for byte; a RAW format ExifTool does not write keeps its sidecar."""
     from geoguess_app.core.geotag.metadata import read_metadata
 
-    dng = make_dng(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", tmp_path / "DSC_0001.dng")
+    dng = make_dng(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", tmp_path / "DSC_0001.dng", preview=True)
     kdc = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "IMG_0002.KDC")
     originals = {p: p.read_bytes() for p in (dng, kdc)}
     journal = tmp_path / "journal.jsonl"
@@ -359,8 +329,8 @@ def test_raw_files_are_written_in_file_only_on_request_with_their_sensor_data_pr
     tags = read_metadata(dng)
     assert tags.get("GPS:GPSLatitude") is not None and tags.get("XMP-geoguess:Predicted") is not None
     assert tags["IFD0:Make"] == "GeoGuess" and tags["IFD0:UniqueCameraModel"] == "GeoGuess test camera"  # kept
-    fresh = predicted(tiny_model_dir, dng)["DSC_0001.dng"]  # still a DNG LibRaw demosaics the same way
-    assert fresh["source_image"] == "half-size demosaic 320x240"
+    fresh = predicted(tiny_model_dir, dng)["DSC_0001.dng"]  # its preview and sensor data as they were
+    assert fresh["source_image"] == "embedded preview 640x480"
     undone = cli("undo", "--journal", journal, "--last")
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert all(p.read_bytes() == data for p, data in originals.items()) and not (tmp_path / "IMG_0002.xmp").exists()
