@@ -5,7 +5,10 @@ metadata through ExifTool, and the published recipe's tensors; a video's five).
     python bench/bench_camera_files.py [--samples ../shared/raw-video-samples] [--repeat 5]
 
 Prints one row per file: which image it was predicted from, seconds per file (median of the
-repeats), the same-size JPEG's seconds, and their ratio. Timings on a shared machine are noisy:
+repeats), the same-size JPEG's seconds, and their ratio. The samples' RAW files carry no large
+preview, so a camera's kind is made too: a 24-megapixel DNG (made from a corpus photo, as in the
+tests) with its sensor data and a full-size JPEG preview, read by its preview (the default) and by
+a half-size demosaic (the preview ignored). Timings on a shared machine are noisy:
 compare the ratios, in one run.
 """
 
@@ -20,8 +23,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # helpers.make_dng
 
 
+from helpers import make_dng  # noqa: E402
+
+from geoguess_app.core.photos import raw  # noqa: E402
 from geoguess_app.core.photos.decode import open_photo  # noqa: E402
 from geoguess_app.core.predict.pipeline import decode  # noqa: E402
 
@@ -51,16 +58,24 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="geoguess-bench-"))
+    corpus_photo = args.samples.parent / "exif-corpus" / "metadata-extractor-images/jpg/Nikon D90.jpg"
+    camera = make_dng(corpus_photo, work / "DSC_0001.dng", (6000, 4000), preview=True)
     print(f"{'file':<28}{'predicted from':<46}{'s/file':>9}{'JPEG s':>9}{'ratio':>8}")
-    for folder, name in FILES:
-        path = args.samples / folder / name
-        photo = open_photo(path)
-        source = photo.source
-        jpeg = work / (path.stem + ".jpg")
-        photo.image.save(jpeg, quality=92)  # the same pixels, as a camera JPEG of that size
-        photo.close()
-        ours, plain = seconds(path, args.repeat), seconds(jpeg, args.repeat)
-        print(f"{name:<28}{source[:45]:<46}{ours:9.3f}{plain:9.3f}{ours / plain:8.1f}")
+    rows = [(args.samples / folder / name, False) for folder, name in FILES] + [(camera, False), (camera, True)]
+    for path, demosaic in rows:
+        saved = raw.MIN_PREVIEW_SIDE
+        raw.MIN_PREVIEW_SIDE = 10**9 if demosaic else saved  # the preview too small: demosaic instead
+        try:
+            photo = open_photo(path)
+            source = photo.source
+            jpeg = work / (path.stem + ".jpg")
+            photo.image.save(jpeg, quality=92)  # the same pixels, as a camera JPEG of that size
+            photo.close()
+            ours = seconds(path, args.repeat)
+        finally:
+            raw.MIN_PREVIEW_SIDE = saved
+        plain = seconds(jpeg, args.repeat)
+        print(f"{path.name:<28}{source[:45]:<46}{ours:9.3f}{plain:9.3f}{ours / plain:8.1f}")
 
 
 if __name__ == "__main__":
