@@ -312,7 +312,11 @@ def test_raw_files_are_written_in_file_only_on_request_with_their_sensor_data_pr
     undo puts it back byte for byte; a RAW format ExifTool does not write keeps its sidecar."""
     from geoguess_app.core.geotag.metadata import read_metadata
 
-    dng = make_dng(corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg", tmp_path / "DSC_0001.dng", preview=True)
+    d90 = corpus_dir / "metadata-extractor-images/jpg/Nikon D90.jpg"
+    try:  # (some tifffile versions will not take an encoded strip: the DNG then has no preview)
+        dng, source = make_dng(d90, tmp_path / "DSC_0001.dng", preview=True), "embedded preview 640x480"
+    except RuntimeError:
+        dng, source = make_dng(d90, tmp_path / "DSC_0001.dng"), "half-size demosaic 320x240"
     kdc = copy(samples / "raw" / "RAW_KODAK_DC50.KDC", tmp_path / "IMG_0002.KDC")
     originals = {p: p.read_bytes() for p in (dng, kdc)}
     journal = tmp_path / "journal.jsonl"
@@ -330,7 +334,7 @@ def test_raw_files_are_written_in_file_only_on_request_with_their_sensor_data_pr
     assert tags.get("GPS:GPSLatitude") is not None and tags.get("XMP-geoguess:Predicted") is not None
     assert tags["IFD0:Make"] == "GeoGuess" and tags["IFD0:UniqueCameraModel"] == "GeoGuess test camera"  # kept
     fresh = predicted(tiny_model_dir, dng)["DSC_0001.dng"]  # its preview and sensor data as they were
-    assert fresh["source_image"] == "embedded preview 640x480"
+    assert fresh["source_image"] == source
     undone = cli("undo", "--journal", journal, "--last")
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert all(p.read_bytes() == data for p, data in originals.items()) and not (tmp_path / "IMG_0002.xmp").exists()
