@@ -23,3 +23,12 @@ class StoreError(GeoGuessError):
 
 class WriteRefused(GeoGuessError):
     """A photo (or sidecar) was not written, and was left untouched, for the reason given."""
+
+
+def reason_of(e: BaseException) -> str:
+    """A library's exception as the end of a sentence: its first argument (bytes, as LibRaw gives
+    them, decoded), without a final full stop, in lower case; else the exception's name."""
+    text = e.args[0] if e.args else str(e)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).rstrip(".").lower() or type(e).__name__

@@ -127,7 +127,7 @@ def run_fuse(
     for path, (camera, _, result) in rows.items():
         if path in twin_of:  # fused with its JPEG, in the JPEG's group
             jpeg = twin_of[path]
-            twins.setdefault(group_of(jpeg, rows[jpeg][0], by), []).append((path, result, twin_of[path]))
+            twins.setdefault(group_of(jpeg, rows[jpeg][0], by), []).append((path, result, jpeg))
         else:
             groups.setdefault(group_of(path, camera, by), []).append((path, result))
     done = done_paths(out_dir)

@@ -61,6 +61,7 @@ class GeotagJob:
         self.writer: PhotoWriter | None = self._writer() if policy.write else None
 
     def _writer(self) -> PhotoWriter:
+        """The one writer built from the policy: where each file is written, and what it keeps."""
         p = self.policy
         return PhotoWriter(
             self.journal,

@@ -73,8 +73,7 @@ def tag_photos(
 
     ``policy.consent``: whether guesses of an untrained or unverified model may be written;
     without it they are skipped with the reason, in a dry run too."""
-    if policy.write and writer is None:
-        writer = PhotoWriter(hardlinks=policy.hardlinks)
+    assert writer is not None or not policy.write, "a run that writes is given the policy's writer (GeotagJob)"
     paths = list(paths)
     raw_of = {jpeg: raw for raw, jpeg in find_twins(paths, capture_time).items()}  # JPEG -> its RAW twin
     twins = set(raw_of.values())

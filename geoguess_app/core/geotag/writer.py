@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import reason_of
 from ..photos.exiftool import ExifToolError, shared_exiftool
 from ..photos.pixel_digest import image_data_digest
 from . import fileattrs
@@ -102,7 +103,7 @@ def write_new_version(
             before = image_data_digest(stage.original or b"", fmt)
         except Exception as e:  # noqa: BLE001 - image data that cannot be read cannot be proven kept
             raise GeotagRefused(
-                f"its image data cannot be read to prove a write keeps it ({_digest_error(e)}); the file was left as it was"
+                f"its image data cannot be read to prove a write keeps it ({reason_of(e)}); the file was left as it was"
             ) from None
         try:
             same = image_data_digest(stage.new_bytes(), fmt) == before
@@ -111,13 +112,6 @@ def write_new_version(
         if not same:
             raise GeotagRefused("writing would have changed the image data; the photo was left as it was")
     return written
-
-
-def _digest_error(e: BaseException) -> str:
-    text = e.args[0] if e.args else str(e)
-    if isinstance(text, bytes):  # (LibRaw's errors)
-        text = text.decode("utf-8", "replace")
-    return str(text).rstrip(".").lower() or type(e).__name__
 
 
 def _failure_reason(err: str, out: str, stage: StagedWrite) -> str:

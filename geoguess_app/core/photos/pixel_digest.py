@@ -6,10 +6,11 @@ chunks; WebP bitstream chunks) and skips metadata containers (JPEG APPn and COM 
 text/eXIf/iCCP/tIME chunks, WebP EXIF/XMP/ICCP/VP8X chunks): equal fingerprints mean byte-identical
 image data, hence identical pixels, without decoding. For QuickTime-based videos (MOV, MP4) it
 covers the media data (every ``mdat`` box's payload, in order): a metadata write may move boxes
-and rewrite the offsets that point into the media, never the media itself. For a camera RAW file written in-file on request it covers the sensor data as
-LibRaw unpacks it (every photosite, with the frame's sizes and the colour pattern) and the
-embedded preview's image data (as for a JPEG): a metadata write may move them in the file, never change them. Other
-formats are decoded and their pixels hashed.
+and rewrite the offsets that point into the media, never the media itself. For a camera RAW file
+written in-file on request it covers the sensor data as LibRaw unpacks it (every photosite, with
+the frame's sizes and the colour pattern) and the embedded preview's image data (as for a JPEG): a
+metadata write may move them in the file, never change them. Other formats are decoded and their
+pixels hashed.
 """
 
 from __future__ import annotations
@@ -142,11 +143,11 @@ def _webp(data: bytes, h: hashlib._Hash) -> None:
 def _raw(data: bytes, h: hashlib._Hash) -> None:
     import rawpy
 
-    from .raw import MIN_BYTES_PER_PIXEL
+    from .raw import too_small_for_sensor
 
     with rawpy.imread(io.BytesIO(data)) as raw:
         sizes = raw.sizes
-        if len(data) < sizes.raw_width * sizes.raw_height * MIN_BYTES_PER_PIXEL:  # LibRaw would read past the end
+        if too_small_for_sensor(len(data), sizes):
             raise NotUnderstood(f"the file is too small to hold its {sizes.raw_width}x{sizes.raw_height} sensor data")
         h.update(f"{sizes.raw_width}x{sizes.raw_height} {raw.raw_pattern!r} {raw.raw_image.dtype}".encode())
         h.update(np.ascontiguousarray(raw.raw_image).tobytes())

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..errors import ImageError
+from ..errors import ImageError, reason_of
 
 #: The least shorter side of an embedded preview that is used as it is, before a demosaic is tried.
 MIN_PREVIEW_SIDE = 448
@@ -53,16 +53,16 @@ def read_raw(path: str) -> RawImage:
     except rawpy.LibRawFileUnsupportedError:
         raise ImageError("not a RAW format LibRaw reads (or a damaged RAW file)") from None
     except (rawpy.LibRawError, OSError, ValueError) as e:
-        raise ImageError(f"cannot read this RAW file ({_why(e)})") from None
+        raise ImageError(f"cannot read this RAW file ({reason_of(e)})") from None
     with raw:
         orientation = _FLIP_TO_ORIENTATION.get(int(raw.sizes.flip), 1)
         preview, small = _preview(raw)
         if preview is not None and min(preview.size) >= MIN_PREVIEW_SIDE:
             w, h = preview.size
             return RawImage(preview, orientation, f"embedded preview {w}x{h}")
-        pixels_held = int(raw.sizes.raw_width) * int(raw.sizes.raw_height)
         size, pixels = os.path.getsize(path), None
-        if size < pixels_held * MIN_BYTES_PER_PIXEL:
+        if too_small_for_sensor(size, raw.sizes):
+            pixels_held = int(raw.sizes.raw_width) * int(raw.sizes.raw_height)
             sensor = (
                 f"its sensor data is missing ({_kb(size)} cannot hold {pixels_held / 1e6:.1f} megapixels: "
                 "a file cut short or stripped of its picture)"
@@ -71,7 +71,7 @@ def read_raw(path: str) -> RawImage:
             try:
                 pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8, no_auto_bright=False)
             except (rawpy.LibRawError, MemoryError, ValueError) as e:
-                sensor = f"its sensor data cannot be demosaiced (stripped or damaged: {_why(e)})"
+                sensor = f"its sensor data cannot be demosaiced (stripped or damaged: {reason_of(e)})"
         if pixels is None:
             if preview is not None and min(preview.size) >= MIN_SIDE:  # smaller, but enough: said so
                 w, h = preview.size
@@ -89,6 +89,12 @@ def read_raw(path: str) -> RawImage:
     return RawImage(image, 1, f"half-size demosaic {w}x{h}")
 
 
+def too_small_for_sensor(file_size: int, sizes: Any) -> bool:
+    """Whether a file of ``file_size`` bytes cannot hold the sensor data LibRaw's ``sizes`` declare
+    (MIN_BYTES_PER_PIXEL): reading it, LibRaw would read past the end of the file."""
+    return file_size < int(sizes.raw_width) * int(sizes.raw_height) * MIN_BYTES_PER_PIXEL
+
+
 def _preview(raw: Any) -> tuple[Image.Image | None, str]:
     """The embedded preview, decoded (or None), and why there is none."""
     import rawpy
@@ -98,7 +104,7 @@ def _preview(raw: Any) -> tuple[Image.Image | None, str]:
     except rawpy.LibRawNoThumbnailError:
         return None, "no embedded preview"
     except (rawpy.LibRawError, ValueError) as e:
-        return None, f"an unreadable preview ({_why(e)})"
+        return None, f"an unreadable preview ({reason_of(e)})"
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
             image = Image.open(io.BytesIO(thumb.data))
@@ -107,7 +113,7 @@ def _preview(raw: Any) -> tuple[Image.Image | None, str]:
         if thumb.format == rawpy.ThumbFormat.BITMAP:
             return Image.fromarray(np.ascontiguousarray(thumb.data), "RGB"), ""
     except (OSError, ValueError, SyntaxError) as e:
-        return None, f"a damaged preview ({_why(e)})"
+        return None, f"a damaged preview ({reason_of(e)})"
     return None, "a preview in a format GeoGuess does not read"
 
 
@@ -120,10 +126,3 @@ def _tiny(preview: Image.Image | None) -> str:
 
 def _kb(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
-
-
-def _why(e: BaseException) -> str:
-    text = e.args[0] if e.args else str(e)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return str(text).rstrip(".").lower() or type(e).__name__
