@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or gpu (one model actor per GPU)")
     p.add_argument("--precision", default="exact", choices=("exact", "fast"))
     p.add_argument("--workers", type=int, metavar="N", help="model actors (default: one per GPU, else one per 4 CPUs)")
-    p.add_argument("--batch-size", type=int, default=8, metavar="B", help="photos per model call (default 8)")
+    p.add_argument("--batch-size", type=int, metavar="B", help="photos per model call (default 64 on a GPU, 8 on CPUs)")
     p.add_argument(
         "--part-rows",
         type=int,

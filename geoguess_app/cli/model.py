@@ -83,9 +83,13 @@ def cmd_import(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from ..core.engine import ENV_MODEL_DIR, inspect_folder, open_engine, read_marker, resolve_model_dir
+    from ..core.engine import ENV_MODEL_DIR, gpu_status, inspect_folder, open_engine, read_marker, resolve_model_dir
     from ..core.errors import GeoGuessError
 
+    gpu = gpu_status()
+    print(gpu.summary)
+    for line in gpu.lines:
+        print(f"  {line}")
     folder = resolve_model_dir(args.model_dir)
     origin = "--model-dir" if args.model_dir else (f"${ENV_MODEL_DIR}" if environment.model_dir() else "default")
     print(f"Model folder: {folder} ({origin})")

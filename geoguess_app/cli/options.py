@@ -39,8 +39,9 @@ def add_prediction_options(parser: argparse.ArgumentParser, window: bool = False
         "--precision",
         default=None if window else "exact",
         choices=("exact", "fast"),
-        help="exact (float32, the published model's answers) or fast (bfloat16 on a CPU with AMX or "
-        "AVX512-BF16, through OpenVINO; the first run with a model says how often it agrees with exact)"
+        help="exact (float32 and the published recipe: the published model's answers) or fast (JPEGs "
+        "decoded at a reduced scale, and bfloat16 on a CPU with AMX or AVX512-BF16 through OpenVINO, or TF32 "
+        "on an NVIDIA GPU; the first run with a model says how often it agrees with exact)"
         + (last or "; default exact"),
     )
     g.add_argument(
@@ -54,6 +55,12 @@ def add_prediction_options(parser: argparse.ArgumentParser, window: bool = False
     if window:
         return
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--decode-workers",
+        type=int,
+        metavar="N",
+        help="photos decoded at once (default: one per CPU core; in processes above 4, within an eighth of the memory)",
+    )
     g.add_argument("--no-cache", action="store_true", help="predict every photo again, without the prediction cache")
 
 

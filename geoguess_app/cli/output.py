@@ -42,7 +42,10 @@ def human(result) -> str:
     elif not result.model.verified:
         lines.append("  UNVERIFIED MODEL: not the published LocationNet files; these guesses are not LocationNet's")
     if result.model.precision != "exact":
-        lines.append(f"  Precision: {result.model.precision} (bfloat16, not the exact float32 answers)")
+        lines.append(
+            f"  Precision: {result.model.precision} ({result.model.arithmetic} and a reduced decode, "
+            "not the exact float32 answers)"
+        )
     header = f"  {'#':>2}  {'prob':>6}  {'latitude':>9}  {'longitude':>10}  {'cell':>8}  place"
     if gps:
         header += "  (distance from EXIF GPS)"

@@ -30,12 +30,17 @@ def open_predictor(args, top_k: int):
     background (on its runtime's thread where it needs one) while the first photos are decoded.
     The engine's Future is kept in ``args.engine``."""
     from ..core.engine import open_engine, predictor_while_loading, resolve_model_dir
+    from ..core.errors import GeoGuessError
     from ..core.predict.cache import PredictionCache
 
+    if args.decode_workers is not None and args.decode_workers < 1:
+        raise GeoGuessError("--decode-workers must be at least 1")
     cache = None if args.no_cache else PredictionCache()
     folder = resolve_model_dir(args.model_dir)
     args.engine = open_engine(folder, args.device, runtime=args.runtime, precision=args.precision)
-    return predictor_while_loading(args.engine, top_k=top_k, cache=cache)
+    return predictor_while_loading(
+        args.engine, top_k=top_k, cache=cache, precision=args.precision, decode_workers=args.decode_workers
+    )
 
 
 def say_precision(args, photos) -> None:
@@ -45,9 +50,10 @@ def say_precision(args, photos) -> None:
     from ..core.engine import fast_agreement
 
     if args.engine.exception() is None:
-        text = fast_agreement(args.engine.result(), photos)
+        engine = args.engine.result()
+        text = fast_agreement(engine, photos)
         if text:
-            print(f"geoguess: precision fast (bfloat16): {text}", file=sys.stderr)
+            print(f"geoguess: precision fast ({engine.info.arithmetic}): {text}", file=sys.stderr)
 
 
 def cmd_predict(args) -> int:

@@ -22,10 +22,12 @@ from .model import store
 from .model.classifier import Classifier, ModelInfo, missing_files, parse_device
 from .model.files import read_marker
 from .model.mxnet.thread import mxnet_worker
+from .model.onnx.cuda import GPU_INSTALL, GpuStatus, gpu_status
 from .model.standin import SYNTH_SOURCE, reference_files
 from .model.standin import synthesize as _synthesize
 from .model.store import ENV_MODEL_DIR, StoreReport, inspect_folder, resolve_model_dir
 from .predict.cache import PredictionCache
+from .predict.decoding import decode_plan
 from .predict.pipeline import Predictor
 from .threads import background
 
@@ -43,8 +45,11 @@ __all__ = [
     "RuntimeMissing",
     "available_runtimes",
     "fast_refused",
+    "fast_arithmetic",
     "RUNTIME_NAMES",
     "fast_agreement",
+    "GpuStatus",
+    "gpu_status",
     "check_loads",
     "download_model",
     "import_model",
@@ -79,13 +84,16 @@ class Engine:
 
     classifier: Classifier
     gpus: int  # GPUs the runtime can use (0 without a CUDA build or a GPU, or when not counted)
+    gpu: GpuStatus | None = None  # what was found for NVIDIA GPUs, and why not (when counted)
 
     @property
     def info(self) -> ModelInfo:
         return self.classifier.info
 
     def predictor(self, top_k: int = 5, preview_size: int | None = None, keep: int | None = None) -> Predictor:
-        return Predictor(self.classifier, top_k=top_k, preview_size=preview_size, keep=keep)
+        """A predictor decoding on every core (the reduced decode with the fast precision)."""
+        plan = decode_plan(reduced=self.info.precision == "fast")
+        return Predictor(self.classifier, top_k=top_k, preview_size=preview_size, keep=keep, decoding=plan)
 
 
 def model_installed(model_dir: str | Path) -> bool:
@@ -137,13 +145,24 @@ def choose_runtime(runtime: str = "auto", precision: str = "exact", device: str 
     installed = available_runtimes()
     kind, _ = parse_device(device)
     if precision == "fast":
-        if kind == "gpu":
-            raise RuntimeMissing("--precision fast runs on the CPU (bfloat16 through OpenVINO), not on a GPU")
-        if runtime not in ("auto", "openvino"):
-            raise RuntimeMissing(f"--precision fast is offered by the openvino runtime, not by {runtime}")
-        if "openvino" not in installed:
-            raise RuntimeMissing("--precision fast runs on OpenVINO: pip install 'geoguess[openvino]'")
-        return "openvino"
+        gpu_ready = "onnxruntime" in installed and _has_cuda("onnxruntime")
+        if kind == "gpu" or (kind == "auto" and gpu_ready and runtime in ("auto", "onnxruntime")):
+            # on an NVIDIA GPU: TF32 through ONNX Runtime's CUDA build
+            if runtime not in ("auto", "onnxruntime"):
+                raise RuntimeMissing(f"--precision fast on a GPU is ONNX Runtime's (TF32), not {runtime}'s")
+            if not gpu_ready:
+                raise RuntimeMissing(f"--precision fast on a GPU runs on ONNX Runtime's CUDA build: {GPU_INSTALL}")
+            return "onnxruntime"
+        if runtime == "mxnet":
+            raise RuntimeMissing("--precision fast is offered by the openvino and onnxruntime runtimes, not by mxnet")
+        if runtime != "auto":
+            if runtime not in installed:
+                raise RuntimeMissing(f"the {runtime} runtime is not installed: {INSTALL[runtime]}")
+            return runtime
+        on_cpu = [r for r in ("openvino", "onnxruntime") if r in installed]  # OpenVINO: bfloat16 where there is one
+        if not on_cpu:
+            raise RuntimeMissing(f"--precision fast runs on OpenVINO or ONNX Runtime: {INSTALL['onnxruntime']}")
+        return on_cpu[0]
     if runtime == "auto":
         if not installed:
             raise RuntimeMissing(
@@ -161,15 +180,26 @@ def choose_runtime(runtime: str = "auto", precision: str = "exact", device: str 
     return runtime
 
 
-def fast_refused() -> str | None:
-    """Why the fast precision cannot run here, or None when it can."""
-    if "openvino" not in available_runtimes():
-        return f"the fast precision runs on OpenVINO: {INSTALL['openvino']}"
-    from .model.onnx.runtime_ov import fast_available
-
-    if not fast_available():
-        return "this CPU does not compute bfloat16 natively (it needs AMX or AVX512-BF16)"
+def fast_refused(runtime: str = "auto") -> str | None:
+    """Why the fast precision cannot run with ``runtime`` here, or None when it can."""
+    if runtime == "mxnet":
+        return "The fast precision runs on OpenVINO or ONNX Runtime, not on MXNet: choose Auto"
+    if not {"openvino", "onnxruntime"} & set(available_runtimes()):
+        return f"the fast precision runs on OpenVINO or ONNX Runtime: {INSTALL['onnxruntime']}"
     return None
+
+
+def fast_arithmetic(device: str = "cpu") -> str:
+    """What the fast precision computes in on ``device``: TF32 on an NVIDIA GPU, bfloat16 on a CPU
+    with AMX or AVX512-BF16 (through OpenVINO), else float32 (then only the decode is reduced)."""
+    if parse_device(device)[0] != "cpu" and "onnxruntime" in available_runtimes() and _has_cuda("onnxruntime"):
+        return "TF32"
+    if "openvino" in available_runtimes():
+        from .model.onnx.runtime_ov import fast_available
+
+        if fast_available():
+            return "bfloat16"
+    return "float32"
 
 
 def open_engine(
@@ -200,10 +230,17 @@ def _load_onnx(folder: Path, device: str, count_gpus: bool, runtime: str, precis
     if runtime == "openvino":
         from .model.onnx.runtime_ov import OpenVinoNet
 
-        return Engine(OpenVinoNet.load(folder, device, precision=precision), 0)
+        return Engine(OpenVinoNet.load(folder, device, precision=precision), 0, _gpu_status(count_gpus))
     from .model.onnx.runtime_ort import OnnxRuntimeNet, gpu_count
 
-    return Engine(OnnxRuntimeNet.load(folder, device), gpu_count() if count_gpus else 0)
+    net = OnnxRuntimeNet.load(folder, device, precision=precision)
+    return Engine(net, gpu_count() if count_gpus else 0, _gpu_status(count_gpus))
+
+
+def _gpu_status(wanted: bool) -> GpuStatus | None:
+    if not wanted or "onnxruntime" not in available_runtimes():
+        return None
+    return gpu_status()
 
 
 def _load_mxnet(folder: Path, device: str, count_gpus: bool) -> Engine:
@@ -213,13 +250,19 @@ def _load_mxnet(folder: Path, device: str, count_gpus: bool) -> Engine:
     if not count_gpus:  # asking starts the CUDA driver of a CUDA build: only for the window's Device menu
         return Engine(classifier, 0)
     has_cuda, count = cuda_available()
-    return Engine(classifier, count if has_cuda else 0)
+    return Engine(classifier, count if has_cuda else 0, _gpu_status(True))
 
 
 def predictor_while_loading(
-    engine: Future[Engine], top_k: int = 5, keep: int | None = None, cache: PredictionCache | None = None
+    engine: Future[Engine],
+    top_k: int = 5,
+    keep: int | None = None,
+    cache: PredictionCache | None = None,
+    precision: str = "exact",
+    decode_workers: int | None = None,
 ) -> Predictor:
-    """A predictor that decodes the first photos while the engine is still loading."""
+    """A predictor that decodes the first photos (on every core, or ``decode_workers``; reduced
+    with the fast ``precision``) while the engine is still loading."""
     classifier: Future[Classifier] = Future()
 
     def hand_over(done: Future[Engine]) -> None:
@@ -230,7 +273,8 @@ def predictor_while_loading(
             classifier.set_result(done.result().classifier)
 
     engine.add_done_callback(hand_over)
-    return Predictor(classifier, top_k=top_k, keep=keep, cache=cache)
+    plan = decode_plan(decode_workers, reduced=precision == "fast")
+    return Predictor(classifier, top_k=top_k, keep=keep, cache=cache, decoding=plan)
 
 
 def check_loads(folder: Path) -> None:
@@ -276,9 +320,10 @@ FAST_CHECK_PHOTOS = 50
 
 
 def fast_agreement(engine: Engine, paths: Sequence[str | Path]) -> str | None:
-    """For a fast-precision engine: how often its answers agree with the exact precision of the same
-    runtime on up to 50 of these photos (the person's own), as a sentence. Measured the first time a
-    model is used fast, then remembered (in the user cache folder)."""
+    """For a fast-precision engine: how often its answers (reduced decode, and its arithmetic) agree
+    with the exact precision's (the published recipe in float32, on the CPU) on up to 50 of these
+    photos (the person's own), as a sentence. Measured the first time a model is used fast, then
+    remembered (in the user cache folder)."""
     import numpy as np
 
     from .predict.cache import model_key
@@ -288,31 +333,35 @@ def fast_agreement(engine: Engine, paths: Sequence[str | Path]) -> str | None:
     if info.precision == "exact":
         return None
     record = store.cache_path("fast-precision.json")
-    key = f"{model_key(info)}:{info.runtime}"
+    key = f"{model_key(info)}:{info.runtime}:{info.arithmetic}:reduced-decode"
     known = store.read_record(record)
     earlier = known.get(key)
     if isinstance(earlier, dict) and isinstance(earlier.get("text"), str):
         counted = int(earlier.get("photos", 0))
         if counted >= FAST_CHECK_PHOTOS or len(paths) <= counted:  # measured on as many photos as there are now
             return str(earlier["text"])
-    tensors = []
+    exact_in, fast_in = [], []
     for path in paths:
-        tensor = decode(path)[1]
-        if tensor is not None:
-            tensors.append(tensor)
-        if len(tensors) == FAST_CHECK_PHOTOS:
+        exact_tensor, fast_tensor = decode(path)[1], decode(path, reduced=True)[1]
+        if exact_tensor is not None and fast_tensor is not None and exact_tensor.ndim == 3:  # photos, not videos
+            exact_in.append(exact_tensor)
+            fast_in.append(fast_tensor)
+        if len(exact_in) == FAST_CHECK_PHOTOS:
             break
-    if not tensors:
+    if not exact_in:
         return None
-    batch = np.stack(tensors)
-    exact = open_engine(info.folder, "cpu", runtime=info.runtime).result().classifier.probabilities(batch)
-    fast = engine.classifier.probabilities(batch)
-    n = len(batch)
+    exact_net = open_engine(info.folder, "cpu", runtime=info.runtime).result().classifier
+    exact = exact_net.probabilities(np.stack(exact_in))
+    fast = engine.classifier.probabilities(np.stack(fast_in))
+    n = len(exact)
     top1 = int(np.sum(exact.argmax(axis=1) == fast.argmax(axis=1)))
     top5 = sum(set(np.argsort(-a)[:5]) == set(np.argsort(-b)[:5]) for a, b in zip(exact, fast))
-    text = f"fast agreed with exact on {top1} of {n} photos (top guess) and {top5} of {n} (the same top 5)"
+    text = (
+        f"fast ({info.arithmetic}, reduced decode) agreed with exact on {top1} of {n} photos (top guess) "
+        f"and {top5} of {n} (the same top 5)"
+    )
     if info.untrained:
-        text += "; an UNTRAINED stand-in: this says nothing about LocationNet's own bfloat16 error"
+        text += "; an UNTRAINED stand-in: this says nothing about LocationNet's own error at this precision"
     known[key] = {"text": text, "photos": n}
     store.write_record(record, known)  # when it cannot be written: measured again next time
     return text

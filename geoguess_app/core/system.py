@@ -159,3 +159,32 @@ def host_name() -> str:
     import platform
 
     return platform.node()
+
+
+def physical_memory() -> int | None:
+    """Bytes of memory this machine has (None where it cannot be told)."""
+    if sys.platform == "win32":
+        import ctypes
+
+        class MemoryStatus(ctypes.Structure):
+            _fields_ = [("length", ctypes.c_ulong), ("load", ctypes.c_ulong), ("total", ctypes.c_ulonglong)]
+            _fields_ += [(name, ctypes.c_ulonglong) for name in ("avail", "pf", "apf", "vt", "av", "ave")]
+
+        status = MemoryStatus()
+        status.length = ctypes.sizeof(MemoryStatus)
+        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
+            return int(status.total)
+        return None
+    try:  # Linux, macOS and the other POSIX systems
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def usable_cpus() -> int:
+    """The CPU cores this process may run on."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13
+        return int(os.process_cpu_count() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -45,6 +45,7 @@ from ..core.geotag.policy import ASKED_IN_WINDOW, DEFAULT_MIN_PROBABILITY, TagPo
 from ..core.geotag.writer import PhotoWriter
 from ..core.names import display_path
 from ..core.predict.cache import PredictionCache
+from ..core.predict.decoding import decode_plan
 from ..core.predict.pipeline import Predictor
 from .batch_table import FILTERS, BatchTable
 from .map_view import MapView
@@ -150,7 +151,10 @@ class BatchDialog(QDialog):
     # ----- planning: predict, fuse, a dry run --------------------------------------------------
     def _plan(self, paths: list[str]) -> None:  # background thread
         with PredictionCache() as cache:
-            predictor = Predictor(self._model, top_k=1, preview_size=96, cache=cache)
+            reduced = self._model.info.precision == "fast"  # the fast precision's decode goes with it
+            predictor = Predictor(
+                self._model, top_k=1, preview_size=96, cache=cache, decoding=decode_plan(reduced=reduced)
+            )
             for outcome in self.plan.run(
                 paths,
                 predictor,

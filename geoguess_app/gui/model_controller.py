@@ -145,7 +145,19 @@ class ModelController(QObject):
             action.triggered.connect(lambda _=False, s=spec: self.set_device(s))
             self.device_group.addAction(action)
             menu.addAction(action)
+        self._add_gpu_status(menu)
         self._add_runtimes(menu)
+
+    def _add_gpu_status(self, menu: QMenu) -> None:
+        """What was found for NVIDIA GPUs, and why not (greyed: information, not a choice)."""
+        found = self.engine.gpu if self.engine is not None else None
+        if found is None:
+            return
+        text = found.summary if len(found.summary) < 90 else found.summary[:87] + "..."
+        status = QAction(text, self._window)
+        status.setEnabled(False)
+        status.setToolTip("\n".join([*found.lines, *([found.why_not] if found.why_not else [])]))
+        menu.addAction(status)
 
     def _add_runtimes(self, menu: QMenu) -> None:
         """The runtime (each not installed is greyed, with what installs it) and the precision."""
@@ -167,18 +179,16 @@ class ModelController(QObject):
             menu.addAction(action)
         menu.setToolTipsVisible(True)
         menu.addSeparator()
-        fast = QAction("&Fast precision (bfloat16)", self._window, checkable=True)
+        fast = QAction("&Fast precision (reduced decode; bfloat16 or TF32 where there is one)", self._window)
+        fast.setCheckable(True)
         fast.setChecked(self.precision == "fast")
-        refused = fast_refused()
-        if refused is None and self.runtime not in ("auto", "openvino"):
-            refused = (
-                f"The fast precision runs on OpenVINO, not on {RUNTIME_NAMES[self.runtime]}: choose Auto or OpenVINO"
-            )
+        refused = fast_refused(self.runtime)
         fast.setEnabled(refused is None or self.precision == "fast")  # one already chosen can be unchosen
         fast.setToolTip(
             refused
-            or "Opt-in: bfloat16 on OpenVINO, several times faster; GeoGuess says how often it agrees with the "
-            "exact precision on your photos, and every answer says Precision: fast"
+            or "Opt-in: JPEGs decoded at a reduced scale, and bfloat16 on a CPU with AMX (OpenVINO) or TF32 on an "
+            "NVIDIA GPU: several times faster. GeoGuess says how often it agrees with the exact precision on your "
+            "photos, and every answer says Precision: fast"
         )
         fast.toggled.connect(lambda on: self.set_precision("fast" if on else "exact"))
         menu.addAction(fast)

@@ -42,7 +42,7 @@ class StatusBar(QStatusBar):
         self.model_label.setText(f"Model: {info.short_name}")
         self.model_label.setToolTip(f"{info.name}\n{info.folder}")
         runtime = RUNTIME_NAMES.get(info.runtime, info.runtime)
-        fast = ", fast precision (bfloat16)" if info.precision != "exact" else ""
+        fast = f", fast precision ({info.arithmetic})" if info.precision != "exact" else ""
         self.device_label.setText(f"Device: {info.device} ({runtime}{fast})")
         self.device_label.setToolTip(f"The network runs on {runtime}, on {info.device}{fast}")
 

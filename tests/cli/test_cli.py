@@ -85,6 +85,7 @@ def test_model_info_synth_and_import(tmp_path, reference_dir):
     assert out.returncode == 0
     assert "UNTRAINED stand-in" in out.stdout and "Loads: 48 classes" in out.stdout
     assert "differs from the published file" in out.stdout  # the random weights are not official
+    assert "GPU: not available: ONNX Runtime's CUDA build is not installed: pip install 'geoguess[gpu]'" in out.stdout
     empty = run("model", "info", "--model-dir", tmp_path / "nothing")
     assert empty.returncode == 1 and "not installed" in empty.stdout
 

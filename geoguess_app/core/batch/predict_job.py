@@ -36,6 +36,8 @@ from .sources import list_sources, local_copy
 log = logging.getLogger(__name__)
 
 DECODE_BATCH = 8  # photos per decoding task
+#: Photos per model call: larger on a GPU (the classifier alone: 1,647 photos/s at 64 on an H200).
+CPU_BATCH, GPU_BATCH = 8, 64
 NOT_UTF8 = "its file name is not UTF-8, which Parquet cannot store: rename it (or use geoguess tag)"
 MODEL_MEMORY = 3 << 29  # what an actor holding the full-size model needs (Ray saw 1.2 GiB)
 
@@ -50,15 +52,16 @@ class PredictSummary:
     untrained: bool = False  # the model is the untrained stand-in
 
 
-def decode_batch(batch: dict[str, Any]) -> dict[str, Any]:
-    """Stage 1 (a CPU task): each photo's partial result (as JSON), hash and input tensor."""
+def decode_batch(batch: dict[str, Any], reduced: bool = False) -> dict[str, Any]:
+    """Stage 1 (a CPU task): each photo's partial result (as JSON), hash and input tensor;
+    ``reduced``: the fast precision's decode."""
     partial, hashes, tensors, ok = [], [], [], []
     for source in batch["path"]:
         source = str(source)
         tensor = None
         try:
             with local_copy(source) as (path, sha256):
-                result, tensor = decode(path)
+                result, tensor = decode(path, reduced=reduced)
             result.path = source
         except OSError as e:  # not read: tried again when the job is run again
             result, sha256 = PhotoResult(source, error=f"cannot read this photo: {e.strerror or e}"), None
@@ -170,7 +173,7 @@ def run_predict(
     device: str = "auto",
     precision: str = "exact",
     workers: int | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     on_rows: Callable[[int, int], None] | None = None,
     part_rows: int = 256,
     photos: list[str] | None = None,
@@ -196,11 +199,17 @@ def run_predict(
     model = str(Path(model_dir).resolve())
     blocks = max(1, min(len(todo) // DECODE_BATCH, 10_000))
     ds: Any = ray.data.from_items([{"path": p} for p in todo], override_num_blocks=blocks)
-    ds = ds.map_batches(decode_batch, batch_size=DECODE_BATCH, batch_format="numpy", num_cpus=1)
+    ds = ds.map_batches(
+        decode_batch,
+        fn_kwargs={"reduced": precision == "fast"},
+        batch_size=DECODE_BATCH,
+        batch_format="numpy",
+        num_cpus=1,  # decoding on the CPUs; the model actors hold the GPUs
+    )
     ds = ds.map_batches(
         Classify,
         fn_constructor_kwargs={"model_dir": model, "runtime": runtime, "device": device, "precision": precision},
-        batch_size=batch_size,
+        batch_size=batch_size or (GPU_BATCH if gpus else CPU_BATCH),
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=cpus,

@@ -36,7 +36,8 @@ class ModelInfo:
     device: str
     verified: bool = False  # all three files are the published ones (md5)
     runtime: str = "mxnet"  # what runs the network: mxnet, onnxruntime or openvino
-    precision: str = "exact"  # or "fast" (bfloat16 on a CPU with AMX or AVX512-BF16): opt-in, never the default
+    precision: str = "exact"  # or "fast" (photos decoded reduced; bfloat16 or TF32 where there is one): opt-in
+    arithmetic: str = "float32"  # what the network ran in: float32, bfloat16 (a CPU with AMX) or TF32 (a GPU)
 
     def as_dict(self) -> dict[str, Any]:
         """What the command line's JSON says about the model."""
@@ -46,6 +47,7 @@ class ModelInfo:
             "verified": self.verified,
             "num_classes": self.num_classes,
             "precision": self.precision,
+            "arithmetic": self.arithmetic,
             "runtime": self.runtime,
         }
 
@@ -87,17 +89,24 @@ class Classifier(Protocol):
 
 
 def describe_model(
-    folder: Path, num_classes: int, device: str, verified: bool, runtime: str, precision: str = "exact"
+    folder: Path,
+    num_classes: int,
+    device: str,
+    verified: bool,
+    runtime: str,
+    precision: str = "exact",
+    arithmetic: str = "float32",
 ) -> ModelInfo:
     """What a loaded model is: untrained (its marker says so), the published files, or unverified."""
     marker = read_marker(folder)
+    how = (runtime, precision, arithmetic)
     if marker is not None:
         name = f"{MODEL_NAME} - {marker.description}"
-        return ModelInfo(name, str(folder), True, marker.variant, num_classes, device, verified, runtime, precision)
+        return ModelInfo(name, str(folder), True, marker.variant, num_classes, device, verified, *how)
     if verified:
-        return ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, device, True, runtime, precision)
+        return ModelInfo(MODEL_NAME, str(folder), False, "official", num_classes, device, True, *how)
     name = f"{MODEL_NAME} - UNVERIFIED"
-    return ModelInfo(name, str(folder), False, "unverified", num_classes, device, False, runtime, precision)
+    return ModelInfo(name, str(folder), False, "unverified", num_classes, device, False, *how)
 
 
 def parse_device(spec: str) -> tuple[str, int]:

@@ -32,12 +32,13 @@ class Opened:
     frames: list[Image.Image] = field(default_factory=list)  # a video's frames, upright, in time order
 
 
-def open_camera_file(path: Path, kind: str) -> Opened:
-    """A RAW file (``kind`` raw) or a video: ImageError with a reason when it cannot be read."""
+def open_camera_file(path: Path, kind: str, reduced: bool = False) -> Opened:
+    """A RAW file (``kind`` raw) or a video: ImageError with a reason when it cannot be read.
+    ``reduced``: a RAW file's JPEG preview decoded at a reduced scale (the fast decode)."""
     if kind == RAW:
         from .raw import read_raw
 
-        raw = read_raw(str(path))
+        raw = read_raw(str(path), reduced)
         _check_size(raw.image)
         meta, note = _tags(path, raw_meta)
         return Opened(raw.image, dataclasses.replace(meta, orientation=raw.orientation), raw.source + note)

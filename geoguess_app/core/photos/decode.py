@@ -3,6 +3,12 @@
 A decoded photo is kept as Pillow gives it, in its stored orientation; ``pixels()`` returns a
 zero-copy numpy view in display orientation (EXIF orientation applied by flipping and transposing
 strides, never by copying the full-size image).
+
+``open_photo(path, reduced=True)`` (the fast precision's decode, never the default) has libjpeg
+decode a JPEG at 1/2, 1/4 or 1/8 of its size by DCT scaling (Pillow's ``draft``), keeping both
+sides at least ``REDUCED_SIDE``: several times faster, but no longer the published recipe's pixels
+(each is an average of a block, where the recipe samples single pixels); the photo's ``source``
+says so.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from ..errors import ImageError
 from .camera_files import open_camera_file
 from .exif import PhotoMeta, read_meta
 from .formats import PHOTO, RAW_EXTENSIONS, VIDEO_EXTENSIONS, kind_of
-from .jpeg_data import missing_data
+from .jpeg_data import REDUCED_SIDE, missing_data, reduce_jpeg
 from .regular_files import NotRegularFile, open_regular
 
 try:  # HEIC / HEIF (iPhone and many Android phones)
@@ -79,6 +85,7 @@ class Photo:
     source: str = ""  # empty for a photo read as it is; else "embedded preview 6000x4000", ...
     frames: list[Image.Image] = field(default_factory=list, repr=False)
     kind: str = PHOTO
+    stored_size: tuple[int, int] | None = None  # (width, height) of the file's image when decoded reduced
 
     def frame_photos(self) -> list[Photo]:
         """Each frame of a video as a photo of its own (a photo: itself)."""
@@ -92,6 +99,14 @@ class Photo:
     def size(self) -> tuple[int, int]:
         """(width, height) as the photo is displayed (after EXIF orientation)."""
         w, h = self.image.size
+        return (h, w) if self.meta.orientation in (5, 6, 7, 8) else (w, h)
+
+    @property
+    def full_size(self) -> tuple[int, int]:
+        """(width, height) of the photo in its file, as displayed (``size``, unless decoded reduced)."""
+        if self.stored_size is None:
+            return self.size
+        w, h = self.stored_size
         return (h, w) if self.meta.orientation in (5, 6, 7, 8) else (w, h)
 
     @property
@@ -188,9 +203,10 @@ def is_photo_name(path: str | Path) -> bool:
     return Path(path).suffix.lower() in PHOTO_EXTENSIONS
 
 
-def open_photo(path: str | Path) -> Photo:
+def open_photo(path: str | Path, reduced: bool = False) -> Photo:
     """Open and fully decode a photo; raise ImageError with a message a person understands. Only a
-    regular file is opened (a FIFO or a device named like a photo is refused, never waited on)."""
+    regular file is opened (a FIFO or a device named like a photo is refused, never waited on).
+    ``reduced``: JPEGs (and RAW files' JPEG previews) decoded at a reduced scale (the fast decode)."""
     path = Path(path)
     try:
         st = os.stat(path)
@@ -215,7 +231,7 @@ def open_photo(path: str | Path) -> Photo:
         raise ImageError(f"cannot read file: {e.strerror or e}") from None
     if kind != PHOTO:  # a camera RAW file or a video, by its content
         fp.close()
-        opened = open_camera_file(path, kind)
+        opened = open_camera_file(path, kind, reduced)
         return Photo(path, opened.image, opened.meta, source=opened.source, frames=opened.frames, kind=kind)
     try:
         truncated = missing_data(fp, st.st_size)
@@ -241,6 +257,7 @@ def open_photo(path: str | Path) -> Photo:
             )
         try:
             image.seek(0)  # first frame of GIF / MPO / multi-page TIFF
+            note = reduce_jpeg(image, REDUCED_SIDE) if reduced else ""
             image.load()
         except MemoryError:
             raise ImageError("not enough memory to decode this image") from None
@@ -248,6 +265,8 @@ def open_photo(path: str | Path) -> Photo:
             raise ImageError(_decode_message(e)) from None
         # After decoding: some decoders (libtiff, libheif) apply the orientation themselves and
         # then drop the tag, so only what is left afterwards is still to be applied.
+        if note:
+            return Photo(path=path, image=image, meta=read_meta(image), source=note, stored_size=(w, h))
         return Photo(path=path, image=image, meta=read_meta(image))
     except BaseException:
         image.close()

@@ -9,6 +9,8 @@ least one bit (its DC coefficient), so a file with fewer bits than its blocks ca
 it is truncated. This is a bound, not a decoder: a file cut short that still holds a bit per
 block passes it. Arithmetic-coded and lossless JPEGs (rare) have no such bound and are not
 checked.
+
+``reduce_jpeg`` is the fast precision's decode: a JPEG decoded at a reduced scale.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import math
 import struct
 from typing import BinaryIO
+
+from PIL import Image
 
 _HUFFMAN_FRAMES = {0xC0, 0xC1, 0xC2}  # SOF0 baseline, SOF1 extended, SOF2 progressive
 _OTHER_FRAMES = {0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -78,3 +82,20 @@ def missing_data(fp: BinaryIO, size: int) -> str | None:
         f"file is truncated (the image data ends early): it declares {width} x {height} pixels, "
         f"which its {size:,} bytes cannot hold"
     )
+
+
+#: The shorter side a reduced decode keeps at least: the model's input size.
+REDUCED_SIDE = 224
+
+
+def reduce_jpeg(image: Image.Image, side: int) -> str:
+    """Before loading: have a JPEG decoded at 1/2, 1/4 or 1/8 scale, both sides kept at least
+    ``side``. What was done, in words ("" when nothing: not a JPEG, or too small to reduce)."""
+    if image.format not in ("JPEG", "MPO"):
+        return ""
+    w, h = image.size
+    image.draft(image.mode, (side, side))
+    rw, rh = image.size
+    if (rw, rh) == (w, h):
+        return ""
+    return f"reduced JPEG decode 1/{round(w / rw)} ({rw}x{rh} of {w}x{h}; fast precision)"

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ImageError, reason_of
+from .jpeg_data import reduce_jpeg
 
 #: The least shorter side of an embedded preview that is used as it is, before a demosaic is tried.
 MIN_PREVIEW_SIDE = 448
@@ -42,8 +43,9 @@ class RawImage:
     source: str  # "embedded preview 6000x4000", "half-size demosaic 3000x2000", ...
 
 
-def read_raw(path: str) -> RawImage:
-    """The image to predict from; ImageError with a reason when there is none."""
+def read_raw(path: str, reduced: bool = False) -> RawImage:
+    """The image to predict from; ImageError with a reason when there is none. ``reduced``: a JPEG
+    preview decoded at a reduced scale, at least MIN_PREVIEW_SIDE on its shorter side."""
     try:
         import rawpy
     except ImportError:  # pragma: no cover - a dependency; the packaged app includes it
@@ -56,10 +58,10 @@ def read_raw(path: str) -> RawImage:
         raise ImageError(f"cannot read this RAW file ({reason_of(e)})") from None
     with raw:
         orientation = _FLIP_TO_ORIENTATION.get(int(raw.sizes.flip), 1)
-        preview, small = _preview(raw)
+        preview, small, note = _preview(raw, reduced)
         if preview is not None and min(preview.size) >= MIN_PREVIEW_SIDE:
             w, h = preview.size
-            return RawImage(preview, orientation, f"embedded preview {w}x{h}")
+            return RawImage(preview, orientation, f"embedded preview {w}x{h}" + (f", {note}" if note else ""))
         size, pixels = os.path.getsize(path), None
         if too_small_for_sensor(size, raw.sizes):
             pixels_held = int(raw.sizes.raw_width) * int(raw.sizes.raw_height)
@@ -95,26 +97,27 @@ def too_small_for_sensor(file_size: int, sizes: Any) -> bool:
     return file_size < int(sizes.raw_width) * int(sizes.raw_height) * MIN_BYTES_PER_PIXEL
 
 
-def _preview(raw: Any) -> tuple[Image.Image | None, str]:
-    """The embedded preview, decoded (or None), and why there is none."""
+def _preview(raw: Any, reduced: bool = False) -> tuple[Image.Image | None, str, str]:
+    """The embedded preview, decoded (or None), why there is none, and how it was reduced ("")."""
     import rawpy
 
     try:
         thumb = raw.extract_thumb()
     except rawpy.LibRawNoThumbnailError:
-        return None, "no embedded preview"
+        return None, "no embedded preview", ""
     except (rawpy.LibRawError, ValueError) as e:
-        return None, f"an unreadable preview ({reason_of(e)})"
+        return None, f"an unreadable preview ({reason_of(e)})", ""
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
             image = Image.open(io.BytesIO(thumb.data))
+            note = reduce_jpeg(image, MIN_PREVIEW_SIDE) if reduced else ""
             image.load()
-            return image.convert("RGB"), ""
+            return image.convert("RGB"), "", note
         if thumb.format == rawpy.ThumbFormat.BITMAP:
-            return Image.fromarray(np.ascontiguousarray(thumb.data), "RGB"), ""
+            return Image.fromarray(np.ascontiguousarray(thumb.data), "RGB"), "", ""
     except (OSError, ValueError, SyntaxError) as e:
-        return None, f"a damaged preview ({reason_of(e)})"
-    return None, "a preview in a format GeoGuess does not read"
+        return None, f"a damaged preview ({reason_of(e)})", ""
+    return None, "a preview in a format GeoGuess does not read", ""
 
 
 def _tiny(preview: Image.Image | None) -> str:

@@ -1,7 +1,8 @@
 """From photos to ranked guesses, in stages: decode, infer, score, describe.
 
-- **decode** (a thread of its own, running ahead): open the photo, read its EXIF, apply the input
-  recipe; a photo that fails becomes a result with an error, never an exception.
+- **decode** (on every core, running ahead: ``decoding.OrderedDecoder``): open the photo, read its
+  EXIF, apply the input recipe; a photo that fails becomes a result with an error, never an
+  exception.
 - **infer**: the classifier's probabilities for a batch of decoded photos (on the runtime's thread).
 - **score**: keep the distribution over cells (the whole vector, or its top-K slice).
 - **describe**: the top-k cells with their centres, corners, place names and distance from the
@@ -15,10 +16,10 @@ The predictor only knows the ``Classifier`` protocol, never a runtime.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,8 +33,8 @@ from ..model.classifier import Classifier
 from ..model.recipe import preprocess_photo
 from ..photos.decode import open_photo
 from ..photos.exif import GPSPosition
-from ..threads import background_thread_init
 from .cache import PredictionCache, model_key, photo_key
+from .decoding import DecodePlan, OrderedDecoder, decode_plan
 from .results import Distribution, Guess, PhotoResult
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,13 @@ class _Staged(NamedTuple):
     key: str | None  # the photo's cache key, when a cache is used
 
 
-def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
+def decode(path: str | Path, preview_size: int | None = None, reduced: bool = False) -> Decoded:
     """Stage 1: decode one photo and make its input tensor (and a display preview if a size is
-    given); any failure becomes the result's error."""
+    given); any failure becomes the result's error. ``reduced``: the fast decode (JPEGs at a
+    reduced scale; the result's ``source_image`` says so), never the exact recipe's."""
     result = PhotoResult(str(path))
     try:
-        photo = open_photo(result.path)
+        photo = open_photo(result.path, reduced)
     except GeoGuessError as e:
         result.error = str(e)
         return result, None
@@ -64,7 +66,7 @@ def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
         # one input per frame of a video (stacked: combined after inference), else one
         tensors = [preprocess_photo(p) for p in photo.frame_photos()]
         tensor = tensors[0] if photo.kind != "video" else np.stack(tensors)
-        result.meta, result.size = photo.meta, photo.size
+        result.meta, result.size = photo.meta, photo.full_size
         result.source_image, result.kind = photo.source, photo.kind
         result.preview = photo.preview(preview_size) if preview_size else None
         return result, tensor
@@ -78,6 +80,25 @@ def decode(path: str | Path, preview_size: int | None = None) -> Decoded:
     return result, None
 
 
+def stage(path: str, preview_size: int | None, reduced: bool, with_key: bool) -> _Staged:
+    """Stage 1 in a decoding process: the photo decoded, with its cache key when a cache is used
+    (the cache itself is read by the predictor, after)."""
+    key = None
+    if with_key:
+        try:
+            key = photo_key(path)
+        except OSError:
+            key = None  # decoding says what is wrong with the file
+    result, tensor = decode(path, preview_size, reduced)
+    return _Staged(result, tensor, key)
+
+
+def _worker_failed(path: str, error: BaseException) -> _Staged:
+    result = PhotoResult(path)
+    result.error = f"cannot decode this photo: its decoding process ended abruptly ({type(error).__name__})"
+    return _Staged(result, None, None)
+
+
 class Predictor:
     """Ranks a classifier's guesses for photos and describes them (cells, place names, distances)."""
 
@@ -89,12 +110,14 @@ class Predictor:
         preview_size: int | None = None,
         keep: int | None = None,
         cache: PredictionCache | None = None,
+        decoding: DecodePlan | None = None,
     ):
         """``classifier`` may be a Future of one still loading: photos are decoded meanwhile.
         With ``preview_size``, each result also carries an upright preview for display. ``keep``:
         each result's distribution holds the whole vector (None) or its ``keep`` most likely cells.
         With a ``cache``, a photo predicted before by the same model is not decoded or classified
-        again: its result comes from the cache (without a preview), with the stored distribution."""
+        again: its result comes from the cache (without a preview), with the stored distribution.
+        ``decoding``: how photos are decoded (default: on every core, exact)."""
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         if keep is not None and keep < 1:
@@ -105,6 +128,7 @@ class Predictor:
         self.places = places or shared_places()
         self.preview_size = preview_size
         self.cache = cache
+        self.decoding = decoding or decode_plan()
         self._model_key: str | None = None  # the cache's key of the model, once it is loaded
 
     @property
@@ -123,38 +147,31 @@ class Predictor:
             return next(results)
 
     def predict_many(self, paths: Iterable[str | Path], prefetch: int = 8) -> Generator[PhotoResult, None, None]:
-        """One result per path, in order; decoding runs ahead of inference by ``prefetch`` photos."""
-        pending: deque[Future[_Staged]] = deque()
-        source = iter(paths)
+        """One result per path, in order; decoding runs ahead of inference by ``prefetch`` photos
+        (at least two per worker), on the plan's workers. Closing the generator cancels the photos
+        not yet started."""
         loaded = not isinstance(self._classifier, Future)
         batch_size = self.classifier.batch_size if loaded else 1
-        decoder = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="geoguess-decode", initializer=background_thread_init
+        plan = self.decoding
+        prefetch = max(prefetch, 2 * plan.workers)
+        task: Callable[[str], _Staged] = (
+            partial(stage, preview_size=self.preview_size, reduced=plan.reduced, with_key=self.cache is not None)
+            if plan.processes
+            else self._decode
         )
-
-        def fill() -> None:
-            while len(pending) < batch_size + prefetch:
-                try:
-                    path = next(source)
-                except StopIteration:
-                    return
-                pending.append(decoder.submit(self._decode, path))
-
+        decoder = OrderedDecoder(plan, task, paths, _worker_failed, batch_size + prefetch)
         try:
-            fill()
-            while pending:
+            while not decoder.exhausted():
                 if not loaded:
                     batch_size, loaded = self.classifier.batch_size, True
+                    decoder.ahead = batch_size + prefetch
                 # The next photo, and any more already decoded, up to a batch.
-                group = [pending.popleft().result()]
-                while pending and len(group) < batch_size and pending[0].done():
-                    group.append(pending.popleft().result())
-                fill()  # keep the decoder busy while this group is classified
+                group = [decoder.take()]
+                while len(decoder) and len(group) < batch_size and decoder.ready():
+                    group.append(decoder.take())
                 yield from self._finish(group)
         finally:
-            for fut in pending:
-                fut.cancel()
-            decoder.shutdown(wait=True, cancel_futures=True)
+            decoder.close()
 
     def _decode(self, path: str | Path) -> _Staged:
         """Stage 1, from the cache when the photo was predicted before by this model (then only
@@ -173,7 +190,7 @@ class Predictor:
                     except Exception:  # the prediction stands without its thumbnail (logged)
                         log.debug("no preview of %s from the cache", path, exc_info=True)
                 return _Staged(hit, None, key)
-        result, tensor = decode(path, self.preview_size)
+        result, tensor = decode(path, self.preview_size, self.decoding.reduced)
         return _Staged(result, tensor, key)
 
     def _cached(self, key: str | None, path: str) -> PhotoResult | None:

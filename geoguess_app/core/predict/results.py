@@ -201,7 +201,7 @@ class PhotoResult:
             "model": self.model.as_dict() if self.model else None,
             "error": self.error,
         }
-        if self.kind != "photo":
+        if self.kind != "photo" or self.source_image:  # a RAW file, a video, or a reduced decode
             data.update(kind=self.kind, source_image=self.source_image)
         if distribution:
             data["distribution"] = self.distribution.stored().pairs() if self.distribution is not None else []

@@ -149,9 +149,9 @@ def test_runtimes_are_chosen_and_explained(tiny_model_dir, monkeypatch):
     assert engine.choose_runtime("auto") == "openvino"  # the fastest, where it is installed
     # a GPU asked for: a runtime built for one (none here), else the one whose error says how to get one
     assert engine.choose_runtime("auto", device="gpu") == "onnxruntime"
-    with pytest.raises(DeviceError, match="no CUDA support: install ONNX Runtime's CUDA build"):
+    with pytest.raises(DeviceError, match=r"CUDA build is not installed: pip install 'geoguess\[gpu\]'"):
         engine.open_engine(tiny_model_dir, "gpu").result()
-    with pytest.raises(engine.RuntimeMissing, match="runs on the CPU"):
+    with pytest.raises(engine.RuntimeMissing, match=r"fast on a GPU runs on ONNX Runtime's CUDA build: pip install"):
         engine.choose_runtime("auto", "fast", "gpu")
     with pytest.raises(engine.RuntimeMissing, match="unknown runtime 'tensorflow'"):
         engine.open_engine(tiny_model_dir, runtime="tensorflow")
