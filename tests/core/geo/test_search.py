@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from geoguess_app.core.geo.search import fold, parse_coordinates, shared_search
+from geoguess_app.core.geo import search_index
+from geoguess_app.core.geo.search import PlaceSearch, fold, parse_coordinates, shared_search
+
+QUERIES = ("Zürich", "lausane", "München", "paris, texas", "york")
 
 
 @pytest.mark.parametrize(
@@ -36,6 +39,34 @@ def test_a_place_has_its_position_and_nothing_is_found_for_nonsense():
     assert zurich.lat == pytest.approx(47.37, abs=0.01) and zurich.lon == pytest.approx(8.55, abs=0.01)
     assert shared_search().search("qqqxxzzqq") == [] and shared_search().search("  ") == []
     assert fold("Île-de-France") == "ile de france"
+
+
+def test_the_index_is_built_once_then_read_back_alike_and_a_damaged_one_is_built_again(tmp_path, monkeypatch):
+    first = PlaceSearch(tmp_path)
+    expected = [first.search(q) for q in QUERIES]
+    (kept,) = tmp_path.glob("place-search-*.npz")  # built in another process, kept in the cache folder
+
+    def not_again():
+        raise AssertionError("the kept index was built again")
+
+    monkeypatch.setattr(search_index, "build", not_again)
+    again = PlaceSearch(tmp_path)
+    assert [again.search(q) for q in QUERIES] == expected  # read back: the same places, names, order
+    assert again.places_in(45.8, 5.9, 47.8, 10.5, 8) == first.places_in(45.8, 5.9, 47.8, 10.5, 8)
+
+    monkeypatch.undo()
+    kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])  # cut short (a full disk, a kill)
+    assert [PlaceSearch(tmp_path).search(q) for q in QUERIES] == expected
+    assert search_index.load(kept).names  # whole again
+
+
+def test_without_a_worker_process_the_index_is_built_here(tmp_path, monkeypatch):
+    def refused(*args, **kwargs):
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(search_index.concurrent.futures, "ProcessPoolExecutor", refused)
+    assert PlaceSearch(tmp_path).search("Zürich")[0].name == "Zürich, Zurich, Switzerland"
+    assert list(tmp_path.glob("place-search-*.npz"))  # and kept for the next start
 
 
 @pytest.mark.parametrize(
