@@ -90,9 +90,16 @@ class Engine:
     def info(self) -> ModelInfo:
         return self.classifier.info
 
-    def predictor(self, top_k: int = 5, preview_size: int | None = None, keep: int | None = None) -> Predictor:
-        """A predictor decoding on every core (the reduced decode with the fast precision)."""
-        plan = decode_plan(reduced=self.info.precision == "fast")
+    def predictor(
+        self,
+        top_k: int = 5,
+        preview_size: int | None = None,
+        keep: int | None = None,
+        decode_workers: int | None = None,
+    ) -> Predictor:
+        """A predictor decoding on every core, or in ``decode_workers`` (the reduced decode with the
+        fast precision)."""
+        plan = decode_plan(decode_workers, reduced=self.info.precision == "fast")
         return Predictor(self.classifier, top_k=top_k, preview_size=preview_size, keep=keep, decoding=plan)
 
 

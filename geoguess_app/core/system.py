@@ -172,7 +172,7 @@ def physical_memory() -> int | None:
 
         status = MemoryStatus()
         status.length = ctypes.sizeof(MemoryStatus)
-        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
+        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined,unused-ignore]
             return int(status.total)
         return None
     try:  # Linux, macOS and the other POSIX systems

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from ..core.errors import GeoGuessError
+from ..core.threads import background_thread_init
 from .qt_helpers import show_error
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,11 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, threads: int = 2):
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="geoguess-task")
+        # below the GUI thread's priority (where lower_background_priority was called), and so are
+        # the threads a runtime starts from them (OpenVINO's and ONNX Runtime's compute threads)
+        self._pool = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="geoguess-task", initializer=background_thread_init
+        )
         self._call.connect(self._on_call)  # queued: emitted from other threads
 
     def run(

@@ -5,7 +5,7 @@ with region and country names). GeoGuess uses that data, but searches it itself 
 distance: the package's own search is a k-d tree over raw latitude/longitude, which picks the wrong
 place across the 180th meridian and far from the equator, and it costs 0.6 s to load on every
 start. Here the data is kept, after the first use, as a compact numpy file in the user cache folder
-(about 0.05 s to load), and a lookup scans all places with numpy (a few ms for five points).
+(made in a separate process, see ``elsewhere``; about 0.05 s to load), and a lookup scans all places with numpy (a few ms for five points).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import numpy.typing as npt
 
 from .. import folders
 from .cells import EARTH_RADIUS_KM
+from .elsewhere import made_elsewhere
 
 #: Beyond this distance from the nearest known place, the name is given as "near ...".
 NEAR_KM = 25.0
@@ -72,6 +74,31 @@ def _read_package_data() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float6
     return lats, lons, names
 
 
+def _read_cache(path: Path) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
+    with open(path, "rb") as f, np.load(f) as z:  # (np.load leaves a file it opened open when it is no zip)
+        lats, lons, names = z["lat"], z["lon"], z["names"].tobytes().decode("utf-8").split("\n")
+    if not len(lats) == len(lons) == len(names) > 1:
+        raise ValueError(f"{path.name} is not whole")
+    return lats, lons, names
+
+
+def _save_cache(path: Path, lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64], names: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, lat=lats, lon=lons, names=np.frombuffer("\n".join(names).encode("utf-8"), np.uint8))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_cache(path: str) -> None:
+    """The place names' cache file, made from the package's data (run in a separate process)."""
+    _save_cache(Path(path), *_read_package_data())
+
+
 #: Latitudes and longitudes in radians, the cosines of the latitudes, and the names.
 _PlaceData = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]
 
@@ -98,17 +125,17 @@ class Places:
     def _load_arrays(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
         cache = self._cache_file()
         try:
-            with np.load(cache) as z:
-                return z["lat"], z["lon"], z["names"].tobytes().decode("utf-8").split("\n")
-        except (OSError, KeyError, ValueError, UnicodeDecodeError):
+            return _read_cache(cache)
+        except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile):
             pass
+        if made_elsewhere(_write_cache, cache):  # never a long lock of the interpreter here
+            try:
+                return _read_cache(cache)
+            except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile):
+                pass
         lats, lons, names = _read_package_data()
         try:  # a cache that cannot be written only costs time
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".npz")
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, lat=lats, lon=lons, names=np.frombuffer("\n".join(names).encode("utf-8"), np.uint8))
-            os.replace(tmp, cache)
+            _save_cache(cache, lats, lons, names)
         except OSError:
             pass
         return lats, lons, names

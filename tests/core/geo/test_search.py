@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geoguess_app.core.geo import search_index
+from geoguess_app.core.geo import elsewhere, search_index
 from geoguess_app.core.geo.search import PlaceSearch, fold, parse_coordinates, shared_search
 
 QUERIES = ("Zürich", "lausane", "München", "paris, texas", "york")
@@ -64,7 +64,7 @@ def test_without_a_worker_process_the_index_is_built_here(tmp_path, monkeypatch)
     def refused(*args, **kwargs):
         raise OSError("no processes here")
 
-    monkeypatch.setattr(search_index.concurrent.futures, "ProcessPoolExecutor", refused)
+    monkeypatch.setattr(elsewhere.concurrent.futures, "ProcessPoolExecutor", refused)
     assert PlaceSearch(tmp_path).search("Zürich")[0].name == "Zürich, Zurich, Switzerland"
     assert list(tmp_path.glob("place-search-*.npz"))  # and kept for the next start
 

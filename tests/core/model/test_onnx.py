@@ -101,6 +101,30 @@ def test_damaged_files_are_errors_not_tracebacks(tiny_model_dir, tmp_path):
         ensure_onnx(folder)
 
 
+def test_openvino_keeps_each_graph_compiled_apart_and_answers_alike_from_it(
+    tiny_model_dir, reference_dir, tmp_path, corpus_dir
+):
+    pytest.importorskip("openvino")
+    from geoguess_app.core.model.onnx.convert import ONNX_FILE
+    from geoguess_app.core.model.onnx.runtime_ov import OpenVinoNet
+    from geoguess_app.core.model.store import cache_path, cached_md5
+
+    batch = corpus_batch(corpus_dir, 4)
+    first = OpenVinoNet.load(tiny_model_dir, "cpu").probabilities(batch)
+    kept = cache_path("openvino") / cached_md5(tiny_model_dir / ONNX_FILE)
+    assert any(kept.iterdir())  # the compiled model, kept under the graph's md5
+    assert np.array_equal(OpenVinoNet.load(tiny_model_dir, "cpu").probabilities(batch), first)  # from it
+
+    from geoguess_app.core.model.standin import synthesize
+
+    other = synthesize(tmp_path / "model", reference_dir, tiny=True, seed=8)  # other weights
+    changed = OpenVinoNet.load(other, "cpu").probabilities(batch)
+    assert (
+        cached_md5(other / ONNX_FILE) != kept.name and (cache_path("openvino") / cached_md5(other / ONNX_FILE)).is_dir()
+    )
+    assert not np.array_equal(changed, first)  # never the old graph's compiled form
+
+
 @pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
 def test_each_runtime_answers_as_mxnet_does(runtime, tiny_model_dir, tiny_mxnet, corpus_dir):
     from geoguess_app.core.engine import available_runtimes, open_engine

@@ -6,10 +6,18 @@ otherwise, so the inference precision is set to f32; ``precision="fast"`` asks f
 the CPU computes it (opt-in: ``--precision fast``; elsewhere it stays float32, and the fast
 precision is only the reduced decode). One compiled model serves every thread, one
 inference at a time (its infer requests are not thread-safe).
+
+The compiled model is kept in the user cache folder (OpenVINO's model cache, about 300 MB, in a
+folder named by the graph's md5 so that a changed graph is never served from an old one): a later
+start loads it in 0.15 s instead of compiling for a second, and reads its weights from that file
+(pages the system can drop) instead of holding a second private copy: about 350 MB of private
+memory rather than 650 MB.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,6 +28,7 @@ import numpy.typing as npt
 from ...errors import DeviceError, ModelError
 from ...geo.cells import CellGrid
 from ..classifier import ModelInfo, check_classes, describe_model, in_batches, parse_device
+from ..store import cache_path, cached_md5
 from .convert import INPUT, prepare
 
 NVIDIA_HINT = "OpenVINO runs on the CPU here; for an NVIDIA GPU use --runtime onnxruntime with onnxruntime-gpu"
@@ -31,6 +40,26 @@ def fast_available(core: Any = None) -> bool:
 
     core = core or ov.Core()
     return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+KEPT_GRAPHS = 2  # compiled graphs kept (the model in use and the one before)
+
+
+def compiled_cache(graph: Path) -> str | None:
+    """The folder where OpenVINO keeps this graph compiled, named by the graph's md5; None when it
+    cannot be made (then each start compiles). Folders of other graphs beyond the last
+    ``KEPT_GRAPHS`` used are removed."""
+    root = cache_path("openvino")
+    folder = root / cached_md5(graph)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.utime(folder)  # used now
+        others = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for old in others[:-KEPT_GRAPHS]:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        return None
+    return str(folder)
 
 
 class OpenVinoNet:
@@ -54,11 +83,13 @@ class OpenVinoNet:
             raise DeviceError(f"GPU requested: {NVIDIA_HINT}")
         prepared = prepare(folder)
         core = ov.Core()
+        kept = compiled_cache(prepared.graph)
+        if kept is not None:
+            core.set_property({"CACHE_DIR": kept})
         bf16 = precision == "fast" and fast_available(core)
         try:
-            model = core.read_model(str(prepared.graph))
             hint = "bf16" if bf16 else "f32"
-            compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": hint})
+            compiled = core.compile_model(str(prepared.graph), "CPU", {"INFERENCE_PRECISION_HINT": hint})
         except Exception as e:  # noqa: BLE001 - OpenVINO raises its own exception types
             raise ModelError(f"OpenVINO could not set up the model: {str(e).splitlines()[0][:200]}") from None
         classes = compiled.output(0).get_partial_shape()[-1].get_length()
