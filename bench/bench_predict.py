@@ -3,7 +3,9 @@
 Prints, for 12-megapixel JPEGs of the corpus and the full-size untrained LocationNet, in one run:
 the published code path (scikit-image and MXNet, one photo at a time; where MXNet is installed)
 and `geoguess predict` on each installed runtime (MXNet, ONNX Runtime, OpenVINO, and OpenVINO's
-fast precision where the CPU has bfloat16), each for one photo and for a folder, as whole
+fast precision where the CPU has bfloat16), the default runtime decoding in one thread (as
+GeoGuess did before it decoded on every core) and the fast precision (its reduced decode, in
+float32 on a CPU without bfloat16), each for one photo and for a folder, as whole
 processes timed from start to exit, with their peak RSS and the folder ratios against the
 published path; then the forward pass alone of each runtime against MXNet's.
 
@@ -133,6 +135,13 @@ def main() -> None:
             )
             cmd = base + ["--runtime", runtime, "--precision", precision]
             runs[name] = (cmd + [one], cmd + [str(folder)])
+        # the default decoding as it was before (one thread), and the fast precision on any CPU (the
+        # reduced decode, and bfloat16 where the CPU has it)
+        cmd = base + ["--runtime", default, "--decode-workers", "1"]
+        runs[f"geoguess {default}, 1 decode thread"] = (cmd + [one], cmd + [str(folder)])
+        if not any(p == "fast" for _, p in setups()):
+            cmd = base + ["--runtime", default, "--precision", "fast"]
+            runs[f"geoguess {default} fast (float32)"] = (cmd + [one], cmd + [str(folder)])
         for one_cmd, _ in runs.values():  # warm the page cache (the 300 MB weights), imports, graphs: untimed
             run_timed(one_cmd)
         ones = {name: [run_timed(c) for _ in range(args.repeat)] for name, (c, _) in runs.items()}
