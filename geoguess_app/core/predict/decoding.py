@@ -7,8 +7,10 @@ on ``DecodePlan.workers`` workers and hands the results back in the photos' orde
 - **threads** up to ``THREADS_SCALE_TO`` workers (libjpeg, LibRaw and FFmpeg decode without the
   interpreter lock: 2 threads decode 1.6 times as fast as one on the 2-core build machine, as fast
   as 2 processes), **processes** beyond (measured on a 16-core machine: 78 photos/s in 16 threads,
-  152 in 16 processes). Processes are started by ``spawn`` on every system (never ``fork`` of a
-  process with Qt and runtime threads in it).
+  152 in 16 processes). Processes are started by ``spawn`` (never ``fork`` of a process with Qt
+  and runtime threads in it). Not on Windows yet: there, under Wine, two decoding processes
+  stopped answering after a few corpus photos (one process and threads did not), and no real
+  Windows machine was at hand to tell Wine's part from Windows'; Windows decodes in threads.
 - **memory**: each photo's decode is estimated from its header (``decode_cost``: width x height x 4
   bytes); photos are started only while the estimates of those being decoded fit the plan's
   budget (one is always allowed, so a photo larger than the budget still decodes, alone).
@@ -24,6 +26,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -45,6 +48,8 @@ T = TypeVar("T")
 
 #: Threads scale to about this many decoding workers; processes beyond.
 THREADS_SCALE_TO = 4
+#: Whether decoding processes are used on this system (see the module's description).
+PROCESSES_HERE = sys.platform != "win32"
 #: The decoding budget: an eighth of the machine's memory, between these bounds.
 MIN_BUDGET, MAX_BUDGET = 256 << 20, 2 << 30
 #: Estimates for what a header does not tell: a RAW file (its sensor data and a preview or a
@@ -74,7 +79,7 @@ def decode_plan(workers: int | None = None, reduced: bool = False, budget: int |
     if budget is None:
         memory = physical_memory()
         budget = MAX_BUDGET if memory is None else min(MAX_BUDGET, max(MIN_BUDGET, memory // 8))
-    return DecodePlan(n, n > THREADS_SCALE_TO, budget, reduced)
+    return DecodePlan(n, n > THREADS_SCALE_TO and PROCESSES_HERE, budget, reduced)
 
 
 def decode_cost(path: str | Path, reduced: bool = False) -> int:
