@@ -22,7 +22,7 @@ from .model import store
 from .model.classifier import Classifier, ModelInfo, missing_files, parse_device
 from .model.files import read_marker
 from .model.mxnet.thread import mxnet_worker
-from .model.onnx.cuda import GPU_INSTALL, GpuStatus, gpu_status
+from .model.onnx.cuda import GPU_INSTALL, GpuStatus, driver_found, gpu_status
 from .model.standin import SYNTH_SOURCE, reference_files
 from .model.standin import synthesize as _synthesize
 from .model.store import ENV_MODEL_DIR, StoreReport, inspect_folder, resolve_model_dir
@@ -153,7 +153,9 @@ def choose_runtime(runtime: str = "auto", precision: str = "exact", device: str 
     kind, _ = parse_device(device)
     if precision == "fast":
         gpu_ready = "onnxruntime" in installed and _has_cuda("onnxruntime")
-        if kind == "gpu" or (kind == "auto" and gpu_ready and runtime in ("auto", "onnxruntime")):
+        # auto: the GPU only where its driver is there too (onnxruntime-gpu on a machine without
+        # one would run on the CPU, where TF32 is not: the CPU's fast precision instead)
+        if kind == "gpu" or (kind == "auto" and gpu_ready and driver_found() and runtime in ("auto", "onnxruntime")):
             # on an NVIDIA GPU: TF32 through ONNX Runtime's CUDA build
             if runtime not in ("auto", "onnxruntime"):
                 raise RuntimeMissing(f"--precision fast on a GPU is ONNX Runtime's (TF32), not {runtime}'s")
@@ -199,8 +201,10 @@ def fast_refused(runtime: str = "auto") -> str | None:
 def fast_arithmetic(device: str = "cpu") -> str:
     """What the fast precision computes in on ``device``: TF32 on an NVIDIA GPU, bfloat16 on a CPU
     with AMX or AVX512-BF16 (through OpenVINO), else float32 (then only the decode is reduced)."""
-    if parse_device(device)[0] != "cpu" and "onnxruntime" in available_runtimes() and _has_cuda("onnxruntime"):
-        return "TF32"
+    kind = parse_device(device)[0]
+    if kind == "gpu" or (kind == "auto" and driver_found()):
+        if "onnxruntime" in available_runtimes() and _has_cuda("onnxruntime"):
+            return "TF32"
     if "openvino" in available_runtimes():
         from .model.onnx.runtime_ov import fast_available
 

@@ -28,6 +28,7 @@ from ..core.engine import (
     open_engine,
 )
 from ..core.errors import ModelError
+from ..core.predict.decoding import THREADS_SCALE_TO
 from ..core.system import usable_cpus
 from . import settings
 from .model_dialog import ModelDialog, describe_store
@@ -224,8 +225,10 @@ class ModelController(QObject):
         self._status.show_model(engine.info)
         self.show_warning(engine.info)
         # photos decoded on every core but one: the window's own thread keeps a core (with every
-        # core decoding, a 2-core machine showed 50-200 ms pauses while a folder was predicted)
-        workers = max(1, usable_cpus() - 1)
+        # core decoding, a 2-core machine showed 50-200 ms pauses while a folder was predicted);
+        # in threads only (at most 4): a pool of processes would be started again for each photo
+        # dropped, a second before the first answer
+        workers = max(1, min(THREADS_SCALE_TO, usable_cpus() - 1))
         predictor = engine.predictor(top_k=5, preview_size=PREVIEW_SIDE, keep=DISTRIBUTION_KEPT, decode_workers=workers)
         self._queue.set_predictor(predictor)
         # The objects loaded so far (MXNet's modules, the model, the place names) live as long as

@@ -126,12 +126,12 @@ class Places:
         cache = self._cache_file()
         try:
             return _read_cache(cache)
-        except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile):
+        except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile, EOFError):
             pass
         if made_elsewhere(_write_cache, cache):  # never a long lock of the interpreter here
             try:
                 return _read_cache(cache)
-            except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile):
+            except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile, EOFError):
                 pass
         lats, lons, names = _read_package_data()
         try:  # a cache that cannot be written only costs time

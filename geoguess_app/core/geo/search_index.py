@@ -198,9 +198,14 @@ def load(path: Path) -> SearchIndex:
         count, aliases = len(z["lat"]), len(z["alias_place"])
         if count == 0:
             raise ValueError("an empty place index")
-        folded, order = _lines(z["folded"], count), z["order"].tolist()
-        if len(order) != count:
+        folded, numbers = _lines(z["folded"], count), z["order"]
+        if len(numbers) != count or not 0 <= int(numbers.min()) <= int(numbers.max()) < count:
             raise ValueError("the place order is not whole")
+        if not (np.bincount(numbers, minlength=count) == 1).all():
+            raise ValueError("the place order names a place twice")
+        order = numbers.tolist()
+        if aliases and not 0 <= int(z["alias_place"].min()) <= int(z["alias_place"].max()) < count:
+            raise ValueError("an other name of no place")
         return SearchIndex(
             _lines(z["names"], count),
             folded,
@@ -229,12 +234,12 @@ def obtain(cache_dir: Path | None = None) -> SearchIndex:
         return load(path)
     except FileNotFoundError:
         pass
-    except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, EOFError) as error:
         log.info("place index %s is damaged (%s): building it again", path, error)
     if made_elsewhere(_build_and_save, path):
         try:
             return load(path)
-        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile) as error:
+        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, EOFError) as error:
             log.info("place index %s unreadable (%s): building it here", path, error)
     index = build()
     try:

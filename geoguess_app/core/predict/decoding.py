@@ -18,7 +18,8 @@ on ``DecodePlan.workers`` workers and hands the results back in the photos' orde
   also when the consumer is slow.
 - **cancel**: ``close()`` cancels every photo not started and waits for the few being decoded.
 - **errors**: a task that raises (a worker process that died in a native decoder) becomes that
-  photo's ``on_error`` result, never an exception; a broken process pool is replaced.
+  photo's ``on_error`` result, never an exception; a broken process pool is replaced, and the
+  photos that were being decoded beside the one that ended it are decoded once more.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -106,7 +108,9 @@ def decode_cost(path: str | Path, reduced: bool = False) -> int:
 
 
 def _process_init() -> None:
-    """A decoding process: at the priority GeoGuess's compute threads run at (lower on POSIX)."""
+    """A decoding process: at the priority GeoGuess's compute threads run at (lower on POSIX), and
+    deaf to Ctrl-C (the program that started it stops it; no traceback per process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     background_thread_init()
     if hasattr(os, "nice"):
         try:
@@ -200,11 +204,24 @@ class OrderedDecoder(Generic[T]):
         self._pending.popleft()
         try:
             result = first.result()
+        except BrokenProcessPool:  # a process died: this photo, or another decoded beside it
+            result = self._once_more(path)
         except Exception as e:  # noqa: BLE001 - a worker that died, never the decoding's own errors
             log.warning("decoding %s failed in its worker: %r", path, e)
             result = self._on_error(path, e)
         self.fill()
         return result
+
+    def _once_more(self, path: str) -> T:
+        """A photo whose process died, decoded once more (by a new pool, nothing else started
+        meanwhile): the photos decoded beside the one that ended its process come back whole,
+        and only that one is given its reason."""
+        log.warning("a decoding process ended while %s was decoded: trying it once more", path)
+        try:
+            return self._submit(path).result()
+        except Exception as e:  # noqa: BLE001 - as in take
+            log.warning("decoding %s failed in its worker again: %r", path, e)
+            return self._on_error(path, e)
 
     def close(self) -> None:
         """Cancel the photos not started; wait for those being decoded."""

@@ -23,3 +23,5 @@ def test_place_names_are_kept_read_back_alike_and_made_again_when_damaged(tmp_pa
     kept.write_bytes(b"PK\x03\x04 cut short")  # a kill or a full disk while it was written
     assert Places(tmp_path).lookup(POINTS) == expected
     assert len(places_module._read_cache(kept)[2]) > 100_000  # whole again
+    kept.write_bytes(b"")  # a crash right after the rename, before the data reached the disk
+    assert Places(tmp_path).lookup(POINTS) == expected

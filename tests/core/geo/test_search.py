@@ -58,6 +58,8 @@ def test_the_index_is_built_once_then_read_back_alike_and_a_damaged_one_is_built
     kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])  # cut short (a full disk, a kill)
     assert [PlaceSearch(tmp_path).search(q) for q in QUERIES] == expected
     assert search_index.load(kept).names  # whole again
+    kept.write_bytes(b"")
+    assert PlaceSearch(tmp_path).search("Zürich") == expected[0]
 
 
 def test_without_a_worker_process_the_index_is_built_here(tmp_path, monkeypatch):

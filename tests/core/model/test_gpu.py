@@ -37,9 +37,13 @@ def test_exact_on_the_gpu_asks_onnx_runtime_for_float32_not_its_tf32_default(cud
 
 def test_the_fast_precision_runs_on_the_gpu_as_tf32_and_says_so(cuda_build, monkeypatch):
     monkeypatch.setattr(engine, "_has_cuda", lambda runtime: runtime == "onnxruntime")
+    monkeypatch.setattr(engine, "driver_found", lambda: True)
     assert engine.choose_runtime("auto", "fast", "gpu") == "onnxruntime"
     assert engine.choose_runtime("auto", "fast", "auto") == "onnxruntime"
     on_cpu = "openvino" if "openvino" in engine.available_runtimes() else "onnxruntime"
+    monkeypatch.setattr(engine, "driver_found", lambda: False)  # onnxruntime-gpu, but no NVIDIA driver
+    assert engine.choose_runtime("auto", "fast", "auto") == on_cpu and engine.fast_arithmetic("auto") != "TF32"
+    monkeypatch.setattr(engine, "driver_found", lambda: True)
     assert engine.choose_runtime("auto", "fast", "cpu") == on_cpu  # the CPU's fast precision, as before
     with pytest.raises(engine.RuntimeMissing, match="ONNX Runtime's"):
         engine.choose_runtime("openvino", "fast", "gpu")
