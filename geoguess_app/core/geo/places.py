@@ -5,7 +5,8 @@ with region and country names). GeoGuess uses that data, but searches it itself 
 distance: the package's own search is a k-d tree over raw latitude/longitude, which picks the wrong
 place across the 180th meridian and far from the equator, and it costs 0.6 s to load on every
 start. Here the data is kept, after the first use, as a compact numpy file in the user cache folder
-(made in a separate process, see ``elsewhere``; about 0.05 s to load), and a lookup scans all places with numpy (a few ms for five points).
+(made in a separate process, see ``elsewhere``; about 0.05 s to load), and a lookup scans all
+places with numpy (a few ms for five points).
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ import gzip
 import importlib.metadata
 import importlib.util
 import json
-import os
-import tempfile
 import threading
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ import numpy.typing as npt
 
 from .. import folders
 from .cells import EARTH_RADIUS_KM
-from .elsewhere import made_elsewhere
+from .elsewhere import read_or_make, save_npz
 
 #: Beyond this distance from the nearest known place, the name is given as "near ...".
 NEAR_KM = 25.0
@@ -83,15 +81,7 @@ def _read_cache(path: Path) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.flo
 
 
 def _save_cache(path: Path, lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64], names: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, lat=lats, lon=lons, names=np.frombuffer("\n".join(names).encode("utf-8"), np.uint8))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_npz(path, lat=lats, lon=lons, names=np.frombuffer("\n".join(names).encode("utf-8"), np.uint8))
 
 
 def _write_cache(path: str) -> None:
@@ -124,15 +114,9 @@ class Places:
 
     def _load_arrays(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
         cache = self._cache_file()
-        try:
-            return _read_cache(cache)
-        except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile, EOFError):
-            pass
-        if made_elsewhere(_write_cache, cache):  # never a long lock of the interpreter here
-            try:
-                return _read_cache(cache)
-            except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile, EOFError):
-                pass
+        kept = read_or_make(cache, _read_cache, _write_cache)  # never a long lock of the interpreter here
+        if kept is not None:
+            return kept
         lats, lons, names = _read_package_data()
         try:  # a cache that cannot be written only costs time
             _save_cache(cache, lats, lons, names)

