@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import numpy as np  # noqa: E402
 from bench_predict import CORPUS, model_for_bench, twelve_megapixel_jpegs  # noqa: E402
 
+from geoguess_app.core.engine import agreement_counts  # noqa: E402
 from geoguess_app.core.predict.decoding import DecodePlan, OrderedDecoder, decode_plan  # noqa: E402
 from geoguess_app.core.predict.pipeline import decode  # noqa: E402
 
@@ -69,8 +70,7 @@ def corpus_jpegs(limit: int) -> list[str]:
 
 def agreement(exact: np.ndarray, other: np.ndarray) -> str:
     n = len(exact)
-    top1 = int(np.sum(exact.argmax(axis=1) == other.argmax(axis=1)))
-    top5 = sum(set(np.argsort(-a)[:5]) == set(np.argsort(-b)[:5]) for a, b in zip(exact, other))
+    top1, top5 = agreement_counts(exact, other)
     diff = float(np.abs(exact - other).max())
     return f"top guess {top1}/{n}, same top 5 {top5}/{n}, largest probability difference {diff:.4f}"
 

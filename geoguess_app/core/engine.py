@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError
 from .geo.places import shared_places
@@ -30,6 +30,9 @@ from .predict.cache import PredictionCache
 from .predict.decoding import decode_plan
 from .predict.pipeline import Predictor
 from .threads import background
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = [
     "ENV_MODEL_DIR",
@@ -140,6 +143,18 @@ def _has_cuda(runtime: str) -> bool:
     return False
 
 
+def _cuda_onnxruntime() -> bool:
+    """Whether ONNX Runtime's CUDA build is installed (without starting CUDA)."""
+    return "onnxruntime" in available_runtimes() and _has_cuda("onnxruntime")
+
+
+def _fast_on_gpu(kind: str) -> bool:
+    """Whether the fast precision runs on an NVIDIA GPU for this device kind: asked for (gpu), or
+    auto where ONNX Runtime's CUDA build and NVIDIA's driver are both here (onnxruntime-gpu without
+    a driver would run on the CPU, where TF32 is not: the CPU's fast precision instead)."""
+    return kind == "gpu" or (kind == "auto" and _cuda_onnxruntime() and bool(driver_found()))
+
+
 def choose_runtime(runtime: str = "auto", precision: str = "exact", device: str = "auto") -> str:
     """The runtime ``runtime`` names. ``auto``: for a GPU (``device`` gpu, or auto when one is
     built for), ONNX Runtime's CUDA build, else MXNet's; otherwise the fastest installed (OpenVINO,
@@ -152,14 +167,11 @@ def choose_runtime(runtime: str = "auto", precision: str = "exact", device: str 
     installed = available_runtimes()
     kind, _ = parse_device(device)
     if precision == "fast":
-        gpu_ready = "onnxruntime" in installed and _has_cuda("onnxruntime")
-        # auto: the GPU only where its driver is there too (onnxruntime-gpu on a machine without
-        # one would run on the CPU, where TF32 is not: the CPU's fast precision instead)
-        if kind == "gpu" or (kind == "auto" and gpu_ready and driver_found() and runtime in ("auto", "onnxruntime")):
+        if kind == "gpu" or (runtime in ("auto", "onnxruntime") and _fast_on_gpu(kind)):
             # on an NVIDIA GPU: TF32 through ONNX Runtime's CUDA build
             if runtime not in ("auto", "onnxruntime"):
                 raise RuntimeMissing(f"--precision fast on a GPU is ONNX Runtime's (TF32), not {runtime}'s")
-            if not gpu_ready:
+            if not _cuda_onnxruntime():
                 raise RuntimeMissing(f"--precision fast on a GPU runs on ONNX Runtime's CUDA build: {GPU_INSTALL}")
             return "onnxruntime"
         if runtime == "mxnet":
@@ -201,10 +213,8 @@ def fast_refused(runtime: str = "auto") -> str | None:
 def fast_arithmetic(device: str = "cpu") -> str:
     """What the fast precision computes in on ``device``: TF32 on an NVIDIA GPU, bfloat16 on a CPU
     with AMX or AVX512-BF16 (through OpenVINO), else float32 (then only the decode is reduced)."""
-    kind = parse_device(device)[0]
-    if kind == "gpu" or (kind == "auto" and driver_found()):
-        if "onnxruntime" in available_runtimes() and _has_cuda("onnxruntime"):
-            return "TF32"
+    if _fast_on_gpu(parse_device(device)[0]) and _cuda_onnxruntime():
+        return "TF32"
     if "openvino" in available_runtimes():
         from .model.onnx.runtime_ov import fast_available
 
@@ -330,6 +340,16 @@ def write_runtime_files(folder: Path) -> None:
 FAST_CHECK_PHOTOS = 50
 
 
+def agreement_counts(exact: npt.NDArray[Any], other: npt.NDArray[Any]) -> tuple[int, int]:
+    """Of two (photos, cells) probability arrays: on how many photos the top guess is the same,
+    and on how many the top five cells are (in any order)."""
+    import numpy as np
+
+    top1 = int(np.sum(exact.argmax(axis=1) == other.argmax(axis=1)))
+    top5 = sum(set(np.argsort(-a)[:5]) == set(np.argsort(-b)[:5]) for a, b in zip(exact, other))
+    return top1, int(top5)
+
+
 def fast_agreement(engine: Engine, paths: Sequence[str | Path]) -> str | None:
     """For a fast-precision engine: how often its answers (reduced decode, and its arithmetic) agree
     with the exact precision's (the published recipe in float32, on the CPU) on up to 50 of these
@@ -365,8 +385,7 @@ def fast_agreement(engine: Engine, paths: Sequence[str | Path]) -> str | None:
     exact = exact_net.probabilities(np.stack(exact_in))
     fast = engine.classifier.probabilities(np.stack(fast_in))
     n = len(exact)
-    top1 = int(np.sum(exact.argmax(axis=1) == fast.argmax(axis=1)))
-    top5 = sum(set(np.argsort(-a)[:5]) == set(np.argsort(-b)[:5]) for a, b in zip(exact, fast))
+    top1, top5 = agreement_counts(exact, fast)
     text = (
         f"fast ({info.arithmetic}, reduced decode) agreed with exact on {top1} of {n} photos (top guess) "
         f"and {top5} of {n} (the same top 5)"
